@@ -1,0 +1,35 @@
+/**
+ * `npm run plan -- --stack <name> [--json]`: what the program would declare for a stack, offline.
+ */
+import { buildPlan } from "./plan/plan";
+import { renderTree } from "./plan/render";
+
+const USAGE = "usage: npm run plan -- --stack <name> [--json]";
+
+function parseArgs(argv: string[]): { stack: string; json: boolean } {
+  let stack: string | undefined;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--json") json = true;
+    else if (arg === "--stack" || arg === "-s") stack = argv[++i];
+    else if (arg?.startsWith("--stack=")) stack = arg.slice("--stack=".length);
+    else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+  }
+  if (!stack) throw new Error(`--stack is required\n${USAGE}`);
+  return { stack, json };
+}
+
+async function main(): Promise<void> {
+  const { stack, json } = parseArgs(process.argv.slice(2));
+  const plan = await buildPlan(stack);
+  process.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderTree(plan)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

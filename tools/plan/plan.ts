@@ -1,0 +1,44 @@
+/**
+ * The offline plan: runs the real program (`index.ts`, the file `pulumi up` runs) under Pulumi's
+ * mock runtime with a stack's config from `Pulumi.<stack>.yaml`, and returns every resource it
+ * declares and the stack outputs. No AWS account and no Pulumi CLI are involved.
+ */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { installRecordingMocks, type RecordedResource } from "./mocks";
+import { readStackFile } from "./stackFile";
+
+export interface Plan {
+  stack: string;
+  project: string;
+  resources: RecordedResource[];
+  outputs: Record<string, unknown>;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+// Not in the published typings, but exported: resolves once every registration has been answered.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+
+/** Resolves an output (or a plain value holding outputs) to its value. */
+export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
+  return new Promise((ok) => pulumi.output(value).apply((v) => ok(v as pulumi.Unwrap<T>)));
+}
+
+/**
+ * Builds the plan of `stack`. One plan per process (or per jest module registry): the Pulumi
+ * runtime is global. `load` runs the program; it defaults to requiring `index.ts`.
+ */
+export async function buildPlan(stack: string, options: { root?: string; load?: () => unknown } = {}): Promise<Plan> {
+  const root = options.root ?? REPO_ROOT;
+  const file = readStackFile(root, stack);
+  const resources: RecordedResource[] = [];
+  await installRecordingMocks(file.project, stack, file.config["aws:region"] ?? "us-east-1", resources);
+  pulumi.runtime.setAllConfig(file.config, file.secretKeys);
+
+  const exported = (options.load ?? (() => require(path.join(root, "index.ts"))))() as Record<string, unknown>;
+  const outputs = (await resolve(exported)) as Record<string, unknown>;
+  await waitForRPCs();
+  resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  return { stack, project: file.project, resources, outputs };
+}
