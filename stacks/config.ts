@@ -506,7 +506,7 @@ function crossChecks(stack: string, c: Parsed, region: string): ConfigProblem[] 
     names.add(s.name);
     if (!isFargateSize(s.cpu, s.memory)) add(at("memory"), s.memory, `with cpu ${s.cpu}: ${describeFargateMemory(s.cpu)} MiB`, fargateMemoryChoices(s.cpu)[0]);
     if (s.minCount > s.maxCount) add(at("minCount"), s.minCount, `at most maxCount (${s.maxCount})`);
-    if (s.desiredCount < s.minCount || s.desiredCount > s.maxCount) add(at("desiredCount"), s.desiredCount, `between minCount (${s.minCount}) and maxCount (${s.maxCount})`, s.minCount);
+    else if (s.desiredCount < s.minCount || s.desiredCount > s.maxCount) add(at("desiredCount"), s.desiredCount, `between minCount (${s.minCount}) and maxCount (${s.maxCount})`, s.minCount);
     if (s.port === undefined) {
       if (s.paths.length > 0) add(at("paths"), s.paths, "no paths for a service without a port (a worker gets no traffic)");
       return;

@@ -4,25 +4,27 @@
 import { buildPlan } from "./plan/plan";
 import { renderTree } from "./plan/render";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json] [--root <project dir>]";
 
-function parseArgs(argv: string[]): { stack: string; json: boolean } {
+function parseArgs(argv: string[]): { stack: string; json: boolean; root?: string } {
   let stack: string | undefined;
+  let root: string | undefined;
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--json") json = true;
+    else if (arg === "--root") root = argv[++i];
     else if (arg === "--stack" || arg === "-s") stack = argv[++i];
     else if (arg?.startsWith("--stack=")) stack = arg.slice("--stack=".length);
     else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (!stack) throw new Error(`--stack is required\n${USAGE}`);
-  return { stack, json };
+  return { stack, json, root };
 }
 
 async function main(): Promise<void> {
-  const { stack, json } = parseArgs(process.argv.slice(2));
-  const plan = await buildPlan(stack);
+  const { stack, json, root } = parseArgs(process.argv.slice(2));
+  const plan = await buildPlan(stack, { root });
   process.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderTree(plan)}\n`);
 }
 

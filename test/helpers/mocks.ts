@@ -1,0 +1,46 @@
+/**
+ * Test harness over the offline plan's recording mocks: put a test file's Pulumi runtime under
+ * mocks, declare resources, then `settle()` and assert on what was recorded.
+ */
+import type { RecordedResource } from "../../tools/plan/mocks";
+import { installRecordingMocks } from "../../tools/plan/mocks";
+import { resolve } from "../../tools/plan/plan";
+
+export { resolve };
+export type { RecordedResource };
+
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+
+/** Installs recording mocks for this test file and returns the live list of recorded resources. */
+export async function recordResources(stack = "test", region = "eu-west-1"): Promise<RecordedResource[]> {
+  const resources: RecordedResource[] = [];
+  await installRecordingMocks("opsbook", stack, region, resources);
+  return resources;
+}
+
+/** Waits until every declared resource has been registered. */
+export function settle(): Promise<void> {
+  return waitForRPCs();
+}
+
+/** Resources of one type token, in name order. */
+export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {
+  return resources.filter((r) => r.type === type).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The one resource of `type` named `name`; fails the test if there is not exactly one. */
+export function one(resources: RecordedResource[], type: string, name: string): RecordedResource {
+  const found = resources.filter((r) => r.type === type && r.name === name);
+  if (found.length !== 1) {
+    const names = ofType(resources, type).map((r) => r.name);
+    throw new Error(`expected one ${type} named ${name}, found ${found.length} (${type} names: ${names.join(", ") || "none"})`);
+  }
+  return found[0]!;
+}
+
+/** Parses a JSON policy document recorded as a string input. */
+export function policyOf(resource: RecordedResource, key = "policy"): { Statement: Array<Record<string, any>> } {
+  const text = resource.inputs[key];
+  if (typeof text !== "string") throw new Error(`${resource.name}.${key} is not a JSON string: ${JSON.stringify(text)}`);
+  return JSON.parse(text);
+}

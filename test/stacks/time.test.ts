@@ -1,0 +1,47 @@
+import { dailyOverlapsWeekly, formatDailyWindow, localToUtcMinutes, parseHhmm, parseWeeklyWindow, standardOffsetMinutes } from "../../stacks/time";
+
+describe("time of day", () => {
+  test("parses and formats HH:MM", () => {
+    expect(parseHhmm("02:30")).toBe(150);
+    expect(() => parseHhmm("24:00")).toThrow('"24:00" is not a time of day "HH:MM"');
+    expect(formatDailyWindow(23 * 60 + 30, 60)).toBe("23:30-00:30");
+  });
+
+  test.each([
+    ["UTC", 0],
+    ["Europe/London", 0],
+    ["Europe/Berlin", 60],
+    ["America/New_York", -300],
+    ["Australia/Sydney", 600],
+    ["Asia/Kolkata", 330],
+  ])("standard offset of %s is %d minutes", (zone, offset) => {
+    expect(standardOffsetMinutes(zone)).toBe(offset);
+  });
+
+  test.each([
+    ["02:00", "UTC", "02:00"],
+    ["02:00", "Europe/Berlin", "01:00"],
+    ["02:00", "America/New_York", "07:00"],
+    ["02:00", "Australia/Sydney", "16:00"],
+  ])("%s in %s is %s UTC", (local, zone, utc) => {
+    expect(formatDailyWindow(localToUtcMinutes(local, zone), 0).slice(0, 5)).toBe(utc);
+  });
+});
+
+describe("weekly windows", () => {
+  test("measures from Monday midnight and wraps over the week's end", () => {
+    expect(parseWeeklyWindow("mon:00:00-mon:01:00")).toEqual({ start: 0, end: 60 });
+    expect(parseWeeklyWindow("sun:23:30-mon:00:30")).toEqual({ start: 6 * 1440 + 1410, end: 7 * 1440 + 30 });
+  });
+
+  test.each([
+    [120, 60, "sun:02:30-sun:03:30", true],
+    [120, 60, "sun:03:00-sun:04:00", false], // touching is not overlapping
+    [120, 60, "wed:01:00-wed:02:01", true],
+    [0, 60, "sun:23:30-mon:00:30", true], // wraps into Monday
+    [23 * 60 + 30, 60, "mon:00:00-mon:00:30", true], // the daily window wraps past midnight
+    [120, 60, "sun:04:00-sun:05:00", false],
+  ])("daily %d+%d vs %s -> %s", (start, length, weekly, overlaps) => {
+    expect(dailyOverlapsWeekly(start, length, parseWeeklyWindow(weekly))).toBe(overlaps);
+  });
+});
