@@ -6,10 +6,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { Network } from "../components/network/network";
+import { TierSecurityGroups } from "../components/network/securityGroups";
 import { EncryptionKey } from "../components/security/encryptionKey";
 
 export interface Platform {
   network: Network;
+  securityGroups: TierSecurityGroups;
   logsKey: EncryptionKey;
 }
 
@@ -43,7 +45,9 @@ export function buildPlatform(config: PlatformConfig): Platform {
     region: config.region,
   });
 
-  return { network, logsKey };
+  const securityGroups = new TierSecurityGroups(config.environment, { vpcId: network.vpcId });
+
+  return { network, securityGroups, logsKey };
 }
 
 /** The stack outputs: what operators and the next layers need to find. */
@@ -54,5 +58,7 @@ export function stackOutputs(platform: Platform) {
     privateSubnetIds: platform.network.privateSubnetIds,
     isolatedSubnetIds: platform.network.isolatedSubnetIds,
     logsKeyArn: platform.logsKey.arn,
+    loadBalancerSecurityGroupId: platform.securityGroups.loadBalancer.id,
+    appSecurityGroupId: platform.securityGroups.app.id,
   };
 }

@@ -31,6 +31,8 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       privateSubnetIds: ["production-private-eu-west-1a-id", "production-private-eu-west-1b-id", "production-private-eu-west-1c-id"],
       isolatedSubnetIds: ["production-isolated-eu-west-1a-id", "production-isolated-eu-west-1b-id", "production-isolated-eu-west-1c-id"],
       logsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/logs-key",
+      loadBalancerSecurityGroupId: "production-alb-id",
+      appSecurityGroupId: "production-app-id",
     });
   });
 });
