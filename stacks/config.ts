@@ -90,6 +90,15 @@ const serviceSchema = z.strictObject({
   maxCount: int(1, 100).default(RUNBOOK.service.maxCount),
   /** Command override for the container. */
   command: z.array(z.string({ error: "a string" }), { error: "a list of strings" }).optional(),
+  /** Target tracking: the service scales out above these averages. */
+  scaling: z
+    .strictObject({
+      /** Average CPU of the service's tasks (runbook 001/002: scale when CPU stays high). */
+      cpuTargetPercent: int(10, 95, " %").default(RUNBOOK.service.scaleOnCpuPercent),
+      /** Requests per task per minute at the load balancer. */
+      requestsPerTarget: int(1, 100000).default(1000),
+    })
+    .prefault({}),
   /** Plain environment variables (never secrets: those come from Secrets Manager). */
   environment: z.record(matching(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name in UPPER_SNAKE_CASE"), z.string({ error: "a string" }), { error: "a map of NAME: value" }).default({}),
 });
@@ -201,6 +210,20 @@ const schema = z.strictObject({
     .strictObject({
       service: matching(/^[a-z][a-z0-9-]{0,19}$/, "the name of a configured service").default("api"),
       command: z.array(z.string({ error: "a string" }), { error: "a list of strings" }).min(1, { error: "a non-empty list of strings" }).default(["npx", "prisma", "migrate", "deploy"]),
+    })
+    .prefault({}),
+
+  /** The public application load balancer. */
+  loadBalancer: z
+    .strictObject({
+      /** AWS refuses to delete the load balancer while this is on. */
+      deletionProtection: bool().default(true),
+      /** Seconds an idle connection stays open. */
+      idleTimeoutSeconds: int(1, 4000, " s").default(60),
+      /** Requests one client IP may make in 5 minutes before the WAF blocks it (runbook 002: rate limiting). */
+      rateLimitPer5Minutes: int(100, 2000000000).default(2000),
+      /** Days ALB access logs are kept. */
+      accessLogRetentionDays: int(1, 3650, " days").default(90),
     })
     .prefault({}),
 

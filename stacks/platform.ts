@@ -8,11 +8,22 @@ import type { PlatformConfig } from "./config";
 import { Network } from "../components/network/network";
 import { TierSecurityGroups } from "../components/network/securityGroups";
 import { EncryptionKey } from "../components/security/encryptionKey";
+import { AlertTopics } from "../components/monitoring/alertTopics";
+import { AppSecrets } from "../components/service/appSecrets";
+import { Cluster } from "../components/service/cluster";
+import { LoadBalancer } from "../components/service/loadBalancer";
+import { Service } from "../components/service/service";
 
 export interface Platform {
   network: Network;
   securityGroups: TierSecurityGroups;
   logsKey: EncryptionKey;
+  alerts: AlertTopics;
+  appSecrets: AppSecrets;
+  cluster: Cluster;
+  loadBalancer: LoadBalancer;
+  services: Record<string, Service>;
+  migrationService: string;
 }
 
 /** Declares every resource of the platform for one stack. */
@@ -47,7 +58,76 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
   const securityGroups = new TierSecurityGroups(config.environment, { vpcId: network.vpcId });
 
-  return { network, securityGroups, logsKey };
+  // CloudWatch publishes alarm notifications into the encrypted topics.
+  const alertsKey = new EncryptionKey("alerts", {
+    description: `opsbook ${config.environment}: alarm notifications`,
+    accountId: identity.accountId,
+    partition: partition.partition,
+    services: [{ principal: "cloudwatch.amazonaws.com", condition: { StringEquals: { "aws:SourceAccount": identity.accountId } } }],
+    protect: config.protect,
+  });
+  const alerts = new AlertTopics(config.environment, { kmsKeyArn: alertsKey.arn, emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
+
+  const appSecretsKey = new EncryptionKey("app-secrets", {
+    description: `opsbook ${config.environment}: app secrets`,
+    accountId: identity.accountId,
+    partition: partition.partition,
+    protect: config.protect,
+  });
+  const appSecrets = new AppSecrets(config.environment, { ...config.appSecrets, kmsKeyArn: appSecretsKey.arn, protect: config.protect });
+
+  const namePrefix = `opsbook-${config.environment}`;
+  const cluster = new Cluster(config.environment, { clusterName: namePrefix });
+  const lb = config.loadBalancer;
+  const loadBalancer = new LoadBalancer(config.environment, {
+    vpcId: network.vpcId,
+    subnetIds: network.publicSubnetIds,
+    securityGroupId: securityGroups.loadBalancer.id,
+    tls: config.domain.certificateArn
+      ? { certificateArn: config.domain.certificateArn }
+      : { domainName: config.domain.name!, hostedZoneId: config.domain.hostedZoneId! },
+    deletionProtection: lb.deletionProtection,
+    idleTimeoutSeconds: lb.idleTimeoutSeconds,
+    rateLimitPer5Minutes: lb.rateLimitPer5Minutes,
+    accessLogRetentionDays: lb.accessLogRetentionDays,
+    protect: config.protect,
+  });
+
+  const services: Record<string, Service> = {};
+  config.services.forEach((s, i) => {
+    services[s.name] = new Service(s.name, {
+      container: { image: s.image, tag: s.tag, port: s.port, command: s.command, cpu: s.cpu, memory: s.memory, environment: s.environment },
+      desiredCount: s.desiredCount,
+      minCount: s.minCount,
+      maxCount: s.maxCount,
+      scaling: s.scaling,
+      namePrefix: `${namePrefix}-${s.name}`,
+      cluster: { arn: cluster.arn, name: cluster.name },
+      vpcId: network.vpcId,
+      subnetIds: network.privateSubnetIds,
+      securityGroupId: securityGroups.app.id,
+      loadBalancer:
+        s.port === undefined
+          ? undefined
+          : {
+              listenerArn: loadBalancer.https.arn,
+              arnSuffix: loadBalancer.arnSuffix,
+              securityGroupId: securityGroups.loadBalancer.id,
+              paths: s.paths,
+              priority: 100 + 10 * i,
+              healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
+            },
+      connections: [appSecrets.connection],
+      rollback: { ...config.rollback, alarmTopicArn: alerts.topics.critical.arn },
+      logRetentionDays: config.logRetentionDays,
+      logKmsKeyArn: logsKey.arn,
+      migrationCommand: s.name === config.migrations.service ? config.migrations.command : undefined,
+      region: config.region,
+      accountId: identity.accountId,
+    });
+  });
+
+  return { network, securityGroups, logsKey, alerts, appSecrets, cluster, loadBalancer, services, migrationService: config.migrations.service };
 }
 
 /** The stack outputs: what operators and the next layers need to find. */
@@ -60,5 +140,26 @@ export function stackOutputs(platform: Platform) {
     logsKeyArn: platform.logsKey.arn,
     loadBalancerSecurityGroupId: platform.securityGroups.loadBalancer.id,
     appSecurityGroupId: platform.securityGroups.app.id,
+    url: platform.loadBalancer.url,
+    loadBalancerDnsName: platform.loadBalancer.dnsName,
+    clusterName: platform.cluster.name,
+    serviceNames: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.service.name])),
+    alarmTopicArns: { warning: platform.alerts.topics.warning.arn, critical: platform.alerts.topics.critical.arn },
+    migration: migrationOutputs(platform),
+  };
+}
+
+/** What `aws ecs run-task` needs to run the migrations before services roll. */
+function migrationOutputs(platform: Platform) {
+  const service = platform.services[platform.migrationService]!;
+  const taskDefinitionArn = service.migrationTaskDefinition!.arn;
+  const subnets = pulumi.output(platform.network.privateSubnetIds);
+  const securityGroup = platform.securityGroups.app.id;
+  return {
+    taskDefinitionArn,
+    cluster: platform.cluster.name,
+    subnets,
+    securityGroups: [securityGroup],
+    command: pulumi.interpolate`aws ecs run-task --cluster ${platform.cluster.name} --task-definition ${taskDefinitionArn} --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${subnets.apply((s) => s.join(","))}],securityGroups=[${securityGroup}],assignPublicIp=DISABLED}'`,
   };
 }

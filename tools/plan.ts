@@ -28,6 +28,12 @@ async function main(): Promise<void> {
   process.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderTree(plan)}\n`);
 }
 
+// A failure inside the program's asynchronous work (an invoke, an apply) surfaces here, not in main.
+process.on("unhandledRejection", (err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
+
 main().then(
   () => process.exit(0),
   (err: unknown) => {

@@ -55,7 +55,7 @@ describe("parseConfig defaults", () => {
   });
 
   test("fills in service sizes and the region's first two zones", () => {
-    expect(c.services[1]).toEqual({ ...services[1], paths: [], cpu: 512, memory: 1024, desiredCount: 2, minCount: 2, maxCount: 6, environment: {} });
+    expect(c.services[1]).toEqual({ ...services[1], paths: [], cpu: 512, memory: 1024, desiredCount: 2, minCount: 2, maxCount: 6, scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000 }, environment: {} });
     expect(c.network.availabilityZones).toEqual(["eu-west-1a", "eu-west-1b"]);
     expect(c.region).toBe("eu-west-1");
     expect(c.stack).toBe("staging");

@@ -16,6 +16,12 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
     expect(one(plan.resources, "aws:ec2/vpc:Vpc", "staging-vpc").inputs.cidrBlock).toBe("10.20.0.0/16");
   });
 
+  test("runs one task per service and lets the load balancer be deleted", () => {
+    expect(one(plan.resources, "aws:ecs/service:Service", "api").inputs.desiredCount).toBe(1);
+    expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({ minCapacity: 1, maxCapacity: 2 });
+    expect(one(plan.resources, "aws:lb/loadBalancer:LoadBalancer", "staging").inputs.enableDeletionProtection).toBe(false);
+  });
+
   test("keeps flow logs for 30 days", () => {
     expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-flow-logs").inputs.retentionInDays).toBe(30);
   });

@@ -9,6 +9,9 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
 
+// Not in the published typings: the runtime's global state, where the feature flags live.
+const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore: () => Record<string, unknown> };
+
 /** The account every placeholder ARN names. */
 export const MOCK_ACCOUNT = "123456789012";
 
@@ -104,8 +107,13 @@ function invoke(token: string, region: string): Record<string, unknown> {
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
     case "aws:index/getRegion:getRegion":
       return { name: region, region, id: region, description: region };
-    default:
-      throw new Error(`the offline plan has no answer for the provider function ${token}: add one in tools/plan/mocks.ts`);
+    case "aws:elb/getServiceAccount:getServiceAccount":
+      return { arn: "arn:aws:iam::156460612806:root", id: "156460612806" };
+    default: {
+      const message = `the offline plan has no answer for the provider function ${token}: add one in tools/plan/mocks.ts`;
+      // The runtime reports an invoke failure by its `details`.
+      throw Object.assign(new Error(message), { details: message });
+    }
   }
 }
 
@@ -151,7 +159,10 @@ export async function installRecordingMocks(project: string, stack: string, regi
     },
     call: (args) => invoke(args.token, region),
   };
-  // setMocks turns on the runtime features (secrets, resource references); then our monitor replaces its own.
+  // setMocks turns on the runtime features (secrets, resource references, ...); swapping in our
+  // monitor resets them, so they are carried over.
   await pulumi.runtime.setMocks(mocks, project, stack, false);
+  const features = Object.fromEntries(Object.entries(getStore()).filter(([key]) => key.startsWith("supports")));
   setMockOptions(new RecordingMonitor(mocks, (r) => resources.push(r)), project, stack, false);
+  Object.assign(getStore(), features);
 }

@@ -1,0 +1,329 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { rollbackAlarms, type RollbackAlarmSet, type RollbackTriggers } from "../monitoring/rollbackAlarms";
+import type { ServiceConnection } from "./connection";
+import { describeFargateMemory, isFargateSize } from "./fargate";
+
+/** What runs: one container per task. */
+export interface ContainerSpec {
+  /** Image repository without the tag. */
+  image: string;
+  /** Image tag: what a deploy changes. */
+  tag: string;
+  /** Container port behind the load balancer; none for a worker. */
+  port?: number;
+  command?: string[];
+  /** Fargate CPU units and memory in MiB; must be a legal Fargate pair. */
+  cpu: number;
+  memory: number;
+  /** Plain settings. */
+  environment: Record<string, string>;
+}
+
+/** The runbook's load balancer health check. */
+export interface HealthCheckSpec {
+  path: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export interface ServiceArgs {
+  container: ContainerSpec;
+  /** Tasks at first deploy; autoscaling keeps the count between `minCount` and `maxCount` after. */
+  desiredCount: number;
+  minCount: number;
+  maxCount: number;
+  scaling: { cpuTargetPercent: number; requestsPerTarget: number };
+  /** Alarm and log names start with this, e.g. `opsbook-production-api`. */
+  namePrefix: string;
+  cluster: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
+  vpcId: pulumi.Input<string>;
+  /** Private subnets: tasks get no public address. */
+  subnetIds: pulumi.Input<string>[];
+  /** The app tier's security group. */
+  securityGroupId: pulumi.Input<string>;
+  /** Load balancer to receive traffic from; required when the container has a port. */
+  loadBalancer?: {
+    listenerArn: pulumi.Input<string>;
+    arnSuffix: pulumi.Input<string>;
+    securityGroupId: pulumi.Input<string>;
+    /** Path patterns to claim; empty makes this the default service (the last rule, "/*"). */
+    paths: string[];
+    /** Listener rule priority for the paths; lower is evaluated first. */
+    priority: number;
+    healthCheck: HealthCheckSpec;
+  };
+  /** Backing stores and app secrets, injected as environment variables and ECS secrets. */
+  connections: ServiceConnection[];
+  /** Roll deploys back on these triggers, and tell this topic. */
+  rollback: RollbackTriggers & { alarmTopicArn: pulumi.Input<string> };
+  logRetentionDays: number;
+  logKmsKeyArn: pulumi.Input<string>;
+  /** Command of a one-off migration task with the same image and settings; none declares no task. */
+  migrationCommand?: string[];
+  region: string;
+  accountId: pulumi.Input<string>;
+}
+
+/** Last listener rule priority: the default service's catch-all. */
+export const DEFAULT_ROUTE_PRIORITY = 50000;
+
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/(.+)$/;
+
+/**
+ * One app service on Fargate: a task definition whose container runs with a read-only root file
+ * system, no public address and secrets from Secrets Manager; a load-balanced ECS service whose
+ * deploys keep full capacity and roll back by themselves on the runbook's triggers; autoscaling on
+ * CPU and requests. Cost: the tasks' vCPU and memory hours, and their logs.
+ */
+export class Service extends pulumi.ComponentResource {
+  readonly service: aws.ecs.Service;
+  readonly taskDefinition: aws.ecs.TaskDefinition;
+  readonly migrationTaskDefinition?: aws.ecs.TaskDefinition;
+  readonly targetGroup?: aws.lb.TargetGroup;
+  readonly rollbackAlarms?: RollbackAlarmSet;
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly executionRole: aws.iam.Role;
+  readonly taskRole: aws.iam.Role;
+
+  constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("opsbook:service:Service", name, {}, opts);
+    this.validate(args);
+    const c = args.container;
+
+    this.logGroup = new aws.cloudwatch.LogGroup(
+      `${name}`,
+      { name: `/opsbook/${args.namePrefix}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn },
+      { parent: this },
+    );
+    this.executionRole = this.createExecutionRole(name, args);
+    this.taskRole = taskRole(`${name}-task`, args.accountId, this);
+
+    const secrets = args.connections.flatMap((conn) => Object.entries(conn.secrets).map(([envName, valueFrom]) => ({ name: envName, valueFrom })));
+    const environment = [
+      ...args.connections.flatMap((conn) => Object.entries(conn.environment).map(([envName, value]) => ({ name: envName, value }))),
+      ...Object.entries(c.environment).map(([envName, value]) => ({ name: envName, value })),
+    ];
+    const container = (command: string[] | undefined, withPort: boolean) => ({
+      name: "app",
+      image: `${c.image}:${c.tag}`,
+      essential: true,
+      ...(command ? { command } : {}),
+      ...(withPort && c.port !== undefined ? { portMappings: [{ containerPort: c.port, protocol: "tcp" }] } : {}),
+      environment,
+      secrets,
+      readonlyRootFilesystem: true,
+      // The root file system is read-only; /tmp is the one writable place.
+      mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+      linuxParameters: { initProcessEnabled: true },
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: { "awslogs-group": this.logGroup.name, "awslogs-region": args.region, "awslogs-stream-prefix": withPort ? "app" : "task" },
+      },
+    });
+    const taskDefinition = (suffix: string, command: string[] | undefined, withPort: boolean) =>
+      new aws.ecs.TaskDefinition(
+        `${name}${suffix}`,
+        {
+          family: `${args.namePrefix}${suffix}`,
+          cpu: String(c.cpu),
+          memory: String(c.memory),
+          networkMode: "awsvpc",
+          requiresCompatibilities: ["FARGATE"],
+          runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+          executionRoleArn: this.executionRole.arn,
+          taskRoleArn: this.taskRole.arn,
+          volumes: [{ name: "tmp" }],
+          containerDefinitions: pulumi.jsonStringify([container(command, withPort)]),
+        },
+        { parent: this },
+      );
+    this.taskDefinition = taskDefinition("", c.command, true);
+    if (args.migrationCommand) this.migrationTaskDefinition = taskDefinition("-migrate", args.migrationCommand, false);
+
+    const lb = args.loadBalancer;
+    if (lb && c.port !== undefined) {
+      this.targetGroup = this.createRouting(name, args, lb, c.port);
+      this.rollbackAlarms = rollbackAlarms(
+        name,
+        { namePrefix: args.namePrefix, loadBalancerArnSuffix: lb.arnSuffix, targetGroupArnSuffix: this.targetGroup.arnSuffix, actionArn: args.rollback.alarmTopicArn, ...args.rollback },
+        this,
+      );
+    }
+
+    this.service = new aws.ecs.Service(
+      `${name}`,
+      {
+        name: args.namePrefix,
+        cluster: args.cluster.arn,
+        taskDefinition: this.taskDefinition.arn,
+        launchType: "FARGATE",
+        platformVersion: "LATEST",
+        desiredCount: args.desiredCount,
+        networkConfiguration: { subnets: args.subnetIds, securityGroups: [args.securityGroupId], assignPublicIp: false },
+        ...(this.targetGroup && c.port !== undefined
+          ? { loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: "app", containerPort: c.port }], healthCheckGracePeriodSeconds: 60 }
+          : {}),
+        // Rolling deploys never drop below full capacity, and undo themselves when tasks fail to start.
+        deploymentMinimumHealthyPercent: 100,
+        deploymentMaximumPercent: 200,
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        ...(this.rollbackAlarms ? { alarms: { enable: true, rollback: true, alarmNames: this.rollbackAlarms.names } } : {}),
+        // `pulumi up` returns only once the deploy is stable, so a failed deploy fails the update.
+        waitForSteadyState: true,
+        propagateTags: "SERVICE",
+        enableEcsManagedTags: true,
+      },
+      // Autoscaling owns the running count once the service exists.
+      { parent: this, ignoreChanges: ["desiredCount"], dependsOn: this.rollbackAlarms ? [this.rollbackAlarms.unhealthy, this.rollbackAlarms.errorRate] : [] },
+    );
+
+    this.createAutoscaling(name, args, lb);
+    this.registerOutputs({ serviceName: this.service.name, taskDefinitionArn: this.taskDefinition.arn });
+  }
+
+  private validate(args: ServiceArgs): void {
+    const c = args.container;
+    const fail = (message: string) => {
+      throw new pulumi.ResourceError(message, this);
+    };
+    if (!isFargateSize(c.cpu, c.memory)) fail(`memory ${c.memory} MiB does not fit cpu ${c.cpu}: Fargate allows ${describeFargateMemory(c.cpu)} MiB`);
+    if (args.minCount > args.maxCount) fail(`minCount ${args.minCount} is above maxCount ${args.maxCount}`);
+    if (args.desiredCount < args.minCount || args.desiredCount > args.maxCount) fail(`desiredCount ${args.desiredCount} must lie between minCount ${args.minCount} and maxCount ${args.maxCount}`);
+    if (c.port !== undefined && !args.loadBalancer) fail(`a service with port ${c.port} needs a loadBalancer to receive traffic from`);
+    if (args.subnetIds.length === 0) fail("subnetIds is empty: tasks need private subnets");
+  }
+
+  /** The execution role starts tasks: pulls the image, writes logs, reads exactly the injected secrets. */
+  private createExecutionRole(name: string, args: ServiceArgs): aws.iam.Role {
+    const role = taskRole(`${name}-execution`, args.accountId, this);
+    const ecr = ECR_IMAGE.exec(args.container.image);
+    const secretArns = args.connections.flatMap((conn) => conn.secretArns);
+    const keyArns = args.connections.flatMap((conn) => conn.kmsKeyArns);
+    const statements: pulumi.Input<Record<string, unknown>>[] = [
+      { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${this.logGroup.arn}:*` },
+    ];
+    if (ecr) {
+      // GetAuthorizationToken has no resource to scope to; the pulls are scoped to the one repository.
+      statements.push({ Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" });
+      statements.push({
+        Sid: "PullImage",
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
+      });
+    }
+    if (secretArns.length > 0) statements.push({ Sid: "ReadInjectedSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns });
+    if (keyArns.length > 0) {
+      statements.push({
+        Sid: "DecryptInjectedSecrets",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: keyArns,
+        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
+      });
+    }
+    new aws.iam.RolePolicy(`${name}-execution`, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, { parent: this });
+    return role;
+  }
+
+  private createRouting(name: string, args: ServiceArgs, lb: NonNullable<ServiceArgs["loadBalancer"]>, port: number): aws.lb.TargetGroup {
+    const hc = lb.healthCheck;
+    const targetGroup = new aws.lb.TargetGroup(
+      `${name}`,
+      {
+        vpcId: args.vpcId,
+        port,
+        protocol: "HTTP",
+        targetType: "ip",
+        // Long enough for in-flight requests to finish, short enough that deploys and rollbacks stay quick.
+        deregistrationDelay: 30,
+        healthCheck: {
+          enabled: true,
+          path: hc.path,
+          protocol: "HTTP",
+          port: "traffic-port",
+          matcher: "200-299",
+          interval: hc.intervalSeconds,
+          timeout: hc.timeoutSeconds,
+          healthyThreshold: hc.healthyThreshold,
+          unhealthyThreshold: hc.unhealthyThreshold,
+        },
+      },
+      { parent: this },
+    );
+    const isDefault = lb.paths.length === 0;
+    new aws.lb.ListenerRule(
+      `${name}`,
+      {
+        listenerArn: lb.listenerArn,
+        priority: isDefault ? DEFAULT_ROUTE_PRIORITY : lb.priority,
+        actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+        conditions: [{ pathPattern: { values: isDefault ? ["/*"] : lb.paths } }],
+      },
+      { parent: this },
+    );
+    // Only the load balancer reaches the container port, and it reaches nothing else in the app tier.
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-from-alb`,
+      { securityGroupId: args.securityGroupId, referencedSecurityGroupId: lb.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description: `${args.namePrefix} from the load balancer` },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-alb-to-app`,
+      { securityGroupId: lb.securityGroupId, referencedSecurityGroupId: args.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description: `Load balancer to ${args.namePrefix}` },
+      { parent: this },
+    );
+    return targetGroup;
+  }
+
+  private createAutoscaling(name: string, args: ServiceArgs, lb: ServiceArgs["loadBalancer"]): void {
+    const target = new aws.appautoscaling.Target(
+      `${name}`,
+      {
+        serviceNamespace: "ecs",
+        scalableDimension: "ecs:service:DesiredCount",
+        resourceId: pulumi.interpolate`service/${args.cluster.name}/${this.service.name}`,
+        minCapacity: args.minCount,
+        maxCapacity: args.maxCount,
+      },
+      { parent: this },
+    );
+    const policy = (suffix: string, metric: aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification, value: number) =>
+      new aws.appautoscaling.Policy(
+        `${name}-${suffix}`,
+        {
+          policyType: "TargetTrackingScaling",
+          serviceNamespace: target.serviceNamespace,
+          scalableDimension: target.scalableDimension,
+          resourceId: target.resourceId,
+          targetTrackingScalingPolicyConfiguration: { predefinedMetricSpecification: metric, targetValue: value, scaleOutCooldown: 60, scaleInCooldown: 300 },
+        },
+        { parent: this },
+      );
+    policy("cpu", { predefinedMetricType: "ECSServiceAverageCPUUtilization" }, args.scaling.cpuTargetPercent);
+    if (lb && this.targetGroup) {
+      policy(
+        "requests",
+        { predefinedMetricType: "ALBRequestCountPerTarget", resourceLabel: pulumi.interpolate`${lb.arnSuffix}/${this.targetGroup.arnSuffix}` },
+        args.scaling.requestsPerTarget,
+      );
+    }
+  }
+}
+
+/** A role only ECS tasks of this account can assume. */
+function taskRole(name: string, accountId: pulumi.Input<string>, parent: pulumi.Resource): aws.iam.Role {
+  return new aws.iam.Role(
+    name,
+    {
+      assumeRolePolicy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": accountId } } }],
+      }),
+    },
+    { parent },
+  );
+}

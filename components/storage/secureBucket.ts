@@ -1,0 +1,113 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface SecureBucketArgs {
+  /** What the bucket holds; part of its name prefix and description tag. */
+  purpose: string;
+  /**
+   * Default encryption: a KMS key (with an S3 bucket key, so KMS is called once per bucket, not per
+   * object), or "s3-managed" (SSE-S3) where the writer cannot use KMS, as ALB access logs cannot.
+   */
+  encryption: { kmsKeyArn: pulumi.Input<string> } | "s3-managed";
+  /** Current objects expire after this many days. @default never */
+  expireAfterDays?: number;
+  /** Overwritten or deleted versions are kept this many days. @default 30 */
+  noncurrentExpireAfterDays?: number;
+  /** Server access logs of this bucket go to that bucket under `prefix`. @default none (a log bucket itself) */
+  accessLogs?: { bucket: pulumi.Input<string>; prefix: string };
+  /** Statements added to the bucket policy, e.g. a log delivery service's write grant. */
+  policyStatements?: (bucketArn: pulumi.Output<string>) => pulumi.Input<Record<string, unknown>>[];
+  /** Pulumi `protect`; the bucket is never force-destroyed with objects in it either way. */
+  protect: boolean;
+}
+
+/**
+ * An S3 bucket that is private and encrypted whatever is put in it: public access blocked, ACLs
+ * off, default encryption, versioning, TLS-only policy, lifecycle, and access logs when it is not a
+ * log bucket itself. Storage costs grow with `expireAfterDays` and the noncurrent-version grace.
+ */
+export class SecureBucket extends pulumi.ComponentResource {
+  readonly bucket: aws.s3.Bucket;
+  readonly name: pulumi.Output<string>;
+  readonly arn: pulumi.Output<string>;
+  /** The policy; depend on it before anything writes with a grant it carries. */
+  readonly policy: aws.s3.BucketPolicy;
+
+  constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("opsbook:storage:SecureBucket", name, {}, opts);
+    const noncurrentDays = args.noncurrentExpireAfterDays ?? 30;
+    for (const [key, value] of [["expireAfterDays", args.expireAfterDays], ["noncurrentExpireAfterDays", noncurrentDays]] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new pulumi.ResourceError(`${key} must be a whole number of days of at least 1, got ${value}`, this);
+    }
+
+    this.bucket = new aws.s3.Bucket(`${name}`, { bucketPrefix: `opsbook-${args.purpose}-`, forceDestroy: false, tags: { purpose: args.purpose } }, { parent: this, protect: args.protect });
+    this.name = this.bucket.bucket;
+    this.arn = this.bucket.arn;
+    const bucket = this.bucket.id;
+
+    new aws.s3.BucketOwnershipControls(`${name}`, { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}`,
+      { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { parent: this },
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}`,
+      {
+        bucket,
+        rules: [
+          args.encryption === "s3-managed"
+            ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }
+            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.encryption.kmsKeyArn }, bucketKeyEnabled: true },
+        ],
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketVersioning(`${name}`, { bucket, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}`,
+      {
+        bucket,
+        rules: [
+          {
+            id: "retention",
+            status: "Enabled",
+            filter: {},
+            ...(args.expireAfterDays !== undefined ? { expiration: { days: args.expireAfterDays } } : {}),
+            noncurrentVersionExpiration: { noncurrentDays },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+          },
+        ],
+      },
+      { parent: this },
+    );
+    if (args.accessLogs) {
+      new aws.s3.BucketLogging(`${name}`, { bucket, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix }, { parent: this });
+    }
+
+    const extra = args.policyStatements?.(this.arn) ?? [];
+    this.policy = new aws.s3.BucketPolicy(
+      `${name}`,
+      {
+        bucket,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "DenyInsecureTransport",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: [this.arn, pulumi.interpolate`${this.arn}/*`],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+            ...extra,
+          ],
+        }),
+      },
+      // S3 rejects a policy while the public access block is still being applied.
+      { parent: this, dependsOn: [publicAccess] },
+    );
+    this.registerOutputs({ name: this.name, arn: this.arn });
+  }
+}
