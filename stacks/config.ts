@@ -253,8 +253,34 @@ const schema = z.strictObject({
       diskPercent: thresholdPair("diskPercent", 100),
       dbConnectionsPercent: thresholdPair("dbConnectionsPercent", 100),
       cacheHitRatePercent: thresholdPair("cacheHitRatePercent", 100),
+      slowQueriesPerMinute: thresholdPair("slowQueriesPerMinute", 100000),
+      certificateDaysToExpiry: thresholdPair("certificateDaysToExpiry", 365),
     })
     .prefault({}),
+
+  /**
+   * Alarms on metrics the app publishes itself (runbook 000: event loop lag > 100 ms; 003: failed
+   * background jobs), at a warning and a critical threshold like the built-in ones.
+   */
+  customAlarms: z
+    .array(
+      z.strictObject({
+        name: matching(/^[a-z][a-z0-9-]{0,39}$/, "lower-case letters, digits and '-', starting with a letter, at most 40 characters"),
+        description: z.string({ error: "a sentence saying what broke and what to do" }).min(1, { error: "a sentence saying what broke and what to do" }),
+        namespace: matching(/^[A-Za-z0-9./_#:-]{1,255}$/, "a CloudWatch namespace, e.g. Opsbook/App"),
+        metricName: matching(/^[A-Za-z0-9./_#:-]{1,255}$/, "a CloudWatch metric name, e.g. EventLoopLagP99"),
+        dimensions: z.record(z.string({ error: "a dimension name" }), z.string({ error: "a dimension value" }), { error: "a map of dimension name: value" }).default({}),
+        statistic: matching(/^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d+)?)$/, "Average, Sum, Minimum, Maximum, SampleCount or a percentile like p99").default("Average"),
+        /** "above": higher is worse; "below": lower is worse. */
+        direction: oneOf(["above", "below"]).default("above"),
+        warning: num(-1e12, 1e12),
+        critical: num(-1e12, 1e12),
+        periodSeconds: inList([10, 30, 60, 300, 900, 3600], "one of 10, 30, 60, 300, 900, 3600").default(60),
+        evaluationPeriods: int(1, 100).default(5),
+      }),
+      { error: "a list of { name, description, namespace, metricName, warning, critical, ... }" },
+    )
+    .default([]),
 
   /** What makes an ECS deployment roll itself back. */
   rollback: z
@@ -558,6 +584,13 @@ function crossChecks(stack: string, c: Parsed, region: string): ConfigProblem[] 
       add(["thresholds", metric, "critical"], pair.critical, `${lower ? "below" : "above"} the warning threshold (${pair.warning}): ${lower ? "lower" : "higher"} values are worse for ${metric}`);
     }
   }
+  const alarmNames = new Set<string>();
+  c.customAlarms.forEach((a, i) => {
+    if (alarmNames.has(a.name)) add(["customAlarms", i, "name"], a.name, "a name no other custom alarm has");
+    alarmNames.add(a.name);
+    const ordered = a.direction === "above" ? a.critical > a.warning : a.critical < a.warning;
+    if (!ordered) add(["customAlarms", i, "critical"], a.critical, `${a.direction} the warning threshold (${a.warning}), since direction is "${a.direction}"`);
+  });
   if (c.backup.retentionDays < pg.backupRetentionDays) {
     add(["backup", "retentionDays"], c.backup.retentionDays, `at least postgres.backupRetentionDays (${pg.backupRetentionDays}), so dumps outlive point-in-time recovery`, pg.backupRetentionDays);
   }

@@ -13,6 +13,9 @@ import { AppSecrets } from "../components/service/appSecrets";
 import { Cluster } from "../components/service/cluster";
 import { LoadBalancer } from "../components/service/loadBalancer";
 import { Service } from "../components/service/service";
+import { AlarmSet } from "../components/monitoring/alarmSet";
+import { Dashboard } from "../components/monitoring/dashboard";
+import { type AlarmDefinition, certificateAlarms, customAlarms, loadBalancerAlarms, serviceAlarms } from "../components/monitoring/definitions";
 
 export interface Platform {
   network: Network;
@@ -24,6 +27,8 @@ export interface Platform {
   loadBalancer: LoadBalancer;
   services: Record<string, Service>;
   migrationService: string;
+  alarms: AlarmSet;
+  dashboard: Dashboard;
 }
 
 /** Declares every resource of the platform for one stack. */
@@ -127,7 +132,28 @@ export function buildPlatform(config: PlatformConfig): Platform {
     });
   });
 
-  return { network, securityGroups, logsKey, alerts, appSecrets, cluster, loadBalancer, services, migrationService: config.migrations.service };
+  const definitions: AlarmDefinition[] = [
+    ...Object.values(services).flatMap((svc) =>
+      svc.targetGroup
+        ? serviceAlarms({
+            service: svc.serviceKey,
+            clusterName: cluster.name,
+            serviceName: svc.service.name,
+            loadBalancerArnSuffix: loadBalancer.arnSuffix,
+            targetGroupArnSuffix: svc.targetGroup.arnSuffix,
+            healthCheckIntervalSeconds: config.healthCheck.intervalSeconds,
+            thresholds: config.thresholds,
+          })
+        : [],
+    ),
+    ...loadBalancerAlarms({ loadBalancerArnSuffix: loadBalancer.arnSuffix, thresholds: config.thresholds }),
+    ...certificateAlarms({ certificateArn: loadBalancer.certificateArn, thresholds: config.thresholds }),
+    ...customAlarms(config.customAlarms),
+  ];
+  const alarms = new AlarmSet(config.environment, { namePrefix, definitions, topicArns: { warning: alerts.topics.warning.arn, critical: alerts.topics.critical.arn } });
+  const dashboard = new Dashboard(config.environment, { dashboardName: namePrefix, region: config.region, definitions });
+
+  return { network, securityGroups, logsKey, alerts, appSecrets, cluster, loadBalancer, services, migrationService: config.migrations.service, alarms, dashboard };
 }
 
 /** The stack outputs: what operators and the next layers need to find. */
@@ -145,6 +171,7 @@ export function stackOutputs(platform: Platform) {
     clusterName: platform.cluster.name,
     serviceNames: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.service.name])),
     alarmTopicArns: { warning: platform.alerts.topics.warning.arn, critical: platform.alerts.topics.critical.arn },
+    dashboardName: platform.dashboard.dashboard.dashboardName,
     migration: migrationOutputs(platform),
   };
 }

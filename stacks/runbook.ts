@@ -44,6 +44,10 @@ export const RUNBOOK = {
     diskPercent: { warning: 80, critical: 95 },
     dbConnectionsPercent: { warning: 80, critical: 95 },
     cacheHitRatePercent: { warning: 80, critical: 50 },
+    // The runbooks name these signals without a number: slow queries (000: > 100 ms, "alert") and
+    // certificate expiry (001: checked weekly). The numbers below are this program's defaults.
+    slowQueriesPerMinute: { warning: 10, critical: 60 },
+    certificateDaysToExpiry: { warning: 30, critical: 7 },
   },
 
   /**
@@ -68,4 +72,4 @@ export const RUNBOOK = {
 } as const;
 
 /** Metrics where a lower value is worse: their critical threshold lies below the warning one. */
-export const LOWER_IS_WORSE: ReadonlySet<keyof typeof RUNBOOK.thresholds> = new Set(["cacheHitRatePercent"]);
+export const LOWER_IS_WORSE: ReadonlySet<keyof typeof RUNBOOK.thresholds> = new Set(["cacheHitRatePercent", "certificateDaysToExpiry"]);

@@ -87,9 +87,12 @@ export class Service extends pulumi.ComponentResource {
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly executionRole: aws.iam.Role;
   readonly taskRole: aws.iam.Role;
+  /** The service's name in the stack config (this component's name). */
+  readonly serviceKey: string;
 
   constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:service:Service", name, {}, opts);
+    this.serviceKey = name;
     this.validate(args);
     const c = args.container;
 

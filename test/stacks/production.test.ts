@@ -63,6 +63,21 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     });
   });
 
+  test("declares the runbook alarm set: 10 per service, 2 for the load balancer, 2 for the certificate, 2 rollback alarms per service", () => {
+    const alarms = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 2 * 2);
+    const bySeverity = (severity: string) => alarms.filter((a) => (a.inputs.tags as Record<string, string>).severity === severity).length;
+    expect([bySeverity("warning"), bySeverity("critical")]).toEqual([2 * 4 + 1 + 1, 2 * 6 + 1 + 1 + 2 * 2]);
+    expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-api-http-error-rate-critical").inputs).toMatchObject({ threshold: 5, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-critical"] });
+    expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-web-cpu-warning").inputs).toMatchObject({ threshold: 70, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-warning"] });
+  });
+
+  test("draws every alarmed signal on one dashboard", () => {
+    const body = JSON.parse(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardBody as string);
+    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1);
+    expect(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardName).toBe("opsbook-production");
+  });
+
   test("exports the network by tier", () => {
     expect(plan.outputs).toMatchObject({
       vpcId: "production-vpc-id",

@@ -1,0 +1,359 @@
+/**
+ * The runbook alarms as data: what each alarm watches, how long it takes to fire, and what to do.
+ * Pure builders turn the validated thresholds into definitions; `AlarmSet` declares them and
+ * `Dashboard` draws them, so one table governs both.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Severity } from "./alertTopics";
+
+/** One CloudWatch metric. `stat` is a statistic ("Average") or a percentile ("p95"). */
+export interface MetricRef {
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, pulumi.Input<string>>;
+  stat: string;
+}
+
+/** What an alarm compares: a metric, or a metric-math expression over named metrics. */
+export type Signal = { metric: MetricRef } | { expression: string; label: string; metrics: Record<string, MetricRef> };
+
+export interface AlarmDefinition {
+  /** What is watched, e.g. "api", "database", "cache-node-1". */
+  subject: string;
+  /** Kind of alarm, e.g. "http-error-rate"; with the subject and severity it names the alarm. */
+  family: string;
+  /** Plain words for the 3 AM reader, e.g. "5xx responses of api as a share of its requests". */
+  what: string;
+  /** Unit of the thresholds as the reader sees them, e.g. "%", "ms". */
+  unit: string;
+  signal: Signal;
+  /** "above": higher is worse; "below": lower is worse. */
+  direction: "above" | "below";
+  /** Thresholds in `unit`; an alarm is declared for each severity given. */
+  thresholds: Partial<Record<Severity, number>>;
+  /** Multiplies a threshold into the metric's own unit (e.g. 0.001 for ms against seconds). @default 1 */
+  scale?: number;
+  periodSeconds: number;
+  /** Consecutive breaching periods before the alarm fires. */
+  evaluationPeriods: number;
+  /** How periods without data count, and why (see each builder). */
+  missingData: "notBreaching" | "breaching" | "missing" | "ignore";
+  /** The runbook step to take. */
+  action: string;
+}
+
+/** Seconds from the first breaching data point to ALARM. */
+export function timeToFire(d: AlarmDefinition): number {
+  return d.periodSeconds * d.evaluationPeriods;
+}
+
+/** "fires after 5 min above 5 % ..." — the alarm description an on-call engineer reads. */
+export function describe(d: AlarmDefinition, severity: Severity): string {
+  const threshold = d.thresholds[severity];
+  const minutes = timeToFire(d) / 60;
+  const duration = minutes >= 60 && minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
+  const unit = d.unit === "%" ? "%" : d.unit ? ` ${d.unit}` : "";
+  return `${severity.toUpperCase()}: ${d.what} ${d.direction} ${threshold}${unit} for ${duration}. ${d.action}`;
+}
+
+export interface Thresholds {
+  httpErrorRatePercent: ThresholdPair;
+  responseTimeP95Ms: ThresholdPair;
+  cpuPercent: ThresholdPair;
+  memoryPercent: ThresholdPair;
+  diskPercent: ThresholdPair;
+  dbConnectionsPercent: ThresholdPair;
+  cacheHitRatePercent: ThresholdPair;
+  slowQueriesPerMinute: ThresholdPair;
+  certificateDaysToExpiry: ThresholdPair;
+}
+export interface ThresholdPair {
+  warning: number;
+  critical: number;
+}
+
+const alb = (metricName: string, stat: string, dimensions: Record<string, pulumi.Input<string>>): MetricRef => ({ namespace: "AWS/ApplicationELB", metricName, dimensions, stat });
+
+/** A load-balanced service: errors, latency, CPU, memory, unhealthy and missing targets. */
+export function serviceAlarms(args: {
+  service: string;
+  clusterName: pulumi.Input<string>;
+  serviceName: pulumi.Input<string>;
+  loadBalancerArnSuffix: pulumi.Input<string>;
+  targetGroupArnSuffix: pulumi.Input<string>;
+  /** Seconds between load balancer health checks. */
+  healthCheckIntervalSeconds: number;
+  thresholds: Thresholds;
+}): AlarmDefinition[] {
+  const tg = { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffix };
+  const ecs = { ClusterName: args.clusterName, ServiceName: args.serviceName };
+  const t = args.thresholds;
+  // "More than 2 consecutive failed checks" (runbook 002): three checks' worth of one-minute periods.
+  const unhealthyPeriods = Math.max(1, Math.ceil((3 * args.healthCheckIntervalSeconds) / 60));
+  const s = args.service;
+  return [
+    {
+      subject: s,
+      family: "http-error-rate",
+      what: `5xx responses of ${s} as a share of its requests`,
+      unit: "%",
+      signal: {
+        // No requests is no error rate, not a division by zero.
+        expression: "IF(requests > 0, 100 * errors / requests, 0)",
+        label: `${s} 5xx rate (%)`,
+        metrics: { errors: alb("HTTPCode_Target_5XX_Count", "Sum", tg), requests: alb("RequestCount", "Sum", tg) },
+      },
+      direction: "above",
+      thresholds: t.httpErrorRatePercent,
+      periodSeconds: 60,
+      evaluationPeriods: 5,
+      missingData: "notBreaching", // no traffic is not an outage
+      action: "Check the service's logs and recent deploys; roll back (runbook: Rollback Procedures) if a deploy caused it.",
+    },
+    {
+      subject: s,
+      family: "response-time-p95",
+      what: `p95 response time of ${s}`,
+      unit: "ms",
+      signal: { metric: alb("TargetResponseTime", "p95", tg) },
+      direction: "above",
+      thresholds: t.responseTimeP95Ms,
+      scale: 0.001, // TargetResponseTime is in seconds
+      periodSeconds: 60,
+      evaluationPeriods: 5,
+      missingData: "notBreaching", // no traffic, no latency
+      action: "Look for slow queries and saturated CPU or connections; scale out or roll back a slow release.",
+    },
+    {
+      subject: s,
+      family: "cpu",
+      what: `average CPU of ${s}'s tasks`,
+      unit: "%",
+      signal: { metric: { namespace: "AWS/ECS", metricName: "CPUUtilization", dimensions: ecs, stat: "Average" } },
+      direction: "above",
+      thresholds: t.cpuPercent,
+      periodSeconds: 60,
+      evaluationPeriods: 5,
+      missingData: "missing", // no data means no tasks: the no-healthy-targets alarm covers that
+      action: "Autoscaling should be adding tasks; if at maxCount, raise it or the task CPU (runbook: vertical scaling above 80 %).",
+    },
+    {
+      subject: s,
+      family: "memory",
+      what: `average memory of ${s}'s tasks`,
+      unit: "%",
+      signal: { metric: { namespace: "AWS/ECS", metricName: "MemoryUtilization", dimensions: ecs, stat: "Average" } },
+      direction: "above",
+      thresholds: t.memoryPercent,
+      periodSeconds: 60,
+      evaluationPeriods: 5,
+      missingData: "missing",
+      action: "Look for a leak in the latest release; raise the task memory or roll back.",
+    },
+    {
+      subject: s,
+      family: "unhealthy-targets",
+      what: `targets of ${s} failing health checks (more than 2 consecutive checks), count`,
+      unit: "",
+      signal: { metric: alb("UnHealthyHostCount", "Maximum", tg) },
+      direction: "above",
+      thresholds: { critical: 0 },
+      periodSeconds: 60,
+      evaluationPeriods: unhealthyPeriods,
+      missingData: "notBreaching",
+      action: "Check the health endpoint and the tasks' logs; a deploy in progress rolls back by itself.",
+    },
+    {
+      subject: s,
+      family: "no-healthy-targets",
+      what: `healthy targets of ${s}, count (below 1: the service is down)`,
+      unit: "",
+      signal: { metric: alb("HealthyHostCount", "Minimum", tg) },
+      direction: "below",
+      thresholds: { critical: 1 },
+      periodSeconds: 60,
+      evaluationPeriods: 1,
+      missingData: "breaching", // silence from a target group is itself an outage
+      action: "The service is down: check ECS events for failed task starts, then roll back.",
+    },
+  ];
+}
+
+/** The load balancer's own 5xx (no target answered): counted per load balancer, not per service. */
+export function loadBalancerAlarms(args: { loadBalancerArnSuffix: pulumi.Input<string>; thresholds: Thresholds }): AlarmDefinition[] {
+  const lb = { LoadBalancer: args.loadBalancerArnSuffix };
+  return [
+    {
+      subject: "load-balancer",
+      family: "http-error-rate",
+      what: "5xx responses the load balancer itself returned, as a share of all requests",
+      unit: "%",
+      signal: {
+        expression: "IF(requests > 0, 100 * errors / requests, 0)",
+        label: "load balancer 5xx rate (%)",
+        metrics: { errors: alb("HTTPCode_ELB_5XX_Count", "Sum", lb), requests: alb("RequestCount", "Sum", lb) },
+      },
+      direction: "above",
+      thresholds: args.thresholds.httpErrorRatePercent,
+      periodSeconds: 60,
+      evaluationPeriods: 5,
+      missingData: "notBreaching",
+      action: "No healthy target answered: check the services' no-healthy-targets alarms and ECS events.",
+    },
+  ];
+}
+
+/** PostgreSQL: CPU, memory, disk and connections in percent, and slow queries per minute. */
+export function databaseAlarms(args: {
+  instanceIdentifier: pulumi.Input<string>;
+  /** Memory of the instance class, in bytes. */
+  memoryBytes: number;
+  /** Allocated storage, in GB. */
+  allocatedStorageGb: number;
+  maxConnections: number;
+  /** Metric the slow-query log filter publishes (one per statement slower than the threshold). */
+  slowQueries: { namespace: string; metricName: string };
+  thresholds: Thresholds;
+}): AlarmDefinition[] {
+  const rds = (metricName: string, stat = "Average"): MetricRef => ({ namespace: "AWS/RDS", metricName, dimensions: { DBInstanceIdentifier: args.instanceIdentifier }, stat });
+  const t = args.thresholds;
+  const common = { subject: "database", unit: "%", direction: "above" as const, periodSeconds: 60, evaluationPeriods: 5, missingData: "missing" as const };
+  return [
+    { ...common, family: "cpu", what: "CPU of the database", signal: { metric: rds("CPUUtilization") }, thresholds: t.cpuPercent, action: "Find the heaviest queries in Performance Insights; scale the instance class up (runbook: vertical scaling)." },
+    {
+      ...common,
+      family: "memory",
+      what: "memory in use on the database",
+      signal: { expression: `100 - 100 * free / ${args.memoryBytes}`, label: "database memory used (%)", metrics: { free: rds("FreeableMemory", "Minimum") } },
+      thresholds: t.memoryPercent,
+      action: "Check connections and work_mem-heavy queries; scale the instance class up.",
+    },
+    {
+      ...common,
+      family: "disk",
+      what: "storage in use on the database",
+      signal: { expression: `100 - 100 * free / ${args.allocatedStorageGb * 1024 ** 3}`, label: "database storage used (%)", metrics: { free: rds("FreeStorageSpace", "Minimum") } },
+      thresholds: t.diskPercent,
+      action: "Storage autoscaling grows the volume up to its ceiling; if it is at the ceiling, raise postgres.maxAllocatedStorageGb.",
+    },
+    {
+      ...common,
+      family: "connections",
+      what: `connections in use, of max_connections (${args.maxConnections})`,
+      signal: { expression: `100 * connections / ${args.maxConnections}`, label: "connections used (%)", metrics: { connections: rds("DatabaseConnections", "Maximum") } },
+      thresholds: t.dbConnectionsPercent,
+      action: "Check for connection leaks and pool sizes (DB_POOL_MAX per task x tasks); scale the database (runbook: > 80 % of pool).",
+    },
+    {
+      ...common,
+      family: "slow-queries",
+      what: "statements slower than the slow-query threshold, per minute",
+      unit: "per minute",
+      signal: { metric: { namespace: args.slowQueries.namespace, metricName: args.slowQueries.metricName, dimensions: {}, stat: "Sum" } },
+      thresholds: t.slowQueriesPerMinute,
+      missingData: "notBreaching", // the log filter publishes nothing when no query is slow
+      action: "Read the slow statements in the postgresql log group; add the missing index or fix the query.",
+    },
+  ];
+}
+
+/** Redis per node: hit rate, engine CPU and memory. */
+export function cacheAlarms(args: { nodeIds: pulumi.Input<string>[]; thresholds: Thresholds }): AlarmDefinition[] {
+  const t = args.thresholds;
+  return args.nodeIds.flatMap((nodeId, i) => {
+    const node = (metricName: string): MetricRef => ({ namespace: "AWS/ElastiCache", metricName, dimensions: { CacheClusterId: nodeId }, stat: "Average" });
+    const subject = `cache-node-${i + 1}`;
+    return [
+      {
+        subject,
+        family: "hit-rate",
+        what: `cache hit rate of node ${i + 1}`,
+        unit: "%",
+        signal: { metric: node("CacheHitRate") },
+        direction: "below" as const,
+        thresholds: t.cacheHitRatePercent,
+        // Hit rate swings with traffic; fifteen minutes keeps a burst of misses from paging.
+        periodSeconds: 300,
+        evaluationPeriods: 3,
+        missingData: "notBreaching" as const, // no lookups, no hit rate
+        action: "Check key expiry and eviction (memory alarm); a new release may have changed cache keys.",
+      },
+      {
+        subject,
+        family: "cpu",
+        what: `engine CPU of cache node ${i + 1}`,
+        unit: "%",
+        signal: { metric: node("EngineCPUUtilization") },
+        direction: "above" as const,
+        thresholds: t.cpuPercent,
+        periodSeconds: 60,
+        evaluationPeriods: 5,
+        missingData: "missing" as const,
+        action: "Look for expensive commands (KEYS, large sorted sets) in the slow log; scale the node type up.",
+      },
+      {
+        subject,
+        family: "memory",
+        what: `memory used by cache node ${i + 1}`,
+        unit: "%",
+        signal: { metric: node("DatabaseMemoryUsagePercentage") },
+        direction: "above" as const,
+        thresholds: t.memoryPercent,
+        periodSeconds: 60,
+        evaluationPeriods: 5,
+        missingData: "missing" as const,
+        action: "Keys are evicted past 100 %: check TTLs, or scale the node type up.",
+      },
+    ];
+  });
+}
+
+/** The load balancer's ACM certificate (runbook 001: checked weekly; this alarm checks daily). */
+export function certificateAlarms(args: { certificateArn: pulumi.Input<string>; thresholds: Thresholds }): AlarmDefinition[] {
+  return [
+    {
+      subject: "certificate",
+      family: "days-to-expiry",
+      what: "days until the TLS certificate expires",
+      unit: "days",
+      signal: { metric: { namespace: "AWS/CertificateManager", metricName: "DaysToExpiry", dimensions: { CertificateArn: args.certificateArn }, stat: "Minimum" } },
+      direction: "below",
+      thresholds: args.thresholds.certificateDaysToExpiry,
+      periodSeconds: 86400,
+      evaluationPeriods: 1,
+      missingData: "missing", // ACM publishes once a day
+      action: "ACM renews DNS-validated certificates by itself: check the validation record; renew or re-import an imported certificate.",
+    },
+  ];
+}
+
+/** Alarms on the app's own metrics, from the stack config. */
+export function customAlarms(
+  alarms: ReadonlyArray<{
+    name: string;
+    description: string;
+    namespace: string;
+    metricName: string;
+    dimensions: Record<string, string>;
+    statistic: string;
+    direction: "above" | "below";
+    warning: number;
+    critical: number;
+    periodSeconds: number;
+    evaluationPeriods: number;
+  }>,
+): AlarmDefinition[] {
+  return alarms.map((a) => ({
+    subject: "app",
+    family: a.name,
+    what: `${a.namespace} ${a.metricName}`,
+    unit: "",
+    signal: { metric: { namespace: a.namespace, metricName: a.metricName, dimensions: a.dimensions, stat: a.statistic } },
+    direction: a.direction,
+    thresholds: { warning: a.warning, critical: a.critical },
+    periodSeconds: a.periodSeconds,
+    evaluationPeriods: a.evaluationPeriods,
+    missingData: "notBreaching", // an app that publishes nothing has other alarms firing
+    action: a.description,
+  }));
+}

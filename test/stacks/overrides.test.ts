@@ -1,0 +1,31 @@
+/**
+ * A threshold override in a stack file changes exactly the alarms of that metric and severity.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildPlan, REPO_ROOT } from "../../tools/plan/plan";
+import type { RecordedResource } from "../helpers/mocks";
+
+function alarmsOf(resources: RecordedResource[]): Map<string, Record<string, unknown>> {
+  return new Map(resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm").map((r) => [r.name, r.inputs]));
+}
+
+test("overriding thresholds.cpuPercent.warning changes only the CPU warning alarms", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-override-"));
+  fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  const production = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.production.yaml"), "utf8");
+  fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), production);
+  fs.writeFileSync(path.join(dir, "Pulumi.tuned.yaml"), `${production.trimEnd()}\n  opsbook:thresholds:\n    cpuPercent:\n      warning: 75\n`);
+
+  const load = () => require("../../index");
+  const base = alarmsOf((await buildPlan("production", { root: dir, load })).resources);
+  jest.resetModules();
+  const tuned = alarmsOf((await buildPlan("tuned", { root: dir, load: () => require("../../index") })).resources);
+
+  expect([...tuned.keys()].sort()).toEqual([...base.keys()].sort());
+  const changed = [...base.keys()].filter((name) => JSON.stringify(base.get(name)) !== JSON.stringify(tuned.get(name))).sort();
+  expect(changed).toEqual(["production-api-cpu-warning", "production-web-cpu-warning"]);
+  expect(tuned.get("production-api-cpu-warning")).toMatchObject({ threshold: 75 });
+  expect(base.get("production-api-cpu-warning")).toMatchObject({ threshold: 70 });
+});
