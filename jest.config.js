@@ -1,5 +1,5 @@
 /**
- * Jest transpiles TypeScript with SWC and does not type-check: `npm run typecheck` (tsc) does that,
+ * Jest transpiles TypeScript with esbuild (tools/transpile.js) and does not type-check: `npm run typecheck` (tsc) does that,
  * once, as part of `npm test`. Type-checking inside jest with @pulumi/aws costs several times more.
  * @type {import('jest').Config}
  */
@@ -8,7 +8,7 @@ module.exports = {
   roots: ["<rootDir>/test", "<rootDir>/policy", "<rootDir>/jobs/backup"],
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/"],
-  transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }] },
+  transform: { "^.+\\.ts$": "<rootDir>/tools/transpile.js" },
   // Each test file builds Pulumi resources in its own module registry; two workers fit the 2-core machine.
   maxWorkers: 2,
 };

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { rollbackAlarms, type RollbackAlarmSet, type RollbackTriggers } from "../monitoring/rollbackAlarms";
 import type { ServiceConnection } from "./connection";
 import { describeFargateMemory, isFargateSize } from "./fargate";
+import { containerSettings, ecsTaskRole, executionRole } from "./taskRoles";
 
 /** What runs: one container per task. */
 export interface ContainerSpec {
@@ -70,8 +71,6 @@ export interface ServiceArgs {
 /** Last listener rule priority: the default service's catch-all. */
 export const DEFAULT_ROUTE_PRIORITY = 50000;
 
-const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/(.+)$/;
-
 /**
  * One app service on Fargate: a task definition whose container runs with a read-only root file
  * system, no public address and secrets from Secrets Manager; a load-balanced ECS service whose
@@ -101,14 +100,9 @@ export class Service extends pulumi.ComponentResource {
       { name: `/opsbook/${args.namePrefix}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn },
       { parent: this },
     );
-    this.executionRole = this.createExecutionRole(name, args);
-    this.taskRole = taskRole(`${name}-task`, args.accountId, this);
-
-    const secrets = args.connections.flatMap((conn) => Object.entries(conn.secrets).map(([envName, valueFrom]) => ({ name: envName, valueFrom })));
-    const environment = [
-      ...args.connections.flatMap((conn) => Object.entries(conn.environment).map(([envName, value]) => ({ name: envName, value }))),
-      ...Object.entries(c.environment).map(([envName, value]) => ({ name: envName, value })),
-    ];
+    this.executionRole = executionRole(`${name}-execution`, { image: c.image, logGroupArn: this.logGroup.arn, connections: args.connections, region: args.region, accountId: args.accountId }, this);
+    this.taskRole = ecsTaskRole(`${name}-task`, args.accountId, this);
+    const { environment, secrets } = containerSettings(args.connections, c.environment);
     const container = (command: string[] | undefined, withPort: boolean) => ({
       name: "app",
       image: `${c.image}:${c.tag}`,
@@ -199,39 +193,6 @@ export class Service extends pulumi.ComponentResource {
     if (args.subnetIds.length === 0) fail("subnetIds is empty: tasks need private subnets");
   }
 
-  /** The execution role starts tasks: pulls the image, writes logs, reads exactly the injected secrets. */
-  private createExecutionRole(name: string, args: ServiceArgs): aws.iam.Role {
-    const role = taskRole(`${name}-execution`, args.accountId, this);
-    const ecr = ECR_IMAGE.exec(args.container.image);
-    const secretArns = args.connections.flatMap((conn) => conn.secretArns);
-    const keyArns = args.connections.flatMap((conn) => conn.kmsKeyArns);
-    const statements: pulumi.Input<Record<string, unknown>>[] = [
-      { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${this.logGroup.arn}:*` },
-    ];
-    if (ecr) {
-      // GetAuthorizationToken has no resource to scope to; the pulls are scoped to the one repository.
-      statements.push({ Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" });
-      statements.push({
-        Sid: "PullImage",
-        Effect: "Allow",
-        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-        Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
-      });
-    }
-    if (secretArns.length > 0) statements.push({ Sid: "ReadInjectedSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns });
-    if (keyArns.length > 0) {
-      statements.push({
-        Sid: "DecryptInjectedSecrets",
-        Effect: "Allow",
-        Action: "kms:Decrypt",
-        Resource: keyArns,
-        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
-      });
-    }
-    new aws.iam.RolePolicy(`${name}-execution`, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, { parent: this });
-    return role;
-  }
-
   private createRouting(name: string, args: ServiceArgs, lb: NonNullable<ServiceArgs["loadBalancer"]>, port: number): aws.lb.TargetGroup {
     const hc = lb.healthCheck;
     const targetGroup = new aws.lb.TargetGroup(
@@ -315,18 +276,4 @@ export class Service extends pulumi.ComponentResource {
       );
     }
   }
-}
-
-/** A role only ECS tasks of this account can assume. */
-function taskRole(name: string, accountId: pulumi.Input<string>, parent: pulumi.Resource): aws.iam.Role {
-  return new aws.iam.Role(
-    name,
-    {
-      assumeRolePolicy: pulumi.jsonStringify({
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": accountId } } }],
-      }),
-    },
-    { parent },
-  );
 }

@@ -1,0 +1,70 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceConnection } from "./connection";
+
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/(.+)$/;
+
+/** A role only ECS tasks of this account can assume. */
+export function ecsTaskRole(name: string, accountId: pulumi.Input<string>, parent: pulumi.Resource): aws.iam.Role {
+  return new aws.iam.Role(
+    name,
+    {
+      assumeRolePolicy: pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": accountId } } }],
+      }),
+    },
+    { parent },
+  );
+}
+
+/**
+ * The execution role that starts a task: pulls its image (scoped to the one ECR repository),
+ * writes its log group, and reads exactly the secrets it injects.
+ */
+export function executionRole(
+  name: string,
+  args: { image: string; logGroupArn: pulumi.Input<string>; connections: ServiceConnection[]; region: string; accountId: pulumi.Input<string> },
+  parent: pulumi.Resource,
+): aws.iam.Role {
+  const role = ecsTaskRole(name, args.accountId, parent);
+  const ecr = ECR_IMAGE.exec(args.image);
+  const secretArns = args.connections.flatMap((conn) => conn.secretArns);
+  const keyArns = args.connections.flatMap((conn) => conn.kmsKeyArns);
+  const statements: pulumi.Input<Record<string, unknown>>[] = [
+    { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${args.logGroupArn}:*` },
+  ];
+  if (ecr) {
+    // GetAuthorizationToken has no resource to scope to; the pulls are scoped to the one repository.
+    statements.push({ Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" });
+    statements.push({
+      Sid: "PullImage",
+      Effect: "Allow",
+      Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+      Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
+    });
+  }
+  if (secretArns.length > 0) statements.push({ Sid: "ReadInjectedSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns });
+  if (keyArns.length > 0) {
+    statements.push({
+      Sid: "DecryptInjectedSecrets",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: keyArns,
+      Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
+    });
+  }
+  new aws.iam.RolePolicy(name, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, { parent });
+  return role;
+}
+
+/** Environment and ECS secrets of a container, from its connections and its own settings. */
+export function containerSettings(connections: ServiceConnection[], own: Record<string, pulumi.Input<string>>) {
+  return {
+    environment: [
+      ...connections.flatMap((conn) => Object.entries(conn.environment).map(([name, value]) => ({ name, value }))),
+      ...Object.entries(own).map(([name, value]) => ({ name, value })),
+    ],
+    secrets: connections.flatMap((conn) => Object.entries(conn.secrets).map(([name, valueFrom]) => ({ name, valueFrom }))),
+  };
+}
