@@ -293,6 +293,9 @@ const schema = z.strictObject({
 
   backup: z
     .strictObject({
+      /** Image of the backup job (built from jobs/backup/Dockerfile), without the tag. */
+      image: matching(/^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]$/, "an image repository without a tag, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job"),
+      tag: matching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, "an image tag: letters, digits, '_', '.', '-', at most 128 characters"),
       /** Time of the nightly pg_dump, local to `timeZone`. */
       dailyAt: hhmm.default(RUNBOOK.backup.dailyAt),
       /** Days dumps are kept in the backup bucket. */
@@ -301,12 +304,11 @@ const schema = z.strictObject({
       rpoHours: int(1, 168, " h").default(RUNBOOK.backup.rpoHours),
       restoreDrillDay: oneOf(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]).default(RUNBOOK.backup.restoreDrillDay),
       restoreDrillAt: hhmm.default(RUNBOOK.backup.restoreDrillAt),
-      /** S3 Object Lock (compliance mode) on the backup bucket, for the retention period. */
+      /** S3 Object Lock (governance mode) on dumps for the retention period: no one deletes them early by accident. */
       objectLock: bool().default(false),
       /** Region that receives copies of dumps and automated RDS backups. */
       drRegion: matching(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "an AWS region, e.g. eu-central-1").optional(),
-    })
-    .prefault({}),
+    }, { error: "{ image, tag } of the backup job, and optionally dailyAt, retentionDays, rpoHours, ..." }),
 });
 
 type Parsed = z.output<typeof schema>;

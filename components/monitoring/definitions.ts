@@ -357,3 +357,38 @@ export function customAlarms(
     action: a.description,
   }));
 }
+
+/** Backups: the newest good dump older than the RPO (critical), a failed restore drill (warning). */
+export function backupAlarms(args: { database: string; rpoHours: number; metrics: { namespace: string; lastSuccessfulBackup: string; restoreDrillSuccess: string; dimension: string } }): AlarmDefinition[] {
+  const dimensions = { [args.metrics.dimension]: args.database };
+  return [
+    {
+      subject: "backups",
+      family: "last-good-backup",
+      what: `verified backups of ${args.database} per hour`,
+      unit: "",
+      // The job publishes the timestamp only after a verified dump; an hour without one is
+      // "missing", counted as breaching, so the alarm fires when all RPO hours are empty.
+      signal: { metric: { namespace: args.metrics.namespace, metricName: args.metrics.lastSuccessfulBackup, dimensions, stat: "SampleCount" } },
+      direction: "below",
+      thresholds: { critical: 1 },
+      periodSeconds: 3600,
+      evaluationPeriods: args.rpoHours,
+      missingData: "breaching",
+      action: `No verified backup for ${args.rpoHours} h, the RPO: read the backup job's log group, run the job by hand, and take an RDS snapshot meanwhile.`,
+    },
+    {
+      subject: "backups",
+      family: "restore-drill",
+      what: `restore drill of ${args.database} succeeding (1) or failing (0)`,
+      unit: "",
+      signal: { metric: { namespace: args.metrics.namespace, metricName: args.metrics.restoreDrillSuccess, dimensions, stat: "Minimum" } },
+      direction: "below",
+      thresholds: { warning: 1 },
+      periodSeconds: 3600,
+      evaluationPeriods: 1,
+      missingData: "notBreaching", // the drill runs weekly: hours without it are normal
+      action: "The newest dump did not restore with equal row counts: read the drill's log, then test the previous dump by hand.",
+    },
+  ];
+}

@@ -17,6 +17,8 @@ export interface SecureBucketArgs {
   accessLogs?: { bucket: pulumi.Input<string>; prefix: string };
   /** Statements added to the bucket policy, e.g. a log delivery service's write grant. */
   policyStatements?: (bucketArn: pulumi.Output<string>) => pulumi.Input<Record<string, unknown>>[];
+  /** Governance-mode Object Lock: new objects cannot be deleted or overwritten for this many days. @default none */
+  objectLockDays?: number;
   /** Pulumi `protect`; the bucket is never force-destroyed with objects in it either way. */
   protect: boolean;
 }
@@ -36,11 +38,15 @@ export class SecureBucket extends pulumi.ComponentResource {
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:storage:SecureBucket", name, {}, opts);
     const noncurrentDays = args.noncurrentExpireAfterDays ?? 30;
-    for (const [key, value] of [["expireAfterDays", args.expireAfterDays], ["noncurrentExpireAfterDays", noncurrentDays]] as const) {
+    for (const [key, value] of [["expireAfterDays", args.expireAfterDays], ["noncurrentExpireAfterDays", noncurrentDays], ["objectLockDays", args.objectLockDays]] as const) {
       if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new pulumi.ResourceError(`${key} must be a whole number of days of at least 1, got ${value}`, this);
     }
 
-    this.bucket = new aws.s3.Bucket(`${name}`, { bucketPrefix: `opsbook-${args.purpose}-`, forceDestroy: false, tags: { purpose: args.purpose } }, { parent: this, protect: args.protect });
+    this.bucket = new aws.s3.Bucket(
+      `${name}`,
+      { bucketPrefix: `opsbook-${args.purpose}-`, forceDestroy: false, objectLockEnabled: args.objectLockDays !== undefined, tags: { purpose: args.purpose } },
+      { parent: this, protect: args.protect },
+    );
     this.name = this.bucket.bucket;
     this.arn = this.bucket.arn;
     const bucket = this.bucket.id;
@@ -81,6 +87,15 @@ export class SecureBucket extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    if (args.objectLockDays !== undefined) {
+      // Governance, not compliance: an administrator with s3:BypassGovernanceRetention can still
+      // undo a mistaken retention, which compliance mode would make permanent.
+      new aws.s3.BucketObjectLockConfiguration(
+        `${name}`,
+        { bucket, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: args.objectLockDays } } },
+        { parent: this },
+      );
+    }
     if (args.accessLogs) {
       new aws.s3.BucketLogging(`${name}`, { bucket, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix }, { parent: this });
     }

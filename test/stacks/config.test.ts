@@ -13,6 +13,7 @@ function raw(overrides: Record<string, unknown> = {}): Record<string, string> {
     "opsbook:environment": "staging",
     "opsbook:services": services,
     "opsbook:domain": { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123" },
+    "opsbook:backup": { image: "registry.example.com/backup-job", tag: "1.0.0" },
     ...overrides,
   };
   const out: Record<string, string> = {};
@@ -39,7 +40,7 @@ describe("parseConfig defaults", () => {
     expect(c.postgres.backupWindowStart).toBe("02:00");
     expect(c.postgres.slowQueryMs).toBe(100);
     expect(c.postgres.pool).toEqual({ min: 5, max: 20 });
-    expect(c.backup).toEqual({ dailyAt: "02:00", retentionDays: 30, rpoHours: 24, restoreDrillDay: "SUN", restoreDrillAt: "04:00", objectLock: false });
+    expect(c.backup).toEqual({ image: "registry.example.com/backup-job", tag: "1.0.0", dailyAt: "02:00", retentionDays: 30, rpoHours: 24, restoreDrillDay: "SUN", restoreDrillAt: "04:00", objectLock: false });
     expect(c.thresholds).toEqual(RUNBOOK.thresholds);
     expect(c.thresholds.cacheHitRatePercent).toEqual({ warning: 80, critical: 50 });
     expect(c.rollback).toEqual({ unhealthyForMinutes: 2, errorRatePercent: 10, errorRateForMinutes: 1 });

@@ -1,0 +1,235 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceConnection } from "../service/connection";
+import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
+import { SecureBucket } from "../storage/secureBucket";
+import { parseHhmm } from "../../stacks/time";
+
+/** Metrics the backup job publishes (jobs/backup/src/metrics.ts), with dimension `Database`. */
+export const BACKUP_METRICS = {
+  namespace: "Opsbook/Backup",
+  lastSuccessfulBackup: "LastSuccessfulBackupTimestamp",
+  restoreDrillSuccess: "RestoreDrillSuccess",
+  dimension: "Database",
+} as const;
+
+export interface BackupsArgs {
+  /** Backup job image without the tag, and the tag. */
+  image: string;
+  tag: string;
+  /** Database to dump: its connection (PG* settings and credentials) and its name. */
+  database: { connection: ServiceConnection; name: string };
+  /** Daily backup time and weekly drill, local to `timeZone` (EventBridge Scheduler applies it). */
+  dailyAt: string;
+  restoreDrill: { day: "MON" | "TUE" | "WED" | "THU" | "FRI" | "SAT" | "SUN"; at: string };
+  timeZone: string;
+  /** Days dumps are kept. */
+  retentionDays: number;
+  /** Governance-mode Object Lock on dumps for `retentionDays`. */
+  objectLock: boolean;
+  /** KMS key that encrypts the dumps. */
+  kmsKeyArn: pulumi.Input<string>;
+  cluster: { arn: pulumi.Input<string> };
+  /** Private subnets and the app security group (which the database admits). */
+  subnetIds: pulumi.Input<string>[];
+  securityGroupId: pulumi.Input<string>;
+  logRetentionDays: number;
+  logKmsKeyArn: pulumi.Input<string>;
+  protect: boolean;
+  region: string;
+  accountId: pulumi.Input<string>;
+}
+
+/** "02:30" on `day` -> an EventBridge Scheduler cron expression. */
+export function scheduleExpression(at: string, day?: string): string {
+  const minutes = parseHhmm(at);
+  return `cron(${minutes % 60} ${Math.floor(minutes / 60)} ${day ? "?" : "*"} * ${day ?? "?"} *)`;
+}
+
+/**
+ * Backups that can be restored: a versioned, KMS-encrypted, TLS-only S3 bucket (with its own access
+ * log bucket), the nightly pg_dump job and the weekly restore drill as Fargate tasks started by
+ * EventBridge Scheduler in the stack's time zone. Cost: storage for the dumps and their versions,
+ * and a few minutes of Fargate a day.
+ */
+export class Backups extends pulumi.ComponentResource {
+  readonly bucket: SecureBucket;
+  readonly logBucket: SecureBucket;
+  readonly backupTask: aws.ecs.TaskDefinition;
+  readonly drillTask: aws.ecs.TaskDefinition;
+  readonly schedules: { backup: aws.scheduler.Schedule; drill: aws.scheduler.Schedule };
+
+  constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("opsbook:backup:Backups", name, {}, opts);
+
+    this.logBucket = new SecureBucket(
+      `${name}-access-logs`,
+      {
+        purpose: `${name}-backup-logs`,
+        // S3 server access logs can only be delivered to SSE-S3 buckets.
+        encryption: "s3-managed",
+        expireAfterDays: 365,
+        noncurrentExpireAfterDays: 1,
+        protect: args.protect,
+        policyStatements: (arn) => [
+          {
+            Sid: "S3ServerAccessLogs",
+            Effect: "Allow",
+            Principal: { Service: "logging.s3.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: pulumi.interpolate`${arn}/*`,
+            Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+          },
+        ],
+      },
+      { parent: this },
+    );
+    this.bucket = new SecureBucket(
+      `${name}`,
+      {
+        purpose: `${name}-backups`,
+        encryption: { kmsKeyArn: args.kmsKeyArn },
+        expireAfterDays: args.retentionDays,
+        noncurrentExpireAfterDays: 7,
+        accessLogs: { bucket: this.logBucket.name, prefix: "backups/" },
+        objectLockDays: args.objectLock ? args.retentionDays : undefined,
+        protect: args.protect,
+      },
+      { parent: this },
+    );
+
+    const logGroup = new aws.cloudwatch.LogGroup(`${name}-jobs`, { name: `/opsbook/${name}/backup-jobs`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn }, { parent: this });
+    const image = `${args.image}:${args.tag}`;
+    const execution = executionRole(`${name}-execution`, { image: args.image, logGroupArn: logGroup.arn, connections: [args.database.connection], region: args.region, accountId: args.accountId }, this);
+    const task = ecsTaskRole(`${name}-task`, args.accountId, this);
+    new aws.iam.RolePolicy(
+      `${name}-task`,
+      {
+        role: task.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ListDumps", Effect: "Allow", Action: "s3:ListBucket", Resource: this.bucket.arn },
+            {
+              Sid: "ReadWriteDumps",
+              Effect: "Allow",
+              Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+              Resource: pulumi.interpolate`${this.bucket.arn}/*`,
+            },
+            { Sid: "EncryptDumps", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: args.kmsKeyArn },
+            {
+              Sid: "PublishBackupMetrics",
+              Effect: "Allow",
+              Action: "cloudwatch:PutMetricData",
+              Resource: "*",
+              Condition: { StringEquals: { "cloudwatch:namespace": BACKUP_METRICS.namespace } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+
+    const { environment, secrets } = containerSettings([args.database.connection], {
+      BACKUP_BUCKET: this.bucket.name,
+      BACKUP_PREFIX: "postgres",
+      AWS_REGION: args.region,
+      METRICS_NAMESPACE: BACKUP_METRICS.namespace,
+    });
+    const taskDefinition = (job: "backup" | "restore-drill") =>
+      new aws.ecs.TaskDefinition(
+        `${name}-${job}`,
+        {
+          family: `opsbook-${name}-${job}`,
+          cpu: "512",
+          memory: "1024",
+          networkMode: "awsvpc",
+          requiresCompatibilities: ["FARGATE"],
+          runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+          executionRoleArn: execution.arn,
+          taskRoleArn: task.arn,
+          volumes: [{ name: "tmp" }],
+          containerDefinitions: pulumi.jsonStringify([
+            {
+              name: job,
+              image,
+              essential: true,
+              command: [job],
+              environment,
+              secrets,
+              readonlyRootFilesystem: true,
+              mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+              logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": args.region, "awslogs-stream-prefix": job } },
+            },
+          ]),
+        },
+        { parent: this },
+      );
+    this.backupTask = taskDefinition("backup");
+    this.drillTask = taskDefinition("restore-drill");
+
+    const schedulerRole = new aws.iam.Role(
+      `${name}-scheduler`,
+      {
+        description: "Lets EventBridge Scheduler start the backup job and the restore drill",
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": args.accountId } } }],
+        }),
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-scheduler`,
+      {
+        role: schedulerRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "RunJobs",
+              Effect: "Allow",
+              Action: "ecs:RunTask",
+              Resource: [this.backupTask.arnWithoutRevision, this.drillTask.arnWithoutRevision].map((arn) => pulumi.interpolate`${arn}:*`),
+              Condition: { ArnEquals: { "ecs:cluster": args.cluster.arn } },
+            },
+            { Sid: "PassJobRoles", Effect: "Allow", Action: "iam:PassRole", Resource: [execution.arn, task.arn], Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    const schedule = (job: string, taskDefinitionArn: pulumi.Input<string>, expression: string, description: string) =>
+      new aws.scheduler.Schedule(
+        `${name}-${job}`,
+        {
+          description,
+          scheduleExpression: expression,
+          scheduleExpressionTimezone: args.timeZone,
+          flexibleTimeWindow: { mode: "OFF" },
+          target: {
+            arn: args.cluster.arn,
+            roleArn: schedulerRole.arn,
+            ecsParameters: {
+              taskDefinitionArn,
+              launchType: "FARGATE",
+              platformVersion: "LATEST",
+              networkConfiguration: { subnets: args.subnetIds, securityGroups: [args.securityGroupId], assignPublicIp: false },
+            },
+            retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
+          },
+        },
+        { parent: this },
+      );
+    this.schedules = {
+      backup: schedule("backup", this.backupTask.arn, scheduleExpression(args.dailyAt), `Nightly pg_dump of ${args.database.name} at ${args.dailyAt} ${args.timeZone} (runbook: daily at 2 AM)`),
+      drill: schedule(
+        "restore-drill",
+        this.drillTask.arn,
+        scheduleExpression(args.restoreDrill.at, args.restoreDrill.day),
+        `Weekly restore drill of the newest dump, ${args.restoreDrill.day} ${args.restoreDrill.at} ${args.timeZone}`,
+      ),
+    };
+    this.registerOutputs({ bucketName: this.bucket.name });
+  }
+}

@@ -1,0 +1,147 @@
+import { BACKUP_METRICS, Backups, type BackupsArgs, scheduleExpression } from "../../../components/backup/backups";
+import { alarmInputs } from "../../../components/monitoring/alarmSet";
+import { backupAlarms, describe as describeAlarm } from "../../../components/monitoring/definitions";
+import { type RecordedResource, ofType, one, policyOf, recordResources, settle } from "../../helpers/mocks";
+
+const args: BackupsArgs = {
+  image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job",
+  tag: "1.0.0",
+  database: {
+    name: "app",
+    connection: {
+      environment: { PGHOST: "db.internal", PGPORT: "5432", PGDATABASE: "app", PGSSLMODE: "require" },
+      secrets: { PGUSER: "arn:secret:db:username::", PGPASSWORD: "arn:secret:db:password::" },
+      secretArns: ["arn:secret:db"],
+      kmsKeyArns: ["arn:key:db"],
+    },
+  },
+  dailyAt: "02:00",
+  restoreDrill: { day: "SUN", at: "04:00" },
+  timeZone: "Europe/London",
+  retentionDays: 30,
+  objectLock: true,
+  kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/backups",
+  cluster: { arn: "arn:aws:ecs:eu-west-1:123456789012:cluster/opsbook-prod" },
+  subnetIds: ["subnet-a", "subnet-b"],
+  securityGroupId: "sg-app",
+  logRetentionDays: 365,
+  logKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/logs",
+  protect: true,
+  region: "eu-west-1",
+  accountId: "123456789012",
+};
+
+describe("scheduleExpression", () => {
+  test.each([
+    ["02:00", undefined, "cron(0 2 * * ? *)"],
+    ["04:30", "SUN", "cron(30 4 ? * SUN *)"],
+    ["23:05", "WED", "cron(5 23 ? * WED *)"],
+  ])("%s %s -> %s", (at, day, expected) => {
+    expect(scheduleExpression(at, day)).toBe(expected);
+  });
+});
+
+describe("Backups", () => {
+  let resources: RecordedResource[];
+  beforeAll(async () => {
+    resources = await recordResources();
+    new Backups("prod", args);
+    await settle();
+  });
+
+  test("keeps dumps 30 days in a KMS-encrypted, versioned, locked and logged bucket", () => {
+    const bucket = one(resources, "aws:s3/bucket:Bucket", "prod");
+    expect(bucket.protect).toBe(true);
+    expect(bucket.inputs.objectLockEnabled).toBe(true);
+    expect(one(resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod").inputs).toEqual({ bucket: "prod-id", objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } });
+    expect(one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "prod").inputs.rules).toEqual([
+      { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-west-1:123456789012:key/backups" }, bucketKeyEnabled: true },
+    ]);
+    expect((one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "prod").inputs.rules as Array<Record<string, unknown>>)[0]).toMatchObject({ expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 7 } });
+    expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod").inputs).toEqual({ bucket: "prod-id", targetBucket: "prod-access-logs-mock", targetPrefix: "backups/" });
+    expect(policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "prod-access-logs")).Statement[1]).toMatchObject({ Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject", Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } } });
+  });
+
+  test("runs the job image with the database settings, its credentials as secrets, and a read-only root", () => {
+    const [container] = JSON.parse(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-backup").inputs.containerDefinitions as string);
+    expect(container).toMatchObject({
+      name: "backup",
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job:1.0.0",
+      command: ["backup"],
+      readonlyRootFilesystem: true,
+      environment: [
+        { name: "PGHOST", value: "db.internal" },
+        { name: "PGPORT", value: "5432" },
+        { name: "PGDATABASE", value: "app" },
+        { name: "PGSSLMODE", value: "require" },
+        { name: "BACKUP_BUCKET", value: "prod-mock" },
+        { name: "BACKUP_PREFIX", value: "postgres" },
+        { name: "AWS_REGION", value: "eu-west-1" },
+        { name: "METRICS_NAMESPACE", value: "Opsbook/Backup" },
+      ],
+      secrets: [
+        { name: "PGUSER", valueFrom: "arn:secret:db:username::" },
+        { name: "PGPASSWORD", valueFrom: "arn:secret:db:password::" },
+      ],
+    });
+    const [drill] = JSON.parse(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-restore-drill").inputs.containerDefinitions as string);
+    expect(drill.command).toEqual(["restore-drill"]);
+  });
+
+  test("lets the job touch only its bucket, its key and its metric namespace", () => {
+    expect(policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-task")).Statement).toEqual([
+      { Sid: "ListDumps", Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::prod-mock" },
+      { Sid: "ReadWriteDumps", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"], Resource: "arn:aws:s3:::prod-mock/*" },
+      { Sid: "EncryptDumps", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: "arn:aws:kms:eu-west-1:123456789012:key/backups" },
+      { Sid: "PublishBackupMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "Opsbook/Backup" } } },
+    ]);
+  });
+
+  test("starts the backup daily at 02:00 and the drill on Sundays at 04:00, in the stack's time zone, privately", () => {
+    const backup = one(resources, "aws:scheduler/schedule:Schedule", "prod-backup").inputs;
+    expect(backup).toMatchObject({ scheduleExpression: "cron(0 2 * * ? *)", scheduleExpressionTimezone: "Europe/London", flexibleTimeWindow: { mode: "OFF" } });
+    expect(backup.target).toMatchObject({
+      arn: "arn:aws:ecs:eu-west-1:123456789012:cluster/opsbook-prod",
+      roleArn: "arn:aws:iam::123456789012:role/prod-scheduler",
+      ecsParameters: { taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:taskdefinition/prod-backup", launchType: "FARGATE", networkConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-app"], assignPublicIp: false } },
+    });
+    expect(one(resources, "aws:scheduler/schedule:Schedule", "prod-restore-drill").inputs).toMatchObject({ scheduleExpression: "cron(0 4 ? * SUN *)", scheduleExpressionTimezone: "Europe/London" });
+    expect(policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-scheduler")).Statement).toEqual([
+      {
+        Sid: "RunJobs",
+        Effect: "Allow",
+        Action: "ecs:RunTask",
+        Resource: ["arn:aws:ecs:eu-west-1:123456789012:task-definition/opsbook-prod-backup:*", "arn:aws:ecs:eu-west-1:123456789012:task-definition/opsbook-prod-restore-drill:*"],
+        Condition: { ArnEquals: { "ecs:cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/opsbook-prod" } },
+      },
+      { Sid: "PassJobRoles", Effect: "Allow", Action: "iam:PassRole", Resource: ["arn:aws:iam::123456789012:role/prod-execution", "arn:aws:iam::123456789012:role/prod-task"], Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } },
+    ]);
+    expect(ofType(resources, "aws:scheduler/schedule:Schedule")).toHaveLength(2);
+  });
+});
+
+describe("backup alarms", () => {
+  const [rpo, drill] = backupAlarms({ database: "app", rpoHours: 24, metrics: BACKUP_METRICS });
+
+  test("page when no verified backup arrived in any of the last 24 hours", () => {
+    expect(alarmInputs("opsbook-prod", rpo!, "critical", "arn:critical")).toMatchObject({
+      name: "opsbook-prod-backups-last-good-backup-critical",
+      namespace: "Opsbook/Backup",
+      metricName: "LastSuccessfulBackupTimestamp",
+      dimensions: { Database: "app" },
+      statistic: "SampleCount",
+      period: 3600,
+      evaluationPeriods: 24,
+      datapointsToAlarm: 24,
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+    });
+    expect(describeAlarm(rpo!, "critical")).toMatch(/^CRITICAL: verified backups of app per hour below 1 for 24 h\./);
+  });
+
+  test("warn when a restore drill fails", () => {
+    expect(alarmInputs("opsbook-prod", drill!, "warning", "arn:warning")).toMatchObject({ metricName: "RestoreDrillSuccess", statistic: "Minimum", threshold: 1, comparisonOperator: "LessThanThreshold", treatMissingData: "notBreaching" });
+    expect(drill!.thresholds.critical).toBeUndefined();
+  });
+});
