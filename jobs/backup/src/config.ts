@@ -1,0 +1,287 @@
+/**
+ * The job's whole configuration, read once from environment variables and validated before any
+ * side effect. Every problem is reported at once, each naming the variable, its value (masked when
+ * secret) and what is allowed, so one failed start is enough to fix the task definition.
+ */
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** Where the database is. The password is not here: it only ever travels in the child environment. */
+export interface PostgresConfig {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Unset means libpq's own default ("prefer"). */
+  sslMode: SslMode | undefined;
+}
+
+export interface StorageConfig {
+  bucket: string;
+  /** Key prefix without leading or trailing slash, e.g. "postgres". */
+  prefix: string;
+  region: string;
+  /** Override for S3-compatible servers; unset means AWS S3. */
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  /** Multipart part size; memory use is about four parts. */
+  partSizeBytes: number;
+}
+
+export interface MetricsConfig {
+  enabled: boolean;
+  namespace: string;
+  /** Override for a local CloudWatch-compatible endpoint; unset means AWS CloudWatch. */
+  endpoint: string | undefined;
+}
+
+export interface JobConfig {
+  postgres: PostgresConfig;
+  storage: StorageConfig;
+  metrics: MetricsConfig;
+  /**
+   * The environment for pg_dump, pg_restore and psql. It carries PGPASSWORD, which is why the
+   * password never appears on a command line; never log this object.
+   */
+  childEnv: Readonly<Record<string, string>>;
+}
+
+/** Thrown by {@link loadConfig}; `problems` holds one sentence per bad variable, in reading order. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration (${problems.length} ${problems.length === 1 ? "problem" : "problems"}): ${problems.join(" ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+export const DEFAULTS = {
+  port: 5432,
+  prefix: "postgres",
+  partSizeMiB: 16,
+  metricsNamespace: "Opsbook/Backup",
+  /** libpq waits for the OS TCP timeout (minutes) without it; an unreachable host should fail fast. */
+  connectTimeoutSeconds: "10",
+  applicationName: "opsbook-backup",
+} as const;
+
+const MIB = 1024 * 1024;
+/** S3 refuses multipart parts under 5 MiB; 512 MiB x 10,000 parts covers any dump we expect. */
+const PART_SIZE_MIB = { min: 5, max: 512 } as const;
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN/i;
+/** Passed through to children besides every PG* variable, so libpq options such as PGSSLROOTCERT work. */
+const CHILD_PASSTHROUGH = ["PATH", "HOME", "LANG", "LC_ALL", "TZ"] as const;
+
+interface Rule<T> {
+  /** What the variable is for, shown in every message about it. */
+  purpose: string;
+  /** What values are accepted, in words. */
+  allowed: string;
+  parse(value: string): T | undefined;
+}
+
+/** Collects problems instead of stopping at the first, so the operator sees them all at once. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  required<T>(name: string, rule: Rule<T>): T | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw === "") {
+      this.problems.push(`${name} is ${raw === undefined ? "not set" : "empty"} (${rule.purpose}). Allowed: ${rule.allowed}.`);
+      return undefined;
+    }
+    return this.parse(name, raw, rule);
+  }
+
+  /** An empty value counts as unset unless `emptyIsAnError`, for secrets that resolved to nothing. */
+  optional<T>(name: string, rule: Rule<T>, fallback: T, emptyIsAnError = false): T {
+    const raw = this.env[name];
+    if (raw === undefined || (raw === "" && !emptyIsAnError)) {
+      return fallback;
+    }
+    return this.parse(name, raw, rule) ?? fallback;
+  }
+
+  private parse<T>(name: string, raw: string, rule: Rule<T>): T | undefined {
+    const value = rule.parse(raw);
+    if (value === undefined) {
+      this.problems.push(`${name}=${showValue(name, raw)} is invalid (${rule.purpose}). Allowed: ${rule.allowed}.`);
+    }
+    return value;
+  }
+}
+
+/** Values shorter than this are not masked in logs: masking "pw" everywhere would garble messages. */
+const MIN_MASKED_LENGTH = 4;
+
+/**
+ * The values of every variable whose name suggests a secret (PGPASSWORD, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN, ...), for the logger to mask wherever they might appear.
+ */
+export function secretValues(env: Env): string[] {
+  return Object.entries(env)
+    .filter(([name, value]) => SECRET_NAME.test(name) && value !== undefined && value.length >= MIN_MASKED_LENGTH)
+    .map(([, value]) => value as string);
+}
+
+/** Shows a value in an error message, masking anything whose name suggests a secret. */
+export function showValue(name: string, value: string): string {
+  if (SECRET_NAME.test(name)) {
+    return value === "" ? '"" (masked)' : '"****" (masked)';
+  }
+  return JSON.stringify(value);
+}
+
+const matching =
+  (pattern: RegExp) =>
+  (value: string): string | undefined =>
+    pattern.test(value) ? value : undefined;
+
+const integerBetween =
+  (min: number, max: number) =>
+  (value: string): number | undefined => {
+    if (!/^\d+$/.test(value)) {
+      return undefined;
+    }
+    const parsed = Number(value);
+    return parsed >= min && parsed <= max ? parsed : undefined;
+  };
+
+const boolean = (value: string): boolean | undefined =>
+  value === "true" ? true : value === "false" ? false : undefined;
+
+const httpUrl = (value: string): string | undefined => {
+  try {
+    const url = new URL(value);
+    const plain = (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
+    return plain ? value : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const RULES = {
+  host: {
+    purpose: "PostgreSQL host",
+    allowed: "a host name, an IP address or a unix-socket directory, without spaces",
+    parse: matching(/^\S+$/),
+  },
+  port: { purpose: "PostgreSQL port", allowed: "an integer from 1 to 65535", parse: integerBetween(1, 65535) },
+  database: {
+    purpose: "the database to back up; it is also part of the S3 keys",
+    allowed: "1-63 characters of A-Z, a-z, 0-9, '_' and '-', not starting with '-'",
+    parse: matching(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,62}$/),
+  },
+  user: { purpose: "PostgreSQL role to connect as", allowed: "a role name without spaces", parse: matching(/^\S+$/) },
+  password: {
+    purpose: "PostgreSQL password",
+    allowed: "a non-empty password, or leave it unset to use another libpq method such as PGPASSFILE",
+    parse: matching(/^.+$/s),
+  },
+  sslMode: {
+    purpose: "libpq TLS mode",
+    allowed: SSL_MODES.join(", "),
+    parse: (value: string): SslMode | undefined => SSL_MODES.find((mode) => mode === value),
+  },
+  bucket: {
+    purpose: "the S3 bucket that holds the dumps",
+    allowed: "an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit",
+    parse: matching(/^(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
+  },
+  prefix: {
+    purpose: "S3 key prefix for the dumps",
+    allowed: "segments of A-Z, a-z, 0-9, '_' and '-' joined by single '/', no leading or trailing '/', at most 200 characters",
+    parse: matching(/^(?=.{1,200}$)[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/),
+  },
+  region: {
+    purpose: "AWS region of the bucket and the metrics",
+    allowed: "an AWS region code such as eu-west-1",
+    parse: matching(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/),
+  },
+  s3Endpoint: {
+    purpose: "S3-compatible endpoint override",
+    allowed: "an http:// or https:// URL without credentials, e.g. http://127.0.0.1:4569",
+    parse: httpUrl,
+  },
+  forcePathStyle: { purpose: "path-style S3 addressing", allowed: "true or false", parse: boolean },
+  partSize: {
+    purpose: "multipart upload part size in MiB",
+    allowed: `an integer from ${PART_SIZE_MIB.min} to ${PART_SIZE_MIB.max}`,
+    parse: integerBetween(PART_SIZE_MIB.min, PART_SIZE_MIB.max),
+  },
+  metricsEnabled: { purpose: "publish CloudWatch metrics", allowed: "true or false", parse: boolean },
+  namespace: {
+    purpose: "CloudWatch namespace of the metrics",
+    allowed: "1-255 characters of A-Z, a-z, 0-9, '.', '-', '_', '/', '#' and ':', not starting with 'AWS/'",
+    parse: matching(/^(?!AWS\/)[A-Za-z0-9.\-_/#:]{1,255}$/),
+  },
+  cloudWatchEndpoint: {
+    purpose: "CloudWatch endpoint override",
+    allowed: "an http:// or https:// URL without credentials",
+    parse: httpUrl,
+  },
+} satisfies Record<string, Rule<unknown>>;
+
+/**
+ * Reads and validates the job's environment.
+ *
+ * @param env the process environment (or a test's stand-in for it)
+ * @returns the typed configuration, with defaults applied
+ * @throws {ConfigError} listing every missing or invalid variable
+ */
+export function loadConfig(env: Env): JobConfig {
+  const read = new EnvReader(env);
+  const host = read.required("PGHOST", RULES.host);
+  const port = read.optional("PGPORT", RULES.port, DEFAULTS.port);
+  const database = read.required("PGDATABASE", RULES.database);
+  const user = read.required("PGUSER", RULES.user);
+  read.optional("PGPASSWORD", RULES.password, undefined, true);
+  const sslMode = read.optional("PGSSLMODE", RULES.sslMode, undefined);
+  const bucket = read.required("BACKUP_BUCKET", RULES.bucket);
+  const prefix = read.optional("BACKUP_PREFIX", RULES.prefix, DEFAULTS.prefix);
+  const region = read.required("AWS_REGION", RULES.region);
+  const s3Endpoint = read.optional("S3_ENDPOINT", RULES.s3Endpoint, undefined);
+  const forcePathStyle = read.optional("S3_FORCE_PATH_STYLE", RULES.forcePathStyle, s3Endpoint !== undefined);
+  const partSizeMiB = read.optional("BACKUP_PART_SIZE_MIB", RULES.partSize, DEFAULTS.partSizeMiB);
+  const metricsEnabled = read.optional("METRICS_ENABLED", RULES.metricsEnabled, true);
+  const namespace = read.optional("METRICS_NAMESPACE", RULES.namespace, DEFAULTS.metricsNamespace);
+  const cloudWatchEndpoint = read.optional("CLOUDWATCH_ENDPOINT", RULES.cloudWatchEndpoint, undefined);
+
+  const missing = host === undefined || database === undefined || user === undefined || bucket === undefined || region === undefined;
+  if (missing || read.problems.length > 0) {
+    throw new ConfigError(read.problems);
+  }
+  return {
+    postgres: { host, port, database, user, sslMode },
+    storage: { bucket, prefix, region, endpoint: s3Endpoint, forcePathStyle, partSizeBytes: partSizeMiB * MIB },
+    metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint },
+    childEnv: childEnvironment(env, port),
+  };
+}
+
+/**
+ * The environment handed to libpq programs: the PG* variables (including the password, which
+ * libpq reads from PGPASSWORD), the locale and PATH, and nothing else, so AWS credentials never
+ * reach them.
+ */
+export function childEnvironment(env: Env, port: number): Record<string, string> {
+  const child: Record<string, string> = {
+    PGCONNECT_TIMEOUT: DEFAULTS.connectTimeoutSeconds,
+    PGAPPNAME: DEFAULTS.applicationName,
+  };
+  for (const [name, value] of Object.entries(env)) {
+    const wanted = name.startsWith("PG") || (CHILD_PASSTHROUGH as readonly string[]).includes(name);
+    if (wanted && value !== undefined) {
+      child[name] = value;
+    }
+  }
+  child.PGPORT = String(port);
+  return child;
+}

@@ -1,0 +1,200 @@
+import { ConfigError, childEnvironment, loadConfig, secretValues, showValue, type Env } from "../src/config";
+
+const VALID: Env = {
+  PATH: "/usr/local/bin:/usr/bin",
+  HOME: "/home/node",
+  PGHOST: "db.internal",
+  PGDATABASE: "app",
+  PGUSER: "backup",
+  PGPASSWORD: "s3cret-from-secrets-manager",
+  BACKUP_BUCKET: "opsbook-production-backups",
+  AWS_REGION: "eu-west-1",
+  AWS_SECRET_ACCESS_KEY: "never-for-children",
+};
+
+/** The problems loadConfig reports for `env`; fails the test if it accepts it. */
+function problemsOf(env: Env): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("loadConfig accepted an invalid environment");
+}
+
+describe("loadConfig", () => {
+  test("applies the defaults to a minimal production environment", () => {
+    expect(loadConfig(VALID)).toEqual({
+      postgres: { host: "db.internal", port: 5432, database: "app", user: "backup", sslMode: undefined },
+      storage: {
+        bucket: "opsbook-production-backups",
+        prefix: "postgres",
+        region: "eu-west-1",
+        endpoint: undefined,
+        forcePathStyle: false,
+        partSizeBytes: 16 * 1024 * 1024,
+      },
+      metrics: { enabled: true, namespace: "Opsbook/Backup", endpoint: undefined },
+      childEnv: {
+        PATH: "/usr/local/bin:/usr/bin",
+        HOME: "/home/node",
+        PGHOST: "db.internal",
+        PGPORT: "5432",
+        PGDATABASE: "app",
+        PGUSER: "backup",
+        PGPASSWORD: "s3cret-from-secrets-manager",
+        PGCONNECT_TIMEOUT: "10",
+        PGAPPNAME: "opsbook-backup",
+      },
+    });
+  });
+
+  test("reads every optional variable", () => {
+    const config = loadConfig({
+      ...VALID,
+      PGPORT: "6432",
+      PGSSLMODE: "verify-full",
+      BACKUP_PREFIX: "backups/postgres",
+      S3_ENDPOINT: "http://127.0.0.1:4569",
+      BACKUP_PART_SIZE_MIB: "5",
+      METRICS_ENABLED: "false",
+      METRICS_NAMESPACE: "Opsbook/Staging/Backup",
+      CLOUDWATCH_ENDPOINT: "http://127.0.0.1:4582",
+    });
+    expect(config.postgres).toEqual({ host: "db.internal", port: 6432, database: "app", user: "backup", sslMode: "verify-full" });
+    expect(config.storage).toEqual({
+      bucket: "opsbook-production-backups",
+      prefix: "backups/postgres",
+      region: "eu-west-1",
+      endpoint: "http://127.0.0.1:4569",
+      forcePathStyle: true,
+      partSizeBytes: 5 * 1024 * 1024,
+    });
+    expect(config.metrics).toEqual({ enabled: false, namespace: "Opsbook/Staging/Backup", endpoint: "http://127.0.0.1:4582" });
+  });
+
+  test("path-style addressing follows the endpoint override unless set explicitly", () => {
+    expect(loadConfig({ ...VALID, S3_ENDPOINT: "https://s3.example.test" }).storage.forcePathStyle).toBe(true);
+    expect(loadConfig({ ...VALID, S3_ENDPOINT: "https://s3.example.test", S3_FORCE_PATH_STYLE: "false" }).storage.forcePathStyle).toBe(false);
+  });
+
+  test("an empty optional variable counts as unset", () => {
+    expect(loadConfig({ ...VALID, PGPORT: "", METRICS_ENABLED: "" }).postgres.port).toBe(5432);
+    expect(loadConfig({ ...VALID, METRICS_ENABLED: "" }).metrics.enabled).toBe(true);
+  });
+
+  test("names every missing required variable, what it is for and what is allowed", () => {
+    expect(() => loadConfig({})).toThrow(
+      new ConfigError([
+        "PGHOST is not set (PostgreSQL host). Allowed: a host name, an IP address or a unix-socket directory, without spaces.",
+        "PGDATABASE is not set (the database to back up; it is also part of the S3 keys). Allowed: 1-63 characters of A-Z, a-z, 0-9, '_' and '-', not starting with '-'.",
+        "PGUSER is not set (PostgreSQL role to connect as). Allowed: a role name without spaces.",
+        "BACKUP_BUCKET is not set (the S3 bucket that holds the dumps). Allowed: an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit.",
+        "AWS_REGION is not set (AWS region of the bucket and the metrics). Allowed: an AWS region code such as eu-west-1.",
+      ]),
+    );
+  });
+
+  test("the error message counts the problems and lists them in order", () => {
+    expect(() => loadConfig({ ...VALID, PGHOST: "" })).toThrow(
+      "invalid configuration (1 problem): PGHOST is empty (PostgreSQL host). Allowed: a host name, an IP address or a unix-socket directory, without spaces.",
+    );
+  });
+
+  test("shows each invalid value with what is allowed", () => {
+    expect(
+      problemsOf({
+        ...VALID,
+        PGPORT: "54x",
+        PGSSLMODE: "on",
+        PGDATABASE: "app db",
+        BACKUP_BUCKET: "My_Bucket",
+        BACKUP_PREFIX: "/postgres/",
+        AWS_REGION: "Ireland",
+        S3_ENDPOINT: "ftp://127.0.0.1",
+        BACKUP_PART_SIZE_MIB: "4",
+        METRICS_ENABLED: "yes",
+        METRICS_NAMESPACE: "AWS/RDS",
+      }),
+    ).toEqual([
+      'PGPORT="54x" is invalid (PostgreSQL port). Allowed: an integer from 1 to 65535.',
+      `PGDATABASE="app db" is invalid (the database to back up; it is also part of the S3 keys). Allowed: 1-63 characters of A-Z, a-z, 0-9, '_' and '-', not starting with '-'.`,
+      'PGSSLMODE="on" is invalid (libpq TLS mode). Allowed: disable, allow, prefer, require, verify-ca, verify-full.',
+      `BACKUP_BUCKET="My_Bucket" is invalid (the S3 bucket that holds the dumps). Allowed: an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit.`,
+      `BACKUP_PREFIX="/postgres/" is invalid (S3 key prefix for the dumps). Allowed: segments of A-Z, a-z, 0-9, '_' and '-' joined by single '/', no leading or trailing '/', at most 200 characters.`,
+      'AWS_REGION="Ireland" is invalid (AWS region of the bucket and the metrics). Allowed: an AWS region code such as eu-west-1.',
+      'S3_ENDPOINT="ftp://127.0.0.1" is invalid (S3-compatible endpoint override). Allowed: an http:// or https:// URL without credentials, e.g. http://127.0.0.1:4569.',
+      'BACKUP_PART_SIZE_MIB="4" is invalid (multipart upload part size in MiB). Allowed: an integer from 5 to 512.',
+      'METRICS_ENABLED="yes" is invalid (publish CloudWatch metrics). Allowed: true or false.',
+      `METRICS_NAMESPACE="AWS/RDS" is invalid (CloudWatch namespace of the metrics). Allowed: 1-255 characters of A-Z, a-z, 0-9, '.', '-', '_', '/', '#' and ':', not starting with 'AWS/'.`,
+    ]);
+  });
+
+  test("masks the password and never echoes it, even next to other problems", () => {
+    let message = "";
+    try {
+      loadConfig({ ...VALID, PGPORT: "0", PGPASSWORD: "" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      'invalid configuration (2 problems): PGPORT="0" is invalid (PostgreSQL port). Allowed: an integer from 1 to 65535. ' +
+        'PGPASSWORD="" (masked) is invalid (PostgreSQL password). Allowed: a non-empty password, or leave it unset to use another libpq method such as PGPASSFILE.',
+    );
+    expect(message).not.toContain(VALID.PGPASSWORD);
+  });
+
+  test("rejects credentials embedded in an endpoint URL", () => {
+    expect(problemsOf({ ...VALID, S3_ENDPOINT: "http://key:secret@127.0.0.1:4569" })).toHaveLength(1);
+  });
+});
+
+describe("secretValues", () => {
+  test("collects the values of secret-looking variables long enough to mask", () => {
+    expect(secretValues({ PGPASSWORD: "hunter2", AWS_SESSION_TOKEN: "tok-123", GITHUB_TOKEN: "abc", PGUSER: "backup", PGSSLMODE: "require" })).toEqual([
+      "hunter2",
+      "tok-123",
+    ]);
+  });
+});
+
+describe("showValue", () => {
+  test.each([
+    ["PGPASSWORD", "hunter2", '"****" (masked)'],
+    ["AWS_SESSION_TOKEN", "abc", '"****" (masked)'],
+    ["SOME_SECRET", "", '"" (masked)'],
+    ["PGPORT", "54x", '"54x"'],
+  ])("%s=%s is shown as %s", (name, value, shown) => {
+    expect(showValue(name, value)).toBe(shown);
+  });
+});
+
+describe("childEnvironment", () => {
+  test("passes libpq variables and the locale, keeps AWS credentials out, and keeps explicit libpq settings", () => {
+    const env = childEnvironment(
+      {
+        PATH: "/bin",
+        LANG: "C.UTF-8",
+        PGHOST: "db",
+        PGPASSWORD: "pw",
+        PGSSLROOTCERT: "/etc/ssl/rds.pem",
+        PGCONNECT_TIMEOUT: "30",
+        AWS_ACCESS_KEY_ID: "AKIA",
+        AWS_SECRET_ACCESS_KEY: "secret",
+        BACKUP_BUCKET: "b",
+      },
+      5433,
+    );
+    expect(env).toEqual({
+      PATH: "/bin",
+      LANG: "C.UTF-8",
+      PGHOST: "db",
+      PGPASSWORD: "pw",
+      PGSSLROOTCERT: "/etc/ssl/rds.pem",
+      PGCONNECT_TIMEOUT: "30",
+      PGAPPNAME: "opsbook-backup",
+      PGPORT: "5433",
+    });
+  });
+});

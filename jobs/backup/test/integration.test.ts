@@ -1,0 +1,342 @@
+/**
+ * The backup job and the restore drill against a real PostgreSQL server and a local S3-compatible
+ * server, through the same entry point the image runs, spawning the real pg_dump, pg_restore and
+ * psql. The tests run in order and share one bucket: the first backup is what the drill and the
+ * failure cases work on.
+ */
+import { createHash } from "node:crypto";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../src/main";
+import { parseManifest, type TableRowCount } from "../src/manifest";
+import { METRIC } from "../src/metrics";
+import { freePort } from "./support/ports";
+import { startTestPostgres, type TestPostgres } from "./support/postgres";
+import { RecordingLogger, RecordingPublisher, steppingClock } from "./support/recorders";
+import { S3RVER_CREDENTIALS, startTestS3, type TestS3 } from "./support/s3";
+
+const BUCKET = "opsbook-backups";
+const DATABASE = "app";
+const LATEST = "postgres/app/latest.json";
+const DUMP = "postgres/app/2026/11/22/app-20261122T020000.000Z.dump";
+const MANIFEST = "postgres/app/2026/11/22/app-20261122T020000.000Z.manifest.json";
+
+// attachments holds 5.6 MB of random bytes, so the compressed dump still needs two 5 MiB parts
+// and the multipart path of the upload is exercised.
+const SEED = `
+CREATE SCHEMA billing;
+CREATE TABLE public.customers (id int PRIMARY KEY, name text NOT NULL);
+INSERT INTO public.customers SELECT g, 'customer ' || g FROM generate_series(1, 250) g;
+CREATE TABLE billing.invoices (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES public.customers (id), cents bigint NOT NULL);
+INSERT INTO billing.invoices SELECT g, 1 + g % 250, g * 100 FROM generate_series(1, 1000) g;
+CREATE TABLE public."audit log" (id bigserial PRIMARY KEY, entry text NOT NULL);
+INSERT INTO public."audit log" (entry) VALUES ('created'), ('updated'), ('deleted');
+CREATE TABLE public.empty_table (id int);
+CREATE TABLE public.attachments (id int PRIMARY KEY, content bytea NOT NULL);
+INSERT INTO public.attachments
+  SELECT g, (SELECT string_agg(uuid_send(gen_random_uuid()), ''::bytea) FROM generate_series(1, 3500) WHERE g > 0)
+  FROM generate_series(1, 100) g;
+`;
+
+const SEEDED_TABLES: TableRowCount[] = [
+  { schema: "billing", table: "invoices", rows: 1000 },
+  { schema: "public", table: "attachments", rows: 100 },
+  { schema: "public", table: "audit log", rows: 3 },
+  { schema: "public", table: "customers", rows: 250 },
+  { schema: "public", table: "empty_table", rows: 0 },
+];
+
+let pg: TestPostgres;
+let s3: TestS3;
+
+beforeAll(async () => {
+  // allSettled, so that whichever server did start is assigned and stopped in afterAll.
+  const started = await Promise.allSettled([
+    startTestPostgres().then((server) => (pg = server)),
+    startTestS3([BUCKET]).then((server) => (s3 = server)),
+  ]);
+  for (const result of started) {
+    if (result.status === "rejected") throw result.reason;
+  }
+  await pg.sql(`CREATE DATABASE ${DATABASE}`);
+  await pg.sql(SEED, DATABASE);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled([pg?.stop(), s3?.stop()]);
+}, 30_000);
+
+interface JobRun {
+  code: number;
+  log: RecordingLogger;
+  metrics: RecordingPublisher;
+}
+
+/** Runs a command through `main`, as the image does, with local servers and recording stand-ins. */
+async function runJob(command: "backup" | "restore-drill", clockStart: string, overrides: Record<string, string> = {}): Promise<JobRun> {
+  const log = new RecordingLogger();
+  const metrics = new RecordingPublisher();
+  const env = {
+    ...pg.env(DATABASE),
+    BACKUP_BUCKET: BUCKET,
+    AWS_REGION: "us-east-1",
+    S3_ENDPOINT: s3.endpoint,
+    BACKUP_PART_SIZE_MIB: "5",
+    ...overrides,
+  };
+  const code = await main([command], env, { log, metrics, credentials: S3RVER_CREDENTIALS, now: steppingClock(clockStart) });
+  return { code, log, metrics };
+}
+
+const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
+
+/**
+ * Runs `test` with a PATH whose `pg_dump` is a shell script: `--version` goes to the real one,
+ * anything else runs `body` (which can call "$REAL_PG_DUMP").
+ */
+async function withFakePgDump(body: string[], test: (path: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "opsbook-backup-fake-"));
+  const script = [
+    "#!/bin/sh",
+    `REAL_PG_DUMP="${pg.binDir}/pg_dump"`,
+    'if [ "$1" = "--version" ]; then exec "$REAL_PG_DUMP" "$@"; fi',
+    ...body,
+    "",
+  ].join("\n");
+  await writeFile(join(dir, "pg_dump"), script);
+  await chmod(join(dir, "pg_dump"), 0o755);
+  try {
+    await test(`${dir}:${pg.env().PATH}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const drillDatabasesLeft = (): Promise<string> => pg.sql("SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'restore_drill_%'");
+
+/** Snapshot of the bucket, to show a failed run changed nothing. */
+async function bucketState(): Promise<{ keys: string[]; latest: string }> {
+  return { keys: await s3.keys(BUCKET), latest: (await s3.read(BUCKET, LATEST)).toString("utf8") };
+}
+
+describe("backup and restore drill against PostgreSQL and S3", () => {
+  let firstDump: Buffer | undefined;
+  /** The bytes of the first test's backup, which the later tests corrupt and restore. */
+  const dump = (): Buffer => {
+    if (firstDump === undefined) throw new Error("the first backup test did not store a dump; fix that test first");
+    return firstDump;
+  };
+
+  test("backup streams a verified dump, its manifest and latest.json, and publishes the backup metrics", async () => {
+    const run = await runJob("backup", "2026-11-22T02:00:00Z");
+
+    expect(run.log.errors()).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(await s3.keys(BUCKET)).toEqual([DUMP, MANIFEST, LATEST]);
+    const stored = await s3.read(BUCKET, DUMP);
+    expect(stored.length).toBeGreaterThan(5_400_000); // more than one part, and more than the failing test lets through
+    expect(stored.subarray(0, 5).toString("latin1")).toBe("PGDMP");
+    firstDump = stored;
+
+    const latestText = (await s3.read(BUCKET, LATEST)).toString("utf8");
+    const latest = parseManifest(latestText, LATEST);
+    expect(latest).toEqual({
+      formatVersion: 1,
+      database: DATABASE,
+      dumpKey: DUMP,
+      manifestKey: MANIFEST,
+      sizeBytes: stored.length,
+      sha256: sha256(stored),
+      startedAt: "2026-11-22T02:00:00.000Z",
+      finishedAt: "2026-11-22T02:00:01.000Z",
+      pgDumpVersion: expect.stringMatching(/^pg_dump \(PostgreSQL\) \d+\.\d+/),
+      serverVersion: expect.stringMatching(/^\d+\.\d+/),
+      tables: SEEDED_TABLES,
+    });
+    expect((await s3.read(BUCKET, MANIFEST)).toString("utf8")).toBe(latestText);
+
+    const finishedAt = new Date("2026-11-22T02:00:01.000Z");
+    expect(run.metrics.publications).toEqual([
+      {
+        database: DATABASE,
+        at: finishedAt,
+        metrics: [
+          { name: METRIC.backupSuccess, value: 1, unit: "Count" },
+          { name: METRIC.lastSuccessfulBackupTimestamp, value: finishedAt.getTime() / 1000, unit: "Seconds" },
+          { name: METRIC.backupSizeBytes, value: stored.length, unit: "Bytes" },
+          { name: METRIC.backupDurationSeconds, value: 2, unit: "Seconds" },
+        ],
+      },
+    ]);
+    expect(JSON.stringify(run.log.lines)).not.toContain(pg.password);
+  }, 30_000);
+
+  test("restore drill restores latest.json's dump into a throwaway database, finds every row, and drops it", async () => {
+    const run = await runJob("restore-drill", "2026-11-23T03:00:00Z");
+
+    expect(run.log.errors()).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.log.lines).toContainEqual({
+      level: "info",
+      message: "restore drill passed",
+      fields: { key: DUMP, tables: SEEDED_TABLES.length, timeToRecoverSeconds: 1 },
+    });
+    expect(run.metrics.publications).toEqual([
+      {
+        database: DATABASE,
+        at: new Date("2026-11-23T03:00:03Z"),
+        metrics: [
+          { name: METRIC.restoreDrillSuccess, value: 1, unit: "Count" },
+          { name: METRIC.restoreDrillTimeToRecoverSeconds, value: 1, unit: "Seconds" },
+        ],
+      },
+    ]);
+    expect(await drillDatabasesLeft()).toBe("");
+  }, 30_000);
+
+  test("pg_dump failing mid-stream fails the backup, leaves no object behind and keeps latest.json", async () => {
+    const before = await bucketState();
+    // A pg_dump that writes 5.4 MB of a real dump (more than one upload part) and then dies, the way
+    // a dropped connection ends a dump: its output looks complete, only its exit status says not.
+    const dieMidway = ['"$REAL_PG_DUMP" "$@" | head -c 5400000', 'echo "pg_dump: error: connection to server lost (simulated)" >&2', "exit 1"];
+    await withFakePgDump(dieMidway, async (path) => {
+      const run = await runJob("backup", "2026-11-23T02:00:00Z", { PATH: path });
+
+      expect(run.code).toBe(1);
+      expect(run.log.errors()).toEqual([
+        "backup failed: pg_dump failed, so nothing was kept at s3://opsbook-backups/postgres/app/2026/11/23/app-20261123T020000.000Z.dump: " +
+          "pg_dump exited with code 1: pg_dump: error: connection to server lost (simulated)",
+      ]);
+      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.backupSuccess, value: 0, unit: "Count" }]]);
+      expect(await bucketState()).toEqual(before);
+    });
+  }, 30_000);
+
+  test("an unreachable database fails the backup before anything is uploaded", async () => {
+    const before = await bucketState();
+    const closedPort = await freePort();
+
+    const run = await runJob("backup", "2026-11-23T02:00:00Z", { PGPORT: String(closedPort) });
+
+    expect(run.code).toBe(1);
+    expect(run.log.errors()).toHaveLength(1);
+    expect(run.log.errors()[0]).toMatch(
+      new RegExp(`^backup failed: cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${closedPort}/app: psql exited with code 2: .*Connection refused`),
+    );
+    expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.backupSuccess, value: 0, unit: "Count" }]]);
+    expect(await bucketState()).toEqual(before);
+  }, 30_000);
+
+  test("a missing bucket fails the backup with the bucket's name before pg_dump starts", async () => {
+    const before = await bucketState();
+
+    const run = await runJob("backup", "2026-11-23T02:00:00Z", { BACKUP_BUCKET: "opsbook-no-such-bucket" });
+
+    expect(run.code).toBe(1);
+    expect(run.log.errors()).toEqual([
+      'backup failed: S3 bucket "opsbook-no-such-bucket" does not exist (HeadBucket returned 404); check BACKUP_BUCKET and AWS_REGION',
+    ]);
+    expect(run.log.lines.map((l) => l.message)).not.toContain("snapshot exported");
+    expect(await bucketState()).toEqual(before);
+  }, 30_000);
+
+  test("the drill fails clearly when no backup has been recorded under the prefix", async () => {
+    const run = await runJob("restore-drill", "2026-11-24T03:00:00Z", { BACKUP_PREFIX: "elsewhere" });
+
+    expect(run.code).toBe(1);
+    expect(run.log.errors()).toEqual([
+      "restore-drill failed: the pointer to the latest verified backup (written only after a backup passed verification) does not exist: " +
+        `s3://${BUCKET}/elsewhere/app/latest.json`,
+    ]);
+    expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }]]);
+  }, 30_000);
+
+  test("the drill rejects a truncated dump by its size before restoring anything", async () => {
+    const before = await bucketState();
+    const half = Math.floor(dump().length / 2);
+    await s3.write(BUCKET, DUMP, dump().subarray(0, half));
+    try {
+      const run = await runJob("restore-drill", "2026-11-24T03:00:00Z");
+
+      expect(run.code).toBe(1);
+      expect(run.log.errors()).toEqual([
+        `restore-drill failed: the dump is corrupted: s3://${BUCKET}/${DUMP} holds ${half} bytes but latest.json records ${dump().length}`,
+      ]);
+      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }]]);
+      expect((await bucketState()).latest).toBe(before.latest);
+    } finally {
+      await s3.write(BUCKET, DUMP, dump());
+    }
+  }, 30_000);
+
+  test("the drill rejects a garbled dump of the right size by its sha256, and drops the throwaway database", async () => {
+    const before = await bucketState();
+    const garbled = Buffer.from(dump());
+    for (let i = 4096; i < garbled.length; i += 512) {
+      garbled[i] = (garbled[i] ?? 0) ^ 0xff;
+    }
+    await s3.write(BUCKET, DUMP, garbled);
+    try {
+      const run = await runJob("restore-drill", "2026-11-24T03:00:00Z");
+
+      expect(run.code).toBe(1);
+      expect(run.log.errors()).toHaveLength(1);
+      expect(run.log.errors()[0]).toMatch(
+        new RegExp(
+          `^restore-drill failed: the dump is corrupted: s3://${BUCKET}/${DUMP.replace(/\./g, "\\.")} has sha256 ${sha256(garbled)} ` +
+            `but latest.json records ${sha256(dump())} \\(pg_restore exited with code 1: pg_restore: error: .+\\)$`,
+        ),
+      );
+      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }]]);
+      expect(await drillDatabasesLeft()).toBe("");
+      expect((await bucketState()).latest).toBe(before.latest);
+    } finally {
+      await s3.write(BUCKET, DUMP, dump());
+    }
+  }, 30_000);
+
+  test("the drill fails when restored row counts differ from those recorded at dump time", async () => {
+    const original = (await s3.read(BUCKET, LATEST)).toString("utf8");
+    const latest = parseManifest(original, LATEST);
+    const edited = {
+      ...latest,
+      tables: [...latest.tables.map((t) => (t.table === "customers" ? { ...t, rows: 249 } : t)), { schema: "public", table: "ghost", rows: 7 }],
+    };
+    await s3.write(BUCKET, LATEST, JSON.stringify(edited));
+    try {
+      const run = await runJob("restore-drill", "2026-11-24T03:00:00Z");
+
+      expect(run.code).toBe(1);
+      expect(run.log.errors()).toEqual([
+        `restore-drill failed: row counts after restoring s3://${BUCKET}/${DUMP} differ from those recorded at dump time: ` +
+          "public.customers: 249 rows at dump time, 250 after restore; public.ghost: 7 rows at dump time, table missing after restore",
+      ]);
+      expect(await drillDatabasesLeft()).toBe("");
+    } finally {
+      await s3.write(BUCKET, LATEST, original);
+    }
+  }, 30_000);
+
+  test("rows written after the counts are in neither the counts nor the dump: both come from one snapshot", async () => {
+    // The insert commits after the row counts were taken and before the real pg_dump starts.
+    const insertFirst = [`psql --no-psqlrc --quiet --command "INSERT INTO public.customers SELECT g, 'late' FROM generate_series(1001, 1010) g"`, 'exec "$REAL_PG_DUMP" "$@"'];
+    try {
+      await withFakePgDump(insertFirst, async (path) => {
+        const backup = await runJob("backup", "2026-11-25T02:00:00Z", { PATH: path });
+        expect(backup.log.errors()).toEqual([]);
+        expect(backup.code).toBe(0);
+      });
+      expect(await pg.sql("SELECT count(*) FROM public.customers", DATABASE)).toBe("260");
+      const latest = parseManifest((await s3.read(BUCKET, LATEST)).toString("utf8"), LATEST);
+      expect(latest.dumpKey).toBe("postgres/app/2026/11/25/app-20261125T020000.000Z.dump");
+      expect(latest.tables).toEqual(SEEDED_TABLES);
+
+      const drill = await runJob("restore-drill", "2026-11-25T03:00:00Z");
+      expect(drill.log.errors()).toEqual([]);
+      expect(drill.code).toBe(0);
+    } finally {
+      await pg.sql("DELETE FROM public.customers WHERE id > 1000", DATABASE);
+    }
+  }, 30_000);
+});
