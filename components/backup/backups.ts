@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServiceConnection } from "../service/connection";
 import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
+import { EncryptionKey } from "../security/encryptionKey";
 import { parseHhmm } from "../../stacks/time";
 
 /** Metrics the backup job publishes (jobs/backup/src/metrics.ts), with dimension `Database`. */
@@ -17,8 +18,13 @@ export interface BackupsArgs {
   /** Backup job image without the tag, and the tag. */
   image: string;
   tag: string;
-  /** Database to dump: its connection (PG* settings and credentials) and its name. */
-  database: { connection: ServiceConnection; name: string };
+  /**
+   * Database to dump: its connection (PG* settings and credentials), its name, and the instance ARN
+   * and automated backup retention for the copy of its automated backups in `drRegion`.
+   */
+  database: { connection: ServiceConnection; name: string; instanceArn?: pulumi.Input<string>; backupRetentionDays?: number };
+  /** A second region that receives every dump and the database's automated backups. @default none */
+  drRegion?: string;
   /** Daily backup time and weekly drill, local to `timeZone` (EventBridge Scheduler applies it). */
   dailyAt: string;
   restoreDrill: { day: "MON" | "TUE" | "WED" | "THU" | "FRI" | "SAT" | "SUN"; at: string };
@@ -58,6 +64,7 @@ export class Backups extends pulumi.ComponentResource {
   readonly backupTask: aws.ecs.TaskDefinition;
   readonly drillTask: aws.ecs.TaskDefinition;
   readonly schedules: { backup: aws.scheduler.Schedule; drill: aws.scheduler.Schedule };
+  readonly replica?: SecureBucket;
 
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:backup:Backups", name, {}, opts);
@@ -230,6 +237,85 @@ export class Backups extends pulumi.ComponentResource {
         `Weekly restore drill of the newest dump, ${args.restoreDrill.day} ${args.restoreDrill.at} ${args.timeZone}`,
       ),
     };
-    this.registerOutputs({ bucketName: this.bucket.name });
+    if (args.drRegion) this.replica = this.replicate(name, args, args.drRegion);
+    this.registerOutputs({ bucketName: this.bucket.name, replicaBucketName: this.replica?.name });
+  }
+
+  /** Copies every new dump to a bucket in `region`, and the database's automated backups too. */
+  private replicate(name: string, args: BackupsArgs, region: string): SecureBucket {
+    const key = new EncryptionKey(`${name}-dr`, { description: `opsbook ${name}: backups in ${region}`, accountId: args.accountId, protect: args.protect, region }, { parent: this });
+    const replica = new SecureBucket(
+      `${name}-replica`,
+      {
+        purpose: `${name}-backups-dr`,
+        encryption: { kmsKeyArn: key.arn },
+        expireAfterDays: args.retentionDays,
+        noncurrentExpireAfterDays: 7,
+        objectLockDays: args.objectLock ? args.retentionDays : undefined,
+        protect: args.protect,
+        region,
+      },
+      { parent: this },
+    );
+    const role = new aws.iam.Role(
+      `${name}-replication`,
+      {
+        description: `Lets S3 copy backups to ${region}`,
+        assumeRolePolicy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": args.accountId } } }],
+        }),
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-replication`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ReadSourceConfiguration", Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: this.bucket.arn },
+            {
+              Sid: "ReadSourceVersions",
+              Effect: "Allow",
+              Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+              Resource: pulumi.interpolate`${this.bucket.arn}/*`,
+            },
+            { Sid: "WriteReplicas", Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: pulumi.interpolate`${replica.arn}/*` },
+            { Sid: "DecryptSource", Effect: "Allow", Action: "kms:Decrypt", Resource: args.kmsKeyArn, Condition: { StringLike: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } } },
+            { Sid: "EncryptReplica", Effect: "Allow", Action: ["kms:Encrypt", "kms:GenerateDataKey"], Resource: key.arn, Condition: { StringLike: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketReplicationConfig(
+      `${name}`,
+      {
+        bucket: this.bucket.bucket.id,
+        role: role.arn,
+        rules: [
+          {
+            id: "dumps-to-dr",
+            status: "Enabled",
+            filter: {},
+            // A dump deleted here by mistake stays in the other region.
+            deleteMarkerReplication: { status: "Disabled" },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+            destination: { bucket: replica.arn, storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: key.arn } },
+          },
+        ],
+      },
+      { parent: this, dependsOn: [this.bucket.versioning, replica.versioning] },
+    );
+    if (args.database.instanceArn) {
+      new aws.rds.InstanceAutomatedBackupsReplication(
+        `${name}-rds`,
+        { sourceDbInstanceArn: args.database.instanceArn, kmsKeyId: key.arn, retentionPeriod: args.database.backupRetentionDays ?? args.retentionDays, region },
+        { parent: this },
+      );
+    }
+    return replica;
   }
 }

@@ -22,6 +22,8 @@ export interface EncryptionKeyArgs {
   deletionWindowInDays?: number;
   /** Pulumi `protect`: the key cannot be deleted by an update. */
   protect: boolean;
+  /** Region of the key when it is not the stack's (e.g. a disaster-recovery copy). @default the provider's */
+  region?: string;
 }
 
 /**
@@ -68,10 +70,11 @@ export class EncryptionKey extends pulumi.ComponentResource {
         enableKeyRotation: true,
         deletionWindowInDays: window,
         policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }),
+        ...(args.region ? { region: args.region } : {}),
       },
       { parent: this, protect: args.protect },
     );
-    this.alias = new aws.kms.Alias(`${name}-alias`, { namePrefix: `alias/opsbook-${name}-`, targetKeyId: this.key.keyId }, { parent: this });
+    this.alias = new aws.kms.Alias(`${name}-alias`, { namePrefix: `alias/opsbook-${name}-`, targetKeyId: this.key.keyId, ...(args.region ? { region: args.region } : {}) }, { parent: this });
     this.arn = this.key.arn;
     this.registerOutputs({ arn: this.arn });
   }

@@ -21,6 +21,8 @@ export interface SecureBucketArgs {
   objectLockDays?: number;
   /** Pulumi `protect`; the bucket is never force-destroyed with objects in it either way. */
   protect: boolean;
+  /** Region of the bucket when it is not the stack's (a disaster-recovery replica). @default the provider's */
+  region?: string;
 }
 
 /**
@@ -34,6 +36,8 @@ export class SecureBucket extends pulumi.ComponentResource {
   readonly arn: pulumi.Output<string>;
   /** The policy; depend on it before anything writes with a grant it carries. */
   readonly policy: aws.s3.BucketPolicy;
+  /** Versioning; replication can only be configured once it is on. */
+  readonly versioning: aws.s3.BucketVersioning;
 
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:storage:SecureBucket", name, {}, opts);
@@ -44,23 +48,26 @@ export class SecureBucket extends pulumi.ComponentResource {
 
     this.bucket = new aws.s3.Bucket(
       `${name}`,
-      { bucketPrefix: `opsbook-${args.purpose}-`, forceDestroy: false, objectLockEnabled: args.objectLockDays !== undefined, tags: { purpose: args.purpose } },
+      { bucketPrefix: `opsbook-${args.purpose}-`, forceDestroy: false, objectLockEnabled: args.objectLockDays !== undefined, tags: { purpose: args.purpose }, ...(args.region ? { region: args.region } : {}) },
       { parent: this, protect: args.protect },
     );
     this.name = this.bucket.bucket;
     this.arn = this.bucket.arn;
+    // Every part of the bucket lives where the bucket does.
     const bucket = this.bucket.id;
+    const region = args.region ? { region: args.region } : {};
 
-    new aws.s3.BucketOwnershipControls(`${name}`, { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    new aws.s3.BucketOwnershipControls(`${name}`, { bucket, ...region, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}`,
-      { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { bucket, ...region, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
       { parent: this },
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
       `${name}`,
       {
         bucket,
+        ...region,
         rules: [
           args.encryption === "s3-managed"
             ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }
@@ -69,11 +76,12 @@ export class SecureBucket extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.s3.BucketVersioning(`${name}`, { bucket, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+    const versioning = new aws.s3.BucketVersioning(`${name}`, { bucket, ...region, versioningConfiguration: { status: "Enabled" } }, { parent: this });
     new aws.s3.BucketLifecycleConfiguration(
       `${name}`,
       {
         bucket,
+        ...region,
         rules: [
           {
             id: "retention",
@@ -92,12 +100,12 @@ export class SecureBucket extends pulumi.ComponentResource {
       // undo a mistaken retention, which compliance mode would make permanent.
       new aws.s3.BucketObjectLockConfiguration(
         `${name}`,
-        { bucket, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: args.objectLockDays } } },
+        { bucket, ...region, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: args.objectLockDays } } },
         { parent: this },
       );
     }
     if (args.accessLogs) {
-      new aws.s3.BucketLogging(`${name}`, { bucket, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix }, { parent: this });
+      new aws.s3.BucketLogging(`${name}`, { bucket, ...region, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix }, { parent: this });
     }
 
     const extra = args.policyStatements?.(this.arn) ?? [];
@@ -105,6 +113,7 @@ export class SecureBucket extends pulumi.ComponentResource {
       `${name}`,
       {
         bucket,
+        ...region,
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
@@ -123,6 +132,7 @@ export class SecureBucket extends pulumi.ComponentResource {
       // S3 rejects a policy while the public access block is still being applied.
       { parent: this, dependsOn: [publicAccess] },
     );
+    this.versioning = versioning;
     this.registerOutputs({ name: this.name, arn: this.arn });
   }
 }

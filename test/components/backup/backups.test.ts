@@ -145,3 +145,54 @@ describe("backup alarms", () => {
     expect(drill!.thresholds.critical).toBeUndefined();
   });
 });
+
+describe("Backups with a disaster-recovery region", () => {
+  let resources: RecordedResource[];
+  beforeAll(async () => {
+    resources = await recordResources();
+    new Backups("prod", { ...args, drRegion: "eu-central-1", database: { ...args.database, instanceArn: "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod", backupRetentionDays: 30 } });
+    await settle();
+  });
+
+  test("keeps a locked, encrypted replica bucket and its own key in the other region", () => {
+    expect(one(resources, "aws:s3/bucket:Bucket", "prod-replica").inputs).toMatchObject({ region: "eu-central-1", objectLockEnabled: true });
+    expect(one(resources, "aws:kms/key:Key", "prod-dr-key").inputs).toMatchObject({ region: "eu-central-1", enableKeyRotation: true });
+    for (const type of ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"]) {
+      expect({ type, region: one(resources, type, "prod-replica").inputs.region }).toEqual({ type, region: "eu-central-1" });
+    }
+  });
+
+  test("replicates every KMS-encrypted dump there, but not deletions", () => {
+    expect(one(resources, "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "prod").inputs).toEqual({
+      bucket: "prod-id",
+      role: "arn:aws:iam::123456789012:role/prod-replication",
+      rules: [
+        {
+          id: "dumps-to-dr",
+          status: "Enabled",
+          filter: {},
+          deleteMarkerReplication: { status: "Disabled" },
+          sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+          destination: { bucket: "arn:aws:s3:::prod-replica-mock", storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-dr-key" } },
+        },
+      ],
+    });
+  });
+
+  test("copies the database's automated backups there for the same days", () => {
+    expect(one(resources, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication", "prod-rds").inputs).toEqual({
+      sourceDbInstanceArn: "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod",
+      kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-dr-key",
+      retentionPeriod: 30,
+      region: "eu-central-1",
+    });
+  });
+
+  test("declares nothing in another region without drRegion", async () => {
+    const plain = await recordResources();
+    new Backups("solo", args);
+    await settle();
+    expect(ofType(plain, "aws:s3/bucketReplicationConfig:BucketReplicationConfig")).toEqual([]);
+    expect(plain.filter((r) => r.inputs.region !== undefined).map((r) => r.name)).toEqual([]);
+  });
+});
