@@ -9,6 +9,9 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
 
+// Not in the published typings, but exported: the runtime's feature flags live in this store.
+const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore: () => Record<string, unknown> };
+
 /** The account every placeholder ARN names. */
 export const MOCK_ACCOUNT = "123456789012";
 
@@ -159,7 +162,12 @@ export async function installRecordingMocks(project: string, stack: string, regi
     },
     call: (args) => invoke(args.token, region),
   };
-  // setMocks turns on the runtime features (secrets, resource references); then our monitor replaces its own.
+  // setMocks turns on the runtime features (secrets, resource references); our monitor then replaces
+  // its own, and setMockOptions resets those features to off, so they are put back: without them a
+  // secret input would be recorded, and shown by the plan, in plain text.
   await pulumi.runtime.setMocks(mocks, project, stack, false);
+  const store = getStore();
+  const features = Object.fromEntries(Object.entries(store).filter(([key]) => key.startsWith("supports")));
   setMockOptions(new RecordingMonitor(mocks, (r) => resources.push(r)), project, stack, false);
+  Object.assign(store, features);
 }
