@@ -8,11 +8,15 @@ import type { PlatformConfig } from "./config";
 import { Network } from "../components/network/network";
 import { TierSecurityGroups } from "../components/network/securityGroups";
 import { EncryptionKey } from "../components/security/encryptionKey";
+import { Postgres } from "../components/data/postgres";
+import { Redis } from "../components/data/redis";
 
 export interface Platform {
   network: Network;
   securityGroups: TierSecurityGroups;
   logsKey: EncryptionKey;
+  postgres: Postgres;
+  redis: Redis;
 }
 
 /** Declares every resource of the platform for one stack. */
@@ -47,7 +51,60 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
   const securityGroups = new TierSecurityGroups(config.environment, { vpcId: network.vpcId });
 
-  return { network, securityGroups, logsKey };
+  const pg = config.postgres;
+  const postgres = new Postgres(config.environment, {
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    clientSecurityGroupId: securityGroups.app.id,
+    identifier: pg.identifier,
+    engineVersion: pg.engineVersion,
+    instanceClass: pg.instanceClass,
+    allocatedStorageGb: pg.allocatedStorageGb,
+    maxAllocatedStorageGb: pg.maxAllocatedStorageGb,
+    databaseName: pg.databaseName,
+    masterUsername: pg.masterUsername,
+    multiAz: pg.multiAz,
+    deletionProtection: pg.deletionProtection,
+    backupRetentionDays: pg.backupRetentionDays,
+    backupWindowStart: pg.backupWindowStart,
+    timeZone: config.timeZone,
+    maintenanceWindow: pg.maintenanceWindow,
+    slowQueryMs: pg.slowQueryMs,
+    maxConnections: pg.maxConnections,
+    pool: pg.pool,
+    performanceInsightsRetentionDays: pg.performanceInsightsRetentionDays,
+    monitoringIntervalSeconds: pg.monitoringIntervalSeconds,
+    restore: pg.restore,
+    logRetentionDays: config.logRetentionDays,
+    logKeyArn: logsKey.arn,
+    accountId: identity.accountId,
+    region: config.region,
+    partition: partition.partition,
+    protect: config.protect,
+  });
+
+  const rd = config.redis;
+  const redis = new Redis(config.environment, {
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    clientSecurityGroupId: securityGroups.app.id,
+    engine: rd.engine,
+    engineVersion: rd.engineVersion,
+    nodeType: rd.nodeType,
+    nodes: rd.nodes,
+    multiAz: rd.multiAz,
+    snapshotRetentionDays: rd.snapshotRetentionDays,
+    snapshotWindowStart: rd.snapshotWindowStart,
+    timeZone: config.timeZone,
+    maintenanceWindow: rd.maintenanceWindow,
+    logRetentionDays: config.logRetentionDays,
+    logKeyArn: logsKey.arn,
+    accountId: identity.accountId,
+    partition: partition.partition,
+    protect: config.protect,
+  });
+
+  return { network, securityGroups, logsKey, postgres, redis };
 }
 
 /** The stack outputs: what operators and the next layers need to find. */
@@ -60,5 +117,15 @@ export function stackOutputs(platform: Platform) {
     logsKeyArn: platform.logsKey.arn,
     loadBalancerSecurityGroupId: platform.securityGroups.loadBalancer.id,
     appSecurityGroupId: platform.securityGroups.app.id,
+    databaseIdentifier: platform.postgres.identifier,
+    databaseEndpoint: platform.postgres.endpoint,
+    databaseHost: platform.postgres.address,
+    databasePort: platform.postgres.port,
+    databaseName: platform.postgres.databaseName,
+    databaseMasterSecretArn: platform.postgres.masterSecretArn,
+    redisReplicationGroupId: platform.redis.replicationGroupId,
+    redisPrimaryEndpoint: platform.redis.primaryEndpoint,
+    redisPort: platform.redis.port,
+    redisAuthTokenSecretArn: platform.redis.authTokenSecretArn,
   };
 }
