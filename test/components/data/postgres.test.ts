@@ -1,5 +1,5 @@
 import { Postgres, type PostgresArgs } from "../../../components/data/postgres";
-import { ofType, one, policyOf, recordResources, resolve, settle } from "../../helpers/mocks";
+import { type RecordedResource, ofType, one, policyOf, recordResources, resolve, settle } from "../../helpers/mocks";
 
 const INSTANCE = "aws:rds/instance:Instance";
 const LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs";
@@ -27,12 +27,33 @@ function args(overrides: Partial<PostgresArgs> = {}): PostgresArgs {
   };
 }
 
-describe("Postgres", () => {
-  test("declares a private, encrypted, TLS-only instance with daily backups, a final snapshot and protection", async () => {
-    const resources = await recordResources();
-    new Postgres("prod", args());
-    await settle();
+// One recording for every instance the assertions below look at: building under mocks is the slow part.
+let resources: RecordedResource[];
+let prod: Postgres;
+let variant: Postgres;
+let small: Postgres;
+const restores: Record<string, PostgresArgs["restore"]> = {
+  "from-snapshot": { snapshotIdentifier: "opsbook-prod-final" },
+  "from-time": { sourceDbInstanceIdentifier: "opsbook-prod", restoreTime: "2026-11-20T01:30:00Z" },
+  "from-latest": { sourceDbInstanceIdentifier: "opsbook-prod" },
+};
+beforeAll(async () => {
+  resources = await recordResources();
+  prod = new Postgres("prod", args());
+  variant = new Postgres("variant", args({ engineVersion: "17.2", maxConnections: 800, slowQueryMs: 250, logRetentionDays: 30, monitoringIntervalSeconds: 15, pool: { min: 2, max: 10 }, partition: "aws" }));
+  small = new Postgres("small", args({ instanceClass: "db.t4g.medium" }));
+  new Postgres("staging", args({ multiAz: false, deletionProtection: false, protect: false, backupRetentionDays: 7, timeZone: "UTC", identifier: "staging-db", databaseName: "shop", masterUsername: "shop_admin" }));
+  for (const [name, restore] of Object.entries(restores)) new Postgres(name, args({ identifier: `opsbook-${name}`, restore }));
+  await settle();
+});
 
+/** The recorded resources of type `type` that belong to the component named `component`. */
+function of(component: string, type: string): RecordedResource[] {
+  return ofType(resources, type).filter((r) => r.parent?.endsWith(`::${component}`));
+}
+
+describe("Postgres", () => {
+  test("declares a private, encrypted, TLS-only instance with daily backups, a final snapshot and protection", () => {
     const db = one(resources, INSTANCE, "prod-opsbook-prod");
     expect(db.inputs).toEqual({
       identifier: "opsbook-prod",
@@ -84,73 +105,59 @@ describe("Postgres", () => {
     });
   });
 
-  test("forces TLS and logs slow statements in a parameter group of the version's family", async () => {
-    const resources = await recordResources();
-    new Postgres("prod", args({ slowQueryMs: 250 }));
-    await settle();
+  test("forces TLS and logs slow statements in a parameter group of the version's family", () => {
     expect(one(resources, "aws:rds/parameterGroup:ParameterGroup", "prod-db").inputs).toEqual({
       family: "postgres16",
       description: "opsbook prod: TLS required, slow statements logged",
       parameters: [
         { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
-        { name: "log_min_duration_statement", value: "250", applyMethod: "immediate" },
+        { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
       ],
     });
   });
 
-  test("sets max_connections only when configured, and exposes the number alarms divide by", async () => {
-    const resources = await recordResources();
-    const configured = new Postgres("big", args({ engineVersion: "17.2", maxConnections: 800 }));
-    const derived = new Postgres("small", args({ instanceClass: "db.t4g.medium" }));
-    await settle();
-    expect(one(resources, "aws:rds/parameterGroup:ParameterGroup", "big-db").inputs).toMatchObject({
+  test("sets max_connections only when configured, and exposes the number alarms divide by", () => {
+    expect(one(resources, "aws:rds/parameterGroup:ParameterGroup", "variant-db").inputs).toEqual({
       family: "postgres17",
+      description: "opsbook variant: TLS required, slow statements logged",
       parameters: [
         { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
-        { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
+        { name: "log_min_duration_statement", value: "250", applyMethod: "immediate" },
         { name: "max_connections", value: "800", applyMethod: "pending-reboot" },
       ],
     });
     expect(one(resources, "aws:rds/parameterGroup:ParameterGroup", "small-db").inputs.parameters).toHaveLength(2);
-    expect([configured.maxConnections, configured.memoryBytes, configured.instanceClass]).toEqual([800, 16 * 2 ** 30, "db.r6g.large"]);
-    expect([derived.maxConnections, derived.memoryBytes, derived.instanceClass]).toEqual([450, 4 * 2 ** 30, "db.t4g.medium"]);
-    expect([derived.allocatedStorageGb, derived.maxAllocatedStorageGb]).toEqual([100, 500]);
+    expect([variant.maxConnections, variant.memoryBytes, variant.instanceClass]).toEqual([800, 16 * 2 ** 30, "db.r6g.large"]);
+    expect([small.maxConnections, small.memoryBytes, small.instanceClass]).toEqual([450, 4 * 2 ** 30, "db.t4g.medium"]);
+    expect([prod.maxConnections, prod.allocatedStorageGb, prod.maxAllocatedStorageGb]).toEqual([1802, 100, 500]);
   });
 
-  test("admits only the client security group on 5432 and gives it the matching egress", async () => {
-    const resources = await recordResources();
-    new Postgres("prod", args());
-    await settle();
+  test("admits only the client security group on 5432 and gives it the matching egress", () => {
     expect(one(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-db").inputs).toEqual({
       vpcId: "vpc-1",
       description: "PostgreSQL: 5432 from the app tier only",
       tags: { Name: "prod-db" },
     });
-    expect(ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs)).toEqual([
+    expect(of("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs)).toEqual([
       { securityGroupId: "prod-db-id", description: "PostgreSQL from the app tasks", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-app" },
     ]);
-    expect(ofType(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs)).toEqual([
+    expect(of("prod", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs)).toEqual([
       { securityGroupId: "sg-app", description: "PostgreSQL to the database", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "prod-db-id" },
     ]);
   });
 
-  test("declares the exported log groups, encrypted and expiring, before the instance exists", async () => {
-    const resources = await recordResources();
-    new Postgres("prod", args({ logRetentionDays: 30 }));
-    await settle();
-    const groups = ofType(resources, "aws:cloudwatch/logGroup:LogGroup");
+  test("declares the exported log groups, encrypted and expiring, before the instance exists", () => {
+    const groups = of("prod", "aws:cloudwatch/logGroup:LogGroup");
     expect(groups.map((g) => [g.name, g.inputs])).toEqual([
-      ["prod-opsbook-prod-postgresql", { name: "/aws/rds/instance/opsbook-prod/postgresql", retentionInDays: 30, kmsKeyId: LOG_KEY }],
-      ["prod-opsbook-prod-upgrade", { name: "/aws/rds/instance/opsbook-prod/upgrade", retentionInDays: 30, kmsKeyId: LOG_KEY }],
+      ["prod-opsbook-prod-postgresql", { name: "/aws/rds/instance/opsbook-prod/postgresql", retentionInDays: 365, kmsKeyId: LOG_KEY }],
+      ["prod-opsbook-prod-upgrade", { name: "/aws/rds/instance/opsbook-prod/upgrade", retentionInDays: 365, kmsKeyId: LOG_KEY }],
     ]);
     const db = one(resources, INSTANCE, "prod-opsbook-prod");
     for (const g of groups) expect(db.dependencies).toContain(g.urn);
+    expect(of("variant", "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.retentionInDays)).toEqual([30, 30]);
   });
 
-  test("lets only RDS monitoring of this instance, in this account, assume the enhanced monitoring role", async () => {
-    const resources = await recordResources();
-    new Postgres("prod", args({ monitoringIntervalSeconds: 15, partition: "aws" }));
-    await settle();
+  test("lets only RDS monitoring of this instance, in this account, assume the enhanced monitoring role", () => {
     const role = one(resources, "aws:iam/role:Role", "prod-db-monitoring");
     expect(policyOf(role, "assumeRolePolicy").Statement).toEqual([
       {
@@ -164,16 +171,14 @@ describe("Postgres", () => {
       role: "prod-db-monitoring",
       policyArn: "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
     });
-    expect(one(resources, INSTANCE, "prod-opsbook-prod").inputs.monitoringInterval).toBe(15);
+    expect(one(resources, INSTANCE, "variant-opsbook-variant").inputs.monitoringInterval).toBe(15);
   });
 
   test("hands services TLS settings, the pool and the master credentials as keys of the RDS-managed secret", async () => {
-    await recordResources();
-    const db = new Postgres("prod", args({ pool: { min: 2, max: 10 } }));
-    const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!opsbook-prod";
-    expect(await resolve(db.connection)).toEqual({
+    const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!opsbook-variant";
+    expect(await resolve(variant.connection)).toEqual({
       environment: {
-        DB_HOST: "opsbook-prod.mock.eu-west-1.rds.amazonaws.com",
+        DB_HOST: "opsbook-variant.mock.eu-west-1.rds.amazonaws.com",
         DB_PORT: "5432",
         DB_NAME: "app",
         DB_SSLMODE: "require",
@@ -182,25 +187,21 @@ describe("Postgres", () => {
       },
       secrets: { DB_USER: `${secret}:username::`, DB_PASSWORD: `${secret}:password::` },
       secretArns: [secret],
-      kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/prod-db-key"],
+      kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/variant-db-key"],
     });
     expect(
-      await resolve({ identifier: db.identifier, endpoint: db.endpoint, port: db.port, arn: db.arn, resourceId: db.resourceId, masterSecretArn: db.masterSecretArn }),
+      await resolve({ identifier: prod.identifier, endpoint: prod.endpoint, port: prod.port, arn: prod.arn, resourceId: prod.resourceId, masterSecretArn: prod.masterSecretArn }),
     ).toEqual({
       identifier: "opsbook-prod",
       endpoint: "opsbook-prod.mock.eu-west-1.rds.amazonaws.com:5432",
       port: 5432,
       arn: "arn:aws:rds:eu-west-1:123456789012:instance/prod-opsbook-prod",
       resourceId: "db-opsbook-prod",
-      masterSecretArn: secret,
+      masterSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!opsbook-prod",
     });
-    await settle();
   });
 
-  test("a staging-sized instance: single zone, deletable, unprotected, still with a final snapshot", async () => {
-    const resources = await recordResources();
-    new Postgres("staging", args({ multiAz: false, deletionProtection: false, protect: false, backupRetentionDays: 7, timeZone: "UTC", identifier: "staging-db", databaseName: "shop", masterUsername: "shop_admin" }));
-    await settle();
+  test("a staging-sized instance: single zone, deletable, unprotected, still with a final snapshot", () => {
     const db = one(resources, INSTANCE, "staging-staging-db");
     expect(db.inputs).toMatchObject({
       identifier: "staging-db",
@@ -216,25 +217,23 @@ describe("Postgres", () => {
     expect(db.protect).toBe(false);
     expect(one(resources, "aws:kms/key:Key", "staging-db-key").protect).toBe(false);
   });
+
+  test("declares no restore unless asked", () => {
+    const inputs = one(resources, INSTANCE, "prod-opsbook-prod").inputs;
+    expect([inputs.snapshotIdentifier, inputs.restoreToPointInTime]).toEqual([undefined, undefined]);
+  });
 });
 
 describe("Postgres restore", () => {
-  test.each<[string, PostgresArgs["restore"], Record<string, unknown>]>([
-    ["a snapshot", { snapshotIdentifier: "opsbook-prod-final" }, { snapshotIdentifier: "opsbook-prod-final" }],
-    [
-      "a point in time",
-      { sourceDbInstanceIdentifier: "opsbook-prod", restoreTime: "2026-11-20T01:30:00Z" },
-      { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", restoreTime: "2026-11-20T01:30:00Z" } },
-    ],
-    ["the latest restorable time", { sourceDbInstanceIdentifier: "opsbook-prod" }, { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", useLatestRestorableTime: true } }],
-  ])("creates the instance from %s", async (_, restore, expected) => {
-    const resources = await recordResources();
-    new Postgres("prod", args({ identifier: "opsbook-prod-2", restore }));
-    await settle();
-    const inputs = one(resources, INSTANCE, "prod-opsbook-prod-2").inputs;
+  test.each<[string, Record<string, unknown>]>([
+    ["from-snapshot", { snapshotIdentifier: "opsbook-prod-final" }],
+    ["from-time", { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", restoreTime: "2026-11-20T01:30:00Z" } }],
+    ["from-latest", { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", useLatestRestorableTime: true } }],
+  ])("creates the instance %s", (name, expected) => {
+    const inputs = one(resources, INSTANCE, `${name}-opsbook-${name}`).inputs;
     const restoreInputs = Object.fromEntries(Object.entries(inputs).filter(([k]) => k === "snapshotIdentifier" || k === "restoreToPointInTime"));
     expect(restoreInputs).toEqual(expected);
-    expect(inputs.identifier).toBe("opsbook-prod-2");
+    expect(inputs.identifier).toBe(`opsbook-${name}`);
   });
 });
 

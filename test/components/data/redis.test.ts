@@ -1,5 +1,5 @@
 import { Redis, type RedisArgs } from "../../../components/data/redis";
-import { ofType, one, recordResources, resolve, settle } from "../../helpers/mocks";
+import { type RecordedResource, ofType, one, recordResources, resolve, settle } from "../../helpers/mocks";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs";
@@ -23,12 +23,26 @@ function args(overrides: Partial<RedisArgs> = {}): RedisArgs {
   };
 }
 
-describe("Redis", () => {
-  test("declares a replication group encrypted at rest and in transit, with failover across zones, snapshots and protection", async () => {
-    const resources = await recordResources();
-    new Redis("prod", args());
-    await settle();
+// One recording for every group the assertions below look at: building under mocks is the slow part.
+let resources: RecordedResource[];
+let prod: Redis;
+let three: Redis;
+beforeAll(async () => {
+  resources = await recordResources();
+  prod = new Redis("prod", args());
+  three = new Redis("three", args({ nodes: 3 }));
+  new Redis("staging", args({ nodes: 1, multiAz: false, protect: false, snapshotRetentionDays: 1, timeZone: "UTC", engine: "valkey", engineVersion: "8.0", replicationGroupId: "staging-cache" }));
+  new Redis("x", args({ multiAz: false }));
+  await settle();
+});
 
+/** The recorded resources of type `type` that belong to the component named `component`. */
+function of(component: string, type: string): RecordedResource[] {
+  return ofType(resources, type).filter((r) => r.parent?.endsWith(`::${component}`));
+}
+
+describe("Redis", () => {
+  test("declares a replication group encrypted at rest and in transit, with failover across zones, snapshots and protection", () => {
     const group = one(resources, GROUP, "prod-redis");
     expect(group.inputs).toEqual({
       replicationGroupId: "opsbook-prod",
@@ -63,16 +77,13 @@ describe("Redis", () => {
       description: "opsbook prod: isolated subnets of the cache",
       subnetIds: ["isolated-a", "isolated-b", "isolated-c"],
     });
-    expect(ofType(resources, "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.name, g.inputs])).toEqual([
+    expect(of("prod", "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.name, g.inputs])).toEqual([
       ["prod-redis-engine-log", { name: "/aws/elasticache/opsbook-prod/engine-log", retentionInDays: 365, kmsKeyId: LOG_KEY }],
       ["prod-redis-slow-log", { name: "/aws/elasticache/opsbook-prod/slow-log", retentionInDays: 365, kmsKeyId: LOG_KEY }],
     ]);
   });
 
-  test("generates the auth token within ElastiCache's rules and keeps it only as a secret, in Secrets Manager under the cache key", async () => {
-    const resources = await recordResources();
-    new Redis("prod", args());
-    await settle();
+  test("generates the auth token within ElastiCache's rules and keeps it only as a secret, in Secrets Manager under the cache key", () => {
     expect(one(resources, "random:index/randomPassword:RandomPassword", "prod-redis-auth-token").inputs).toEqual({ length: 64, special: false });
     const secret = one(resources, "aws:secretsmanager/secret:Secret", "prod-redis-auth-token");
     expect(secret.inputs).toEqual({
@@ -87,50 +98,41 @@ describe("Redis", () => {
     });
   });
 
-  test("admits only the client security group on 6379 and gives it the matching egress", async () => {
-    const resources = await recordResources();
-    new Redis("prod", args());
-    await settle();
+  test("admits only the client security group on 6379 and gives it the matching egress", () => {
     expect(one(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-redis").inputs).toEqual({
       vpcId: "vpc-1",
       description: "Redis: 6379 from the app tier only",
       tags: { Name: "prod-redis" },
     });
-    expect(ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs)).toEqual([
+    expect(of("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs)).toEqual([
       { securityGroupId: "prod-redis-id", description: "Redis from the app tasks", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "sg-app" },
     ]);
-    expect(ofType(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs)).toEqual([
+    expect(of("prod", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs)).toEqual([
       { securityGroupId: "sg-app", description: "Redis to the cache", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "prod-redis-id" },
     ]);
   });
 
   test("hands services the primary endpoint, TLS and the token secret, and exposes the ids alarms use", async () => {
-    await recordResources();
-    const redis = new Redis("prod", args({ nodes: 3 }));
     const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-redis-auth-token";
-    expect(await resolve(redis.connection)).toEqual({
+    expect(await resolve(prod.connection)).toEqual({
       environment: { REDIS_HOST: "master.opsbook-prod.mock.cache.amazonaws.com", REDIS_PORT: "6379", REDIS_TLS: "true" },
       secrets: { REDIS_AUTH_TOKEN: secret },
       secretArns: [secret],
       kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/prod-redis-key"],
     });
     expect(
-      await resolve({ id: redis.replicationGroupId, members: redis.memberClusterIds, reader: redis.readerEndpoint, port: redis.port, nodeType: redis.nodeType, nodes: redis.nodes }),
+      await resolve({ id: three.replicationGroupId, members: three.memberClusterIds, reader: three.readerEndpoint, port: three.port, nodeType: three.nodeType, nodes: three.nodes }),
     ).toEqual({
-      id: "opsbook-prod",
-      members: ["opsbook-prod-001", "opsbook-prod-002", "opsbook-prod-003"],
-      reader: "replica.opsbook-prod.mock.cache.amazonaws.com",
+      id: "opsbook-three",
+      members: ["opsbook-three-001", "opsbook-three-002", "opsbook-three-003"],
+      reader: "replica.opsbook-three.mock.cache.amazonaws.com",
       port: 6379,
       nodeType: "cache.r6g.large",
       nodes: 3,
     });
-    await settle();
   });
 
-  test("a single staging node: no failover, unprotected, still encrypted and snapshotted", async () => {
-    const resources = await recordResources();
-    new Redis("staging", args({ nodes: 1, multiAz: false, protect: false, snapshotRetentionDays: 1, timeZone: "UTC", engine: "valkey", engineVersion: "8.0", replicationGroupId: "staging-cache" }));
-    await settle();
+  test("a single staging node: no failover, unprotected, still encrypted and snapshotted", () => {
     const group = one(resources, GROUP, "staging-redis");
     expect(group.inputs).toMatchObject({
       replicationGroupId: "staging-cache",
@@ -149,10 +151,7 @@ describe("Redis", () => {
     expect(one(resources, "aws:secretsmanager/secret:Secret", "staging-redis-auth-token").protect).toBe(false);
   });
 
-  test("two nodes without Multi-AZ still fail over within the zone", async () => {
-    const resources = await recordResources();
-    new Redis("x", args({ multiAz: false }));
-    await settle();
+  test("two nodes without Multi-AZ still fail over within the zone", () => {
     expect(one(resources, GROUP, "x-redis").inputs).toMatchObject({ numCacheClusters: 2, automaticFailoverEnabled: true, multiAzEnabled: false });
   });
 });
