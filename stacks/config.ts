@@ -12,6 +12,8 @@ import { LOWER_IS_WORSE, RUNBOOK } from "./runbook";
 import { FARGATE_CPU_UNITS, describeFargateMemory, fargateMemoryChoices, isFargateSize } from "../components/service/fargate";
 import { dailyOverlapsWeekly, isHhmm, isTimeZone, isWeeklyWindow, localToUtcMinutes, parseWeeklyWindow } from "./time";
 import { isCidr, parseCidr } from "../components/network/cidr";
+import { cacheEngineProblem } from "../components/data/engines";
+import { instanceClassMemoryBytes, unknownClassMessage } from "../components/data/instanceClasses";
 
 export const PROJECT = "opsbook";
 
@@ -129,6 +131,8 @@ const schema = z.strictObject({
 
   postgres: z
     .strictObject({
+      /** RDS instance identifier; a new one declares a new instance (see "Data tier" in README.md). @default "opsbook-<environment>" */
+      identifier: matching(/^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/, "an RDS instance identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with '-'").optional(),
       /** Major version ("16") or an exact one ("16.4"). */
       engineVersion: matching(/^(1[6-9])(\.\d+)?$/, 'PostgreSQL 16 or later, e.g. "16" or "16.4"').default("16"),
       instanceClass: matching(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class, e.g. db.t4g.medium").default("db.t4g.medium"),
@@ -147,7 +151,7 @@ const schema = z.strictObject({
       maintenanceWindow: weeklyWindow.default("sun:04:00-sun:05:00"),
       performanceInsightsRetentionDays: inList([7, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1)), 731], "7, a multiple of 31 up to 713, or 731").default(7),
       monitoringIntervalSeconds: inList([1, 5, 10, 15, 30, 60], "one of 1, 5, 10, 15, 30, 60").default(60),
-      /** `max_connections`; omitted, RDS derives it from the instance memory. */
+      /** `max_connections`; omitted, RDS derives it from the instance memory (needs a class listed in components/data/instanceClasses.ts). */
       maxConnections: int(20, 262143).optional(),
       /** Application connection pool per task (DB_POOL_MIN / DB_POOL_MAX). */
       pool: z.strictObject({ min: int(0, 1000).default(RUNBOOK.connectionPool.min), max: int(1, 1000).default(RUNBOOK.connectionPool.max) }).prefault({}),
@@ -169,6 +173,7 @@ const schema = z.strictObject({
   redis: z
     .strictObject({
       engine: oneOf(["redis", "valkey"]).default("redis"),
+      /** major.minor: 7.0 or 7.1 for redis, 7.2 or later for valkey. */
       engineVersion: matching(/^\d+(\.\d+)?$/, 'a version, e.g. "7.1"').default("7.1"),
       nodeType: matching(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "an ElastiCache node type, e.g. cache.t4g.small").default("cache.t4g.small"),
       /** Primary plus replicas. */
@@ -320,6 +325,7 @@ export type PlatformConfig = Omit<Parsed, "network"> & {
   /** `aws:region`. */
   region: string;
   network: Omit<Parsed["network"], "availabilityZones"> & { availabilityZones: string[] };
+  postgres: Omit<Parsed["postgres"], "identifier"> & { identifier: string };
 };
 export type ServiceConfig = PlatformConfig["services"][number];
 export type ThresholdMetric = keyof PlatformConfig["thresholds"];
@@ -482,6 +488,7 @@ export function parseConfig(stack: string, raw: Record<string, string>): Platfor
     stack,
     region: region!,
     network: { ...data.network, availabilityZones: data.network.availabilityZones ?? [`${region}a`, `${region}b`] },
+    postgres: { ...data.postgres, identifier: postgresIdentifier(data) },
   };
 }
 
@@ -533,12 +540,20 @@ function crossChecks(stack: string, c: Parsed, region: string): ConfigProblem[] 
     add(["postgres", "maxAllocatedStorageGb"], pg.maxAllocatedStorageGb, `at least allocatedStorageGb (${pg.allocatedStorageGb})`, pg.allocatedStorageGb * 5);
   }
   if (pg.pool.min > pg.pool.max) add(["postgres", "pool", "min"], pg.pool.min, `at most pool.max (${pg.pool.max})`, Math.min(RUNBOOK.connectionPool.min, pg.pool.max));
+  if (pg.maxConnections === undefined && instanceClassMemoryBytes(pg.instanceClass) === undefined) {
+    add(["postgres", "maxConnections"], undefined, `a number: ${unknownClassMessage(pg.instanceClass)}`);
+  }
+  if (pg.restore && "sourceDbInstanceIdentifier" in pg.restore && pg.restore.sourceDbInstanceIdentifier === postgresIdentifier(c)) {
+    add(["postgres", "identifier"], postgresIdentifier(c), `an identifier other than the restore's source "${pg.restore.sourceDbInstanceIdentifier}": a point-in-time restore creates a new instance`, `${pg.restore.sourceDbInstanceIdentifier}-2`);
+  }
   const pgBackup = localToUtcMinutes(pg.backupWindowStart, c.timeZone);
   if (dailyOverlapsWeekly(pgBackup, 60, parseWeeklyWindow(pg.maintenanceWindow))) {
     add(["postgres", "maintenanceWindow"], pg.maintenanceWindow, `a window that does not overlap the daily backup window (${pg.backupWindowStart} ${c.timeZone}, one hour)`);
   }
 
   const rd = c.redis;
+  const engineProblem = cacheEngineProblem(rd.engine, rd.engineVersion);
+  if (engineProblem) add(["redis", "engineVersion"], rd.engineVersion, engineProblem, rd.engine === "redis" ? "7.1" : undefined);
   if (rd.multiAz && rd.nodes < 2) add(["redis", "nodes"], rd.nodes, "at least 2 when redis.multiAz is true (a primary and a replica in another zone)", 2);
   const rdSnapshot = localToUtcMinutes(rd.snapshotWindowStart, c.timeZone);
   if (dailyOverlapsWeekly(rdSnapshot, 60, parseWeeklyWindow(rd.maintenanceWindow))) {
@@ -598,6 +613,11 @@ function crossChecks(stack: string, c: Parsed, region: string): ConfigProblem[] 
   }
   if (c.backup.drRegion && c.backup.drRegion === region) add(["backup", "drRegion"], c.backup.drRegion, `a region other than the stack's own (${region})`);
   return problems;
+}
+
+/** The RDS identifier of the stack's database: configured, or derived from the environment. */
+function postgresIdentifier(c: Parsed): string {
+  return c.postgres.identifier ?? `${PROJECT}-${c.environment}`;
 }
 
 /**

@@ -8,6 +8,9 @@ import type { PlatformConfig } from "./config";
 import { Network } from "../components/network/network";
 import { TierSecurityGroups } from "../components/network/securityGroups";
 import { EncryptionKey } from "../components/security/encryptionKey";
+import { Postgres } from "../components/data/postgres";
+import { Redis } from "../components/data/redis";
+import { Backups, BACKUP_METRICS } from "../components/backup/backups";
 import { AlertTopics } from "../components/monitoring/alertTopics";
 import { AppSecrets } from "../components/service/appSecrets";
 import { Cluster } from "../components/service/cluster";
@@ -15,12 +18,25 @@ import { LoadBalancer } from "../components/service/loadBalancer";
 import { Service } from "../components/service/service";
 import { AlarmSet } from "../components/monitoring/alarmSet";
 import { Dashboard } from "../components/monitoring/dashboard";
-import { type AlarmDefinition, certificateAlarms, customAlarms, loadBalancerAlarms, serviceAlarms } from "../components/monitoring/definitions";
+import {
+  type AlarmDefinition,
+  backupAlarms,
+  cacheAlarms,
+  certificateAlarms,
+  customAlarms,
+  databaseAlarms,
+  loadBalancerAlarms,
+  serviceAlarms,
+} from "../components/monitoring/definitions";
+import type { ServiceConnection } from "../components/service/connection";
 
 export interface Platform {
   network: Network;
   securityGroups: TierSecurityGroups;
   logsKey: EncryptionKey;
+  postgres: Postgres;
+  redis: Redis;
+  backups: Backups;
   alerts: AlertTopics;
   appSecrets: AppSecrets;
   cluster: Cluster;
@@ -62,6 +78,59 @@ export function buildPlatform(config: PlatformConfig): Platform {
   });
 
   const securityGroups = new TierSecurityGroups(config.environment, { vpcId: network.vpcId });
+
+  const pg = config.postgres;
+  const postgres = new Postgres(config.environment, {
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    clientSecurityGroupId: securityGroups.app.id,
+    identifier: pg.identifier,
+    engineVersion: pg.engineVersion,
+    instanceClass: pg.instanceClass,
+    allocatedStorageGb: pg.allocatedStorageGb,
+    maxAllocatedStorageGb: pg.maxAllocatedStorageGb,
+    databaseName: pg.databaseName,
+    masterUsername: pg.masterUsername,
+    multiAz: pg.multiAz,
+    deletionProtection: pg.deletionProtection,
+    backupRetentionDays: pg.backupRetentionDays,
+    backupWindowStart: pg.backupWindowStart,
+    timeZone: config.timeZone,
+    maintenanceWindow: pg.maintenanceWindow,
+    slowQueryMs: pg.slowQueryMs,
+    maxConnections: pg.maxConnections,
+    pool: pg.pool,
+    performanceInsightsRetentionDays: pg.performanceInsightsRetentionDays,
+    monitoringIntervalSeconds: pg.monitoringIntervalSeconds,
+    restore: pg.restore,
+    logRetentionDays: config.logRetentionDays,
+    logKeyArn: logsKey.arn,
+    accountId: identity.accountId,
+    region: config.region,
+    partition: partition.partition,
+    protect: config.protect,
+  });
+
+  const rd = config.redis;
+  const redis = new Redis(config.environment, {
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    clientSecurityGroupId: securityGroups.app.id,
+    engine: rd.engine,
+    engineVersion: rd.engineVersion,
+    nodeType: rd.nodeType,
+    nodes: rd.nodes,
+    multiAz: rd.multiAz,
+    snapshotRetentionDays: rd.snapshotRetentionDays,
+    snapshotWindowStart: rd.snapshotWindowStart,
+    timeZone: config.timeZone,
+    maintenanceWindow: rd.maintenanceWindow,
+    logRetentionDays: config.logRetentionDays,
+    logKeyArn: logsKey.arn,
+    accountId: identity.accountId,
+    partition: partition.partition,
+    protect: config.protect,
+  });
 
   // CloudWatch publishes alarm notifications into the encrypted topics.
   const alertsKey = new EncryptionKey("alerts", {
@@ -122,7 +191,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
               priority: 100 + 10 * i,
               healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
             },
-      connections: [appSecrets.connection],
+      connections: [appSecrets.connection, postgres.connection, redis.connection],
       rollback: { ...config.rollback, alarmTopicArn: alerts.topics.critical.arn },
       logRetentionDays: config.logRetentionDays,
       logKmsKeyArn: logsKey.arn,
@@ -130,6 +199,33 @@ export function buildPlatform(config: PlatformConfig): Platform {
       region: config.region,
       accountId: identity.accountId,
     });
+  });
+
+  const backupsKey = new EncryptionKey("backups", {
+    description: `opsbook ${config.environment}: database dumps`,
+    accountId: identity.accountId,
+    partition: partition.partition,
+    protect: config.protect,
+  });
+  const backups = new Backups(config.environment, {
+    image: config.backup.image,
+    tag: config.backup.tag,
+    database: { name: pg.databaseName, connection: libpqConnection(postgres), instanceArn: postgres.arn, backupRetentionDays: pg.backupRetentionDays },
+    drRegion: config.backup.drRegion,
+    dailyAt: config.backup.dailyAt,
+    restoreDrill: { day: config.backup.restoreDrillDay, at: config.backup.restoreDrillAt },
+    timeZone: config.timeZone,
+    retentionDays: config.backup.retentionDays,
+    objectLock: config.backup.objectLock,
+    kmsKeyArn: backupsKey.arn,
+    cluster: { arn: cluster.arn },
+    subnetIds: network.privateSubnetIds,
+    securityGroupId: securityGroups.app.id,
+    logRetentionDays: config.logRetentionDays,
+    logKmsKeyArn: logsKey.arn,
+    protect: config.protect,
+    region: config.region,
+    accountId: identity.accountId,
   });
 
   const definitions: AlarmDefinition[] = [
@@ -148,12 +244,22 @@ export function buildPlatform(config: PlatformConfig): Platform {
     ),
     ...loadBalancerAlarms({ loadBalancerArnSuffix: loadBalancer.arnSuffix, thresholds: config.thresholds }),
     ...certificateAlarms({ certificateArn: loadBalancer.certificateArn, thresholds: config.thresholds }),
+    ...databaseAlarms({
+      instanceIdentifier: postgres.identifier,
+      memoryBytes: postgres.memoryBytes,
+      allocatedStorageGb: postgres.allocatedStorageGb,
+      maxConnections: postgres.maxConnections,
+      slowQueries: slowQueryMetric(config.environment, postgres),
+      thresholds: config.thresholds,
+    }),
+    ...cacheAlarms({ nodeIds: redis.nodeIds, thresholds: config.thresholds }),
+    ...backupAlarms({ database: pg.databaseName, rpoHours: config.backup.rpoHours, metrics: BACKUP_METRICS }),
     ...customAlarms(config.customAlarms),
   ];
   const alarms = new AlarmSet(config.environment, { namePrefix, definitions, topicArns: { warning: alerts.topics.warning.arn, critical: alerts.topics.critical.arn } });
   const dashboard = new Dashboard(config.environment, { dashboardName: namePrefix, region: config.region, definitions });
 
-  return { network, securityGroups, logsKey, alerts, appSecrets, cluster, loadBalancer, services, migrationService: config.migrations.service, alarms, dashboard };
+  return { network, securityGroups, logsKey, postgres, redis, backups, alerts, appSecrets, cluster, loadBalancer, services, migrationService: config.migrations.service, alarms, dashboard };
 }
 
 /** The stack outputs: what operators and the next layers need to find. */
@@ -166,6 +272,17 @@ export function stackOutputs(platform: Platform) {
     logsKeyArn: platform.logsKey.arn,
     loadBalancerSecurityGroupId: platform.securityGroups.loadBalancer.id,
     appSecurityGroupId: platform.securityGroups.app.id,
+    databaseIdentifier: platform.postgres.identifier,
+    databaseEndpoint: platform.postgres.endpoint,
+    databaseHost: platform.postgres.address,
+    databasePort: platform.postgres.port,
+    databaseName: platform.postgres.databaseName,
+    databaseMasterSecretArn: platform.postgres.masterSecretArn,
+    redisReplicationGroupId: platform.redis.replicationGroupId,
+    redisPrimaryEndpoint: platform.redis.primaryEndpoint,
+    redisPort: platform.redis.port,
+    redisAuthTokenSecretArn: platform.redis.authTokenSecretArn,
+    backupBucketName: platform.backups.bucket.name,
     url: platform.loadBalancer.url,
     loadBalancerDnsName: platform.loadBalancer.dnsName,
     clusterName: platform.cluster.name,
@@ -189,4 +306,34 @@ function migrationOutputs(platform: Platform) {
     securityGroups: [securityGroup],
     command: pulumi.interpolate`aws ecs run-task --cluster ${platform.cluster.name} --task-definition ${taskDefinitionArn} --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${subnets.apply((s) => s.join(","))}],securityGroups=[${securityGroup}],assignPublicIp=DISABLED}'`,
   };
+}
+
+/** The database as libpq's environment (PGHOST, ...), which pg_dump and psql in the backup job read. */
+function libpqConnection(postgres: Postgres): ServiceConnection {
+  const c = postgres.connection;
+  const rename: Record<string, string> = { DB_HOST: "PGHOST", DB_PORT: "PGPORT", DB_NAME: "PGDATABASE", DB_USER: "PGUSER", DB_PASSWORD: "PGPASSWORD" };
+  const pick = (from: Record<string, pulumi.Input<string>>) => Object.fromEntries(Object.entries(from).filter(([k]) => k in rename).map(([k, v]) => [rename[k]!, v]));
+  return {
+    // The job's image carries the RDS CA bundle, so the server's certificate and name are checked.
+    environment: { ...pick(c.environment), PGSSLMODE: "verify-full" },
+    secrets: pick(c.secrets),
+    secretArns: c.secretArns,
+    kmsKeyArns: c.kmsKeyArns,
+  };
+}
+
+/** A metric counting the statements PostgreSQL logs as slower than `log_min_duration_statement`. */
+function slowQueryMetric(environment: string, postgres: Postgres): { namespace: string; metricName: string } {
+  const metric = { namespace: `Opsbook/${environment}`, metricName: "PostgresSlowQueries" };
+  new aws.cloudwatch.LogMetricFilter(
+    `${environment}-slow-queries`,
+    {
+      logGroupName: postgres.logGroups.postgresql.name,
+      // log_min_duration_statement writes "duration: 123.456 ms  statement: ..." for each slow statement.
+      pattern: '"duration:"',
+      metricTransformation: { namespace: metric.namespace, name: metric.metricName, value: "1", defaultValue: "0" },
+    },
+    { parent: postgres },
+  );
+  return metric;
 }

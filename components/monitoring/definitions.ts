@@ -206,8 +206,8 @@ export function loadBalancerAlarms(args: { loadBalancerArnSuffix: pulumi.Input<s
 /** PostgreSQL: CPU, memory, disk and connections in percent, and slow queries per minute. */
 export function databaseAlarms(args: {
   instanceIdentifier: pulumi.Input<string>;
-  /** Memory of the instance class, in bytes. */
-  memoryBytes: number;
+  /** Memory of the instance class, in bytes; unknown for a class outside the table (no memory alarm then). */
+  memoryBytes: number | undefined;
   /** Allocated storage, in GB. */
   allocatedStorageGb: number;
   maxConnections: number;
@@ -220,14 +220,18 @@ export function databaseAlarms(args: {
   const common = { subject: "database", unit: "%", direction: "above" as const, periodSeconds: 60, evaluationPeriods: 5, missingData: "missing" as const };
   return [
     { ...common, family: "cpu", what: "CPU of the database", signal: { metric: rds("CPUUtilization") }, thresholds: t.cpuPercent, action: "Find the heaviest queries in Performance Insights; scale the instance class up (runbook: vertical scaling)." },
-    {
-      ...common,
-      family: "memory",
-      what: "memory in use on the database",
-      signal: { expression: `100 - 100 * free / ${args.memoryBytes}`, label: "database memory used (%)", metrics: { free: rds("FreeableMemory", "Minimum") } },
-      thresholds: t.memoryPercent,
-      action: "Check connections and work_mem-heavy queries; scale the instance class up.",
-    },
+    ...(args.memoryBytes === undefined
+      ? []
+      : [
+          {
+            ...common,
+            family: "memory",
+            what: "memory in use on the database",
+            signal: { expression: `100 - 100 * free / ${args.memoryBytes}`, label: "database memory used (%)", metrics: { free: rds("FreeableMemory", "Minimum") } },
+            thresholds: t.memoryPercent,
+            action: "Check connections and work_mem-heavy queries; scale the instance class up.",
+          },
+        ]),
     {
       ...common,
       family: "disk",

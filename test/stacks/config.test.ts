@@ -164,6 +164,67 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       { key: "opsbook:migrations.service", value: "backend", allowed: "one of the configured services: api, web", fix: "pulumi config set --path 'opsbook:migrations.service' 'api' --stack staging" },
     ],
     [
+      "an instance class whose memory is unknown, without maxConnections",
+      { "opsbook:postgres": { instanceClass: "db.x2g.large" } },
+      {
+        key: "opsbook:postgres.maxConnections",
+        value: undefined,
+        allowed:
+          "a number: instance class db.x2g.large is not in components/data/instanceClasses.ts (known: db.t3.*, db.t4g.*, db.m5.*, db.m6g.*, db.m6i.*, db.m7g.*, db.r5.*, db.r6g.*, db.r6i.*, db.r7g.*), so its default max_connections is unknown: set postgres.maxConnections",
+        fix: "pulumi config set --path 'opsbook:postgres.maxConnections' <value> --stack staging",
+      },
+    ],
+    [
+      "a restore from both a snapshot and a point in time",
+      { "opsbook:postgres": { restore: { snapshotIdentifier: "opsbook-staging-final", sourceDbInstanceIdentifier: "opsbook-staging" } } },
+      {
+        key: "opsbook:postgres.restore",
+        value: { snapshotIdentifier: "opsbook-staging-final", sourceDbInstanceIdentifier: "opsbook-staging" },
+        allowed: "either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }",
+        fix: "pulumi config set --path 'opsbook:postgres.restore' <value> --stack staging",
+      },
+    ],
+    [
+      "a point-in-time restore into its own source's identifier",
+      { "opsbook:postgres": { restore: { sourceDbInstanceIdentifier: "opsbook-staging", restoreTime: "2026-11-20T01:30:00Z" } } },
+      {
+        key: "opsbook:postgres.identifier",
+        value: "opsbook-staging",
+        allowed: 'an identifier other than the restore\'s source "opsbook-staging": a point-in-time restore creates a new instance',
+        fix: "pulumi config set --path 'opsbook:postgres.identifier' 'opsbook-staging-2' --stack staging",
+      },
+    ],
+    [
+      "an identifier RDS would refuse",
+      { "opsbook:postgres": { identifier: "opsbook--db" } },
+      {
+        key: "opsbook:postgres.identifier",
+        value: "opsbook--db",
+        allowed: "an RDS instance identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with '-'",
+        fix: "pulumi config set --path 'opsbook:postgres.identifier' <value> --stack staging",
+      },
+    ],
+    [
+      "a Valkey version with engine redis",
+      { "opsbook:redis": { engineVersion: "8.0" } },
+      {
+        key: "opsbook:redis.engineVersion",
+        value: "8.0",
+        allowed: "7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey",
+        fix: "pulumi config set --path 'opsbook:redis.engineVersion' '7.1' --stack staging",
+      },
+    ],
+    [
+      "a Redis OSS version with engine valkey",
+      { "opsbook:redis": { engine: "valkey", engineVersion: "7.1" } },
+      {
+        key: "opsbook:redis.engineVersion",
+        value: "7.1",
+        allowed: "7.2 or later for engine valkey; for Redis OSS 7.0 or 7.1 set redis.engine to redis",
+        fix: "pulumi config set --path 'opsbook:redis.engineVersion' <value> --stack staging",
+      },
+    ],
+    [
       "a health check timeout as long as the interval",
       { "opsbook:healthCheck": { timeoutSeconds: 30 } },
       { key: "opsbook:healthCheck.timeoutSeconds", value: 30, allowed: "less than healthCheck.intervalSeconds (30)", fix: "pulumi config set --path 'opsbook:healthCheck.timeoutSeconds' '10' --stack staging" },
@@ -191,6 +252,17 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
     // 02:00 in Berlin is 01:00 UTC, clear of a 02:30 UTC maintenance window.
     expect(() => parseConfig("staging", raw({ "opsbook:timeZone": "Europe/Berlin", "opsbook:postgres": { maintenanceWindow: "sun:02:30-sun:03:30" } }))).not.toThrow();
     expect(problemsOf(raw({ "opsbook:postgres": { maintenanceWindow: "sun:02:30-sun:03:30" } }))).toHaveLength(1);
+  });
+
+  test("an unknown instance class is fine when maxConnections is set", () => {
+    expect(parseConfig("staging", raw({ "opsbook:postgres": { instanceClass: "db.x2g.large", maxConnections: 400 } })).postgres).toMatchObject({ instanceClass: "db.x2g.large", maxConnections: 400 });
+  });
+
+  test("a point-in-time restore into a new identifier is accepted, and the identifier defaults to opsbook-<environment>", () => {
+    const restore = { sourceDbInstanceIdentifier: "opsbook-staging", restoreTime: "2026-11-20T01:30:00Z" };
+    const c = parseConfig("staging", raw({ "opsbook:postgres": { identifier: "opsbook-staging-2", restore } }));
+    expect(c.postgres).toMatchObject({ identifier: "opsbook-staging-2", restore });
+    expect(parseConfig("staging", raw()).postgres.identifier).toBe("opsbook-staging");
   });
 
   test("rejects an unknown time zone", () => {

@@ -11,7 +11,7 @@ function alarmsOf(resources: RecordedResource[]): Map<string, Record<string, unk
   return new Map(resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm").map((r) => [r.name, r.inputs]));
 }
 
-test("overriding thresholds.cpuPercent.warning changes only the CPU warning alarms", async () => {
+test("overriding thresholds.cpuPercent.warning changes only the CPU warning alarms, of services, database and cache", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-override-"));
   fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
   const production = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.production.yaml"), "utf8");
@@ -25,7 +25,7 @@ test("overriding thresholds.cpuPercent.warning changes only the CPU warning alar
 
   expect([...tuned.keys()].sort()).toEqual([...base.keys()].sort());
   const changed = [...base.keys()].filter((name) => JSON.stringify(base.get(name)) !== JSON.stringify(tuned.get(name))).sort();
-  expect(changed).toEqual(["production-api-cpu-warning", "production-web-cpu-warning"]);
+  expect(changed).toEqual(["production-api-cpu-warning", "production-cache-node-1-cpu-warning", "production-cache-node-2-cpu-warning", "production-database-cpu-warning", "production-web-cpu-warning"]);
   expect(tuned.get("production-api-cpu-warning")).toMatchObject({ threshold: 75 });
   expect(base.get("production-api-cpu-warning")).toMatchObject({ threshold: 70 });
 });

@@ -2,6 +2,10 @@ import { ofType, one } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 
+const ISOLATED = ["production-isolated-eu-west-1a-id", "production-isolated-eu-west-1b-id", "production-isolated-eu-west-1c-id"];
+const DB_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-db-key";
+const REDIS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-redis-key";
+
 let plan: Plan;
 beforeAll(async () => {
   plan = await planStack("production");
@@ -31,7 +35,8 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     expect(one(plan.resources, "aws:ecs/service:Service", "api").inputs).toMatchObject({ desiredCount: 3, alarms: { enable: true, rollback: true, alarmNames: ["opsbook-production-api-rollback-unhealthy-targets", "opsbook-production-api-rollback-error-rate"] } });
     expect(one(plan.resources, "aws:appautoscaling/target:Target", "api").inputs).toMatchObject({ minCapacity: 3, maxCapacity: 10 });
     expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({ minCapacity: 2, maxCapacity: 6 });
-    expect(containers("api")[0].secrets.map((s: { name: string }) => s.name)).toEqual(["JWT_SECRET", "JWT_REFRESH_SECRET", "SESSION_SECRET", "ENCRYPTION_KEY"]);
+    expect(containers("api")[0].secrets.map((s: { name: string }) => s.name)).toEqual(["JWT_SECRET", "JWT_REFRESH_SECRET", "SESSION_SECRET", "ENCRYPTION_KEY", "DB_USER", "DB_PASSWORD", "REDIS_AUTH_TOKEN"]);
+    expect(containers("api")[0].environment.map((e: { name: string }) => e.name)).toEqual(["DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_POOL_MIN", "DB_POOL_MAX", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS"]);
   });
 
   test("routes /api/* to api and everything else to web, health-checked at the runbook values", () => {
@@ -63,22 +68,159 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     });
   });
 
-  test("declares the runbook alarm set: 10 per service, 2 for the load balancer, 2 for the certificate, 2 rollback alarms per service", () => {
+  test("declares the runbook alarm set: per service, load balancer, certificate, database, each cache node, backups, rollback", () => {
     const alarms = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
-    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 2 * 2);
+    // services 2 x (4 pairs + 2 critical); load balancer, certificate: a pair each; database 5 pairs;
+    // cache 2 nodes x 3 pairs; backups: 1 critical + 1 warning; rollback: 2 per service.
+    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 10 + 2 * 6 + 2 + 2 * 2);
     const bySeverity = (severity: string) => alarms.filter((a) => (a.inputs.tags as Record<string, string>).severity === severity).length;
-    expect([bySeverity("warning"), bySeverity("critical")]).toEqual([2 * 4 + 1 + 1, 2 * 6 + 1 + 1 + 2 * 2]);
+    expect([bySeverity("warning"), bySeverity("critical")]).toEqual([2 * 4 + 1 + 1 + 5 + 2 * 3 + 1, 2 * 6 + 1 + 1 + 5 + 2 * 3 + 1 + 2 * 2]);
+    expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-database-connections-critical").inputs).toMatchObject({ threshold: 95 });
+    expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-cache-node-2-hit-rate-warning").inputs).toMatchObject({ threshold: 80, dimensions: { CacheClusterId: "opsbook-production-002" } });
     expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-api-http-error-rate-critical").inputs).toMatchObject({ threshold: 5, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-critical"] });
     expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-web-cpu-warning").inputs).toMatchObject({ threshold: 70, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-warning"] });
   });
 
+  test("dumps the database nightly at 02:00 London time with libpq settings, and keeps the dumps locked for 30 days", () => {
+    const [container] = JSON.parse(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "production-backup").inputs.containerDefinitions as string);
+    expect(container.environment.slice(0, 4)).toEqual([
+      { name: "PGHOST", value: "opsbook-production.mock.eu-west-1.rds.amazonaws.com" },
+      { name: "PGPORT", value: "5432" },
+      { name: "PGDATABASE", value: "app" },
+      { name: "PGSSLMODE", value: "verify-full" },
+    ]);
+    expect(container.secrets.map((s: { name: string }) => s.name)).toEqual(["PGUSER", "PGPASSWORD"]);
+    expect(one(plan.resources, "aws:scheduler/schedule:Schedule", "production-backup").inputs).toMatchObject({ scheduleExpression: "cron(0 2 * * ? *)", scheduleExpressionTimezone: "Europe/London" });
+    expect(one(plan.resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "production").inputs.rule).toEqual({ defaultRetention: { mode: "GOVERNANCE", days: 30 } });
+  });
+
+  test("counts slow statements from the PostgreSQL log", () => {
+    expect(one(plan.resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "production-slow-queries").inputs).toEqual({
+      logGroupName: "/aws/rds/instance/opsbook-production/postgresql",
+      pattern: '"duration:"',
+      metricTransformation: { namespace: "Opsbook/production", name: "PostgresSlowQueries", value: "1", defaultValue: "0" },
+    });
+  });
+
   test("draws every alarmed signal on one dashboard", () => {
     const body = JSON.parse(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardBody as string);
-    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1);
+    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 2 * 3 + 2);
     expect(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardName).toBe("opsbook-production");
   });
 
-  test("exports the network by tier", () => {
+  test("runs PostgreSQL 16 Multi-AZ in the three isolated subnets, encrypted, TLS-only, backed up 02:00-03:00 UTC for 30 days", () => {
+    const db = one(plan.resources, "aws:rds/instance:Instance", "production-opsbook-production");
+    expect(db.inputs).toEqual({
+      identifier: "opsbook-production",
+      engine: "postgres",
+      engineVersion: "16",
+      autoMinorVersionUpgrade: true,
+      instanceClass: "db.r6g.large",
+      storageType: "gp3",
+      allocatedStorage: 100,
+      maxAllocatedStorage: 500,
+      storageEncrypted: true,
+      kmsKeyId: DB_KEY,
+      dbName: "app",
+      username: "app_admin",
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: DB_KEY,
+      iamDatabaseAuthenticationEnabled: true,
+      port: 5432,
+      publiclyAccessible: false,
+      dbSubnetGroupName: "production-db",
+      vpcSecurityGroupIds: ["production-db-id"],
+      parameterGroupName: "production-db",
+      multiAz: true,
+      deletionProtection: true,
+      backupRetentionPeriod: 30,
+      // Europe/London's standard offset is 0: the runbook's 02:00 is 02:00 UTC.
+      backupWindow: "02:00-03:00",
+      maintenanceWindow: "sun:04:00-sun:05:00",
+      copyTagsToSnapshot: true,
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: "opsbook-production-final",
+      deleteAutomatedBackups: false,
+      enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+      performanceInsightsEnabled: true,
+      performanceInsightsKmsKeyId: DB_KEY,
+      performanceInsightsRetentionPeriod: 7,
+      monitoringInterval: 60,
+      monitoringRoleArn: "arn:aws:iam::123456789012:role/production-db-monitoring",
+    });
+    expect(db.protect).toBe(true);
+    expect(one(plan.resources, "aws:rds/parameterGroup:ParameterGroup", "production-db").inputs).toEqual({
+      family: "postgres16",
+      description: "opsbook production: TLS required, slow statements logged",
+      parameters: [
+        { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
+        { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
+      ],
+    });
+    expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "production-db").inputs.subnetIds).toEqual(ISOLATED);
+    expect(ofType(plan.resources, "aws:cloudwatch/logGroup:LogGroup").filter((g) => String(g.inputs.name).startsWith("/aws/rds/")).map((g) => [g.inputs.name, g.inputs.retentionInDays])).toEqual([
+      ["/aws/rds/instance/opsbook-production/postgresql", 365],
+      ["/aws/rds/instance/opsbook-production/upgrade", 365],
+    ]);
+  });
+
+  test("runs two Redis 7.1 nodes across zones with failover, encrypted at rest and in transit, snapshotted daily", () => {
+    const group = one(plan.resources, "aws:elasticache/replicationGroup:ReplicationGroup", "production-redis");
+    expect(group.inputs).toEqual({
+      replicationGroupId: "opsbook-production",
+      description: "opsbook production: cache and sessions",
+      engine: "redis",
+      engineVersion: "7.1",
+      autoMinorVersionUpgrade: true,
+      nodeType: "cache.r6g.large",
+      numCacheClusters: 2,
+      automaticFailoverEnabled: true,
+      multiAzEnabled: true,
+      port: 6379,
+      subnetGroupName: "production-redis",
+      securityGroupIds: ["production-redis-id"],
+      atRestEncryptionEnabled: true,
+      kmsKeyId: REDIS_KEY,
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: "required",
+      authToken: "[secret]",
+      snapshotRetentionLimit: 7,
+      snapshotWindow: "03:00-04:00",
+      maintenanceWindow: "sun:05:00-sun:06:00",
+      finalSnapshotIdentifier: "opsbook-production-final",
+      logDeliveryConfigurations: [
+        { destinationType: "cloudwatch-logs", destination: "/aws/elasticache/opsbook-production/slow-log", logFormat: "json", logType: "slow-log" },
+        { destinationType: "cloudwatch-logs", destination: "/aws/elasticache/opsbook-production/engine-log", logFormat: "json", logType: "engine-log" },
+      ],
+    });
+    expect(group.protect).toBe(true);
+    expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "production-redis").inputs.subnetIds).toEqual(ISOLATED);
+    expect(one(plan.resources, "aws:secretsmanager/secret:Secret", "production-redis-auth-token")).toMatchObject({ protect: true, inputs: { kmsKeyId: REDIS_KEY } });
+  });
+
+  test("gives each data store a rotating, protected key of its own", () => {
+    expect(ofType(plan.resources, "aws:kms/key:Key").map((k) => [k.name, k.inputs.enableKeyRotation, k.protect])).toEqual([
+      ["alerts-key", true, true],
+      ["app-secrets-key", true, true],
+      ["backups-key", true, true],
+      ["logs-key", true, true],
+      ["production-db-key", true, true],
+      ["production-redis-key", true, true],
+    ]);
+  });
+
+  test("opens 5432 and 6379 only from the app security group, and lets the app out to them", () => {
+    expect(ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.referencedSecurityGroupId && [5432, 6379].includes(r.inputs.fromPort as number)).map((r) => r.inputs)).toEqual([
+      { securityGroupId: "production-db-id", description: "PostgreSQL from the app tasks", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "production-app-id" },
+      { securityGroupId: "production-redis-id", description: "Redis from the app tasks", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "production-app-id" },
+    ]);
+    expect(ofType(plan.resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((r) => r.inputs.referencedSecurityGroupId && [5432, 6379].includes(r.inputs.fromPort as number)).map((r) => r.inputs)).toEqual([
+      { securityGroupId: "production-app-id", description: "PostgreSQL to the database", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "production-db-id" },
+      { securityGroupId: "production-app-id", description: "Redis to the cache", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "production-redis-id" },
+    ]);
+  });
+
+  test("exports the network by tier and where the data stores are", () => {
     expect(plan.outputs).toMatchObject({
       vpcId: "production-vpc-id",
       publicSubnetIds: ["production-public-eu-west-1a-id", "production-public-eu-west-1b-id", "production-public-eu-west-1c-id"],
@@ -87,6 +229,16 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       logsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/logs-key",
       loadBalancerSecurityGroupId: "production-alb-id",
       appSecurityGroupId: "production-app-id",
+      databaseIdentifier: "opsbook-production",
+      databaseEndpoint: "opsbook-production.mock.eu-west-1.rds.amazonaws.com:5432",
+      databaseHost: "opsbook-production.mock.eu-west-1.rds.amazonaws.com",
+      databasePort: 5432,
+      databaseName: "app",
+      databaseMasterSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!opsbook-production",
+      redisReplicationGroupId: "opsbook-production",
+      redisPrimaryEndpoint: "master.opsbook-production.mock.cache.amazonaws.com",
+      redisPort: 6379,
+      redisAuthTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-redis-auth-token",
     });
   });
 });

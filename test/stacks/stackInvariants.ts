@@ -1,8 +1,56 @@
 /**
  * What must hold for every stack, whatever its size: asserted by each stack's test file.
  */
-import { ofType } from "../helpers/mocks";
+import { type RecordedResource, ofType } from "../helpers/mocks";
 import { type Plan, stateful } from "../helpers/stack";
+
+const DATA_PORTS = [5432, 6379];
+const WORLD = ["0.0.0.0/0", "::/0"];
+
+/** Every ingress rule of the plan, standalone or inline, as { group, protocol, ports, sources }. */
+function ingressRules(plan: Plan): Array<{ from: string; groupId: unknown; ipProtocol: unknown; fromPort: number; toPort: number; cidrs: unknown[]; referencedSecurityGroupId: unknown; prefixListId: unknown }> {
+  const standalone = ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => ({
+    from: r.name,
+    groupId: r.inputs.securityGroupId,
+    ipProtocol: r.inputs.ipProtocol,
+    fromPort: Number(r.inputs.fromPort ?? 0),
+    toPort: Number(r.inputs.toPort ?? 65535),
+    cidrs: [r.inputs.cidrIpv4, r.inputs.cidrIpv6].filter((c) => c !== undefined),
+    referencedSecurityGroupId: r.inputs.referencedSecurityGroupId,
+    prefixListId: r.inputs.prefixListId,
+  }));
+  const legacy = ofType(plan.resources, "aws:ec2/securityGroupRule:SecurityGroupRule")
+    .filter((r) => r.inputs.type === "ingress")
+    .map((r) => ({
+      from: r.name,
+      groupId: r.inputs.securityGroupId,
+      ipProtocol: r.inputs.protocol,
+      fromPort: Number(r.inputs.fromPort),
+      toPort: Number(r.inputs.toPort),
+      cidrs: [...((r.inputs.cidrBlocks as unknown[]) ?? []), ...((r.inputs.ipv6CidrBlocks as unknown[]) ?? [])],
+      referencedSecurityGroupId: r.inputs.sourceSecurityGroupId,
+      prefixListId: r.inputs.prefixListIds,
+    }));
+  const inline = ofType(plan.resources, "aws:ec2/securityGroup:SecurityGroup").flatMap((g) =>
+    ((g.inputs.ingress as Array<Record<string, unknown>> | undefined) ?? []).map((i) => ({
+      from: `${g.name} (inline)`,
+      groupId: `${g.name}-id`,
+      ipProtocol: i.protocol,
+      fromPort: Number(i.fromPort),
+      toPort: Number(i.toPort),
+      cidrs: [...((i.cidrBlocks as unknown[]) ?? []), ...((i.ipv6CidrBlocks as unknown[]) ?? [])],
+      referencedSecurityGroupId: (i.securityGroups as unknown[] | undefined)?.[0],
+      prefixListId: i.prefixListIds,
+    })),
+  );
+  return [...standalone, ...legacy, ...inline];
+}
+
+/** Security groups declared by the data components (opsbook:data:*). */
+function dataSecurityGroups(plan: Plan): RecordedResource[] {
+  const dataComponents = new Set(plan.resources.filter((r) => r.type.startsWith("opsbook:data:")).map((r) => r.urn));
+  return ofType(plan.resources, "aws:ec2/securityGroup:SecurityGroup").filter((g) => dataComponents.has(g.parent ?? ""));
+}
 
 export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): void {
   test("parents every resource to a component of the program", () => {
@@ -60,6 +108,33 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
 
   test("rotates every KMS key", () => {
     for (const k of ofType(getPlan().resources, "aws:kms/key:Key")) expect(k.inputs.enableKeyRotation).toBe(true);
+  });
+
+  test("admits the world on no rule that reaches 5432 or 6379", () => {
+    const rules = ingressRules(getPlan());
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      const allPorts = rule.ipProtocol === "-1" || rule.ipProtocol === "all";
+      const reachesData = DATA_PORTS.filter((p) => allPorts || (rule.fromPort <= p && p <= rule.toPort));
+      const world = rule.cidrs.filter((c) => WORLD.includes(String(c)));
+      expect({ rule: rule.from, worldOnDataPorts: world.length > 0 ? reachesData : [] }).toEqual({ rule: rule.from, worldOnDataPorts: [] });
+    }
+  });
+
+  test("lets data stores be reached only from referenced security groups", () => {
+    const plan = getPlan();
+    const groups = dataSecurityGroups(plan);
+    expect(groups).toHaveLength(2); // PostgreSQL's and Redis's
+    const rules = ingressRules(plan);
+    for (const g of groups) {
+      const into = rules.filter((r) => r.groupId === `${g.name}-id`);
+      expect(into.length).toBeGreaterThan(0);
+      for (const r of into) expect({ rule: r.from, cidrs: r.cidrs, prefixListId: r.prefixListId, referenced: typeof r.referencedSecurityGroupId }).toEqual({ rule: r.from, cidrs: [], prefixListId: undefined, referenced: "string" });
+    }
+  });
+
+  test("keeps every generated credential out of the plan", () => {
+    expect(JSON.stringify(getPlan())).not.toContain("[generated ");
   });
 
   test("gives no subnet public IPs and keeps the default security group empty", () => {

@@ -2,6 +2,8 @@ import { ofType, one } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 
+const ISOLATED = ["staging-isolated-eu-west-1a-id", "staging-isolated-eu-west-1b-id"];
+
 let plan: Plan;
 beforeAll(async () => {
   plan = await planStack("staging");
@@ -24,5 +26,79 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
 
   test("keeps flow logs for 30 days", () => {
     expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-flow-logs").inputs.retentionInDays).toBe(30);
+  });
+
+  test("runs a smaller, single-zone, deletable PostgreSQL with the same encryption, TLS and backup window", () => {
+    const db = one(plan.resources, "aws:rds/instance:Instance", "staging-opsbook-staging");
+    expect(db.inputs).toMatchObject({
+      identifier: "opsbook-staging",
+      engineVersion: "16",
+      instanceClass: "db.t4g.medium",
+      allocatedStorage: 20,
+      maxAllocatedStorage: 100,
+      storageEncrypted: true,
+      kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/staging-db-key",
+      publiclyAccessible: false,
+      dbSubnetGroupName: "staging-db",
+      vpcSecurityGroupIds: ["staging-db-id"],
+      multiAz: false,
+      deletionProtection: false,
+      backupRetentionPeriod: 7,
+      backupWindow: "02:00-03:00",
+      maintenanceWindow: "sun:04:00-sun:05:00",
+      skipFinalSnapshot: false,
+      finalSnapshotIdentifier: "opsbook-staging-final",
+      manageMasterUserPassword: true,
+      performanceInsightsEnabled: true,
+      monitoringInterval: 60,
+    });
+    expect(db.protect).toBe(false);
+    expect(one(plan.resources, "aws:rds/parameterGroup:ParameterGroup", "staging-db").inputs.parameters).toEqual([
+      { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
+      { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
+    ]);
+    expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "staging-db").inputs.subnetIds).toEqual(ISOLATED);
+    expect(ofType(plan.resources, "aws:cloudwatch/logGroup:LogGroup").filter((g) => String(g.inputs.name).startsWith("/aws/rds/")).map((g) => g.inputs.retentionInDays)).toEqual([30, 30]);
+  });
+
+  test("runs one Redis node without failover, still encrypted, authenticated and snapshotted", () => {
+    const group = one(plan.resources, "aws:elasticache/replicationGroup:ReplicationGroup", "staging-redis");
+    expect(group.inputs).toMatchObject({
+      replicationGroupId: "opsbook-staging",
+      engine: "redis",
+      engineVersion: "7.1",
+      nodeType: "cache.t4g.small",
+      numCacheClusters: 1,
+      automaticFailoverEnabled: false,
+      multiAzEnabled: false,
+      atRestEncryptionEnabled: true,
+      kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/staging-redis-key",
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: "required",
+      authToken: "[secret]",
+      snapshotRetentionLimit: 1,
+      snapshotWindow: "03:00-04:00",
+      finalSnapshotIdentifier: "opsbook-staging-final",
+    });
+    expect(group.protect).toBe(false);
+    expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "staging-redis").inputs.subnetIds).toEqual(ISOLATED);
+  });
+
+  test("gives each data store a rotating key of its own, unprotected as the stack file says", () => {
+    expect(ofType(plan.resources, "aws:kms/key:Key").map((k) => [k.name, k.inputs.enableKeyRotation, k.protect])).toEqual([
+      ["alerts-key", true, false],
+      ["app-secrets-key", true, false],
+      ["backups-key", true, false],
+      ["logs-key", true, false],
+      ["staging-db-key", true, false],
+      ["staging-redis-key", true, false],
+    ]);
+  });
+
+  test("opens the data ports only from the app security group", () => {
+    expect(ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => [5432, 6379].includes(r.inputs.fromPort as number)).map((r) => [r.inputs.securityGroupId, r.inputs.fromPort, r.inputs.referencedSecurityGroupId])).toEqual([
+      ["staging-db-id", 5432, "staging-app-id"],
+      ["staging-redis-id", 6379, "staging-app-id"],
+    ]);
   });
 });

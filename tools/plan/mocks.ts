@@ -9,7 +9,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
 
-// Not in the published typings: the runtime's global state, where the feature flags live.
+// Not in the published typings, but exported: the runtime's feature flags live in this store.
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore: () => Record<string, unknown> };
 
 /** The account every placeholder ARN names. */
@@ -28,6 +28,8 @@ export interface RecordedResource {
   retainOnDelete: boolean;
   deleteBeforeReplace: boolean;
   ignoreChanges: string[];
+  /** URNs the resource waits for: its explicit `dependsOn` and the resources its inputs come from. */
+  dependencies: string[];
   /** Every input, with secrets shown as "[secret]". */
   inputs: Record<string, unknown>;
 }
@@ -39,12 +41,17 @@ const GLOBAL_SERVICES = new Set(["iam", "route53", "cloudfront"]);
 function computed(type: string, name: string, region: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
     case "aws:rds/instance:Instance": {
-      const address = `${name}.mock.${region}.rds.amazonaws.com`;
+      const identifier = String(inputs.identifier ?? name);
+      const address = `${identifier}.mock.${region}.rds.amazonaws.com`;
       const port = inputs.port ?? 5432;
-      return { address, port, endpoint: `${address}:${port}`, identifier: inputs.identifier ?? name, masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!${name}`, kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "", secretStatus: "active" }] };
+      return { address, port, endpoint: `${address}:${port}`, identifier, resourceId: `db-${identifier}`, masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!${identifier}`, kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "", secretStatus: "active" }] };
     }
-    case "aws:elasticache/replicationGroup:ReplicationGroup":
-      return { primaryEndpointAddress: `master.${name}.mock.cache.amazonaws.com`, readerEndpointAddress: `replica.${name}.mock.cache.amazonaws.com`, port: inputs.port ?? 6379 };
+    case "aws:elasticache/replicationGroup:ReplicationGroup": {
+      // ElastiCache names the member clusters <group id>-001, -002, ...
+      const groupId = String(inputs.replicationGroupId ?? name);
+      const members = Array.from({ length: Number(inputs.numCacheClusters ?? 1) }, (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`);
+      return { primaryEndpointAddress: `master.${groupId}.mock.cache.amazonaws.com`, readerEndpointAddress: `replica.${groupId}.mock.cache.amazonaws.com`, port: inputs.port ?? 6379, memberClusters: members };
+    }
     case "aws:lb/loadBalancer:LoadBalancer":
       return { dnsName: `${name}.${region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2", arnSuffix: `app/${name}/mock` };
     case "aws:lb/targetGroup:TargetGroup":
@@ -139,6 +146,7 @@ class RecordingMonitor extends MockMonitor {
       retainOnDelete: req.getRetainondelete() === true,
       deleteBeforeReplace: req.getDeletebeforereplace() === true,
       ignoreChanges: req.getIgnorechangesList(),
+      dependencies: req.getDependenciesList(),
       inputs: reveal(deserializeProperties(req.getObject())) as Record<string, unknown>,
     });
     return super.registerResource(req, callback);
@@ -159,10 +167,12 @@ export async function installRecordingMocks(project: string, stack: string, regi
     },
     call: (args) => invoke(args.token, region),
   };
-  // setMocks turns on the runtime features (secrets, resource references, ...); swapping in our
-  // monitor resets them, so they are carried over.
+  // setMocks turns on the runtime features (secrets, resource references); our monitor then replaces
+  // its own, and setMockOptions resets those features to off, so they are put back: without them a
+  // secret input would be recorded, and shown by the plan, in plain text.
   await pulumi.runtime.setMocks(mocks, project, stack, false);
-  const features = Object.fromEntries(Object.entries(getStore()).filter(([key]) => key.startsWith("supports")));
+  const store = getStore();
+  const features = Object.fromEntries(Object.entries(store).filter(([key]) => key.startsWith("supports")));
   setMockOptions(new RecordingMonitor(mocks, (r) => resources.push(r)), project, stack, false);
-  Object.assign(getStore(), features);
+  Object.assign(store, features);
 }

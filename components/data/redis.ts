@@ -1,0 +1,231 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { dailyOverlapsWeekly, formatDailyWindow, isHhmm, isTimeZone, isWeeklyWindow, localToUtcMinutes, parseWeeklyWindow } from "../../stacks/time";
+import { EncryptionKey } from "../security/encryptionKey";
+import type { ServiceConnection } from "../service/connection";
+import { type CacheEngine, cacheEngineProblem } from "./engines";
+
+/** Redis's port; the security group rules and the connection use it. */
+export const REDIS_PORT = 6379;
+
+/** ElastiCache takes 16 to 128 printable characters; letters and digits only keep clear of the forbidden ones. */
+const AUTH_TOKEN_LENGTH = 64;
+
+export interface RedisArgs {
+  /** VPC of the cache's security group. */
+  vpcId: pulumi.Input<string>;
+  /** Isolated subnets (no route out of the VPC) for the cache subnet group. */
+  subnetIds: pulumi.Input<string>[];
+  /** Security group of the clients (the app tasks): the only source admitted on 6379, and given an egress rule to it. */
+  clientSecurityGroupId: pulumi.Input<string>;
+  /** Replication group id; the log groups and the final snapshot derive from it. @default `opsbook-<name>` */
+  replicationGroupId?: string;
+  /** "redis" (Redis OSS 7.0 / 7.1) or "valkey" (7.2 and later). @default "redis" */
+  engine?: CacheEngine;
+  /** Engine version, major.minor. @default "7.1" */
+  engineVersion?: string;
+  /** ElastiCache node type, e.g. "cache.t4g.small". */
+  nodeType: string;
+  /** Nodes: one primary plus replicas, 1 to 6. With 2 or more a replica takes over automatically when the primary fails. */
+  nodes: number;
+  /** Spread the nodes over zones and fail over across them; needs 2 or more nodes. @default true */
+  multiAz?: boolean;
+  /** Days daily snapshots are kept, 1-35. */
+  snapshotRetentionDays: number;
+  /** Start of the daily one-hour snapshot window, "HH:MM" local to `timeZone`. */
+  snapshotWindowStart: string;
+  /** IANA zone of `snapshotWindowStart`; converted to UTC at the zone's standard offset. */
+  timeZone: string;
+  /** Weekly maintenance window in UTC, "ddd:HH:MM-ddd:HH:MM"; must not overlap the snapshot window. */
+  maintenanceWindow: string;
+  /** Retention of the engine and slow log groups, in days. */
+  logRetentionDays: number;
+  /** KMS key of the log groups. */
+  logKeyArn: pulumi.Input<string>;
+  /** Account that owns the cache key. */
+  accountId: pulumi.Input<string>;
+  /** AWS partition. @default "aws" */
+  partition?: pulumi.Input<string>;
+  /** Pulumi `protect` on the replication group, its key and the auth token secret. @default true */
+  protect?: boolean;
+}
+
+const GROUP_ID = /^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$/;
+
+/**
+ * An ElastiCache Redis (or Valkey) replication group that only the app tier can reach and only over
+ * TLS with an auth token: isolated subnets, ingress on 6379 only from the client security group, data
+ * at rest under a key of its own, the token generated here and kept in Secrets Manager, daily
+ * snapshots, and a final snapshot before any deletion.
+ *
+ * Cost: the node type per hour for every node, snapshot storage beyond one node's size, one KMS key
+ * and one secret (about $1 and $0.40 a month), log ingestion.
+ */
+export class Redis extends pulumi.ComponentResource {
+  readonly replicationGroup: aws.elasticache.ReplicationGroup;
+  /** The replication group id: the `ReplicationGroupId` dimension of ElastiCache metrics. */
+  readonly replicationGroupId: string;
+  /** Ids of the member clusters (one per node): the `CacheClusterId` dimension of the per-node metrics. */
+  readonly memberClusterIds: pulumi.Output<string[]>;
+  /**
+   * The same ids known before the group exists: ElastiCache names the nodes of a replication group
+   * `<group id>-001`, `-002`, ..., so alarms can be declared per node in the same update.
+   */
+  readonly nodeIds: string[];
+  readonly arn: pulumi.Output<string>;
+  /** The primary endpoint: writes go there, and it follows a failover. */
+  readonly primaryEndpoint: pulumi.Output<string>;
+  /** The reader endpoint, spread over the replicas. */
+  readonly readerEndpoint: pulumi.Output<string>;
+  readonly port: number;
+  readonly nodeType: string;
+  readonly nodes: number;
+  readonly key: EncryptionKey;
+  readonly kmsKeyArn: pulumi.Output<string>;
+  /** The secret whose whole value is the auth token. */
+  readonly authTokenSecret: aws.secretsmanager.Secret;
+  readonly authTokenSecretArn: pulumi.Output<string>;
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  readonly subnetGroup: aws.elasticache.SubnetGroup;
+  readonly logGroups: { slowLog: aws.cloudwatch.LogGroup; engineLog: aws.cloudwatch.LogGroup };
+  /** What a service needs to connect: REDIS_* settings, and the auth token as an ECS secret. */
+  readonly connection: ServiceConnection;
+
+  constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("opsbook:data:Redis", name, {}, opts);
+    const groupId = args.replicationGroupId ?? `opsbook-${name}`;
+    const engine = args.engine ?? "redis";
+    const engineVersion = args.engineVersion ?? "7.1";
+    const multiAz = args.multiAz ?? true;
+    const fail = (message: string): never => {
+      throw new pulumi.ResourceError(message, this);
+    };
+
+    // ---- validation ----
+    if (!GROUP_ID.test(groupId)) fail(`replicationGroupId "${groupId}" is not an ElastiCache id: 1-40 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen`);
+    if (engine !== "redis" && engine !== "valkey") fail(`engine must be "redis" or "valkey", got "${String(engine)}"`);
+    const versionProblem = cacheEngineProblem(engine, engineVersion);
+    if (versionProblem) fail(`engineVersion ${engineVersion} does not fit engine ${engine}: expected ${versionProblem}`);
+    if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 6) fail(`nodes must be a whole number from 1 to 6 (a primary and up to five replicas), got ${args.nodes}`);
+    if (multiAz && args.nodes < 2) fail(`multiAz needs at least 2 nodes (a primary and a replica in another zone), got ${args.nodes}: add a node or turn multiAz off`);
+    if (!Number.isInteger(args.snapshotRetentionDays) || args.snapshotRetentionDays < 1 || args.snapshotRetentionDays > 35) {
+      fail(`snapshotRetentionDays must be a whole number from 1 to 35 (0 would turn snapshots off), got ${args.snapshotRetentionDays}`);
+    }
+    if (!isTimeZone(args.timeZone)) fail(`timeZone "${args.timeZone}" is not an IANA time zone, e.g. "UTC" or "Europe/Berlin"`);
+    if (!isHhmm(args.snapshotWindowStart)) fail(`snapshotWindowStart must be "HH:MM", got "${args.snapshotWindowStart}"`);
+    if (!isWeeklyWindow(args.maintenanceWindow)) fail(`maintenanceWindow must be "ddd:HH:MM-ddd:HH:MM" in UTC, got "${args.maintenanceWindow}"`);
+    const snapshotStart = localToUtcMinutes(args.snapshotWindowStart, args.timeZone);
+    const snapshotWindow = formatDailyWindow(snapshotStart, 60);
+    if (dailyOverlapsWeekly(snapshotStart, 60, parseWeeklyWindow(args.maintenanceWindow))) {
+      fail(`maintenanceWindow ${args.maintenanceWindow} overlaps the daily snapshot window ${snapshotWindow} UTC (${args.snapshotWindowStart} ${args.timeZone}); move one of them`);
+    }
+
+    this.replicationGroupId = groupId;
+    this.nodeIds = Array.from({ length: args.nodes }, (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`);
+    this.nodeType = args.nodeType;
+    this.nodes = args.nodes;
+    this.port = REDIS_PORT;
+    const protect = args.protect ?? true;
+
+    // ---- children ----
+    this.key = new EncryptionKey(
+      `${name}-redis`,
+      { description: `opsbook ${name}: Redis data at rest and its auth token`, accountId: args.accountId, partition: args.partition ?? "aws", protect },
+      { parent: this },
+    );
+    this.kmsKeyArn = this.key.arn;
+
+    const password = new random.RandomPassword(`${name}-redis-auth-token`, { length: AUTH_TOKEN_LENGTH, special: false }, { parent: this });
+    // The provider marks `result` secret through the engine; saying so here keeps it secret wherever it flows.
+    const token = pulumi.secret(password.result);
+    this.authTokenSecret = new aws.secretsmanager.Secret(
+      `${name}-redis-auth-token`,
+      { namePrefix: `opsbook/${groupId}/auth-token-`, description: `AUTH token of the ElastiCache replication group ${groupId}`, kmsKeyId: this.key.arn },
+      { parent: this, protect },
+    );
+    new aws.secretsmanager.SecretVersion(`${name}-redis-auth-token`, { secretId: this.authTokenSecret.id, secretString: token }, { parent: this });
+    this.authTokenSecretArn = this.authTokenSecret.arn;
+
+    this.securityGroup = this.createSecurityGroup(name, args);
+    this.subnetGroup = new aws.elasticache.SubnetGroup(`${name}-redis`, { description: `opsbook ${name}: isolated subnets of the cache`, subnetIds: args.subnetIds }, { parent: this });
+    this.logGroups = {
+      slowLog: this.createLogGroup(name, groupId, "slow-log", args),
+      engineLog: this.createLogGroup(name, groupId, "engine-log", args),
+    };
+
+    this.replicationGroup = new aws.elasticache.ReplicationGroup(
+      `${name}-redis`,
+      {
+        replicationGroupId: groupId,
+        description: `opsbook ${name}: cache and sessions`,
+        engine,
+        engineVersion,
+        autoMinorVersionUpgrade: true,
+        nodeType: args.nodeType,
+        numCacheClusters: args.nodes,
+        // A replica that nobody promotes protects nothing: with one, failover is always on.
+        automaticFailoverEnabled: args.nodes >= 2,
+        multiAzEnabled: multiAz,
+        port: REDIS_PORT,
+        subnetGroupName: this.subnetGroup.name,
+        securityGroupIds: [this.securityGroup.id],
+        atRestEncryptionEnabled: true,
+        kmsKeyId: this.key.arn,
+        transitEncryptionEnabled: true,
+        transitEncryptionMode: "required",
+        authToken: token,
+        snapshotRetentionLimit: args.snapshotRetentionDays,
+        snapshotWindow,
+        maintenanceWindow: args.maintenanceWindow,
+        finalSnapshotIdentifier: `${groupId}-final`,
+        logDeliveryConfigurations: [
+          { destinationType: "cloudwatch-logs", destination: this.logGroups.slowLog.name, logFormat: "json", logType: "slow-log" },
+          { destinationType: "cloudwatch-logs", destination: this.logGroups.engineLog.name, logFormat: "json", logType: "engine-log" },
+        ],
+      },
+      { parent: this, protect },
+    );
+
+    this.arn = this.replicationGroup.arn;
+    this.memberClusterIds = this.replicationGroup.memberClusters;
+    this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
+    this.readerEndpoint = this.replicationGroup.readerEndpointAddress;
+
+    this.connection = {
+      environment: { REDIS_HOST: this.primaryEndpoint, REDIS_PORT: String(REDIS_PORT), REDIS_TLS: "true" },
+      secrets: { REDIS_AUTH_TOKEN: this.authTokenSecretArn },
+      secretArns: [this.authTokenSecretArn],
+      kmsKeyArns: [this.key.arn],
+    };
+
+    this.registerOutputs({ replicationGroupId: groupId, primaryEndpoint: this.primaryEndpoint, port: REDIS_PORT, authTokenSecretArn: this.authTokenSecretArn });
+  }
+
+  private createSecurityGroup(name: string, args: RedisArgs): aws.ec2.SecurityGroup {
+    const sg = new aws.ec2.SecurityGroup(
+      `${name}-redis`,
+      { vpcId: args.vpcId, description: `Redis: ${REDIS_PORT} from the app tier only`, tags: { Name: `${name}-redis` } },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-redis-from-app`,
+      { securityGroupId: sg.id, description: "Redis from the app tasks", ipProtocol: "tcp", fromPort: REDIS_PORT, toPort: REDIS_PORT, referencedSecurityGroupId: args.clientSecurityGroupId },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-app-to-redis`,
+      { securityGroupId: args.clientSecurityGroupId, description: "Redis to the cache", ipProtocol: "tcp", fromPort: REDIS_PORT, toPort: REDIS_PORT, referencedSecurityGroupId: sg.id },
+      { parent: this },
+    );
+    return sg;
+  }
+
+  private createLogGroup(name: string, groupId: string, log: "slow-log" | "engine-log", args: RedisArgs): aws.cloudwatch.LogGroup {
+    return new aws.cloudwatch.LogGroup(
+      `${name}-redis-${log}`,
+      { name: `/aws/elasticache/${groupId}/${log}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKeyArn },
+      { parent: this },
+    );
+  }
+}
