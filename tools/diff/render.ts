@@ -13,6 +13,11 @@ const SYMBOL: Record<Change["op"], string> = { create: "+", update: "~", replace
 /** A comment has 65,536 characters at most; a diff that lists more rows than this folds the rest. */
 const MAX_MARKDOWN_ROWS = 250;
 
+/** "1 change", "3 changes". */
+function changesWord(count: number): string {
+  return `${count} change${count === 1 ? "" : "s"}`;
+}
+
 function sourceNote(report: DiffReport): string {
   return report.source === "preview"
     ? "from `pulumi preview`: replacements as the provider reports them"
@@ -32,7 +37,7 @@ function changedText(change: Change): string {
 /** For a terminal. */
 export function renderText(report: DiffReport): string {
   const n = countChanges(report);
-  const lines = [`${report.project || "stack"} / ${report.stack}: ${report.changes.length} changes, ${n.risky} risky (${sourceNote(report).replace(/`/g, "")})`, `  ${countLine(report)}`];
+  const lines = [`${report.project || "stack"} / ${report.stack}: ${changesWord(report.changes.length)}, ${n.risky} risky (${sourceNote(report).replace(/`/g, "")})`, `  ${countLine(report)}`];
   if (report.risks.length > 0) {
     lines.push("", "Risky:");
     for (const r of report.risks) lines.push(`  ${r.kind.padEnd(27)} ${r.type}  ${r.name}`, `      ${r.detail}`);
@@ -64,15 +69,15 @@ export function renderMarkdown(report: DiffReport): string {
     report.changes.length === 0
       ? `### \`${stack}\`: no changes`
       : n.risky > 0
-        ? `### \`${stack}\`: :warning: ${n.risky} risky of ${report.changes.length} changes`
-        : `### \`${stack}\`: ${report.changes.length} changes, none risky`;
+        ? `### \`${stack}\`: :warning: ${n.risky} risky of ${changesWord(report.changes.length)}`
+        : `### \`${stack}\`: ${changesWord(report.changes.length)}, none risky`;
   const lines = [heading, "", `_${countLine(report)}; ${sourceNote(report)}._`];
   if (report.risks.length > 0) {
     lines.push("", "| risk | resource | detail |", "|---|---|---|");
     for (const r of report.risks) lines.push(`| \`${r.kind}\` | ${resourceCell(r.type, r.name)} | ${cell(r.detail)} |`);
   }
   if (report.changes.length > 0) {
-    lines.push("", `<details><summary>All ${report.changes.length} changes</summary>`, "", "| op | resource | inputs |", "|---|---|---|");
+    lines.push("", `<details><summary>All ${changesWord(report.changes.length)}</summary>`, "", "| op | resource | inputs |", "|---|---|---|");
     for (const c of report.changes.slice(0, MAX_MARKDOWN_ROWS)) {
       const keys = changedText(c);
       lines.push(`| \`${SYMBOL[c.op]}\` ${c.op} | ${resourceCell(c.type, c.name)} | ${keys ? cell(keys) : ""} |`);
