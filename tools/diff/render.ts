@@ -94,6 +94,7 @@ export function renderJson(report: DiffReport): string {
   return JSON.stringify({ stack: report.stack, project: report.project, source: report.source, summary: countChanges(report), risks: report.risks, changes }, null, 2);
 }
 
+/** The report in one of FORMATS. */
 export function render(report: DiffReport, format: Format): string {
   return format === "markdown" ? renderMarkdown(report) : format === "json" ? renderJson(report) : renderText(report);
 }

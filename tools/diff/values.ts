@@ -6,6 +6,7 @@
 /** What `pulumi preview --json` prints for a value that is only known after the update. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
+/** True for a value a preview cannot know yet: no rule judges it. */
 export function isUnknown(value: unknown): boolean {
   return value === UNKNOWN;
 }
