@@ -79,15 +79,19 @@ export function parsePreview(document: unknown, source: string): ParsedPreview {
     const urn = step.urn;
     identity ??= parseUrn(urn);
     if (urn.includes("::pulumi:pulumi:Stack::")) return; // the stack itself holds outputs, not infrastructure
-    const op = OPS[step.op];
+    // Pulumi applies a change of `protect` or `retainOnDelete` alone without a provider diff: a "same" step.
+    const before = toState(urn, step.oldState);
+    const after = toState(urn, step.newState);
+    const optionsChanged = step.op === "same" && before && after && (before.protect !== after.protect || before.retainOnDelete !== after.retainOnDelete);
+    const op = OPS[step.op] ?? (optionsChanged ? "update" : undefined);
     if (!op) {
       unchanged++;
       return;
     }
     const entry = byUrn.get(urn) ?? { ops: new Set<ChangeOp>(), diff: new Set<string>(), replace: new Set<string>() };
     entry.ops.add(op);
-    entry.before ??= toState(urn, step.oldState);
-    entry.after ??= toState(urn, step.newState);
+    entry.before ??= before;
+    entry.after ??= after;
     strings(step.diffReasons).forEach((k) => entry.diff.add(k));
     strings(step.replaceReasons).forEach((k) => entry.replace.add(k));
     byUrn.set(urn, entry);

@@ -44,6 +44,15 @@ describe("parsePreview", () => {
     expect(exitCodeOf(report)).toBe(2);
   });
 
+  test("a 'same' step that drops protect (shown with --show-sames) is a change, and a risky one", () => {
+    const urn = "urn:pulumi:production::opsbook::opsbook:data:Postgres$aws:rds/instance:Instance::production-postgres";
+    const state = (protect: boolean) => ({ urn, custom: true, type: "aws:rds/instance:Instance", inputs: { identifier: "production-postgres" }, protect });
+    const parsed = parsePreview({ steps: [{ op: "same", urn, oldState: state(true), newState: state(false) }] }, "sames");
+    expect(parsed.changes.map((c) => [c.op, c.changedKeys])).toEqual([["update", ["protect"]]]);
+    const report = buildReport({ stack: parsed.stack, project: parsed.project, source: "preview", changes: parsed.changes, unchanged: parsed.unchanged });
+    expect(report.risks.map((r) => [r.kind, r.detail])).toEqual([["protect-dropped", "protect true → false: Pulumi may now delete it"]]);
+  });
+
   test("rejects a document that is not a preview, naming the fix", () => {
     expect(() => parsePreview({ resources: [] }, '"plan.json"')).toThrow(
       '"plan.json" is not the output of `pulumi preview --json`: it has no "steps" list. Produce it with: pulumi preview --stack <name> --json > preview.json',
