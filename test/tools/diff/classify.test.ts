@@ -29,6 +29,12 @@ describe("stateful resources", () => {
     ]);
   });
 
+  test("a KMS key replaced: the cost named is the data it encrypted", () => {
+    expect(risksOf("aws:kms/key:Key", { keyUsage: "ENCRYPT_DECRYPT" }, { keyUsage: "SIGN_VERIFY" })).toEqual([
+      ["stateful-replaced", 'KMS key replaced (keyUsage "ENCRYPT_DECRYPT" → "SIGN_VERIFY"): what the old key encrypted cannot be decrypted with the new one'],
+    ]);
+  });
+
   test("the replacement table covers stateful types only, each input once", () => {
     for (const [type, keys] of Object.entries(REPLACING_INPUTS)) {
       expect([type, type in STATEFUL_TYPES, new Set(keys).size]).toEqual([type, true, keys.length]);

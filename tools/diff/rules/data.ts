@@ -24,13 +24,19 @@ export const STATEFUL_TYPES: Readonly<Record<string, string>> = {
   "aws:ecr/repository:Repository": "image repository",
 };
 
+/** What a replacement costs, where "the new one starts empty" is not the whole story. */
+const REPLACEMENT_COST: Readonly<Record<string, string>> = {
+  "KMS key": "what the old key encrypted cannot be decrypted with the new one",
+  secret: "the new one starts without the stored value",
+};
+
 const stateful: Rule = (change) => {
   const what = STATEFUL_TYPES[change.type];
   if (!what) return [];
   const { b, a } = sides(change);
   if (change.op === "replace") {
     const why = change.replaceReasons.map((key) => `${key} ${show(b[key])} → ${show(a[key])}`).join(", ");
-    return [{ kind: "stateful-replaced", detail: `${what} replaced${why ? ` (${why})` : ""}: the new one starts empty` }];
+    return [{ kind: "stateful-replaced", detail: `${what} replaced${why ? ` (${why})` : ""}: ${REPLACEMENT_COST[what] ?? "the new one starts empty"}` }];
   }
   if (change.op === "delete") {
     const kept = change.before?.retainOnDelete ? " (retainOnDelete: AWS keeps it, Pulumi stops managing it)" : "";

@@ -4,7 +4,7 @@
  * balancer turned internet-facing.
  */
 import { at, isUnknown, list, show } from "../values";
-import { type Finding, isModified, type Rule, sides, turnedOff, turnedOn } from "./rule";
+import { isModified, type Rule, sides, turnedOff, turnedOn } from "./rule";
 
 const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
@@ -71,9 +71,8 @@ const publicAccessBlock: Rule = (change) => {
 const internetFacing: Rule = (change) => {
   if (!isModified(change) || !change.type.endsWith("/loadBalancer:LoadBalancer")) return [];
   const { b, a } = sides(change);
-  const findings: Finding[] = [];
-  if (b.internal === true && a.internal !== true && !isUnknown(a.internal)) findings.push({ kind: "public-access", detail: `internal true → ${show(a.internal)}: the load balancer becomes internet-facing` });
-  return findings;
+  if (b.internal !== true || a.internal === true || isUnknown(a.internal)) return [];
+  return [{ kind: "public-access", detail: `internal true → ${show(a.internal)}: the load balancer becomes internet-facing` }];
 };
 
 export const EXPOSURE_RULES: readonly Rule[] = [worldIngress, exposingFlags, publicAccessBlock, internetFacing];
