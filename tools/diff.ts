@@ -1,0 +1,66 @@
+/**
+ * `npm run diff`: what a change does to a stack, risky changes first.
+ *
+ *   npm run diff -- --stack staging --base origin/main        offline plan at the ref vs the working tree
+ *   npm run diff -- --base-plan base.json --head-plan head.json   two saved offline plans
+ *   npm run diff -- --preview preview.json                    `pulumi preview --json` output ("-": stdin)
+ *
+ * Exit code: 0 nothing risky, 2 something risky, 1 an error.
+ */
+import * as path from "node:path";
+import { type DiffArgs, parseDiffArgs } from "./diff/args";
+import { planAtRef, runPlan } from "./diff/basePlan";
+import { comparePlans, type PlanLike } from "./diff/compare";
+import { type DiffReport, EXIT } from "./diff/model";
+import { parseJson, readInput, readPlanFile } from "./diff/planFile";
+import { parsePreview } from "./diff/preview";
+import { render } from "./diff/render";
+import { buildReport, exitCodeOf } from "./diff/report";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function samePlanStack(base: PlanLike, head: PlanLike): void {
+  // A base without the stack file has no stack name: the stack is new.
+  if (base.stack !== "" && base.stack !== head.stack) {
+    throw new Error(`the base plan is of stack "${base.stack}" and the head plan of "${head.stack}": compare two plans of the same stack`);
+  }
+}
+
+function fromPlans(base: PlanLike, head: PlanLike): DiffReport {
+  samePlanStack(base, head);
+  return buildReport({ stack: head.stack, project: head.project || base.project, source: "plan", ...comparePlans(base, head) });
+}
+
+async function report(args: DiffArgs): Promise<DiffReport> {
+  if (args.preview !== undefined) {
+    const source = args.preview === "-" ? "standard input" : `"${args.preview}"`;
+    const parsed = parsePreview(parseJson(readInput(args.preview), source), source);
+    if (args.stack !== undefined && parsed.stack !== "" && parsed.stack !== args.stack) {
+      throw new Error(`${source} is a preview of stack "${parsed.stack}", not --stack "${args.stack}": pass the preview of ${args.stack}, or drop --stack`);
+    }
+    return buildReport({ stack: args.stack ?? parsed.stack, project: parsed.project, source: "preview", changes: parsed.changes, unchanged: parsed.unchanged });
+  }
+  if (args.basePlan !== undefined && args.headPlan !== undefined) {
+    const head = readPlanFile(args.headPlan);
+    if (args.stack !== undefined && head.stack !== args.stack) throw new Error(`"${args.headPlan}" is a plan of stack "${head.stack}", not --stack "${args.stack}": pass plans of ${args.stack}, or drop --stack`);
+    return fromPlans(readPlanFile(args.basePlan), head);
+  }
+  const stack = args.stack!;
+  const [base, head] = await Promise.all([planAtRef(ROOT, args.base!, stack), runPlan(ROOT, stack, "the working tree")]);
+  return fromPlans(base, head);
+}
+
+async function main(): Promise<number> {
+  const args = parseDiffArgs(process.argv.slice(2));
+  const result = await report(args);
+  process.stdout.write(`${render(result, args.format)}\n`);
+  return exitCodeOf(result);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(EXIT.error);
+  },
+);

@@ -1,0 +1,75 @@
+/**
+ * Offline plans of a stack at two points: the working tree, and a git ref checked out into a
+ * temporary worktree (removed afterwards, also on failure). Each plan runs in its own node
+ * process, because the Pulumi runtime holds one program per process; the two run side by side.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { PlanLike } from "./compare";
+import { parseJson, toPlan } from "./planFile";
+
+/** Runs `tools/plan.ts --json` of the checkout at `root` for `stack`. `label` names the checkout in errors. */
+export function runPlan(root: string, stack: string, label: string): Promise<PlanLike> {
+  const args = ["-r", path.join(root, "tools", "register.js"), path.join(root, "tools", "plan.ts"), "--stack", stack, "--json"];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) {
+        reject(new Error(`the offline plan of stack "${stack}" at ${label} failed (exit ${code}):\n${Buffer.concat(err).toString("utf8").trim()}`));
+        return;
+      }
+      try {
+        const source = `the plan of stack "${stack}" at ${label}`;
+        resolve(toPlan(parseJson(Buffer.concat(out).toString("utf8"), source), source));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
+function git(root: string, args: string[]): string {
+  return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+
+/** The commit `ref` names in the repository at `root`; throws with the fix when it names none. */
+export function resolveCommit(root: string, ref: string): string {
+  try {
+    return git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+  } catch {
+    throw new Error(`--base "${ref}" names no commit in ${root}. Pass a branch, tag or commit that exists here, or fetch it first (git fetch origin <branch>)`);
+  }
+}
+
+/**
+ * The offline plan of `stack` as it was at `ref`. The checkout borrows the working tree's
+ * node_modules, so the base runs with today's dependencies. A stack that did not exist at `ref`
+ * has an empty plan: everything in it is new.
+ */
+export async function planAtRef(root: string, ref: string, stack: string): Promise<PlanLike> {
+  const sha = resolveCommit(root, ref);
+  const label = `${ref} (${sha.slice(0, 12)})`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-diff-base-"));
+  git(root, ["worktree", "add", "--detach", "--quiet", dir, sha]);
+  try {
+    if (!fs.existsSync(path.join(dir, "tools", "plan.ts"))) {
+      throw new Error(`--base ${label} predates the offline plan (it has no tools/plan.ts), so there is no plan to compare with. Pass a newer --base, or compare plan files with --base-plan and --head-plan`);
+    }
+    if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) return { stack, project: "", resources: [] };
+    fs.symlinkSync(fs.realpathSync(path.join(root, "node_modules")), path.join(dir, "node_modules"), "dir");
+    return await runPlan(dir, stack, label);
+  } finally {
+    try {
+      git(root, ["worktree", "remove", "--force", dir]);
+    } catch {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
