@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { Network } from "../components/network/network";
 import { TierSecurityGroups } from "../components/network/securityGroups";
-import { EncryptionKey } from "../components/security/encryptionKey";
+import { EncryptionKey, type KeyServiceGrant } from "../components/security/encryptionKey";
 import { Postgres } from "../components/data/postgres";
 import { Redis } from "../components/data/redis";
 import { Backups, BACKUP_METRICS } from "../components/backup/backups";
@@ -52,20 +52,16 @@ export function buildPlatform(config: PlatformConfig): Platform {
   const identity = aws.getCallerIdentityOutput();
   const partition = aws.getPartitionOutput();
 
-  const logsKey = new EncryptionKey("logs", {
-    description: `opsbook ${config.environment}: CloudWatch log groups`,
-    accountId: identity.accountId,
-    partition: partition.partition,
-    services: [
-      {
-        principal: `logs.${config.region}.amazonaws.com`,
-        condition: {
-          ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition.partition}:logs:${config.region}:${identity.accountId}:*` },
-        },
-      },
-    ],
-    protect: config.protect,
-  });
+  /** A stack key: rotated, owned by this account, protected as the stack says. */
+  const key = (name: string, protects: string, services?: KeyServiceGrant[]) =>
+    new EncryptionKey(name, { description: `opsbook ${config.environment}: ${protects}`, accountId: identity.accountId, partition: partition.partition, services, protect: config.protect });
+
+  const logsKey = key("logs", "CloudWatch log groups", [
+    {
+      principal: `logs.${config.region}.amazonaws.com`,
+      condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition.partition}:logs:${config.region}:${identity.accountId}:*` } },
+    },
+  ]);
 
   const network = new Network(config.environment, {
     cidr: config.network.cidr,
@@ -133,21 +129,10 @@ export function buildPlatform(config: PlatformConfig): Platform {
   });
 
   // CloudWatch publishes alarm notifications into the encrypted topics.
-  const alertsKey = new EncryptionKey("alerts", {
-    description: `opsbook ${config.environment}: alarm notifications`,
-    accountId: identity.accountId,
-    partition: partition.partition,
-    services: [{ principal: "cloudwatch.amazonaws.com", condition: { StringEquals: { "aws:SourceAccount": identity.accountId } } }],
-    protect: config.protect,
-  });
+  const alertsKey = key("alerts", "alarm notifications", [{ principal: "cloudwatch.amazonaws.com", condition: { StringEquals: { "aws:SourceAccount": identity.accountId } } }]);
   const alerts = new AlertTopics(config.environment, { kmsKeyArn: alertsKey.arn, emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
 
-  const appSecretsKey = new EncryptionKey("app-secrets", {
-    description: `opsbook ${config.environment}: app secrets`,
-    accountId: identity.accountId,
-    partition: partition.partition,
-    protect: config.protect,
-  });
+  const appSecretsKey = key("app-secrets", "app secrets");
   const appSecrets = new AppSecrets(config.environment, { ...config.appSecrets, kmsKeyArn: appSecretsKey.arn, protect: config.protect });
 
   const namePrefix = `opsbook-${config.environment}`;
@@ -201,12 +186,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     });
   });
 
-  const backupsKey = new EncryptionKey("backups", {
-    description: `opsbook ${config.environment}: database dumps`,
-    accountId: identity.accountId,
-    partition: partition.partition,
-    protect: config.protect,
-  });
+  const backupsKey = key("backups", "database dumps");
   const backups = new Backups(config.environment, {
     image: config.backup.image,
     tag: config.backup.tag,
