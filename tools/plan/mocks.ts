@@ -84,6 +84,17 @@ function placeholderArn(type: string, name: string, region: string): string {
   return `arn:aws:${service}:${GLOBAL_SERVICES.has(service) ? "" : region}:${MOCK_ACCOUNT}:${kind}/${name}`;
 }
 
+/**
+ * What the mocks answer for a new resource: its id, and its state (the inputs plus placeholder
+ * outputs). The policy runner calls this too, to see a resource's outputs as the program saw them.
+ */
+export function mockState(type: string, name: string, region: string, inputs: Record<string, any>): { id: string; state: Record<string, unknown> } {
+  const arn = placeholderArn(type, name, region);
+  const id = `${name}-id`;
+  const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}mock` : name);
+  return { id, state: { ...inputs, id, arn, name: physicalName, ...computed(type, name, region, inputs) } };
+}
+
 /** Turns secret wrappers into "[secret]", as `pulumi preview` shows them. */
 function reveal(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reveal);
@@ -143,12 +154,7 @@ class RecordingMonitor extends MockMonitor {
  */
 export async function installRecordingMocks(project: string, stack: string, region: string, resources: RecordedResource[]): Promise<void> {
   const mocks: pulumi.runtime.Mocks = {
-    newResource: (args) => {
-      const arn = placeholderArn(args.type, args.name, region);
-      const id = `${args.name}-id`;
-      const name = args.inputs.name ?? (args.inputs.namePrefix ? `${args.inputs.namePrefix}mock` : args.name);
-      return { id, state: { ...args.inputs, id, arn, name, ...computed(args.type, args.name, region, args.inputs) } };
-    },
+    newResource: (args) => mockState(args.type, args.name, region, args.inputs),
     call: (args) => invoke(args.token, region),
   };
   // setMocks turns on the runtime features (secrets, resource references); then our monitor replaces its own.
