@@ -80,7 +80,7 @@ export function reconcileConfig(policies: readonly Policy[], packLevel: Enforcem
   const all = given.all?.enforcementLevel;
   const result: ReconciledConfig = new Map();
   for (const policy of policies) {
-    const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {}).flatMap(([k, s]) => (s.default !== undefined ? [[k, structuredClone(s.default)]] : [])));
+    const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {}).flatMap(([k, s]) => (s.default !== undefined ? [[k, JSON.parse(JSON.stringify(s.default)) as unknown]] : [])));
     const entry = given[policy.name];
     const properties = { ...defaults, ...entry?.properties };
     const enforcementLevel = entry?.enforcementLevel ?? all ?? policy.enforcementLevel ?? packLevel;

@@ -44,6 +44,14 @@ export interface PackRun {
   config: ReconciledConfig;
 }
 
+/**
+ * A deep copy of plan data (plain JSON). Not structuredClone: its copies come from the host realm,
+ * which the unknown-checking proxy's `instanceof Object` test does not recognise under jest's VM.
+ */
+function copy<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
 /** Thrown by `notApplicable()`; the engine counts the policy as not applicable to the resource. */
 class NotApplicableError extends Error {}
 
@@ -79,7 +87,7 @@ function levelOf(run: PackRun, policy: Policy): EnforcementLevel {
 }
 
 function getConfigFor(run: PackRun, policy: Policy) {
-  return <T extends object>(): T => structuredClone(run.config.get(policy.name)?.properties ?? {}) as T;
+  return <T extends object>(): T => copy(run.config.get(policy.name)?.properties ?? {}) as T;
 }
 
 function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
@@ -142,7 +150,7 @@ export async function analyzeResources(resources: readonly RecordedResource[], r
       const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
       for (const validation of validations) {
         // A fresh copy per validation, as the engine deserializes one: a policy cannot change what the next one sees.
-        const props = unknownCheckingProxy(structuredClone(record.inputs)) as Record<string, any>;
+        const props = unknownCheckingProxy(copy(record.inputs)) as Record<string, any>;
         const args: ResourceValidationArgs = {
           type: record.type,
           props,
@@ -164,7 +172,7 @@ export async function analyzeResources(resources: readonly RecordedResource[], r
 
 /** The outputs the plan's mocks answered for a resource: what a stack policy sees as its props. */
 export function outputsOf(record: RecordedResource, region: string): Record<string, unknown> {
-  return record.custom ? mockState(record.type, record.name, region, structuredClone(record.inputs)).state : structuredClone(record.inputs);
+  return record.custom ? mockState(record.type, record.name, region, copy(record.inputs)).state : copy(record.inputs);
 }
 
 /** Runs every stack policy once over all resources, with their outputs. */
