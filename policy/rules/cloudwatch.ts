@@ -4,7 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { type OpsbookPolicy, resourceRule, show } from "./common";
+import { type OpsbookPolicy, dayCount, resourceRule, show } from "./common";
 
 export const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 export const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -25,7 +25,7 @@ export const cloudwatchLogGroupRetention = resourceRule<LogGroup, { minimumReten
   check: ({ props, report }, config) => {
     const days = props.retentionInDays;
     if (typeof days !== "number" || days === 0 || days < config.minimumRetentionDays) {
-      report("retentionInDays", days === undefined || days === 0 ? "not set (events never expire)" : show(days), `at least ${config.minimumRetentionDays} days`, `set retentionInDays (pulumi config set 'opsbook:logRetentionDays' ${config.minimumRetentionDays} or more)`);
+      report("retentionInDays", days === undefined || days === 0 ? "not set (events never expire)" : show(days), `at least ${dayCount(config.minimumRetentionDays)}`, `set retentionInDays (pulumi config set 'opsbook:logRetentionDays' ${config.minimumRetentionDays} or more)`);
     }
   },
 });

@@ -49,9 +49,14 @@ export function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** "1 day", "30 days". */
+export function dayCount(n: number): string {
+  return `${n} day${n === 1 ? "" : "s"}`;
+}
+
 /** The one message format of the pack. */
 export function message(subject: string, property: string, found: string, required: string, fix: string): string {
-  return `${subject}: ${property} is ${found}; required: ${required}. Fix: ${fix}`;
+  return `${subject}: ${property} is ${found}; required: ${required}. Fix: ${fix}.`;
 }
 
 /** Reads a rule's config as the engine hands it over, falling back to the schema's defaults. */

@@ -4,7 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { type OpsbookPolicy, resourceRule, show } from "./common";
+import { type OpsbookPolicy, dayCount, resourceRule, show } from "./common";
 
 export const REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 
@@ -77,7 +77,7 @@ export const elasticacheSnapshots = groupRule<{ minimumRetentionDays: number }>(
   check: ({ props, report }, config) => {
     const days = props.snapshotRetentionLimit;
     if (typeof days !== "number" || days < config.minimumRetentionDays) {
-      report("snapshotRetentionLimit", days === undefined ? "not set (no automatic snapshots)" : show(days), `at least ${config.minimumRetentionDays} days`, `set snapshotRetentionLimit: ${config.minimumRetentionDays} or more (pulumi config set --path 'opsbook:redis.snapshotRetentionDays' ${config.minimumRetentionDays})`);
+      report("snapshotRetentionLimit", days === undefined ? "not set (no automatic snapshots)" : show(days), `at least ${dayCount(config.minimumRetentionDays)}`, `set snapshotRetentionLimit: ${config.minimumRetentionDays} or more (pulumi config set --path 'opsbook:redis.snapshotRetentionDays' ${config.minimumRetentionDays})`);
     }
   },
 });

@@ -4,7 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { type OpsbookPolicy, type Outputs, idSet, message, ofTypes, resourceRule, show, stackRule } from "./common";
+import { type OpsbookPolicy, type Outputs, idSet, message, ofTypes, dayCount, resourceRule, show, stackRule } from "./common";
 import { dailyMeetsWeekly, parseDailyWindow, parseWeeklyWindow } from "./windows";
 
 export const RDS_INSTANCE = "aws:rds/instance:Instance";
@@ -78,7 +78,7 @@ export const rdsBackupRetention = instanceRule<{ minimumRetentionDays: number; r
       report(
         "backupRetentionPeriod",
         days === undefined ? "not set (RDS keeps 1 day)" : show(days),
-        `at least ${config.minimumRetentionDays} days`,
+        `at least ${dayCount(config.minimumRetentionDays)}`,
         `set backupRetentionPeriod: ${config.minimumRetentionDays} or more (pulumi config set --path 'opsbook:postgres.backupRetentionDays' ${config.minimumRetentionDays})`,
       );
     }

@@ -8,7 +8,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { type OpsbookPolicy, resourceRule, show } from "./common";
+import { type OpsbookPolicy, dayCount, resourceRule, show } from "./common";
 
 /** Types whose loss loses data or the keys to it, and how messages name them. */
 export const STATEFUL_KINDS: Record<string, string> = {
@@ -29,7 +29,7 @@ export const statefulResourceProtected = resourceRule<Record<string, any>, { typ
   description: "Every stateful resource (database, cache, bucket, KMS key, secret) carries Pulumi `protect`, so no update or destroy deletes it.",
   enforcementLevel: "mandatory",
   severity: "critical",
-  sources: ["runbook 003", "STYLE: stateful resources carry protect in production"],
+  sources: ["runbook 003"],
   types: (config) => config.types,
   kind: kindOf,
   remediationSteps: "Pass { protect: true } to the resource (components take it from opsbook:protect in the stack file).",
@@ -52,7 +52,7 @@ const KEEPS_DATA: Record<string, (props: Props, config: { minimumKeyDeletionWind
   "aws:kms/key:Key": (p, config) => {
     const days = (p as Unwrap<aws.kms.KeyArgs>).deletionWindowInDays;
     return days !== undefined && days < config.minimumKeyDeletionWindowDays
-      ? [["deletionWindowInDays", show(days), `at least ${config.minimumKeyDeletionWindowDays} days (30 when unset)`, `set deletionWindowInDays: ${config.minimumKeyDeletionWindowDays} or more, so a scheduled deletion can be cancelled`]]
+      ? [["deletionWindowInDays", show(days), `at least ${dayCount(config.minimumKeyDeletionWindowDays)} (30 when unset)`, `set deletionWindowInDays: ${config.minimumKeyDeletionWindowDays} or more, so a scheduled deletion can be cancelled`]]
       : [];
   },
   "aws:secretsmanager/secret:Secret": (p) =>
@@ -75,7 +75,7 @@ export const statefulResourceKeepsData = resourceRule<Props, { minimumKeyDeletio
   description: "Deleting a stateful resource keeps a way back: databases and caches take a final snapshot, buckets are never force-destroyed, keys and secrets keep a recovery window.",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["runbook 001", "STYLE: final snapshot / retain on delete"],
+  sources: ["runbook 001"],
   types: Object.keys(KEEPS_DATA),
   kind: kindOf,
   remediationSteps: "Databases and caches: skipFinalSnapshot false and finalSnapshotIdentifier. Buckets: no forceDestroy. KMS keys: deletionWindowInDays at the minimum or more. Secrets: no recoveryWindowInDays 0.",
