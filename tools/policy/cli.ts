@@ -8,13 +8,20 @@ import * as path from "node:path";
 import type { Policy } from "@pulumi/policy";
 import { PACK_NAME, policies } from "../../policy/pack";
 import type { RecordedResource } from "../plan/mocks";
-import { type Plan, REPO_ROOT, buildPlan } from "../plan/plan";
+import type { Plan } from "../plan/plan";
 import { readStackFile } from "../plan/stackFile";
 import { type ReconciledConfig, readPackConfig, reconcileConfig } from "./config";
 import { type Diagnostic, analyzePlan } from "./engine";
 import { countByLevel, renderDiagnostics } from "./render";
 
 export const EXIT = { ok: 0, violations: 1, error: 2 } as const;
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Builds a stack's offline plan. Loaded on demand: reading a plan file needs no Pulumi runtime. */
+function buildPlan(stack: string, options: { load?: () => unknown } = {}): Promise<Plan> {
+  return (require("../plan/plan") as typeof import("../plan/plan")).buildPlan(stack, options);
+}
 
 const USAGE = "usage: npm run policy -- (--stack <name> | --plan <plan.json>) [--config <policy config.json>] [--json]";
 

@@ -11,11 +11,13 @@
  * - the level of a violation is the policy's configured level; "remediate" counts as mandatory.
  */
 import type { EnforcementLevel, Policy, PolicyResource, PolicyResourceOptions, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { type RecordedResource, mockState } from "../plan/mocks";
+import type { RecordedResource } from "../plan/mocks";
+import { mockState } from "../plan/placeholders";
 import type { ReconciledConfig } from "./config";
 
-// Exported by @pulumi/policy at run time, but its typings leave them out (they are marked internal).
-const { unknownCheckingProxy, UnknownValueError } = require("@pulumi/policy") as {
+// The analyzer's own proxy, from its module (the package index would also load gRPC and the Pulumi
+// runtime); exported at run time, but left out of the typings, which mark it internal.
+const { unknownCheckingProxy, UnknownValueError } = require("@pulumi/policy/proxy") as {
   /** Wraps props so that reading an unknown (preview-time) value throws UnknownValueError. */
   unknownCheckingProxy: <T>(props: T) => T;
   UnknownValueError: new (...args: never[]) => Error;

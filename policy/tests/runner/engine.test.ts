@@ -1,5 +1,6 @@
-import type { Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type { Policy, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs } from "@pulumi/policy";
 import { reconcileConfig } from "../../../tools/policy/config";
+import type * as aws from "@pulumi/aws";
 import { type PackRun, analyzeResources, analyzeStack, isTypeOf, outputsOf } from "../../../tools/policy/engine";
 import { rdsStorageEncrypted } from "../../rules/rds";
 import { REGION, resource } from "../helpers";
@@ -10,6 +11,11 @@ const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 function run(policies: Policy[], given = {}): PackRun {
   return { name: "opsbook", version: "1.2.3", policies, config: reconcileConfig(policies, "mandatory", given) };
 }
+
+// Stand-ins for @pulumi/aws classes: isType / asType read only their type token or isInstance.
+const Instance = { __pulumiType: "aws:rds/instance:Instance" } as unknown as typeof aws.rds.Instance;
+const Bucket = { __pulumiType: "aws:s3/bucket:Bucket" } as unknown as typeof aws.s3.Bucket;
+const AnyRdsResource = { isInstance: (o: { __pulumiType: string }) => o.__pulumiType.startsWith("aws:rds/") } as unknown as typeof aws.rds.Instance;
 
 const component = resource("opsbook:data:Postgres", "db", {}, { custom: false });
 const instance = resource("aws:rds/instance:Instance", "db-instance", { identifier: "db", storageEncrypted: true, kmsKeyId: UNKNOWN_STRING }, { parent: component.urn, protect: true });
@@ -30,16 +36,16 @@ test("a policy that reads a value unknown during preview is reported as advisory
 
 test("a resource policy sees what the engine hands it", async () => {
   const seen: Array<Partial<ResourceValidationArgs> & { asBucket: unknown; isInstance: boolean }> = [];
-  const probe: Policy = {
+  const probe: ResourceValidationPolicy = {
     name: "probe",
     description: "records its arguments",
     enforcementLevel: "advisory",
     validateResource: (args) => {
       if (args.type !== "aws:rds/instance:Instance") args.notApplicable("not a database");
-      const asInstance = args.asType(class { static __pulumiType = "aws:rds/instance:Instance"; constructor(_n: string, _a: { identifier: string }) {} });
-      seen.push({ type: args.type, name: args.name, urn: args.urn, opts: args.opts, props: { identifier: asInstance?.identifier }, asBucket: args.asType(class { static __pulumiType = "aws:s3/bucket:Bucket"; constructor(_n: string, _a: object) {} }), isInstance: args.isType(class { static isInstance = (o: { __pulumiType: string }) => o.__pulumiType.startsWith("aws:rds/"); }), getConfig: args.getConfig });
+      const asInstance = args.asType(Instance);
+      seen.push({ type: args.type, name: args.name, urn: args.urn, opts: args.opts, props: { identifier: asInstance?.identifier }, asBucket: args.asType(Bucket), isInstance: args.isType(AnyRdsResource), getConfig: args.getConfig });
     },
-  } as Policy;
+  };
   expect(await analyzeResources([component, instance], run([probe]))).toEqual([]);
   expect(seen).toEqual([
     {
@@ -68,7 +74,7 @@ test("a stack policy sees outputs as the plan's mocks made them, with parents li
 });
 
 test("disabled policies do not run; remediate counts as mandatory", async () => {
-  const always: Policy = { name: "always", description: "always reports", enforcementLevel: "mandatory", validateResource: (_a, report) => report("found") } as Policy;
+  const always: ResourceValidationPolicy = { name: "always", description: "always reports", enforcementLevel: "mandatory", validateResource: (_a, report) => report("found") };
   expect(await analyzeResources([instance], run([always], { always: { enforcementLevel: "disabled", properties: {} } }))).toEqual([]);
   expect((await analyzeResources([instance], run([always], { always: { enforcementLevel: "remediate", properties: {} } }))).map((d) => d.enforcementLevel)).toEqual(["mandatory"]);
 });
