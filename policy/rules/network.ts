@@ -27,7 +27,7 @@ type SecurityGroupRule = Unwrap<aws.ec2.SecurityGroupRuleArgs>;
 export interface Ingress {
   /** Where it was declared, for messages: "ingress[0]" or "ingress". */
   where: string;
-  /** "all", "tcp", or the protocol as given (udp, icmp, a number). */
+  /** "all", "tcp", "udp", or the protocol as given (icmp, a number). */
   protocol: string;
   /** Ports it opens, inclusive. */
   from: number;
@@ -39,7 +39,7 @@ export interface Ingress {
 function portRange(protocol: unknown, from: unknown, to: unknown): { protocol: string; from: number; to: number } {
   const p = String(protocol ?? "").toLowerCase();
   if (p === "-1" || p === "all") return { protocol: "all", from: 0, to: MAX_PORT };
-  return { protocol: p === "6" ? "tcp" : p, from: typeof from === "number" ? from : 0, to: typeof to === "number" ? to : MAX_PORT };
+  return { protocol: p === "6" ? "tcp" : p === "17" ? "udp" : p, from: typeof from === "number" ? from : 0, to: typeof to === "number" ? to : MAX_PORT };
 }
 
 /** The ingress permissions a resource of one of the three shapes declares. */
@@ -65,8 +65,10 @@ export function ingressOf(type: string, props: Record<string, any>): Ingress[] {
 
 function portText(i: Ingress): string {
   if (i.protocol === "all") return "all traffic";
+  // ICMP and other protocols have no ports (their fromPort / toPort are ICMP types and codes).
+  if (i.protocol !== "tcp" && i.protocol !== "udp") return `protocol ${i.protocol}`;
   const ports = i.from === 0 && i.to === MAX_PORT ? "all ports" : i.from === i.to ? `port ${i.from}` : `ports ${i.from}-${i.to}`;
-  return i.protocol === "tcp" ? ports : `${i.protocol} ${ports}`;
+  return i.protocol === "tcp" ? ports : `udp ${ports}`;
 }
 
 /** Which of `ports` (TCP) the permission opens. */

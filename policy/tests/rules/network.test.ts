@@ -48,6 +48,12 @@ describe("security-group-no-world-ingress", () => {
     ]);
   });
 
+  test("names UDP ports and protocols without ports", async () => {
+    const world = { ...appToDb, referencedSecurityGroupId: undefined, cidrIpv4: "0.0.0.0/0" };
+    expect(await violations(net.securityGroupNoWorldIngress, net.INGRESS_RULE, { ...world, ipProtocol: "udp", fromPort: 443, toPort: 443 })).toEqual([expect.stringContaining("ingress (udp port 443) is open to 0.0.0.0/0; required")]);
+    expect(await violations(net.securityGroupNoWorldIngress, net.INGRESS_RULE, { ...world, ipProtocol: "icmp", fromPort: -1, toPort: -1 })).toEqual([expect.stringContaining("ingress (protocol icmp) is open to 0.0.0.0/0; required")]);
+  });
+
   test("reads the world-reachable and data ports from config", async () => {
     const ssh = { ...appToDb, fromPort: 22, toPort: 22, referencedSecurityGroupId: undefined, cidrIpv4: "0.0.0.0/0" };
     expect(await violations(net.securityGroupNoWorldIngress, net.INGRESS_RULE, ssh)).toEqual([expect.stringContaining("ingress (port 22) is open to 0.0.0.0/0; required: no world source except on ports 80, 443")]);
