@@ -8,12 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
+import { MOCK_ACCOUNT, mockState } from "./placeholders";
+
+export { MOCK_ACCOUNT, mockState } from "./placeholders";
 
 // Not in the published typings, but exported: the runtime's feature flags live in this store.
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore: () => Record<string, unknown> };
-
-/** The account every placeholder ARN names. */
-export const MOCK_ACCOUNT = "123456789012";
 
 export interface RecordedResource {
   urn: string;
@@ -32,66 +32,6 @@ export interface RecordedResource {
   dependencies: string[];
   /** Every input, with secrets shown as "[secret]". */
   inputs: Record<string, unknown>;
-}
-
-/** Services whose ARNs have no region. */
-const GLOBAL_SERVICES = new Set(["iam", "route53", "cloudfront"]);
-
-/** Placeholder outputs a resource of `type` computes, beyond `id`, `arn` and `name`. */
-function computed(type: string, name: string, region: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  switch (type) {
-    case "aws:rds/instance:Instance": {
-      const identifier = String(inputs.identifier ?? name);
-      const address = `${identifier}.mock.${region}.rds.amazonaws.com`;
-      const port = inputs.port ?? 5432;
-      return { address, port, endpoint: `${address}:${port}`, identifier, resourceId: `db-${identifier}`, masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!${identifier}`, kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "", secretStatus: "active" }] };
-    }
-    case "aws:elasticache/replicationGroup:ReplicationGroup": {
-      // ElastiCache names the member clusters <group id>-001, -002, ...
-      const groupId = String(inputs.replicationGroupId ?? name);
-      const members = Array.from({ length: Number(inputs.numCacheClusters ?? 1) }, (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`);
-      return { primaryEndpointAddress: `master.${groupId}.mock.cache.amazonaws.com`, readerEndpointAddress: `replica.${groupId}.mock.cache.amazonaws.com`, port: inputs.port ?? 6379, memberClusters: members };
-    }
-    case "aws:lb/loadBalancer:LoadBalancer":
-      return { dnsName: `${name}.${region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2", arnSuffix: `app/${name}/mock` };
-    case "aws:lb/targetGroup:TargetGroup":
-      return { arnSuffix: `targetgroup/${name}/mock` };
-    case "aws:kms/key:Key":
-      return { keyId: `${name}-key-id` };
-    case "aws:s3/bucket:Bucket":
-    case "aws:s3/bucketV2:BucketV2":
-      return { bucket: inputs.bucket ?? `${name}-mock`, bucketRegionalDomainName: `${name}-mock.s3.${region}.amazonaws.com` };
-    case "random:index/randomPassword:RandomPassword":
-    case "random:index/randomString:RandomString":
-      return { result: `[generated ${name}]` };
-    case "aws:ecs/cluster:Cluster":
-    case "aws:ecs/service:Service":
-      return { name: inputs.name ?? name };
-    case "aws:ecs/taskDefinition:TaskDefinition":
-      return { family: inputs.family ?? name, revision: 1, arnWithoutRevision: `arn:aws:ecs:${region}:${MOCK_ACCOUNT}:task-definition/${inputs.family ?? name}` };
-    default:
-      return {};
-  }
-}
-
-/** ARN shapes that do not follow `arn:aws:<module>:<region>:<account>:<kind>/<name>`. */
-const ARN_SHAPES: Record<string, (name: string, region: string) => string> = {
-  "aws:cloudwatch/logGroup:LogGroup": (name, region) => `arn:aws:logs:${region}:${MOCK_ACCOUNT}:log-group:${name}`,
-  "aws:cloudwatch/metricAlarm:MetricAlarm": (name, region) => `arn:aws:cloudwatch:${region}:${MOCK_ACCOUNT}:alarm:${name}`,
-  "aws:sns/topic:Topic": (name, region) => `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${name}`,
-  "aws:s3/bucket:Bucket": (name) => `arn:aws:s3:::${name}-mock`,
-  "aws:s3/bucketV2:BucketV2": (name) => `arn:aws:s3:::${name}-mock`,
-  "aws:secretsmanager/secret:Secret": (name, region) => `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}`,
-};
-
-function placeholderArn(type: string, name: string, region: string): string {
-  const shape = ARN_SHAPES[type];
-  if (shape) return shape(name, region);
-  const [pkg, module = "", ] = type.split(":");
-  const service = (module.split("/")[0] ?? module).toLowerCase();
-  const kind = (type.split(":")[2] ?? "resource").toLowerCase();
-  if (pkg !== "aws") return `${pkg}:${kind}:${name}`;
-  return `arn:aws:${service}:${GLOBAL_SERVICES.has(service) ? "" : region}:${MOCK_ACCOUNT}:${kind}/${name}`;
 }
 
 /** Turns secret wrappers into "[secret]", as `pulumi preview` shows them. */
@@ -159,12 +99,7 @@ class RecordingMonitor extends MockMonitor {
  */
 export async function installRecordingMocks(project: string, stack: string, region: string, resources: RecordedResource[]): Promise<void> {
   const mocks: pulumi.runtime.Mocks = {
-    newResource: (args) => {
-      const arn = placeholderArn(args.type, args.name, region);
-      const id = `${args.name}-id`;
-      const name = args.inputs.name ?? (args.inputs.namePrefix ? `${args.inputs.namePrefix}mock` : args.name);
-      return { id, state: { ...args.inputs, id, arn, name, ...computed(args.type, args.name, region, args.inputs) } };
-    },
+    newResource: (args) => mockState(args.type, args.name, region, args.inputs),
     call: (args) => invoke(args.token, region),
   };
   // setMocks turns on the runtime features (secrets, resource references); our monitor then replaces

@@ -1,0 +1,14 @@
+/**
+ * `npm run policy -- --stack <name>` or `-- --plan <plan.json>`: the policy pack over the offline
+ * plan, as `pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json`
+ * would apply it. See tools/policy/cli.ts.
+ */
+import { runCli } from "./policy/cli";
+
+runCli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  },
+);
