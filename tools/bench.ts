@@ -26,7 +26,7 @@ function median(values: number[]): number {
 }
 
 function measure(args: string[], runs: number): number {
-  timeOnce(args); // warm the file cache and tsx's transform cache
+  timeOnce(args); // warm the file cache
   return median(Array.from({ length: runs }, () => timeOnce(args)));
 }
 

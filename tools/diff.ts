@@ -16,6 +16,7 @@ import { parseJson, readInput, readPlanFile } from "./diff/planFile";
 import { parsePreview } from "./diff/preview";
 import { render } from "./diff/render";
 import { buildReport, exitCodeOf } from "./diff/report";
+import { exitWhenFlushed } from "./exit";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -58,9 +59,9 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(EXIT.error);
+    exitWhenFlushed(EXIT.error);
   },
 );

@@ -4,6 +4,7 @@
  */
 import * as path from "node:path";
 import { formatFindings, lintWorkflows } from "./lint/actionlint";
+import { exitWhenFlushed } from "./exit";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -23,9 +24,9 @@ async function main(): Promise<number> {
 
 // The linter's Go runtime stays resident, so the process ends explicitly.
 main().then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    exitWhenFlushed(1);
   },
 );

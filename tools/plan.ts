@@ -3,6 +3,7 @@
  */
 import { buildPlan } from "./plan/plan";
 import { renderTree } from "./plan/render";
+import { exitWhenFlushed } from "./exit";
 
 const USAGE = "usage: npm run plan -- --stack <name> [--json] [--root <project dir>]";
 
@@ -31,13 +32,13 @@ async function main(): Promise<void> {
 // A failure inside the program's asynchronous work (an invoke, an apply) surfaces here, not in main.
 process.on("unhandledRejection", (err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  exitWhenFlushed(1);
 });
 
 main().then(
-  () => process.exit(0),
+  () => exitWhenFlushed(0),
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    exitWhenFlushed(1);
   },
 );

@@ -4,11 +4,12 @@
  * would apply it. See tools/policy/cli.ts.
  */
 import { runCli } from "./policy/cli";
+import { exitWhenFlushed } from "./exit";
 
 runCli(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitWhenFlushed(code),
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(2);
+    exitWhenFlushed(2);
   },
 );
