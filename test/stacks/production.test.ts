@@ -1,6 +1,7 @@
 import { ofType, one } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
+import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 
 const ISOLATED = ["production-isolated-eu-west-1a-id", "production-isolated-eu-west-1b-id", "production-isolated-eu-west-1c-id"];
 const DB_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-db-key";
@@ -240,5 +241,34 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       redisPort: 6379,
       redisAuthTokenSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-redis-auth-token",
     });
+  });
+});
+
+describe("the policy pack over the production stack", () => {
+  let report: PolicyReport;
+  beforeAll(async () => {
+    report = await checkPlan(plan, { configFile: stackConfigFile("production") });
+  });
+
+  test("finds nothing to report in what Pulumi.production.yaml declares", () => {
+    expect(report.configFile).toBe(stackConfigFile("production"));
+    expect(report.plan.resources.length).toBeGreaterThan(30);
+    expect(report.diagnostics).toEqual([]);
+    expect(report.exitCode).toBe(0);
+  });
+
+  test("would stop an update that unprotects the logs key or keeps flow logs only a month", async () => {
+    const weakened = {
+      ...report.plan,
+      resources: report.plan.resources.map((r) =>
+        r.name === "logs-key" ? { ...r, protect: false } : r.name === "production-flow-logs" ? { ...r, inputs: { ...r.inputs, retentionInDays: 30 } } : r,
+      ),
+    };
+    const check = await checkPlan(weakened, { configFile: stackConfigFile("production") });
+    expect(check.diagnostics.map((d) => [d.enforcementLevel, d.policyName, d.resource?.name])).toEqual([
+      ["mandatory", "cloudwatch-log-group-retention", "production-flow-logs"],
+      ["mandatory", "stateful-resource-protected", "logs-key"],
+    ]);
+    expect(check.exitCode).toBe(1);
   });
 });
