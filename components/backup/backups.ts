@@ -6,6 +6,9 @@ import { SecureBucket } from "../storage/secureBucket";
 import { EncryptionKey } from "../security/encryptionKey";
 import { parseHhmm } from "../../stacks/time";
 
+/** Key prefix of the dumps in the bucket. */
+const BACKUP_PREFIX = "postgres";
+
 /** Metrics the backup job publishes (jobs/backup/src/metrics.ts), with dimension `Database`. */
 export const BACKUP_METRICS = {
   namespace: "Opsbook/Backup",
@@ -120,8 +123,10 @@ export class Backups extends pulumi.ComponentResource {
             {
               Sid: "ReadWriteDumps",
               Effect: "Allow",
-              Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-              Resource: pulumi.interpolate`${this.bucket.arn}/*`,
+              Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+              // The job writes under BACKUP_PREFIX only. No s3:DeleteObjectVersion: a deleted dump
+              // stays as a noncurrent version until the lifecycle rule expires it.
+              Resource: pulumi.interpolate`${this.bucket.arn}/${BACKUP_PREFIX}/*`,
             },
             { Sid: "EncryptDumps", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: args.kmsKeyArn },
             {
@@ -139,7 +144,7 @@ export class Backups extends pulumi.ComponentResource {
 
     const { environment, secrets } = containerSettings([args.database.connection], {
       BACKUP_BUCKET: this.bucket.name,
-      BACKUP_PREFIX: "postgres",
+      BACKUP_PREFIX,
       AWS_REGION: args.region,
       METRICS_NAMESPACE: BACKUP_METRICS.namespace,
     });

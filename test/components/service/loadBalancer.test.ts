@@ -1,5 +1,5 @@
 import { LoadBalancer, type LoadBalancerArgs, TLS_POLICY } from "../../../components/service/loadBalancer";
-import { type RecordedResource, ofType, one, policyOf, recordResources, settle } from "../../helpers/mocks";
+import { type RecordedResource, ofType, one, policyOf, recordResources, resolve, settle } from "../../helpers/mocks";
 
 const base: LoadBalancerArgs = {
   vpcId: "vpc-1",
@@ -94,7 +94,7 @@ describe("LoadBalancer with a domain", () => {
       type: "A",
       aliases: [{ name: "edge.eu-west-1.elb.amazonaws.com", zoneId: "Z32O12XQLNTSW2", evaluateTargetHealth: true }],
     });
-    expect(await new Promise((ok) => lb.url.apply(ok))).toBe("https://app.example.com");
+    expect(await resolve(lb.url)).toBe("https://app.example.com");
   });
 
   test("refuses a single subnet", async () => {
