@@ -81,6 +81,8 @@ const serviceSchema = z.strictObject({
   port: int(1, 65535).optional(),
   /** Path patterns routed to this service; an empty list makes it the load balancer's default. */
   paths: z.array(matching(/^\/[A-Za-z0-9_\-./*?]*$/, 'a path pattern starting with "/", e.g. "/api/*"'), { error: "a list of path patterns" }).max(5, { error: "at most 5 path patterns" }).default([]),
+  /** Host names routed to this service (with `paths`, both must match); none and no paths makes it the default. */
+  hosts: z.array(matching(/^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "a host name, e.g. admin.example.com or *.example.com"), { error: "a list of host names" }).max(5, { error: "at most 5 host names" }).default([]),
   /** Health check path for this service. @default healthCheck.path */
   healthCheckPath: matching(/^\/[A-Za-z0-9_\-./]*$/, 'a path starting with "/"').optional(),
   /** Fargate CPU units (1024 = 1 vCPU). */
@@ -565,6 +567,7 @@ function crossChecks(stack: string, c: Parsed, region: string): ConfigProblem[] 
 
   const names = new Set<string>();
   const routes = new Map<string, string>();
+  const ports = new Map<number, string>();
   let defaults = 0;
   c.services.forEach((s, i) => {
     const at = (k: string): PropertyKey[] => ["services", i, k];
@@ -575,18 +578,29 @@ function crossChecks(stack: string, c: Parsed, region: string): ConfigProblem[] 
     else if (s.desiredCount < s.minCount || s.desiredCount > s.maxCount) add(at("desiredCount"), s.desiredCount, `between minCount (${s.minCount}) and maxCount (${s.maxCount})`, s.minCount);
     if (s.port === undefined) {
       if (s.paths.length > 0) add(at("paths"), s.paths, "no paths for a service without a port (a worker gets no traffic)");
+      if (s.hosts.length > 0) add(at("hosts"), s.hosts, "no hosts for a service without a port (a worker gets no traffic)");
       return;
     }
-    if (s.paths.length === 0) defaults++;
-    for (const p of s.paths) {
-      const other = routes.get(p);
-      if (other) add(at("paths"), s.paths, `paths no other service routes ("${p}" already goes to ${other})`);
-      routes.set(p, s.name);
+    // The load balancer reaches every service through one app security group: two services on
+    // one port would need the same rule twice, which AWS refuses.
+    const portOwner = ports.get(s.port);
+    if (portOwner) add(at("port"), s.port, `a port no other service uses (${s.port} is ${portOwner}'s)`);
+    ports.set(s.port, s.name);
+    if (s.paths.length === 0 && s.hosts.length === 0) defaults++;
+    // A route is a host (or any host) with a path (or any path); two services may not claim one.
+    for (const host of s.hosts.length > 0 ? s.hosts : ["*"]) {
+      for (const path of s.paths.length > 0 ? s.paths : ["*"]) {
+        if (host === "*" && path === "*") continue;
+        const route = `${host} ${path}`;
+        const other = routes.get(route);
+        if (other) add(at(s.paths.length > 0 ? "paths" : "hosts"), s.paths.length > 0 ? s.paths : s.hosts, `routes no other service claims ("${s.hosts.length > 0 ? `${host}` : ""}${path === "*" ? "" : path}" already goes to ${other})`);
+        routes.set(route, s.name);
+      }
     }
   });
   const served = c.services.filter((s) => s.port !== undefined);
   if (served.length > 0 && defaults !== 1) {
-    add(["services"], c.services.map((s) => s.name), `exactly one service with a port and no paths (the load balancer's default); found ${defaults}`);
+    add(["services"], c.services.map((s) => s.name), `exactly one service with a port and neither paths nor hosts (the load balancer's default); found ${defaults}`);
   }
   if (!names.has(c.migrations.service)) add(["migrations", "service"], c.migrations.service, `one of the configured services: ${[...names].join(", ")}`, c.services[0]?.name);
 

@@ -173,6 +173,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
               arnSuffix: loadBalancer.arnSuffix,
               securityGroupId: securityGroups.loadBalancer.id,
               paths: s.paths,
+              hosts: s.hosts,
               priority: 100 + 10 * i,
               healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
             },

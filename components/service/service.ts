@@ -50,8 +50,10 @@ export interface ServiceArgs {
     listenerArn: pulumi.Input<string>;
     arnSuffix: pulumi.Input<string>;
     securityGroupId: pulumi.Input<string>;
-    /** Path patterns to claim; empty makes this the default service (the last rule, "/*"). */
+    /** Path patterns to claim; with no hosts either, this is the default service (the last rule, "/*"). */
     paths: string[];
+    /** Host names to claim; with paths, a request must match both. @default [] */
+    hosts?: string[];
     /** Listener rule priority for the paths; lower is evaluated first. */
     priority: number;
     healthCheck: HealthCheckSpec;
@@ -218,15 +220,14 @@ export class Service extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const isDefault = lb.paths.length === 0;
+    const hosts = lb.hosts ?? [];
+    const isDefault = lb.paths.length === 0 && hosts.length === 0;
+    const conditions = isDefault
+      ? [{ pathPattern: { values: ["/*"] } }]
+      : [...(hosts.length > 0 ? [{ hostHeader: { values: hosts } }] : []), ...(lb.paths.length > 0 ? [{ pathPattern: { values: lb.paths } }] : [])];
     new aws.lb.ListenerRule(
       `${name}`,
-      {
-        listenerArn: lb.listenerArn,
-        priority: isDefault ? DEFAULT_ROUTE_PRIORITY : lb.priority,
-        actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
-        conditions: [{ pathPattern: { values: isDefault ? ["/*"] : lb.paths } }],
-      },
+      { listenerArn: lb.listenerArn, priority: isDefault ? DEFAULT_ROUTE_PRIORITY : lb.priority, actions: [{ type: "forward", targetGroupArn: targetGroup.arn }], conditions },
       { parent: this },
     );
     // Only the load balancer reaches the container port, and it reaches nothing else in the app tier.

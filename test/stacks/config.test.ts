@@ -56,7 +56,7 @@ describe("parseConfig defaults", () => {
   });
 
   test("fills in service sizes and the region's first two zones", () => {
-    expect(c.services[1]).toEqual({ ...services[1], paths: [], cpu: 512, memory: 1024, desiredCount: 2, minCount: 2, maxCount: 6, scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000 }, environment: {} });
+    expect(c.services[1]).toEqual({ ...services[1], paths: [], hosts: [], cpu: 512, memory: 1024, desiredCount: 2, minCount: 2, maxCount: 6, scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000 }, environment: {} });
     expect(c.network.availabilityZones).toEqual(["eu-west-1a", "eu-west-1b"]);
     expect(c.region).toBe("eu-west-1");
     expect(c.stack).toBe("staging");
@@ -135,8 +135,23 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
     ],
     [
       "duplicate paths",
-      { "opsbook:services": [services[0], { ...services[1], name: "admin", paths: ["/api/*"] }, { ...services[1], name: "web" }] },
-      { key: "opsbook:services[1].paths", value: ["/api/*"], allowed: 'paths no other service routes ("/api/*" already goes to api)', fix: "pulumi config set --path 'opsbook:services[1].paths' <value> --stack staging" },
+      { "opsbook:services": [services[0], { ...services[1], name: "admin", port: 3001, paths: ["/api/*"] }, { ...services[1], name: "web" }] },
+      { key: "opsbook:services[1].paths", value: ["/api/*"], allowed: 'routes no other service claims ("/api/*" already goes to api)', fix: "pulumi config set --path 'opsbook:services[1].paths' <value> --stack staging" },
+    ],
+    [
+      "duplicate hosts",
+      { "opsbook:services": [services[0], { ...services[1], name: "admin", port: 3001, hosts: ["admin.example.com"] }, { ...services[1], name: "ops", port: 3002, hosts: ["admin.example.com"] }, services[1]] },
+      { key: "opsbook:services[2].hosts", value: ["admin.example.com"], allowed: 'routes no other service claims ("admin.example.com" already goes to admin)', fix: "pulumi config set --path 'opsbook:services[2].hosts' <value> --stack staging" },
+    ],
+    [
+      "duplicate ports",
+      { "opsbook:services": [services[0], { ...services[1], port: 8080 }] },
+      { key: "opsbook:services[1].port", value: 8080, allowed: "a port no other service uses (8080 is api's)", fix: "pulumi config set --path 'opsbook:services[1].port' <value> --stack staging" },
+    ],
+    [
+      "a worker with hosts",
+      { "opsbook:services": [...services, { name: "worker", image: "registry.example.com/worker", tag: "1", hosts: ["w.example.com"] }] },
+      { key: "opsbook:services[2].hosts", value: ["w.example.com"], allowed: "no hosts for a service without a port (a worker gets no traffic)", fix: "pulumi config set --path 'opsbook:services[2].hosts' <value> --stack staging" },
     ],
     [
       "an inverted threshold pair",

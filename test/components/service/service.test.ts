@@ -217,6 +217,14 @@ describe("Service variants", () => {
     expect(one(resources, "aws:lb/listenerRule:ListenerRule", "api").inputs).toMatchObject({ priority: DEFAULT_ROUTE_PRIORITY, conditions: [{ pathPattern: { values: ["/*"] } }] });
   });
 
+  test("a service can claim host names, alone or together with paths", async () => {
+    const resources = await build(args({ loadBalancer: { ...args().loadBalancer!, hosts: ["admin.example.com"] } }));
+    expect(one(resources, "aws:lb/listenerRule:ListenerRule", "api").inputs).toMatchObject({
+      priority: 100,
+      conditions: [{ hostHeader: { values: ["admin.example.com"] } }, { pathPattern: { values: ["/api/*"] } }],
+    });
+  });
+
   test("a worker gets no target group, rule, rollback alarms or request scaling, and pulls public images without ECR grants", async () => {
     const resources = await build(args({ container: { ...args().container, image: "public.example.com/worker", port: undefined }, loadBalancer: undefined, migrationCommand: undefined }));
     expect(ofType(resources, "aws:lb/targetGroup:TargetGroup")).toEqual([]);
