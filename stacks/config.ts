@@ -329,7 +329,6 @@ export type PlatformConfig = Omit<Parsed, "network"> & {
   network: Omit<Parsed["network"], "availabilityZones"> & { availabilityZones: string[] };
   postgres: Omit<Parsed["postgres"], "identifier"> & { identifier: string };
 };
-export type ServiceConfig = PlatformConfig["services"][number];
 export type ThresholdMetric = keyof PlatformConfig["thresholds"];
 
 // ---- errors ----

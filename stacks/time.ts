@@ -116,8 +116,3 @@ export function dailyOverlapsWeekly(dailyStart: number, lengthMinutes: number, w
   }
   return false;
 }
-
-/** Length of a weekly window in minutes. */
-export function weeklyLength(span: Span): number {
-  return span.end - span.start;
-}
