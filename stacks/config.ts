@@ -586,6 +586,7 @@ function crossChecks(stack: string, c: Parsed, region: string): ConfigProblem[] 
     if (portOwner) add(at("port"), s.port, `a port no other service uses (${s.port} is ${portOwner}'s)`);
     ports.set(s.port, s.name);
     if (s.paths.length === 0 && s.hosts.length === 0) defaults++;
+    if (s.paths.length + s.hosts.length > 5) add(at("paths"), s.paths, `at most 5 paths and hosts together (a load balancer rule takes 5 values); ${s.hosts.length} hosts given`);
     // A route is a host (or any host) with a path (or any path); two services may not claim one.
     for (const host of s.hosts.length > 0 ? s.hosts : ["*"]) {
       for (const path of s.paths.length > 0 ? s.paths : ["*"]) {
@@ -620,6 +621,11 @@ function crossChecks(stack: string, c: Parsed, region: string): ConfigProblem[] 
     alarmNames.add(a.name);
     const ordered = a.direction === "above" ? a.critical > a.warning : a.critical < a.warning;
     if (!ordered) add(["customAlarms", i, "critical"], a.critical, `${a.direction} the warning threshold (${a.warning}), since direction is "${a.direction}"`);
+    // CloudWatch evaluates at most one day of periods shorter than an hour, and seven days of longer ones.
+    const limit = a.periodSeconds < 3600 ? 86400 : 7 * 86400;
+    if (a.periodSeconds * a.evaluationPeriods > limit) {
+      add(["customAlarms", i, "evaluationPeriods"], a.evaluationPeriods, `at most ${Math.floor(limit / a.periodSeconds)} with periodSeconds ${a.periodSeconds} (CloudWatch evaluates at most ${limit / 86400} day${limit > 86400 ? "s" : ""})`, Math.floor(limit / a.periodSeconds));
+    }
   });
   if (c.backup.retentionDays < pg.backupRetentionDays) {
     add(["backup", "retentionDays"], c.backup.retentionDays, `at least postgres.backupRetentionDays (${pg.backupRetentionDays}), so dumps outlive point-in-time recovery`, pg.backupRetentionDays);

@@ -10,7 +10,7 @@ import { TierSecurityGroups } from "../components/network/securityGroups";
 import { EncryptionKey, type KeyServiceGrant } from "../components/security/encryptionKey";
 import { Postgres } from "../components/data/postgres";
 import { Redis } from "../components/data/redis";
-import { Backups, BACKUP_METRICS } from "../components/backup/backups";
+import { Backups, backupMetrics } from "../components/backup/backups";
 import { AlertTopics } from "../components/monitoring/alertTopics";
 import { AppSecrets } from "../components/service/appSecrets";
 import { Cluster } from "../components/service/cluster";
@@ -234,7 +234,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       thresholds: config.thresholds,
     }),
     ...cacheAlarms({ nodeIds: redis.nodeIds, thresholds: config.thresholds }),
-    ...backupAlarms({ database: pg.databaseName, rpoHours: config.backup.rpoHours, metrics: BACKUP_METRICS }),
+    ...backupAlarms({ database: pg.databaseName, rpoHours: config.backup.rpoHours, metrics: backupMetrics(config.environment) }),
     ...customAlarms(config.customAlarms),
   ];
   const alarms = new AlarmSet(config.environment, { namePrefix, definitions, topicArns: { warning: alerts.topics.warning.arn, critical: alerts.topics.critical.arn } });

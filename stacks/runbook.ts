@@ -16,14 +16,17 @@ export const RUNBOOK = {
     unhealthyThreshold: 3,
   },
 
-  /** Backups (001): daily at 2 AM, kept 30 days; RPO 24 h, RTO 4 h; restore tested weekly (000). */
+  /**
+   * Backups (001): daily at 2 AM, kept 30 days; RPO 24 h, RTO 4 h; restore tested weekly (000). The
+   * drill's hour is this program's choice: after the default Sunday maintenance windows (UTC).
+   */
   backup: {
     dailyAt: "02:00",
     retentionDays: 30,
     rpoHours: 24,
     rtoHours: 4,
     restoreDrillDay: "SUN",
-    restoreDrillAt: "04:00",
+    restoreDrillAt: "06:00",
   },
 
   /** Application connection pool per instance (000: DB_POOL_MIN=5, DB_POOL_MAX=20). */

@@ -9,13 +9,18 @@ import { parseHhmm } from "../../stacks/time";
 /** Key prefix of the dumps in the bucket. */
 const BACKUP_PREFIX = "postgres";
 
-/** Metrics the backup job publishes (jobs/backup/src/metrics.ts), with dimension `Database`. */
-export const BACKUP_METRICS = {
-  namespace: "Opsbook/Backup",
-  lastSuccessfulBackup: "LastSuccessfulBackupTimestamp",
-  restoreDrillSuccess: "RestoreDrillSuccess",
-  dimension: "Database",
-} as const;
+/**
+ * Metrics the backup job publishes (jobs/backup/src/metrics.ts), with dimension `Database`. The
+ * namespace names the stack: stacks in one account must not count each other's backups.
+ */
+export function backupMetrics(stack: string) {
+  return {
+    namespace: `Opsbook/Backup/${stack}`,
+    lastSuccessfulBackup: "LastSuccessfulBackupTimestamp",
+    restoreDrillSuccess: "RestoreDrillSuccess",
+    dimension: "Database",
+  };
+}
 
 export interface BackupsArgs {
   /** Backup job image without the tag, and the tag. */
@@ -108,9 +113,10 @@ export class Backups extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    const metrics = backupMetrics(name);
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-jobs`, { name: `/opsbook/${name}/backup-jobs`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn }, { parent: this });
     const image = `${args.image}:${args.tag}`;
-    const execution = executionRole(`${name}-execution`, { image: args.image, logGroupArn: logGroup.arn, connections: [args.database.connection], region: args.region, accountId: args.accountId }, this);
+    const { role: execution } = executionRole(`${name}-execution`, { image: args.image, logGroupArn: logGroup.arn, connections: [args.database.connection], region: args.region, accountId: args.accountId }, this);
     const task = ecsTaskRole(`${name}-task`, args.accountId, this);
     new aws.iam.RolePolicy(
       `${name}-task`,
@@ -134,7 +140,7 @@ export class Backups extends pulumi.ComponentResource {
               Effect: "Allow",
               Action: "cloudwatch:PutMetricData",
               Resource: "*",
-              Condition: { StringEquals: { "cloudwatch:namespace": BACKUP_METRICS.namespace } },
+              Condition: { StringEquals: { "cloudwatch:namespace": metrics.namespace } },
             },
           ],
         }),
@@ -146,7 +152,7 @@ export class Backups extends pulumi.ComponentResource {
       BACKUP_BUCKET: this.bucket.name,
       BACKUP_PREFIX,
       AWS_REGION: args.region,
-      METRICS_NAMESPACE: BACKUP_METRICS.namespace,
+      METRICS_NAMESPACE: metrics.namespace,
     });
     const taskDefinition = (job: "backup" | "restore-drill") =>
       new aws.ecs.TaskDefinition(

@@ -108,6 +108,7 @@ export class Postgres extends pulumi.ComponentResource {
   readonly subnetGroup: aws.rds.SubnetGroup;
   readonly parameterGroup: aws.rds.ParameterGroup;
   readonly monitoringRole: aws.iam.Role;
+  private monitoringAttachment!: aws.iam.RolePolicyAttachment;
   readonly logGroups: { postgresql: aws.cloudwatch.LogGroup; upgrade: aws.cloudwatch.LogGroup };
   readonly instanceClass: string;
   /** `max_connections`: configured, or RDS's default for the class. Alarms express connections in percent of it. */
@@ -193,6 +194,8 @@ export class Postgres extends pulumi.ComponentResource {
         engine: "postgres",
         engineVersion,
         autoMinorVersionUpgrade: true,
+        // A new major in engineVersion (with its parameter group family) is an in-place upgrade.
+        allowMajorVersionUpgrade: true,
         instanceClass: args.instanceClass,
         storageType: "gp3",
         allocatedStorage: args.allocatedStorageGb,
@@ -231,7 +234,8 @@ export class Postgres extends pulumi.ComponentResource {
         parent: this,
         protect,
         // RDS creates missing log groups itself, unencrypted and kept forever: ours must exist first.
-        dependsOn: [this.logGroups.postgresql, this.logGroups.upgrade],
+        // RDS checks the monitoring role's policy when the instance starts monitoring.
+        dependsOn: [this.logGroups.postgresql, this.logGroups.upgrade, this.monitoringAttachment],
         // These only mean something when the instance is created. Once it exists, dropping or editing
         // the restore block must not replace it, and a restored instance keeps its source's database
         // and user names whatever the config says (both force a replacement otherwise). Pulumi resets
@@ -331,7 +335,7 @@ export class Postgres extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    new aws.iam.RolePolicyAttachment(
+    this.monitoringAttachment = new aws.iam.RolePolicyAttachment(
       `${name}-db-monitoring`,
       { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole` },
       { parent: this },

@@ -72,7 +72,9 @@ export class EncryptionKey extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }),
         ...(args.region ? { region: args.region } : {}),
       },
-      { parent: this, protect: args.protect },
+      // Never scheduled for deletion by `pulumi destroy`: snapshots and backups encrypted with it
+      // outlive the stack, and a deleted key makes them unreadable.
+      { parent: this, protect: args.protect, retainOnDelete: true },
     );
     this.alias = new aws.kms.Alias(`${name}-alias`, { namePrefix: `alias/opsbook-${name}-`, targetKeyId: this.key.keyId, ...(args.region ? { region: args.region } : {}) }, { parent: this });
     this.arn = this.key.arn;

@@ -49,7 +49,8 @@ export class AppSecrets extends pulumi.ComponentResource {
     }
 
     this.connection = {
-      environment: {},
+      // A new rotation label changes every task definition, so the services restart with the new values.
+      environment: { APP_ROTATION_LABEL: args.rotation },
       secrets: { ...this.secretArns },
       secretArns: Object.values(this.secretArns),
       kmsKeyArns: [args.kmsKeyArn],

@@ -132,7 +132,17 @@ export class LoadBalancer extends pulumi.ComponentResource {
             name: "aws-common-rules",
             priority: 2,
             overrideAction: { none: {} },
-            statement: { managedRuleGroupStatement: { vendorName: "AWS", name: "AWSManagedRulesCommonRuleSet" } },
+            statement: {
+              managedRuleGroupStatement: {
+                vendorName: "AWS",
+                name: "AWSManagedRulesCommonRuleSet",
+                // An API takes bodies over 8 KB and clients without a User-Agent: count these, don't block.
+                ruleActionOverrides: [
+                  { name: "SizeRestrictions_BODY", actionToUse: { count: {} } },
+                  { name: "NoUserAgent_HEADER", actionToUse: { count: {} } },
+                ],
+              },
+            },
             visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: `${name}-common-rules`, sampledRequestsEnabled: true },
           },
         ],

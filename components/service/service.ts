@@ -102,7 +102,8 @@ export class Service extends pulumi.ComponentResource {
       { name: `/opsbook/${args.namePrefix}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn },
       { parent: this },
     );
-    this.executionRole = executionRole(`${name}-execution`, { image: c.image, logGroupArn: this.logGroup.arn, connections: args.connections, region: args.region, accountId: args.accountId }, this);
+    const execution = executionRole(`${name}-execution`, { image: c.image, logGroupArn: this.logGroup.arn, connections: args.connections, region: args.region, accountId: args.accountId }, this);
+    this.executionRole = execution.role;
     this.taskRole = ecsTaskRole(`${name}-task`, args.accountId, this);
     const { environment, secrets } = containerSettings(args.connections, c.environment);
     const container = (command: string[] | undefined, withPort: boolean) => ({
@@ -143,8 +144,12 @@ export class Service extends pulumi.ComponentResource {
     if (args.migrationCommand) this.migrationTaskDefinition = taskDefinition("-migrate", args.migrationCommand, false);
 
     const lb = args.loadBalancer;
+    // ECS refuses a target group no listener uses, and tasks fail while their role has no policy yet.
+    const startAfter: pulumi.Resource[] = [execution.policy];
     if (lb && c.port !== undefined) {
-      this.targetGroup = this.createRouting(name, args, lb, c.port);
+      const routing = this.createRouting(name, args, lb, c.port);
+      this.targetGroup = routing.targetGroup;
+      startAfter.push(...routing.dependents);
       this.rollbackAlarms = rollbackAlarms(
         name,
         { namePrefix: args.namePrefix, loadBalancerArnSuffix: lb.arnSuffix, targetGroupArnSuffix: this.targetGroup.arnSuffix, actionArn: args.rollback.alarmTopicArn, ...args.rollback },
@@ -176,7 +181,7 @@ export class Service extends pulumi.ComponentResource {
         enableEcsManagedTags: true,
       },
       // Autoscaling owns the running count once the service exists.
-      { parent: this, ignoreChanges: ["desiredCount"], dependsOn: this.rollbackAlarms ? [this.rollbackAlarms.unhealthy, this.rollbackAlarms.errorRate] : [] },
+      { parent: this, ignoreChanges: ["desiredCount"], dependsOn: [...startAfter, ...(this.rollbackAlarms ? [this.rollbackAlarms.unhealthy, this.rollbackAlarms.errorRate] : [])] },
     );
 
     this.createAutoscaling(name, args, lb);
@@ -195,7 +200,7 @@ export class Service extends pulumi.ComponentResource {
     if (args.subnetIds.length === 0) fail("subnetIds is empty: tasks need private subnets");
   }
 
-  private createRouting(name: string, args: ServiceArgs, lb: NonNullable<ServiceArgs["loadBalancer"]>, port: number): aws.lb.TargetGroup {
+  private createRouting(name: string, args: ServiceArgs, lb: NonNullable<ServiceArgs["loadBalancer"]>, port: number): { targetGroup: aws.lb.TargetGroup; dependents: pulumi.Resource[] } {
     const hc = lb.healthCheck;
     const targetGroup = new aws.lb.TargetGroup(
       `${name}`,
@@ -225,13 +230,13 @@ export class Service extends pulumi.ComponentResource {
     const conditions = isDefault
       ? [{ pathPattern: { values: ["/*"] } }]
       : [...(hosts.length > 0 ? [{ hostHeader: { values: hosts } }] : []), ...(lb.paths.length > 0 ? [{ pathPattern: { values: lb.paths } }] : [])];
-    new aws.lb.ListenerRule(
+    const rule = new aws.lb.ListenerRule(
       `${name}`,
       { listenerArn: lb.listenerArn, priority: isDefault ? DEFAULT_ROUTE_PRIORITY : lb.priority, actions: [{ type: "forward", targetGroupArn: targetGroup.arn }], conditions },
       { parent: this },
     );
     // Only the load balancer reaches the container port, and it reaches nothing else in the app tier.
-    new aws.vpc.SecurityGroupIngressRule(
+    const ingress = new aws.vpc.SecurityGroupIngressRule(
       `${name}-from-alb`,
       { securityGroupId: args.securityGroupId, referencedSecurityGroupId: lb.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description: `${args.namePrefix} from the load balancer` },
       { parent: this },
@@ -241,7 +246,7 @@ export class Service extends pulumi.ComponentResource {
       { securityGroupId: lb.securityGroupId, referencedSecurityGroupId: args.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description: `Load balancer to ${args.namePrefix}` },
       { parent: this },
     );
-    return targetGroup;
+    return { targetGroup, dependents: [rule, ingress] };
   }
 
   private createAutoscaling(name: string, args: ServiceArgs, lb: ServiceArgs["loadBalancer"]): void {

@@ -26,7 +26,7 @@ export function executionRole(
   name: string,
   args: { image: string; logGroupArn: pulumi.Input<string>; connections: ServiceConnection[]; region: string; accountId: pulumi.Input<string> },
   parent: pulumi.Resource,
-): aws.iam.Role {
+): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
   const role = ecsTaskRole(name, args.accountId, parent);
   const ecr = ECR_IMAGE.exec(args.image);
   const secretArns = args.connections.flatMap((conn) => conn.secretArns);
@@ -54,8 +54,8 @@ export function executionRole(
       Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
     });
   }
-  new aws.iam.RolePolicy(name, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, { parent });
-  return role;
+  const policy = new aws.iam.RolePolicy(name, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, { parent });
+  return { role, policy };
 }
 
 /** Environment and ECS secrets of a container, from its connections and its own settings. */

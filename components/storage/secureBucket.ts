@@ -48,7 +48,9 @@ export class SecureBucket extends pulumi.ComponentResource {
 
     this.bucket = new aws.s3.Bucket(
       `${name}`,
-      { bucketPrefix: `opsbook-${args.purpose}-`, forceDestroy: false, objectLockEnabled: args.objectLockDays !== undefined, tags: { purpose: args.purpose }, ...(args.region ? { region: args.region } : {}) },
+      // Object Lock is switched on by its configuration below, never by the bucket's own flag,
+      // which would replace an existing bucket.
+      { bucketPrefix: `opsbook-${args.purpose}-`, forceDestroy: false, tags: { purpose: args.purpose }, ...(args.region ? { region: args.region } : {}) },
       { parent: this, protect: args.protect },
     );
     this.name = this.bucket.bucket;
@@ -101,7 +103,8 @@ export class SecureBucket extends pulumi.ComponentResource {
       new aws.s3.BucketObjectLockConfiguration(
         `${name}`,
         { bucket, ...region, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: args.objectLockDays } } },
-        { parent: this },
+        // S3 enables Object Lock on an existing bucket only once versioning is on.
+        { parent: this, dependsOn: [versioning] },
       );
     }
     if (args.accessLogs) {

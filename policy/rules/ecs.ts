@@ -32,9 +32,12 @@ const DEFINITIONS_PREVIEW = "containerDefinitions built from values created in t
  * is itself reported, since ECS would reject it.
  */
 function eachContainer(subject: Subject<TaskDefinition>, check: (container: ContainerDefinition, label: string) => void): void {
+  // Read outside the try: at preview time an unknown value throws here, and the engine must see that
+  // error to report the rule as advisory, not a parse failure.
+  const raw = subject.props.containerDefinitions;
   let parsed: unknown;
   try {
-    parsed = typeof subject.props.containerDefinitions === "string" ? JSON.parse(subject.props.containerDefinitions) : subject.props.containerDefinitions;
+    parsed = typeof raw === "string" ? JSON.parse(raw) : raw;
   } catch {
     subject.report("containerDefinitions", "not valid JSON", "a JSON list of container definitions", "build containerDefinitions with pulumi.jsonStringify");
     return;

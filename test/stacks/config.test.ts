@@ -40,7 +40,7 @@ describe("parseConfig defaults", () => {
     expect(c.postgres.backupWindowStart).toBe("02:00");
     expect(c.postgres.slowQueryMs).toBe(100);
     expect(c.postgres.pool).toEqual({ min: 5, max: 20 });
-    expect(c.backup).toEqual({ image: "registry.example.com/backup-job", tag: "1.0.0", dailyAt: "02:00", retentionDays: 30, rpoHours: 24, restoreDrillDay: "SUN", restoreDrillAt: "04:00", objectLock: false });
+    expect(c.backup).toEqual({ image: "registry.example.com/backup-job", tag: "1.0.0", dailyAt: "02:00", retentionDays: 30, rpoHours: 24, restoreDrillDay: "SUN", restoreDrillAt: "06:00", objectLock: false });
     expect(c.thresholds).toEqual(RUNBOOK.thresholds);
     expect(c.thresholds.cacheHitRatePercent).toEqual({ warning: 80, critical: 50 });
     expect(c.rollback).toEqual({ unhealthyForMinutes: 2, errorRatePercent: 10, errorRateForMinutes: 1 });

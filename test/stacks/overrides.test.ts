@@ -30,4 +30,5 @@ test("overriding thresholds.cpuPercent.warning changes only the CPU warning alar
   expect(changed).toEqual(["production-api-cpu-warning", "production-cache-node-1-cpu-warning", "production-cache-node-2-cpu-warning", "production-database-cpu-warning", "production-web-cpu-warning"]);
   expect(tuned.get("production-api-cpu-warning")).toMatchObject({ threshold: 75 });
   expect(base.get("production-api-cpu-warning")).toMatchObject({ threshold: 70 });
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -37,7 +37,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     expect(one(plan.resources, "aws:appautoscaling/target:Target", "api").inputs).toMatchObject({ minCapacity: 3, maxCapacity: 10 });
     expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({ minCapacity: 2, maxCapacity: 6 });
     expect(containers("api")[0].secrets.map((s: { name: string }) => s.name)).toEqual(["JWT_SECRET", "JWT_REFRESH_SECRET", "SESSION_SECRET", "ENCRYPTION_KEY", "DB_USER", "DB_PASSWORD", "REDIS_AUTH_TOKEN"]);
-    expect(containers("api")[0].environment.map((e: { name: string }) => e.name)).toEqual(["DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_POOL_MIN", "DB_POOL_MAX", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS"]);
+    expect(containers("api")[0].environment.map((e: { name: string }) => e.name)).toEqual(["APP_ROTATION_LABEL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_POOL_MIN", "DB_POOL_MAX", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS"]);
   });
 
   test("routes /api/* to api and everything else to web, health-checked at the runbook values", () => {
@@ -116,6 +116,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       engine: "postgres",
       engineVersion: "16",
       autoMinorVersionUpgrade: true,
+      allowMajorVersionUpgrade: true,
       instanceClass: "db.r6g.large",
       storageType: "gp3",
       allocatedStorage: 100,

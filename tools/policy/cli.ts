@@ -39,7 +39,12 @@ export function packVersion(): string {
 
 /** Reads a plan written by `npm run plan -- --json`; missing options default as the mocks record them. */
 export function readPlanFile(file: string): Plan {
-  const raw = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Plan>;
+  let raw: Partial<Plan>;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Plan>;
+  } catch (err) {
+    throw new Error(`--plan ${file}: ${err instanceof Error ? err.message : String(err)}. Write plans with: npm run -s plan -- --stack <name> --json > ${file}`);
+  }
   if (typeof raw.stack !== "string" || !Array.isArray(raw.resources)) throw new Error(`${file} is not a plan: expected { stack, project, resources: [...] } as written by npm run plan -- --json`);
   const resources = raw.resources.map((r: Partial<RecordedResource>, i): RecordedResource => {
     if (typeof r.urn !== "string" || typeof r.type !== "string" || typeof r.name !== "string") throw new Error(`${file}: resources[${i}] needs urn, type and name`);

@@ -1,5 +1,7 @@
 import * as ecs from "../../rules/ecs";
-import { changed, violations } from "../helpers";
+import { analyzeResources } from "../../../tools/policy/engine";
+import { reconcileConfig } from "../../../tools/policy/config";
+import { changed, resource, violations } from "../helpers";
 
 const container = {
   name: "api",
@@ -143,4 +145,15 @@ test("ecs-cluster-container-insights reports a cluster without it", async () => 
     'ECS cluster "prod": settings "containerInsights" is not set (off); required: one of ["enabled","enhanced"]. Fix: add { name: "containerInsights", value: "enabled" } to settings.',
   ]);
   expect(await violations(ecs.ecsClusterContainerInsights, ecs.ECS_CLUSTER, { settings: [{ name: "containerInsights", value: "disabled" }] })).toEqual([expect.stringContaining('settings "containerInsights" is "disabled"')]);
+});
+
+describe("container rules during preview", () => {
+  // @pulumi/policy's marker for a string that is unknown during preview.
+  const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+  test.each([ecs.ecsTaskReadOnlyRoot, ecs.ecsTaskNotPrivileged, ecs.ecsTaskLogging, ecs.ecsTaskSecretsNotInEnvironment])("$name is advisory, not a parse failure, when containerDefinitions is not known yet", async (policy) => {
+    const record = resource("aws:ecs/taskDefinition:TaskDefinition", "subject", task({}, { containerDefinitions: UNKNOWN_STRING }));
+    const diagnostics = (await analyzeResources([record], { name: "opsbook", version: "0", policies: [policy], config: reconcileConfig([policy], "mandatory", {}) })).filter((d) => d.policyName === policy.name);
+    expect(diagnostics.map((d) => [d.enforcementLevel, d.message.startsWith("can't run")])).toEqual([["advisory", true]]);
+  });
 });

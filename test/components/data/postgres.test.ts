@@ -59,6 +59,7 @@ describe("Postgres", () => {
       identifier: "opsbook-prod",
       engine: "postgres",
       engineVersion: "16",
+      allowMajorVersionUpgrade: true,
       autoMinorVersionUpgrade: true,
       instanceClass: "db.r6g.large",
       storageType: "gp3",
