@@ -53,6 +53,12 @@ function dataSecurityGroups(plan: Plan): RecordedResource[] {
 }
 
 export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): void {
+  test("gives every resource a URN of its own, qualified by its ancestors' types as the engine does", () => {
+    const urns = getPlan().resources.map((r) => r.urn);
+    expect(new Set(urns).size).toBe(urns.length);
+    expect(urns).toContain(`urn:pulumi:${getPlan().stack}::opsbook::opsbook:service:LoadBalancer$opsbook:storage:SecureBucket$aws:s3/bucket:Bucket::${getPlan().stack}-access-logs`);
+  });
+
   test("parents every resource to a component of the program", () => {
     const plan = getPlan();
     const components = new Set(plan.resources.filter((r) => !r.custom).map((r) => r.urn));

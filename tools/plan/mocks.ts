@@ -70,6 +70,13 @@ class RecordingMonitor extends MockMonitor {
     private readonly record: (r: RecordedResource) => void,
   ) {
     super(mocks);
+    // The engine qualifies a child's type with every ancestor's (`A$B$aws:s3/bucket:Bucket`); the
+    // base mock keeps only the parent's, which makes two same-named resources under different
+    // components collide. This URN is the engine's.
+    (this as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (parent, type, name) => {
+      const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
+      return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
+    };
   }
 
   override async registerResource(req: any, callback: (err: any, innerResponse: any) => void): Promise<void> {
