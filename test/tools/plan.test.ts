@@ -35,6 +35,18 @@ describe("readStackFile", () => {
     expect(() => readStackFile(REPO_ROOT, "prod")).toThrow(`no stack "prod": ${path.join(REPO_ROOT, "Pulumi.prod.yaml")} does not exist. Stacks here: production, staging`);
   });
 
+  test.each([
+    ["broken YAML", "config:\n  opsbook:environment: [oops\n", /Pulumi\.demo\.yaml is not valid YAML: .*line 3/],
+    ["config that is not a map", "config: 5\n", /Pulumi\.demo\.yaml: "config" must be a map of keys to values, e\.g\. [\s\S]*; got 5$/],
+  ])("names the file and the problem for %s", (_, yaml, message) => {
+    expect(() => readStackFile(tempProject(yaml), "demo")).toThrow(message);
+  });
+
+  test("says where to run from when there is no Pulumi.yaml", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-plan-"));
+    expect(() => readStackFile(dir, "demo")).toThrow(`${path.join(dir, "Pulumi.yaml")} does not exist: run the plan from the project's root, or pass --root <project dir>`);
+  });
+
   test("rejects a stack name that is not a file name", () => {
     expect(() => readStackFile(REPO_ROOT, "../etc")).toThrow(`"../etc" is not a stack name`);
   });

@@ -28,23 +28,37 @@ export function listStacks(root: string): string[] {
 export function readStackFile(root: string, stack: string): StackFile {
   if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`"${stack}" is not a stack name: use letters, digits, '-', '_' or '.'`);
   const projectFile = path.join(root, "Pulumi.yaml");
-  const project = (parse(fs.readFileSync(projectFile, "utf8")) as { name?: unknown })?.name;
-  if (typeof project !== "string") throw new Error(`${projectFile} has no project name`);
+  if (!fs.existsSync(projectFile)) throw new Error(`${projectFile} does not exist: run the plan from the project's root, or pass --root <project dir>`);
+  const project = (readYaml(projectFile) as { name?: unknown } | null)?.name;
+  if (typeof project !== "string") throw new Error(`${projectFile} has no project name: add "name: opsbook"`);
 
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) {
     throw new Error(`no stack "${stack}": ${file} does not exist. Stacks here: ${listStacks(root).join(", ") || "none"}`);
   }
-  const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = readYaml(file) ?? {};
+  const entries = typeof doc === "object" && !Array.isArray(doc) ? (doc as { config?: unknown }).config ?? {} : undefined;
+  if (entries === undefined || entries === null || typeof entries !== "object" || Array.isArray(entries)) {
+    throw new Error(`${file}: "config" must be a map of keys to values, e.g. "config:\n  aws:region: eu-west-1"; got ${JSON.stringify(entries ?? doc)}`);
+  }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
-  for (const [rawKey, value] of Object.entries(doc.config ?? {})) {
+  for (const [rawKey, value] of Object.entries(entries)) {
     const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
     const { text, secret } = toConfigString(key, value);
     config[key] = text;
     if (secret) secretKeys.push(key);
   }
   return { project, stack, config, secretKeys };
+}
+
+/** Parses a YAML file; a syntax error names the file and where it is. */
+function readYaml(file: string): unknown {
+  try {
+    return parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new Error(`${file} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function isSecure(value: unknown): value is { secure: string } {
