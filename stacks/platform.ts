@@ -218,7 +218,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
             serviceName: svc.service.name,
             loadBalancerArnSuffix: loadBalancer.arnSuffix,
             targetGroupArnSuffix: svc.targetGroup.arnSuffix,
-            healthCheckIntervalSeconds: config.healthCheck.intervalSeconds,
+            healthCheck: config.healthCheck,
             thresholds: config.thresholds,
           })
         : [],

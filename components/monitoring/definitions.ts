@@ -81,15 +81,29 @@ export function serviceAlarms(args: {
   serviceName: pulumi.Input<string>;
   loadBalancerArnSuffix: pulumi.Input<string>;
   targetGroupArnSuffix: pulumi.Input<string>;
-  /** Seconds between load balancer health checks. */
-  healthCheckIntervalSeconds: number;
+  /** The load balancer's health check: a target is unhealthy after `unhealthyThreshold` failed checks. */
+  healthCheck: { intervalSeconds: number; unhealthyThreshold: number };
   thresholds: Thresholds;
 }): AlarmDefinition[] {
   const tg = { LoadBalancer: args.loadBalancerArnSuffix, TargetGroup: args.targetGroupArnSuffix };
   const ecs = { ClusterName: args.clusterName, ServiceName: args.serviceName };
   const t = args.thresholds;
-  // "More than 2 consecutive failed checks" (runbook 002): three checks' worth of one-minute periods.
-  const unhealthyPeriods = Math.max(1, Math.ceil((3 * args.healthCheckIntervalSeconds) / 60));
+  // Runbook 002 rolls back after more than 2 consecutive failed checks: the health check's own
+  // unhealthy threshold (3), in one-minute periods.
+  const unhealthyPeriods = Math.max(1, Math.ceil((args.healthCheck.unhealthyThreshold * args.healthCheck.intervalSeconds) / 60));
+  const taskAverage = (family: "cpu" | "memory", metricName: string, what: string, thresholds: ThresholdPair, action: string): AlarmDefinition => ({
+    subject: s,
+    family,
+    what: `average ${what} of ${s}'s tasks`,
+    unit: "%",
+    signal: { metric: { namespace: "AWS/ECS", metricName, dimensions: ecs, stat: "Average" } },
+    direction: "above",
+    thresholds,
+    periodSeconds: 60,
+    evaluationPeriods: 5,
+    missingData: "missing", // no data means no tasks: the no-healthy-targets alarm covers that
+    action,
+  });
   const s = args.service;
   return [
     {
@@ -124,32 +138,8 @@ export function serviceAlarms(args: {
       missingData: "notBreaching", // no traffic, no latency
       action: "Look for slow queries and saturated CPU or connections; scale out or roll back a slow release.",
     },
-    {
-      subject: s,
-      family: "cpu",
-      what: `average CPU of ${s}'s tasks`,
-      unit: "%",
-      signal: { metric: { namespace: "AWS/ECS", metricName: "CPUUtilization", dimensions: ecs, stat: "Average" } },
-      direction: "above",
-      thresholds: t.cpuPercent,
-      periodSeconds: 60,
-      evaluationPeriods: 5,
-      missingData: "missing", // no data means no tasks: the no-healthy-targets alarm covers that
-      action: "Autoscaling should be adding tasks; if at maxCount, raise it or the task CPU (runbook: vertical scaling above 80 %).",
-    },
-    {
-      subject: s,
-      family: "memory",
-      what: `average memory of ${s}'s tasks`,
-      unit: "%",
-      signal: { metric: { namespace: "AWS/ECS", metricName: "MemoryUtilization", dimensions: ecs, stat: "Average" } },
-      direction: "above",
-      thresholds: t.memoryPercent,
-      periodSeconds: 60,
-      evaluationPeriods: 5,
-      missingData: "missing",
-      action: "Look for a leak in the latest release; raise the task memory or roll back.",
-    },
+    taskAverage("cpu", "CPUUtilization", "CPU", t.cpuPercent, "Autoscaling should be adding tasks; if at maxCount, raise it or the task CPU (runbook: vertical scaling above 80 %)."),
+    taskAverage("memory", "MemoryUtilization", "memory", t.memoryPercent, "Look for a leak in the latest release; raise the task memory or roll back."),
     {
       subject: s,
       family: "unhealthy-targets",

@@ -4,7 +4,7 @@ import { cacheAlarms, certificateAlarms, customAlarms, databaseAlarms, describe 
 import { RUNBOOK } from "../../../stacks/runbook";
 
 const thresholds = RUNBOOK.thresholds;
-const svc = serviceAlarms({ service: "api", clusterName: "c", serviceName: "s", loadBalancerArnSuffix: "app/lb/1", targetGroupArnSuffix: "targetgroup/tg/2", healthCheckIntervalSeconds: 30, thresholds });
+const svc = serviceAlarms({ service: "api", clusterName: "c", serviceName: "s", loadBalancerArnSuffix: "app/lb/1", targetGroupArnSuffix: "targetgroup/tg/2", healthCheck: { intervalSeconds: 30, unhealthyThreshold: 3 }, thresholds });
 const byFamily = (defs: ReturnType<typeof serviceAlarms>, family: string) => defs.find((d) => d.family === family)!;
 
 describe("service alarm definitions", () => {
@@ -28,6 +28,11 @@ describe("service alarm definitions", () => {
       ["unhealthy-targets", 120], // three 30 s checks, rounded up to whole minutes
       ["no-healthy-targets", 60],
     ]);
+  });
+
+  test("unhealthy targets wait for the health check's own unhealthy threshold", () => {
+    const slow = serviceAlarms({ service: "api", clusterName: "c", serviceName: "s", loadBalancerArnSuffix: "lb", targetGroupArnSuffix: "tg", healthCheck: { intervalSeconds: 30, unhealthyThreshold: 5 }, thresholds });
+    expect(timeToFire(byFamily(slow, "unhealthy-targets"))).toBe(180);
   });
 
   test("the error rate is 5xx over requests, and no traffic is no error", () => {
