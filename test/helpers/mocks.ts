@@ -4,12 +4,11 @@
  */
 import type { RecordedResource } from "../../tools/plan/mocks";
 import { installRecordingMocks } from "../../tools/plan/mocks";
-import { resolve } from "../../tools/plan/plan";
+import { resolve, settle } from "../../tools/plan/plan";
 
-export { resolve };
+export { resolve, settle };
 export type { RecordedResource };
 
-const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
 
 /** Installs recording mocks for this test file and returns the live list of recorded resources. */
 export async function recordResources(stack = "test", region = "eu-west-1"): Promise<RecordedResource[]> {
@@ -18,10 +17,6 @@ export async function recordResources(stack = "test", region = "eu-west-1"): Pro
   return resources;
 }
 
-/** Waits until every declared resource has been registered. */
-export function settle(): Promise<void> {
-  return waitForRPCs();
-}
 
 /** Resources of one type token, in name order. */
 export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {

@@ -20,6 +20,11 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 // Not in the published typings, but exported: resolves once every registration has been answered.
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
 
+/** Waits until every resource the program declared has been registered. */
+export function settle(): Promise<void> {
+  return waitForRPCs();
+}
+
 /** Resolves an output (or a plain value holding outputs) to its value. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
   return new Promise((ok) => pulumi.output(value).apply((v) => ok(v as pulumi.Unwrap<T>)));
@@ -38,7 +43,7 @@ export async function buildPlan(stack: string, options: { root?: string; load?: 
 
   const exported = (options.load ?? (() => require(path.join(root, "index.ts"))))() as Record<string, unknown>;
   const outputs = (await resolve(exported)) as Record<string, unknown>;
-  await waitForRPCs();
+  await settle();
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
   return { stack, project: file.project, resources, outputs };
 }
