@@ -19,7 +19,8 @@ export type { OpsbookPolicy };
 /** The pack's name, as violations show it. */
 export const PACK_NAME = "opsbook";
 
-export const PACK_DESCRIPTION = "The opsbook platform's security rules and the runbooks' own: encryption, private data stores, backups, automatic rollback, alarm coverage and protection of stateful resources.";
+export const PACK_DESCRIPTION =
+  "The opsbook platform's security rules and the runbooks' own: encryption, private data stores, backups, automatic rollback, alarm coverage and protection of stateful resources.";
 
 /** Every policy of the pack, grouped by concern. */
 export const policies: OpsbookPolicy[] = [

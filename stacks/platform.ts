@@ -54,12 +54,22 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
   /** A stack key: rotated, owned by this account, protected as the stack says. */
   const key = (name: string, protects: string, services?: KeyServiceGrant[]) =>
-    new EncryptionKey(name, { description: `opsbook ${config.environment}: ${protects}`, accountId: identity.accountId, partition: partition.partition, services, protect: config.protect });
+    new EncryptionKey(name, {
+      description: `opsbook ${config.environment}: ${protects}`,
+      accountId: identity.accountId,
+      partition: partition.partition,
+      services,
+      protect: config.protect,
+    });
 
   const logsKey = key("logs", "CloudWatch log groups", [
     {
       principal: `logs.${config.region}.amazonaws.com`,
-      condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition.partition}:logs:${config.region}:${identity.accountId}:*` } },
+      condition: {
+        ArnLike: {
+          "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition.partition}:logs:${config.region}:${identity.accountId}:*`,
+        },
+      },
     },
   ]);
 
@@ -129,11 +139,21 @@ export function buildPlatform(config: PlatformConfig): Platform {
   });
 
   // CloudWatch publishes alarm notifications into the encrypted topics.
-  const alertsKey = key("alerts", "alarm notifications", [{ principal: "cloudwatch.amazonaws.com", condition: { StringEquals: { "aws:SourceAccount": identity.accountId } } }]);
-  const alerts = new AlertTopics(config.environment, { kmsKeyArn: alertsKey.arn, emails: config.alerts.emails, httpsEndpoints: config.alerts.httpsEndpoints });
+  const alertsKey = key("alerts", "alarm notifications", [
+    { principal: "cloudwatch.amazonaws.com", condition: { StringEquals: { "aws:SourceAccount": identity.accountId } } },
+  ]);
+  const alerts = new AlertTopics(config.environment, {
+    kmsKeyArn: alertsKey.arn,
+    emails: config.alerts.emails,
+    httpsEndpoints: config.alerts.httpsEndpoints,
+  });
 
   const appSecretsKey = key("app-secrets", "app secrets");
-  const appSecrets = new AppSecrets(config.environment, { ...config.appSecrets, kmsKeyArn: appSecretsKey.arn, protect: config.protect });
+  const appSecrets = new AppSecrets(config.environment, {
+    ...config.appSecrets,
+    kmsKeyArn: appSecretsKey.arn,
+    protect: config.protect,
+  });
 
   const namePrefix = `opsbook-${config.environment}`;
   const cluster = new Cluster(config.environment, { clusterName: namePrefix });
@@ -155,7 +175,15 @@ export function buildPlatform(config: PlatformConfig): Platform {
   const services: Record<string, Service> = {};
   config.services.forEach((s, i) => {
     services[s.name] = new Service(s.name, {
-      container: { image: s.image, tag: s.tag, port: s.port, command: s.command, cpu: s.cpu, memory: s.memory, environment: s.environment },
+      container: {
+        image: s.image,
+        tag: s.tag,
+        port: s.port,
+        command: s.command,
+        cpu: s.cpu,
+        memory: s.memory,
+        environment: s.environment,
+      },
       desiredCount: s.desiredCount,
       minCount: s.minCount,
       maxCount: s.maxCount,
@@ -191,7 +219,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
   const backups = new Backups(config.environment, {
     image: config.backup.image,
     tag: config.backup.tag,
-    database: { name: pg.databaseName, connection: libpqConnection(postgres), instanceArn: postgres.arn, backupRetentionDays: pg.backupRetentionDays },
+    database: {
+      name: pg.databaseName,
+      connection: libpqConnection(postgres),
+      instanceArn: postgres.arn,
+      backupRetentionDays: pg.backupRetentionDays,
+    },
     drRegion: config.backup.drRegion,
     dailyAt: config.backup.dailyAt,
     restoreDrill: { day: config.backup.restoreDrillDay, at: config.backup.restoreDrillAt },
@@ -234,13 +267,40 @@ export function buildPlatform(config: PlatformConfig): Platform {
       thresholds: config.thresholds,
     }),
     ...cacheAlarms({ nodeIds: redis.nodeIds, thresholds: config.thresholds }),
-    ...backupAlarms({ database: pg.databaseName, rpoHours: config.backup.rpoHours, metrics: backupMetrics(config.environment) }),
+    ...backupAlarms({
+      database: pg.databaseName,
+      rpoHours: config.backup.rpoHours,
+      metrics: backupMetrics(config.environment),
+    }),
     ...customAlarms(config.customAlarms),
   ];
-  const alarms = new AlarmSet(config.environment, { namePrefix, definitions, topicArns: { warning: alerts.topics.warning.arn, critical: alerts.topics.critical.arn } });
-  const dashboard = new Dashboard(config.environment, { dashboardName: namePrefix, region: config.region, definitions });
+  const alarms = new AlarmSet(config.environment, {
+    namePrefix,
+    definitions,
+    topicArns: { warning: alerts.topics.warning.arn, critical: alerts.topics.critical.arn },
+  });
+  const dashboard = new Dashboard(config.environment, {
+    dashboardName: namePrefix,
+    region: config.region,
+    definitions,
+  });
 
-  return { network, securityGroups, logsKey, postgres, redis, backups, alerts, appSecrets, cluster, loadBalancer, services, migrationService: config.migrations.service, alarms, dashboard };
+  return {
+    network,
+    securityGroups,
+    logsKey,
+    postgres,
+    redis,
+    backups,
+    alerts,
+    appSecrets,
+    cluster,
+    loadBalancer,
+    services,
+    migrationService: config.migrations.service,
+    alarms,
+    dashboard,
+  };
 }
 
 /** The stack outputs: what operators and the next layers need to find. */
@@ -292,8 +352,19 @@ function migrationOutputs(platform: Platform) {
 /** The database as libpq's environment (PGHOST, ...), which pg_dump and psql in the backup job read. */
 function libpqConnection(postgres: Postgres): ServiceConnection {
   const c = postgres.connection;
-  const rename: Record<string, string> = { DB_HOST: "PGHOST", DB_PORT: "PGPORT", DB_NAME: "PGDATABASE", DB_USER: "PGUSER", DB_PASSWORD: "PGPASSWORD" };
-  const pick = (from: Record<string, pulumi.Input<string>>) => Object.fromEntries(Object.entries(from).filter(([k]) => k in rename).map(([k, v]) => [rename[k]!, v]));
+  const rename: Record<string, string> = {
+    DB_HOST: "PGHOST",
+    DB_PORT: "PGPORT",
+    DB_NAME: "PGDATABASE",
+    DB_USER: "PGUSER",
+    DB_PASSWORD: "PGPASSWORD",
+  };
+  const pick = (from: Record<string, pulumi.Input<string>>) =>
+    Object.fromEntries(
+      Object.entries(from)
+        .filter(([k]) => k in rename)
+        .map(([k, v]) => [rename[k]!, v]),
+    );
   return {
     // The job's image carries the RDS CA bundle, so the server's certificate and name are checked.
     environment: { ...pick(c.environment), PGSSLMODE: "verify-full" },

@@ -75,4 +75,7 @@ export const RUNBOOK = {
 } as const;
 
 /** Metrics where a lower value is worse: their critical threshold lies below the warning one. */
-export const LOWER_IS_WORSE: ReadonlySet<keyof typeof RUNBOOK.thresholds> = new Set(["cacheHitRatePercent", "certificateDaysToExpiry"]);
+export const LOWER_IS_WORSE: ReadonlySet<keyof typeof RUNBOOK.thresholds> = new Set([
+  "cacheHitRatePercent",
+  "certificateDaysToExpiry",
+]);

@@ -83,7 +83,8 @@ export function formatDailyWindow(startMinutes: number, lengthMinutes: number): 
   return `${formatHhmm(startMinutes)}-${formatHhmm(startMinutes + lengthMinutes)}`;
 }
 
-const WEEKLY = /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$/;
+const WEEKLY =
+  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):([0-5]\d)$/;
 
 /** True for an AWS weekly window "ddd:HH:MM-ddd:HH:MM". */
 export function isWeeklyWindow(value: string): boolean {
@@ -111,7 +112,10 @@ export function dailyOverlapsWeekly(dailyStart: number, lengthMinutes: number, w
   // Shift the weekly span by one week both ways so windows that wrap past Sunday night still meet.
   const weeks = [-MINUTES_PER_WEEK, 0, MINUTES_PER_WEEK].map((d) => ({ start: weekly.start + d, end: weekly.end + d }));
   for (let day = 0; day < 7; day++) {
-    const daily = { start: day * MINUTES_PER_DAY + dailyStart, end: day * MINUTES_PER_DAY + dailyStart + lengthMinutes };
+    const daily = {
+      start: day * MINUTES_PER_DAY + dailyStart,
+      end: day * MINUTES_PER_DAY + dailyStart + lengthMinutes,
+    };
     if (weeks.some((w) => intersects(daily, w))) return true;
   }
   return false;

@@ -35,7 +35,9 @@ function main(): void {
   const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
   if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs takes a whole number of at least 1");
 
-  console.log(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; median of ${runs} runs`);
+  console.log(
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; median of ${runs} runs`,
+  );
   const floor = measure(["-e", 'require("@pulumi/pulumi"); require("@pulumi/aws")'], runs);
   console.log(`floor (load @pulumi/pulumi + @pulumi/aws): ${floor.toFixed(2)} s`);
   for (const stack of listStacks(ROOT)) {

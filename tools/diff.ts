@@ -23,13 +23,20 @@ const ROOT = path.resolve(__dirname, "..");
 function samePlanStack(base: PlanLike, head: PlanLike): void {
   // A base without the stack file has no stack name: the stack is new.
   if (base.stack !== "" && base.stack !== head.stack) {
-    throw new Error(`the base plan is of stack "${base.stack}" and the head plan of "${head.stack}": compare two plans of the same stack`);
+    throw new Error(
+      `the base plan is of stack "${base.stack}" and the head plan of "${head.stack}": compare two plans of the same stack`,
+    );
   }
 }
 
 function fromPlans(base: PlanLike, head: PlanLike): DiffReport {
   samePlanStack(base, head);
-  return buildReport({ stack: head.stack, project: head.project || base.project, source: "plan", ...comparePlans(base, head) });
+  return buildReport({
+    stack: head.stack,
+    project: head.project || base.project,
+    source: "plan",
+    ...comparePlans(base, head),
+  });
 }
 
 async function report(args: DiffArgs): Promise<DiffReport> {
@@ -37,17 +44,31 @@ async function report(args: DiffArgs): Promise<DiffReport> {
     const source = args.preview === "-" ? "standard input" : `"${args.preview}"`;
     const parsed = parsePreview(parseJson(readInput(args.preview), source), source);
     if (args.stack !== undefined && parsed.stack !== "" && parsed.stack !== args.stack) {
-      throw new Error(`${source} is a preview of stack "${parsed.stack}", not --stack "${args.stack}": pass the preview of ${args.stack}, or drop --stack`);
+      throw new Error(
+        `${source} is a preview of stack "${parsed.stack}", not --stack "${args.stack}": pass the preview of ${args.stack}, or drop --stack`,
+      );
     }
-    return buildReport({ stack: args.stack ?? parsed.stack, project: parsed.project, source: "preview", changes: parsed.changes, unchanged: parsed.unchanged });
+    return buildReport({
+      stack: args.stack ?? parsed.stack,
+      project: parsed.project,
+      source: "preview",
+      changes: parsed.changes,
+      unchanged: parsed.unchanged,
+    });
   }
   if (args.basePlan !== undefined && args.headPlan !== undefined) {
     const head = readPlanFile(args.headPlan);
-    if (args.stack !== undefined && head.stack !== args.stack) throw new Error(`"${args.headPlan}" is a plan of stack "${head.stack}", not --stack "${args.stack}": pass plans of ${args.stack}, or drop --stack`);
+    if (args.stack !== undefined && head.stack !== args.stack)
+      throw new Error(
+        `"${args.headPlan}" is a plan of stack "${head.stack}", not --stack "${args.stack}": pass plans of ${args.stack}, or drop --stack`,
+      );
     return fromPlans(readPlanFile(args.basePlan), head);
   }
   const stack = args.stack!;
-  const [base, head] = await Promise.all([planAtRef(ROOT, args.base!, stack), runPlan(ROOT, stack, "the working tree")]);
+  const [base, head] = await Promise.all([
+    planAtRef(ROOT, args.base!, stack),
+    runPlan(ROOT, stack, "the working tree"),
+  ]);
   return fromPlans(base, head);
 }
 

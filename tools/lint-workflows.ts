@@ -11,11 +11,15 @@ const ROOT = path.resolve(__dirname, "..");
 async function main(): Promise<number> {
   const { files, findings } = await lintWorkflows(ROOT);
   if (files.length === 0) {
-    process.stderr.write(`no workflow files (*.yml, *.yaml) in ${path.join(ROOT, ".github", "workflows")}: nothing to lint\n`);
+    process.stderr.write(
+      `no workflow files (*.yml, *.yaml) in ${path.join(ROOT, ".github", "workflows")}: nothing to lint\n`,
+    );
     return 1;
   }
   if (findings.length > 0) {
-    process.stderr.write(`${formatFindings(findings)}\n${findings.length} finding(s) in ${files.length} workflow file(s)\n`);
+    process.stderr.write(
+      `${formatFindings(findings)}\n${findings.length} finding(s) in ${files.length} workflow file(s)\n`,
+    );
     return 1;
   }
   process.stdout.write(`actionlint: ${files.length} workflow file(s), no findings\n`);

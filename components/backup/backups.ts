@@ -30,7 +30,12 @@ export interface BackupsArgs {
    * Database to dump: its connection (PG* settings and credentials), its name, and the instance ARN
    * and automated backup retention for the copy of its automated backups in `drRegion`.
    */
-  database: { connection: ServiceConnection; name: string; instanceArn?: pulumi.Input<string>; backupRetentionDays?: number };
+  database: {
+    connection: ServiceConnection;
+    name: string;
+    instanceArn?: pulumi.Input<string>;
+    backupRetentionDays?: number;
+  };
   /** A second region that receives every dump and the database's automated backups. @default none */
   drRegion?: string;
   /** Daily backup time and weekly drill, local to `timeZone` (EventBridge Scheduler applies it). */
@@ -114,9 +119,23 @@ export class Backups extends pulumi.ComponentResource {
     );
 
     const metrics = backupMetrics(name);
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-jobs`, { name: `/opsbook/${name}/backup-jobs`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn }, { parent: this });
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-jobs`,
+      { name: `/opsbook/${name}/backup-jobs`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn },
+      { parent: this },
+    );
     const image = `${args.image}:${args.tag}`;
-    const { role: execution } = executionRole(`${name}-execution`, { image: args.image, logGroupArn: logGroup.arn, connections: [args.database.connection], region: args.region, accountId: args.accountId }, this);
+    const { role: execution } = executionRole(
+      `${name}-execution`,
+      {
+        image: args.image,
+        logGroupArn: logGroup.arn,
+        connections: [args.database.connection],
+        region: args.region,
+        accountId: args.accountId,
+      },
+      this,
+    );
     const task = ecsTaskRole(`${name}-task`, args.accountId, this);
     new aws.iam.RolePolicy(
       `${name}-task`,
@@ -134,7 +153,12 @@ export class Backups extends pulumi.ComponentResource {
               // stays as a noncurrent version until the lifecycle rule expires it.
               Resource: pulumi.interpolate`${this.bucket.arn}/${BACKUP_PREFIX}/*`,
             },
-            { Sid: "EncryptDumps", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: args.kmsKeyArn },
+            {
+              Sid: "EncryptDumps",
+              Effect: "Allow",
+              Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+              Resource: args.kmsKeyArn,
+            },
             {
               Sid: "PublishBackupMetrics",
               Effect: "Allow",
@@ -177,7 +201,14 @@ export class Backups extends pulumi.ComponentResource {
               secrets,
               readonlyRootFilesystem: true,
               mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-              logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": logGroup.name, "awslogs-region": args.region, "awslogs-stream-prefix": job } },
+              logConfiguration: {
+                logDriver: "awslogs",
+                options: {
+                  "awslogs-group": logGroup.name,
+                  "awslogs-region": args.region,
+                  "awslogs-stream-prefix": job,
+                },
+              },
             },
           ]),
         },
@@ -192,7 +223,14 @@ export class Backups extends pulumi.ComponentResource {
         description: "Lets EventBridge Scheduler start the backup job and the restore drill",
         assumeRolePolicy: pulumi.jsonStringify({
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "scheduler.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": args.accountId } } }],
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "scheduler.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+            },
+          ],
         }),
       },
       { parent: this },
@@ -208,10 +246,18 @@ export class Backups extends pulumi.ComponentResource {
               Sid: "RunJobs",
               Effect: "Allow",
               Action: "ecs:RunTask",
-              Resource: [this.backupTask.arnWithoutRevision, this.drillTask.arnWithoutRevision].map((arn) => pulumi.interpolate`${arn}:*`),
+              Resource: [this.backupTask.arnWithoutRevision, this.drillTask.arnWithoutRevision].map(
+                (arn) => pulumi.interpolate`${arn}:*`,
+              ),
               Condition: { ArnEquals: { "ecs:cluster": args.cluster.arn } },
             },
-            { Sid: "PassJobRoles", Effect: "Allow", Action: "iam:PassRole", Resource: [execution.arn, task.arn], Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } },
+            {
+              Sid: "PassJobRoles",
+              Effect: "Allow",
+              Action: "iam:PassRole",
+              Resource: [execution.arn, task.arn],
+              Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+            },
           ],
         }),
       },
@@ -232,7 +278,11 @@ export class Backups extends pulumi.ComponentResource {
               taskDefinitionArn,
               launchType: "FARGATE",
               platformVersion: "LATEST",
-              networkConfiguration: { subnets: args.subnetIds, securityGroups: [args.securityGroupId], assignPublicIp: false },
+              networkConfiguration: {
+                subnets: args.subnetIds,
+                securityGroups: [args.securityGroupId],
+                assignPublicIp: false,
+              },
             },
             retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
           },
@@ -240,7 +290,12 @@ export class Backups extends pulumi.ComponentResource {
         { parent: this },
       );
     this.schedules = {
-      backup: schedule("backup", this.backupTask.arn, scheduleExpression(args.dailyAt), `Nightly pg_dump of ${args.database.name} at ${args.dailyAt} ${args.timeZone} (runbook: daily at 2 AM)`),
+      backup: schedule(
+        "backup",
+        this.backupTask.arn,
+        scheduleExpression(args.dailyAt),
+        `Nightly pg_dump of ${args.database.name} at ${args.dailyAt} ${args.timeZone} (runbook: daily at 2 AM)`,
+      ),
       drill: schedule(
         "restore-drill",
         this.drillTask.arn,
@@ -254,7 +309,16 @@ export class Backups extends pulumi.ComponentResource {
 
   /** Copies every new dump to a bucket in `region`, and the database's automated backups too. */
   private replicate(name: string, args: BackupsArgs, region: string): SecureBucket {
-    const key = new EncryptionKey(`${name}-dr`, { description: `opsbook ${name}: backups in ${region}`, accountId: args.accountId, protect: args.protect, region }, { parent: this });
+    const key = new EncryptionKey(
+      `${name}-dr`,
+      {
+        description: `opsbook ${name}: backups in ${region}`,
+        accountId: args.accountId,
+        protect: args.protect,
+        region,
+      },
+      { parent: this },
+    );
     const replica = new SecureBucket(
       `${name}-replica`,
       {
@@ -274,7 +338,14 @@ export class Backups extends pulumi.ComponentResource {
         description: `Lets S3 copy backups to ${region}`,
         assumeRolePolicy: pulumi.jsonStringify({
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": args.accountId } } }],
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "s3.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+            },
+          ],
         }),
       },
       { parent: this },
@@ -286,16 +357,44 @@ export class Backups extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
-            { Sid: "ReadSourceConfiguration", Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: this.bucket.arn },
+            {
+              Sid: "ReadSourceConfiguration",
+              Effect: "Allow",
+              Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+              Resource: this.bucket.arn,
+            },
             {
               Sid: "ReadSourceVersions",
               Effect: "Allow",
-              Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+              Action: [
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionTagging",
+                "s3:GetObjectRetention",
+                "s3:GetObjectLegalHold",
+              ],
               Resource: pulumi.interpolate`${this.bucket.arn}/*`,
             },
-            { Sid: "WriteReplicas", Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: pulumi.interpolate`${replica.arn}/*` },
-            { Sid: "DecryptSource", Effect: "Allow", Action: "kms:Decrypt", Resource: args.kmsKeyArn, Condition: { StringLike: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } } },
-            { Sid: "EncryptReplica", Effect: "Allow", Action: ["kms:Encrypt", "kms:GenerateDataKey"], Resource: key.arn, Condition: { StringLike: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
+            {
+              Sid: "WriteReplicas",
+              Effect: "Allow",
+              Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+              Resource: pulumi.interpolate`${replica.arn}/*`,
+            },
+            {
+              Sid: "DecryptSource",
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: args.kmsKeyArn,
+              Condition: { StringLike: { "kms:ViaService": `s3.${args.region}.amazonaws.com` } },
+            },
+            {
+              Sid: "EncryptReplica",
+              Effect: "Allow",
+              Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+              Resource: key.arn,
+              Condition: { StringLike: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
+            },
           ],
         }),
       },
@@ -314,7 +413,11 @@ export class Backups extends pulumi.ComponentResource {
             // A dump deleted here by mistake stays in the other region.
             deleteMarkerReplication: { status: "Disabled" },
             sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
-            destination: { bucket: replica.arn, storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: key.arn } },
+            destination: {
+              bucket: replica.arn,
+              storageClass: "STANDARD",
+              encryptionConfiguration: { replicaKmsKeyId: key.arn },
+            },
           },
         ],
       },
@@ -323,7 +426,12 @@ export class Backups extends pulumi.ComponentResource {
     if (args.database.instanceArn) {
       new aws.rds.InstanceAutomatedBackupsReplication(
         `${name}-rds`,
-        { sourceDbInstanceArn: args.database.instanceArn, kmsKeyId: key.arn, retentionPeriod: args.database.backupRetentionDays ?? args.retentionDays, region },
+        {
+          sourceDbInstanceArn: args.database.instanceArn,
+          kmsKeyId: key.arn,
+          retentionPeriod: args.database.backupRetentionDays ?? args.retentionDays,
+          region,
+        },
         { parent: this },
       );
     }

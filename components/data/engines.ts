@@ -12,7 +12,8 @@ export function postgresMajor(version: string): number | undefined {
 /** RDS parameter group family of a PostgreSQL version: "16.4" -> "postgres16". Throws below 16. */
 export function postgresFamily(version: string): string {
   const major = postgresMajor(version);
-  if (major === undefined || major < 16) throw new Error(`PostgreSQL engine version must be 16 or later, as "16" or "16.4"; got "${version}"`);
+  if (major === undefined || major < 16)
+    throw new Error(`PostgreSQL engine version must be 16 or later, as "16" or "16.4"; got "${version}"`);
   return `postgres${major}`;
 }
 
@@ -28,7 +29,9 @@ export function cacheEngineProblem(engine: CacheEngine, version: string): string
   const [major, minor] = [Number(m[1]), Number(m[2])];
   if (engine === "redis") {
     if (major === 7 && minor <= 1) return undefined;
-    return major < 7 ? "7.0 or 7.1 for engine redis (the runbooks need Redis 7 or later)" : "7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey";
+    return major < 7
+      ? "7.0 or 7.1 for engine redis (the runbooks need Redis 7 or later)"
+      : "7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey";
   }
   if (major > 7 || (major === 7 && minor >= 2)) return undefined;
   return "7.2 or later for engine valkey; for Redis OSS 7.0 or 7.1 set redis.engine to redis";

@@ -18,7 +18,17 @@ export const BYTES_PER_DEFAULT_CONNECTION = 9531392;
 export const DEFAULT_CONNECTIONS_CEILING = 5000;
 
 // Sizes by "large units": a large is 1, an xlarge 2, a 2xlarge 4, ... a 32xlarge 64.
-const UNITS: Record<string, number> = { large: 1, xlarge: 2, "2xlarge": 4, "4xlarge": 8, "8xlarge": 16, "12xlarge": 24, "16xlarge": 32, "24xlarge": 48, "32xlarge": 64 };
+const UNITS: Record<string, number> = {
+  large: 1,
+  xlarge: 2,
+  "2xlarge": 4,
+  "4xlarge": 8,
+  "8xlarge": 16,
+  "12xlarge": 24,
+  "16xlarge": 32,
+  "24xlarge": 48,
+  "32xlarge": 64,
+};
 
 function sized(gibPerLarge: number, sizes: readonly string[]): Record<string, number> {
   return Object.fromEntries(sizes.map((s) => [s, gibPerLarge * UNITS[s]!]));

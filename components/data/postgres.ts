@@ -1,6 +1,14 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { dailyOverlapsWeekly, formatDailyWindow, isHhmm, isTimeZone, isWeeklyWindow, localToUtcMinutes, parseWeeklyWindow } from "../../stacks/time";
+import {
+  dailyOverlapsWeekly,
+  formatDailyWindow,
+  isHhmm,
+  isTimeZone,
+  isWeeklyWindow,
+  localToUtcMinutes,
+  parseWeeklyWindow,
+} from "../../stacks/time";
 import { EncryptionKey } from "../security/encryptionKey";
 import type { ServiceConnection } from "../service/connection";
 import { postgresFamily, postgresMajor } from "./engines";
@@ -10,7 +18,8 @@ import { defaultMaxConnectionsForMemory, instanceClassMemoryBytes, unknownClassM
 export const POSTGRES_PORT = 5432;
 
 /** Create the database from a snapshot or from a point in time of another instance (only when it is created). */
-export type PostgresRestore = { snapshotIdentifier: string } | { sourceDbInstanceIdentifier: string; restoreTime?: string };
+export type PostgresRestore =
+  { snapshotIdentifier: string } | { sourceDbInstanceIdentifier: string; restoreTime?: string };
 
 export interface PostgresArgs {
   /** VPC of the database's security group. */
@@ -129,35 +138,56 @@ export class Postgres extends pulumi.ComponentResource {
     };
 
     // ---- validation: every problem here would otherwise surface half-way through a deployment ----
-    if (!IDENTIFIER.test(identifier)) fail(`identifier "${identifier}" is not an RDS identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen`);
+    if (!IDENTIFIER.test(identifier))
+      fail(
+        `identifier "${identifier}" is not an RDS identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen`,
+      );
     const major = postgresMajor(engineVersion);
-    if (major === undefined || major < 16) fail(`engineVersion must be PostgreSQL 16 or later, as "16" or "16.4"; got "${engineVersion}"`);
-    if (args.subnetIds.length < 2) fail(`subnetIds must list subnets in at least two zones (an RDS subnet group needs them), got ${args.subnetIds.length}`);
+    if (major === undefined || major < 16)
+      fail(`engineVersion must be PostgreSQL 16 or later, as "16" or "16.4"; got "${engineVersion}"`);
+    if (args.subnetIds.length < 2)
+      fail(
+        `subnetIds must list subnets in at least two zones (an RDS subnet group needs them), got ${args.subnetIds.length}`,
+      );
     if (!Number.isInteger(args.backupRetentionDays) || args.backupRetentionDays < 1 || args.backupRetentionDays > 35) {
-      fail(`backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got ${args.backupRetentionDays}`);
+      fail(
+        `backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got ${args.backupRetentionDays}`,
+      );
     }
-    if (args.maxAllocatedStorageGb < args.allocatedStorageGb) fail(`maxAllocatedStorageGb (${args.maxAllocatedStorageGb}) must be at least allocatedStorageGb (${args.allocatedStorageGb})`);
+    if (args.maxAllocatedStorageGb < args.allocatedStorageGb)
+      fail(
+        `maxAllocatedStorageGb (${args.maxAllocatedStorageGb}) must be at least allocatedStorageGb (${args.allocatedStorageGb})`,
+      );
     if (args.pool.min > args.pool.max) fail(`pool.min (${args.pool.min}) must not exceed pool.max (${args.pool.max})`);
-    if (!isTimeZone(args.timeZone)) fail(`timeZone "${args.timeZone}" is not an IANA time zone, e.g. "UTC" or "Europe/Berlin"`);
+    if (!isTimeZone(args.timeZone))
+      fail(`timeZone "${args.timeZone}" is not an IANA time zone, e.g. "UTC" or "Europe/Berlin"`);
     if (!isHhmm(args.backupWindowStart)) fail(`backupWindowStart must be "HH:MM", got "${args.backupWindowStart}"`);
-    if (!isWeeklyWindow(args.maintenanceWindow)) fail(`maintenanceWindow must be "ddd:HH:MM-ddd:HH:MM" in UTC, got "${args.maintenanceWindow}"`);
+    if (!isWeeklyWindow(args.maintenanceWindow))
+      fail(`maintenanceWindow must be "ddd:HH:MM-ddd:HH:MM" in UTC, got "${args.maintenanceWindow}"`);
     const backupStart = localToUtcMinutes(args.backupWindowStart, args.timeZone);
     const backupWindow = formatDailyWindow(backupStart, 60);
     if (dailyOverlapsWeekly(backupStart, 60, parseWeeklyWindow(args.maintenanceWindow))) {
-      fail(`maintenanceWindow ${args.maintenanceWindow} overlaps the daily backup window ${backupWindow} UTC (${args.backupWindowStart} ${args.timeZone}); move one of them`);
+      fail(
+        `maintenanceWindow ${args.maintenanceWindow} overlaps the daily backup window ${backupWindow} UTC (${args.backupWindowStart} ${args.timeZone}); move one of them`,
+      );
     }
     const piRetention = args.performanceInsightsRetentionDays ?? 7;
-    if (!PI_RETENTION.includes(piRetention)) fail(`performanceInsightsRetentionDays must be 7, a multiple of 31 up to 713, or 731; got ${piRetention}`);
+    if (!PI_RETENTION.includes(piRetention))
+      fail(`performanceInsightsRetentionDays must be 7, a multiple of 31 up to 713, or 731; got ${piRetention}`);
     const monitoringInterval = args.monitoringIntervalSeconds ?? 60;
-    if (!MONITORING_INTERVALS.includes(monitoringInterval)) fail(`monitoringIntervalSeconds must be one of ${MONITORING_INTERVALS.join(", ")}; got ${monitoringInterval}`);
+    if (!MONITORING_INTERVALS.includes(monitoringInterval))
+      fail(`monitoringIntervalSeconds must be one of ${MONITORING_INTERVALS.join(", ")}; got ${monitoringInterval}`);
     const memoryBytes = instanceClassMemoryBytes(args.instanceClass);
     if (args.maxConnections === undefined && memoryBytes === undefined) fail(unknownClassMessage(args.instanceClass));
-    const restore = args.restore as Partial<{ snapshotIdentifier: string; sourceDbInstanceIdentifier: string; restoreTime: string }> | undefined;
+    const restore = args.restore as
+      Partial<{ snapshotIdentifier: string; sourceDbInstanceIdentifier: string; restoreTime: string }> | undefined;
     if (restore?.snapshotIdentifier !== undefined && restore.sourceDbInstanceIdentifier !== undefined) {
       fail("restore takes either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }, not both");
     }
     if (restore?.sourceDbInstanceIdentifier === identifier) {
-      fail(`a point-in-time restore creates a new instance: give it an identifier other than its source "${identifier}"`);
+      fail(
+        `a point-in-time restore creates a new instance: give it an identifier other than its source "${identifier}"`,
+      );
     }
 
     this.identifier = identifier;
@@ -173,13 +203,22 @@ export class Postgres extends pulumi.ComponentResource {
     // ---- children ----
     this.key = new EncryptionKey(
       `${name}-db`,
-      { description: `opsbook ${name}: PostgreSQL storage, Performance Insights and master secret`, accountId: args.accountId, partition, protect },
+      {
+        description: `opsbook ${name}: PostgreSQL storage, Performance Insights and master secret`,
+        accountId: args.accountId,
+        partition,
+        protect,
+      },
       { parent: this },
     );
     this.kmsKeyArn = this.key.arn;
 
     this.securityGroup = this.createSecurityGroup(name, args);
-    this.subnetGroup = new aws.rds.SubnetGroup(`${name}-db`, { description: `opsbook ${name}: isolated subnets of the PostgreSQL instance`, subnetIds: args.subnetIds }, { parent: this });
+    this.subnetGroup = new aws.rds.SubnetGroup(
+      `${name}-db`,
+      { description: `opsbook ${name}: isolated subnets of the PostgreSQL instance`, subnetIds: args.subnetIds },
+      { parent: this },
+    );
     this.parameterGroup = this.createParameterGroup(name, engineVersion, args);
     this.monitoringRole = this.createMonitoringRole(name, identifier, args, partition);
     this.logGroups = {
@@ -254,7 +293,8 @@ export class Postgres extends pulumi.ComponentResource {
     this.databaseName = this.instance.dbName;
     this.masterSecretArn = this.instance.masterUserSecrets.apply((secrets) => {
       const arn = secrets[0]?.secretArn;
-      if (!arn) throw new Error(`RDS reported no master user secret for ${identifier}; manageMasterUserPassword must be on`);
+      if (!arn)
+        throw new Error(`RDS reported no master user secret for ${identifier}; manageMasterUserPassword must be on`);
       return arn;
     });
 
@@ -276,23 +316,47 @@ export class Postgres extends pulumi.ComponentResource {
       kmsKeyArns: [this.key.arn],
     };
 
-    this.registerOutputs({ identifier, address: this.address, port: POSTGRES_PORT, masterSecretArn: this.masterSecretArn, kmsKeyArn: this.kmsKeyArn });
+    this.registerOutputs({
+      identifier,
+      address: this.address,
+      port: POSTGRES_PORT,
+      masterSecretArn: this.masterSecretArn,
+      kmsKeyArn: this.kmsKeyArn,
+    });
   }
 
   private createSecurityGroup(name: string, args: PostgresArgs): aws.ec2.SecurityGroup {
     const sg = new aws.ec2.SecurityGroup(
       `${name}-db`,
-      { vpcId: args.vpcId, description: `PostgreSQL: ${POSTGRES_PORT} from the app tier only`, tags: { Name: `${name}-db` } },
+      {
+        vpcId: args.vpcId,
+        description: `PostgreSQL: ${POSTGRES_PORT} from the app tier only`,
+        tags: { Name: `${name}-db` },
+      },
       { parent: this },
     );
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-db-from-app`,
-      { securityGroupId: sg.id, description: "PostgreSQL from the app tasks", ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: args.clientSecurityGroupId },
+      {
+        securityGroupId: sg.id,
+        description: "PostgreSQL from the app tasks",
+        ipProtocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        referencedSecurityGroupId: args.clientSecurityGroupId,
+      },
       { parent: this },
     );
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-app-to-db`,
-      { securityGroupId: args.clientSecurityGroupId, description: "PostgreSQL to the database", ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT, referencedSecurityGroupId: sg.id },
+      {
+        securityGroupId: args.clientSecurityGroupId,
+        description: "PostgreSQL to the database",
+        ipProtocol: "tcp",
+        fromPort: POSTGRES_PORT,
+        toPort: POSTGRES_PORT,
+        referencedSecurityGroupId: sg.id,
+      },
       { parent: this },
     );
     return sg;
@@ -305,15 +369,25 @@ export class Postgres extends pulumi.ComponentResource {
       { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
       { name: "log_min_duration_statement", value: String(args.slowQueryMs), applyMethod: "immediate" },
     ];
-    if (args.maxConnections !== undefined) parameters.push({ name: "max_connections", value: String(args.maxConnections), applyMethod: "pending-reboot" });
+    if (args.maxConnections !== undefined)
+      parameters.push({ name: "max_connections", value: String(args.maxConnections), applyMethod: "pending-reboot" });
     return new aws.rds.ParameterGroup(
       `${name}-db`,
-      { family: postgresFamily(engineVersion), description: `opsbook ${name}: TLS required, slow statements logged`, parameters },
+      {
+        family: postgresFamily(engineVersion),
+        description: `opsbook ${name}: TLS required, slow statements logged`,
+        parameters,
+      },
       { parent: this },
     );
   }
 
-  private createMonitoringRole(name: string, identifier: string, args: PostgresArgs, partition: pulumi.Input<string>): aws.iam.Role {
+  private createMonitoringRole(
+    name: string,
+    identifier: string,
+    args: PostgresArgs,
+    partition: pulumi.Input<string>,
+  ): aws.iam.Role {
     const role = new aws.iam.Role(
       `${name}-db-monitoring`,
       {
@@ -327,7 +401,9 @@ export class Postgres extends pulumi.ComponentResource {
               Action: "sts:AssumeRole",
               Condition: {
                 StringEquals: { "aws:SourceAccount": args.accountId },
-                ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:${partition}:rds:${args.region}:${args.accountId}:db:${identifier}` },
+                ArnLike: {
+                  "aws:SourceArn": pulumi.interpolate`arn:${partition}:rds:${args.region}:${args.accountId}:db:${identifier}`,
+                },
               },
             },
           ],
@@ -337,23 +413,37 @@ export class Postgres extends pulumi.ComponentResource {
     );
     this.monitoringAttachment = new aws.iam.RolePolicyAttachment(
       `${name}-db-monitoring`,
-      { role: role.name, policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole` },
+      {
+        role: role.name,
+        policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
+      },
       { parent: this },
     );
     return role;
   }
 
-  private createLogGroup(name: string, identifier: string, log: "postgresql" | "upgrade", args: PostgresArgs): aws.cloudwatch.LogGroup {
+  private createLogGroup(
+    name: string,
+    identifier: string,
+    log: "postgresql" | "upgrade",
+    args: PostgresArgs,
+  ): aws.cloudwatch.LogGroup {
     // The name RDS writes the export to; declared here so it is encrypted and expires.
     return new aws.cloudwatch.LogGroup(
       `${name}-${identifier}-${log}`,
-      { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKeyArn },
+      {
+        name: `/aws/rds/instance/${identifier}/${log}`,
+        retentionInDays: args.logRetentionDays,
+        kmsKeyId: args.logKeyArn,
+      },
       { parent: this },
     );
   }
 }
 
-function restoreInputs(restore: Partial<{ snapshotIdentifier: string; sourceDbInstanceIdentifier: string; restoreTime: string }> | undefined): Partial<aws.rds.InstanceArgs> {
+function restoreInputs(
+  restore: Partial<{ snapshotIdentifier: string; sourceDbInstanceIdentifier: string; restoreTime: string }> | undefined,
+): Partial<aws.rds.InstanceArgs> {
   if (restore?.snapshotIdentifier !== undefined) return { snapshotIdentifier: restore.snapshotIdentifier };
   if (restore?.sourceDbInstanceIdentifier !== undefined) {
     return {

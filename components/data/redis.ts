@@ -1,7 +1,15 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { dailyOverlapsWeekly, formatDailyWindow, isHhmm, isTimeZone, isWeeklyWindow, localToUtcMinutes, parseWeeklyWindow } from "../../stacks/time";
+import {
+  dailyOverlapsWeekly,
+  formatDailyWindow,
+  isHhmm,
+  isTimeZone,
+  isWeeklyWindow,
+  localToUtcMinutes,
+  parseWeeklyWindow,
+} from "../../stacks/time";
 import { EncryptionKey } from "../security/encryptionKey";
 import type { ServiceConnection } from "../service/connection";
 import { type CacheEngine, cacheEngineProblem } from "./engines";
@@ -103,22 +111,41 @@ export class Redis extends pulumi.ComponentResource {
     };
 
     // ---- validation ----
-    if (!GROUP_ID.test(groupId)) fail(`replicationGroupId "${groupId}" is not an ElastiCache id: 1-40 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen`);
+    if (!GROUP_ID.test(groupId))
+      fail(
+        `replicationGroupId "${groupId}" is not an ElastiCache id: 1-40 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen`,
+      );
     if (engine !== "redis" && engine !== "valkey") fail(`engine must be "redis" or "valkey", got "${String(engine)}"`);
     const versionProblem = cacheEngineProblem(engine, engineVersion);
-    if (versionProblem) fail(`engineVersion ${engineVersion} does not fit engine ${engine}: expected ${versionProblem}`);
-    if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 6) fail(`nodes must be a whole number from 1 to 6 (a primary and up to five replicas), got ${args.nodes}`);
-    if (multiAz && args.nodes < 2) fail(`multiAz needs at least 2 nodes (a primary and a replica in another zone), got ${args.nodes}: add a node or turn multiAz off`);
-    if (!Number.isInteger(args.snapshotRetentionDays) || args.snapshotRetentionDays < 1 || args.snapshotRetentionDays > 35) {
-      fail(`snapshotRetentionDays must be a whole number from 1 to 35 (0 would turn snapshots off), got ${args.snapshotRetentionDays}`);
+    if (versionProblem)
+      fail(`engineVersion ${engineVersion} does not fit engine ${engine}: expected ${versionProblem}`);
+    if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 6)
+      fail(`nodes must be a whole number from 1 to 6 (a primary and up to five replicas), got ${args.nodes}`);
+    if (multiAz && args.nodes < 2)
+      fail(
+        `multiAz needs at least 2 nodes (a primary and a replica in another zone), got ${args.nodes}: add a node or turn multiAz off`,
+      );
+    if (
+      !Number.isInteger(args.snapshotRetentionDays) ||
+      args.snapshotRetentionDays < 1 ||
+      args.snapshotRetentionDays > 35
+    ) {
+      fail(
+        `snapshotRetentionDays must be a whole number from 1 to 35 (0 would turn snapshots off), got ${args.snapshotRetentionDays}`,
+      );
     }
-    if (!isTimeZone(args.timeZone)) fail(`timeZone "${args.timeZone}" is not an IANA time zone, e.g. "UTC" or "Europe/Berlin"`);
-    if (!isHhmm(args.snapshotWindowStart)) fail(`snapshotWindowStart must be "HH:MM", got "${args.snapshotWindowStart}"`);
-    if (!isWeeklyWindow(args.maintenanceWindow)) fail(`maintenanceWindow must be "ddd:HH:MM-ddd:HH:MM" in UTC, got "${args.maintenanceWindow}"`);
+    if (!isTimeZone(args.timeZone))
+      fail(`timeZone "${args.timeZone}" is not an IANA time zone, e.g. "UTC" or "Europe/Berlin"`);
+    if (!isHhmm(args.snapshotWindowStart))
+      fail(`snapshotWindowStart must be "HH:MM", got "${args.snapshotWindowStart}"`);
+    if (!isWeeklyWindow(args.maintenanceWindow))
+      fail(`maintenanceWindow must be "ddd:HH:MM-ddd:HH:MM" in UTC, got "${args.maintenanceWindow}"`);
     const snapshotStart = localToUtcMinutes(args.snapshotWindowStart, args.timeZone);
     const snapshotWindow = formatDailyWindow(snapshotStart, 60);
     if (dailyOverlapsWeekly(snapshotStart, 60, parseWeeklyWindow(args.maintenanceWindow))) {
-      fail(`maintenanceWindow ${args.maintenanceWindow} overlaps the daily snapshot window ${snapshotWindow} UTC (${args.snapshotWindowStart} ${args.timeZone}); move one of them`);
+      fail(
+        `maintenanceWindow ${args.maintenanceWindow} overlaps the daily snapshot window ${snapshotWindow} UTC (${args.snapshotWindowStart} ${args.timeZone}); move one of them`,
+      );
     }
 
     this.replicationGroupId = groupId;
@@ -131,24 +158,45 @@ export class Redis extends pulumi.ComponentResource {
     // ---- children ----
     this.key = new EncryptionKey(
       `${name}-redis`,
-      { description: `opsbook ${name}: Redis data at rest and its auth token`, accountId: args.accountId, partition: args.partition ?? "aws", protect },
+      {
+        description: `opsbook ${name}: Redis data at rest and its auth token`,
+        accountId: args.accountId,
+        partition: args.partition ?? "aws",
+        protect,
+      },
       { parent: this },
     );
     this.kmsKeyArn = this.key.arn;
 
-    const password = new random.RandomPassword(`${name}-redis-auth-token`, { length: AUTH_TOKEN_LENGTH, special: false }, { parent: this });
+    const password = new random.RandomPassword(
+      `${name}-redis-auth-token`,
+      { length: AUTH_TOKEN_LENGTH, special: false },
+      { parent: this },
+    );
     // The provider marks `result` secret through the engine; saying so here keeps it secret wherever it flows.
     const token = pulumi.secret(password.result);
     this.authTokenSecret = new aws.secretsmanager.Secret(
       `${name}-redis-auth-token`,
-      { namePrefix: `opsbook/${groupId}/auth-token-`, description: `AUTH token of the ElastiCache replication group ${groupId}`, kmsKeyId: this.key.arn },
+      {
+        namePrefix: `opsbook/${groupId}/auth-token-`,
+        description: `AUTH token of the ElastiCache replication group ${groupId}`,
+        kmsKeyId: this.key.arn,
+      },
       { parent: this, protect },
     );
-    new aws.secretsmanager.SecretVersion(`${name}-redis-auth-token`, { secretId: this.authTokenSecret.id, secretString: token }, { parent: this });
+    new aws.secretsmanager.SecretVersion(
+      `${name}-redis-auth-token`,
+      { secretId: this.authTokenSecret.id, secretString: token },
+      { parent: this },
+    );
     this.authTokenSecretArn = this.authTokenSecret.arn;
 
     this.securityGroup = this.createSecurityGroup(name, args);
-    this.subnetGroup = new aws.elasticache.SubnetGroup(`${name}-redis`, { description: `opsbook ${name}: isolated subnets of the cache`, subnetIds: args.subnetIds }, { parent: this });
+    this.subnetGroup = new aws.elasticache.SubnetGroup(
+      `${name}-redis`,
+      { description: `opsbook ${name}: isolated subnets of the cache`, subnetIds: args.subnetIds },
+      { parent: this },
+    );
     this.logGroups = {
       slowLog: this.createLogGroup(name, groupId, "slow-log", args),
       engineLog: this.createLogGroup(name, groupId, "engine-log", args),
@@ -180,8 +228,18 @@ export class Redis extends pulumi.ComponentResource {
         maintenanceWindow: args.maintenanceWindow,
         finalSnapshotIdentifier: `${groupId}-final`,
         logDeliveryConfigurations: [
-          { destinationType: "cloudwatch-logs", destination: this.logGroups.slowLog.name, logFormat: "json", logType: "slow-log" },
-          { destinationType: "cloudwatch-logs", destination: this.logGroups.engineLog.name, logFormat: "json", logType: "engine-log" },
+          {
+            destinationType: "cloudwatch-logs",
+            destination: this.logGroups.slowLog.name,
+            logFormat: "json",
+            logType: "slow-log",
+          },
+          {
+            destinationType: "cloudwatch-logs",
+            destination: this.logGroups.engineLog.name,
+            logFormat: "json",
+            logType: "engine-log",
+          },
         ],
       },
       { parent: this, protect },
@@ -199,29 +257,57 @@ export class Redis extends pulumi.ComponentResource {
       kmsKeyArns: [this.key.arn],
     };
 
-    this.registerOutputs({ replicationGroupId: groupId, primaryEndpoint: this.primaryEndpoint, port: REDIS_PORT, authTokenSecretArn: this.authTokenSecretArn });
+    this.registerOutputs({
+      replicationGroupId: groupId,
+      primaryEndpoint: this.primaryEndpoint,
+      port: REDIS_PORT,
+      authTokenSecretArn: this.authTokenSecretArn,
+    });
   }
 
   private createSecurityGroup(name: string, args: RedisArgs): aws.ec2.SecurityGroup {
     const sg = new aws.ec2.SecurityGroup(
       `${name}-redis`,
-      { vpcId: args.vpcId, description: `Redis: ${REDIS_PORT} from the app tier only`, tags: { Name: `${name}-redis` } },
+      {
+        vpcId: args.vpcId,
+        description: `Redis: ${REDIS_PORT} from the app tier only`,
+        tags: { Name: `${name}-redis` },
+      },
       { parent: this },
     );
     new aws.vpc.SecurityGroupIngressRule(
       `${name}-redis-from-app`,
-      { securityGroupId: sg.id, description: "Redis from the app tasks", ipProtocol: "tcp", fromPort: REDIS_PORT, toPort: REDIS_PORT, referencedSecurityGroupId: args.clientSecurityGroupId },
+      {
+        securityGroupId: sg.id,
+        description: "Redis from the app tasks",
+        ipProtocol: "tcp",
+        fromPort: REDIS_PORT,
+        toPort: REDIS_PORT,
+        referencedSecurityGroupId: args.clientSecurityGroupId,
+      },
       { parent: this },
     );
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-app-to-redis`,
-      { securityGroupId: args.clientSecurityGroupId, description: "Redis to the cache", ipProtocol: "tcp", fromPort: REDIS_PORT, toPort: REDIS_PORT, referencedSecurityGroupId: sg.id },
+      {
+        securityGroupId: args.clientSecurityGroupId,
+        description: "Redis to the cache",
+        ipProtocol: "tcp",
+        fromPort: REDIS_PORT,
+        toPort: REDIS_PORT,
+        referencedSecurityGroupId: sg.id,
+      },
       { parent: this },
     );
     return sg;
   }
 
-  private createLogGroup(name: string, groupId: string, log: "slow-log" | "engine-log", args: RedisArgs): aws.cloudwatch.LogGroup {
+  private createLogGroup(
+    name: string,
+    groupId: string,
+    log: "slow-log" | "engine-log",
+    args: RedisArgs,
+  ): aws.cloudwatch.LogGroup {
     return new aws.cloudwatch.LogGroup(
       `${name}-redis-${log}`,
       { name: `/aws/elasticache/${groupId}/${log}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKeyArn },

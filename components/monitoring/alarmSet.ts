@@ -17,7 +17,12 @@ export function alarmName(prefix: string, d: AlarmDefinition, severity: Severity
 }
 
 /** The inputs of one alarm, from its definition. Pure, so tests can read them without mocks. */
-export function alarmInputs(prefix: string, d: AlarmDefinition, severity: Severity, topicArn: pulumi.Input<string>): aws.cloudwatch.MetricAlarmArgs {
+export function alarmInputs(
+  prefix: string,
+  d: AlarmDefinition,
+  severity: Severity,
+  topicArn: pulumi.Input<string>,
+): aws.cloudwatch.MetricAlarmArgs {
   const threshold = d.thresholds[severity];
   if (threshold === undefined) throw new Error(`${d.subject}/${d.family} has no ${severity} threshold`);
   const signal: Partial<aws.cloudwatch.MetricAlarmArgs> =
@@ -26,14 +31,22 @@ export function alarmInputs(prefix: string, d: AlarmDefinition, severity: Severi
           namespace: d.signal.metric.namespace,
           metricName: d.signal.metric.metricName,
           dimensions: d.signal.metric.dimensions,
-          ...(/^p\d/.test(d.signal.metric.stat) ? { extendedStatistic: d.signal.metric.stat } : { statistic: d.signal.metric.stat }),
+          ...(/^p\d/.test(d.signal.metric.stat)
+            ? { extendedStatistic: d.signal.metric.stat }
+            : { statistic: d.signal.metric.stat }),
           period: d.periodSeconds,
         }
       : {
           metricQueries: [
             ...Object.entries(d.signal.metrics).map(([id, m]) => ({
               id,
-              metric: { namespace: m.namespace, metricName: m.metricName, dimensions: m.dimensions, stat: m.stat, period: d.periodSeconds },
+              metric: {
+                namespace: m.namespace,
+                metricName: m.metricName,
+                dimensions: m.dimensions,
+                stat: m.stat,
+                period: d.periodSeconds,
+              },
               returnData: false,
             })),
             { id: "signal", expression: d.signal.expression, label: d.signal.label, returnData: true },
@@ -69,9 +82,19 @@ export class AlarmSet extends pulumi.ComponentResource {
       for (const severity of SEVERITIES) {
         if (d.thresholds[severity] === undefined) continue;
         const alarm = alarmName(args.namePrefix, d, severity);
-        if (seen.has(alarm)) throw new pulumi.ResourceError(`two alarms would be named ${alarm}: give custom alarms names of their own`, this);
+        if (seen.has(alarm))
+          throw new pulumi.ResourceError(
+            `two alarms would be named ${alarm}: give custom alarms names of their own`,
+            this,
+          );
         seen.add(alarm);
-        this.alarms.push(new aws.cloudwatch.MetricAlarm(`${name}-${d.subject}-${d.family}-${severity}`, alarmInputs(args.namePrefix, d, severity, args.topicArns[severity]), { parent: this }));
+        this.alarms.push(
+          new aws.cloudwatch.MetricAlarm(
+            `${name}-${d.subject}-${d.family}-${severity}`,
+            alarmInputs(args.namePrefix, d, severity, args.topicArns[severity]),
+            { parent: this },
+          ),
+        );
       }
     }
     this.registerOutputs({ alarmNames: this.alarms.map((a) => a.name) });

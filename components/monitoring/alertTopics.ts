@@ -23,13 +23,33 @@ export class AlertTopics extends pulumi.ComponentResource {
   constructor(name: string, args: AlertTopicsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:monitoring:AlertTopics", name, {}, opts);
     const topic = (severity: Severity) => {
-      const t = new aws.sns.Topic(`${name}-${severity}`, { namePrefix: `opsbook-${name}-${severity}-`, displayName: `opsbook ${name} ${severity}`, kmsMasterKeyId: args.kmsKeyArn }, { parent: this });
-      args.emails.forEach((email, i) => new aws.sns.TopicSubscription(`${name}-${severity}-email-${i}`, { topic: t.arn, protocol: "email", endpoint: email }, { parent: this }));
+      const t = new aws.sns.Topic(
+        `${name}-${severity}`,
+        {
+          namePrefix: `opsbook-${name}-${severity}-`,
+          displayName: `opsbook ${name} ${severity}`,
+          kmsMasterKeyId: args.kmsKeyArn,
+        },
+        { parent: this },
+      );
+      args.emails.forEach(
+        (email, i) =>
+          new aws.sns.TopicSubscription(
+            `${name}-${severity}-email-${i}`,
+            { topic: t.arn, protocol: "email", endpoint: email },
+            { parent: this },
+          ),
+      );
       return t;
     };
     this.topics = { warning: topic("warning"), critical: topic("critical") };
     args.httpsEndpoints.forEach(
-      (url, i) => new aws.sns.TopicSubscription(`${name}-critical-https-${i}`, { topic: this.topics.critical.arn, protocol: "https", endpoint: url, endpointAutoConfirms: true }, { parent: this }),
+      (url, i) =>
+        new aws.sns.TopicSubscription(
+          `${name}-critical-https-${i}`,
+          { topic: this.topics.critical.arn, protocol: "https", endpoint: url, endpointAutoConfirms: true },
+          { parent: this },
+        ),
     );
     this.registerOutputs({ warningTopicArn: this.topics.warning.arn, criticalTopicArn: this.topics.critical.arn });
   }

@@ -72,7 +72,12 @@ export interface ThresholdPair {
   critical: number;
 }
 
-const alb = (metricName: string, stat: string, dimensions: Record<string, pulumi.Input<string>>): MetricRef => ({ namespace: "AWS/ApplicationELB", metricName, dimensions, stat });
+const alb = (metricName: string, stat: string, dimensions: Record<string, pulumi.Input<string>>): MetricRef => ({
+  namespace: "AWS/ApplicationELB",
+  metricName,
+  dimensions,
+  stat,
+});
 
 /** A load-balanced service: errors, latency, CPU, memory, unhealthy and missing targets. */
 export function serviceAlarms(args: {
@@ -90,8 +95,17 @@ export function serviceAlarms(args: {
   const t = args.thresholds;
   // Runbook 002 rolls back after more than 2 consecutive failed checks: the health check's own
   // unhealthy threshold (3), in one-minute periods.
-  const unhealthyPeriods = Math.max(1, Math.ceil((args.healthCheck.unhealthyThreshold * args.healthCheck.intervalSeconds) / 60));
-  const taskAverage = (family: "cpu" | "memory", metricName: string, what: string, thresholds: ThresholdPair, action: string): AlarmDefinition => ({
+  const unhealthyPeriods = Math.max(
+    1,
+    Math.ceil((args.healthCheck.unhealthyThreshold * args.healthCheck.intervalSeconds) / 60),
+  );
+  const taskAverage = (
+    family: "cpu" | "memory",
+    metricName: string,
+    what: string,
+    thresholds: ThresholdPair,
+    action: string,
+  ): AlarmDefinition => ({
     subject: s,
     family,
     what: `average ${what} of ${s}'s tasks`,
@@ -122,7 +136,8 @@ export function serviceAlarms(args: {
       periodSeconds: 60,
       evaluationPeriods: 5,
       missingData: "notBreaching", // no traffic is not an outage
-      action: "Check the service's logs and recent deploys; roll back (runbook: Rollback Procedures) if a deploy caused it.",
+      action:
+        "Check the service's logs and recent deploys; roll back (runbook: Rollback Procedures) if a deploy caused it.",
     },
     {
       subject: s,
@@ -138,8 +153,20 @@ export function serviceAlarms(args: {
       missingData: "notBreaching", // no traffic, no latency
       action: "Look for slow queries and saturated CPU or connections; scale out or roll back a slow release.",
     },
-    taskAverage("cpu", "CPUUtilization", "CPU", t.cpuPercent, "Autoscaling should be adding tasks; if at maxCount, raise it or the task CPU (runbook: vertical scaling above 80 %)."),
-    taskAverage("memory", "MemoryUtilization", "memory", t.memoryPercent, "Look for a leak in the latest release; raise the task memory or roll back."),
+    taskAverage(
+      "cpu",
+      "CPUUtilization",
+      "CPU",
+      t.cpuPercent,
+      "Autoscaling should be adding tasks; if at maxCount, raise it or the task CPU (runbook: vertical scaling above 80 %).",
+    ),
+    taskAverage(
+      "memory",
+      "MemoryUtilization",
+      "memory",
+      t.memoryPercent,
+      "Look for a leak in the latest release; raise the task memory or roll back.",
+    ),
     {
       subject: s,
       family: "unhealthy-targets",
@@ -170,7 +197,10 @@ export function serviceAlarms(args: {
 }
 
 /** The load balancer's own 5xx (no target answered): counted per load balancer, not per service. */
-export function loadBalancerAlarms(args: { loadBalancerArnSuffix: pulumi.Input<string>; thresholds: Thresholds }): AlarmDefinition[] {
+export function loadBalancerAlarms(args: {
+  loadBalancerArnSuffix: pulumi.Input<string>;
+  thresholds: Thresholds;
+}): AlarmDefinition[] {
   const lb = { LoadBalancer: args.loadBalancerArnSuffix };
   return [
     {
@@ -205,11 +235,31 @@ export function databaseAlarms(args: {
   slowQueries: { namespace: string; metricName: string };
   thresholds: Thresholds;
 }): AlarmDefinition[] {
-  const rds = (metricName: string, stat = "Average"): MetricRef => ({ namespace: "AWS/RDS", metricName, dimensions: { DBInstanceIdentifier: args.instanceIdentifier }, stat });
+  const rds = (metricName: string, stat = "Average"): MetricRef => ({
+    namespace: "AWS/RDS",
+    metricName,
+    dimensions: { DBInstanceIdentifier: args.instanceIdentifier },
+    stat,
+  });
   const t = args.thresholds;
-  const common = { subject: "database", unit: "%", direction: "above" as const, periodSeconds: 60, evaluationPeriods: 5, missingData: "missing" as const };
+  const common = {
+    subject: "database",
+    unit: "%",
+    direction: "above" as const,
+    periodSeconds: 60,
+    evaluationPeriods: 5,
+    missingData: "missing" as const,
+  };
   return [
-    { ...common, family: "cpu", what: "CPU of the database", signal: { metric: rds("CPUUtilization") }, thresholds: t.cpuPercent, action: "Find the heaviest queries in Performance Insights; scale the instance class up (runbook: vertical scaling)." },
+    {
+      ...common,
+      family: "cpu",
+      what: "CPU of the database",
+      signal: { metric: rds("CPUUtilization") },
+      thresholds: t.cpuPercent,
+      action:
+        "Find the heaviest queries in Performance Insights; scale the instance class up (runbook: vertical scaling).",
+    },
     ...(args.memoryBytes === undefined
       ? []
       : [
@@ -217,7 +267,11 @@ export function databaseAlarms(args: {
             ...common,
             family: "memory",
             what: "memory in use on the database",
-            signal: { expression: `100 - 100 * free / ${args.memoryBytes}`, label: "database memory used (%)", metrics: { free: rds("FreeableMemory", "Minimum") } },
+            signal: {
+              expression: `100 - 100 * free / ${args.memoryBytes}`,
+              label: "database memory used (%)",
+              metrics: { free: rds("FreeableMemory", "Minimum") },
+            },
             thresholds: t.memoryPercent,
             action: "Check connections and work_mem-heavy queries; scale the instance class up.",
           },
@@ -226,24 +280,41 @@ export function databaseAlarms(args: {
       ...common,
       family: "disk",
       what: "storage in use on the database",
-      signal: { expression: `100 - 100 * free / ${args.allocatedStorageGb * 1024 ** 3}`, label: "database storage used (%)", metrics: { free: rds("FreeStorageSpace", "Minimum") } },
+      signal: {
+        expression: `100 - 100 * free / ${args.allocatedStorageGb * 1024 ** 3}`,
+        label: "database storage used (%)",
+        metrics: { free: rds("FreeStorageSpace", "Minimum") },
+      },
       thresholds: t.diskPercent,
-      action: "Storage autoscaling grows the volume up to its ceiling; if it is at the ceiling, raise postgres.maxAllocatedStorageGb.",
+      action:
+        "Storage autoscaling grows the volume up to its ceiling; if it is at the ceiling, raise postgres.maxAllocatedStorageGb.",
     },
     {
       ...common,
       family: "connections",
       what: `connections in use, of max_connections (${args.maxConnections})`,
-      signal: { expression: `100 * connections / ${args.maxConnections}`, label: "connections used (%)", metrics: { connections: rds("DatabaseConnections", "Maximum") } },
+      signal: {
+        expression: `100 * connections / ${args.maxConnections}`,
+        label: "connections used (%)",
+        metrics: { connections: rds("DatabaseConnections", "Maximum") },
+      },
       thresholds: t.dbConnectionsPercent,
-      action: "Check for connection leaks and pool sizes (DB_POOL_MAX per task x tasks); scale the database (runbook: > 80 % of pool).",
+      action:
+        "Check for connection leaks and pool sizes (DB_POOL_MAX per task x tasks); scale the database (runbook: > 80 % of pool).",
     },
     {
       ...common,
       family: "slow-queries",
       what: "statements slower than the slow-query threshold, per minute",
       unit: "per minute",
-      signal: { metric: { namespace: args.slowQueries.namespace, metricName: args.slowQueries.metricName, dimensions: {}, stat: "Sum" } },
+      signal: {
+        metric: {
+          namespace: args.slowQueries.namespace,
+          metricName: args.slowQueries.metricName,
+          dimensions: {},
+          stat: "Sum",
+        },
+      },
       thresholds: t.slowQueriesPerMinute,
       missingData: "notBreaching", // the log filter publishes nothing when no query is slow
       action: "Read the slow statements in the postgresql log group; add the missing index or fix the query.",
@@ -255,7 +326,12 @@ export function databaseAlarms(args: {
 export function cacheAlarms(args: { nodeIds: pulumi.Input<string>[]; thresholds: Thresholds }): AlarmDefinition[] {
   const t = args.thresholds;
   return args.nodeIds.flatMap((nodeId, i) => {
-    const node = (metricName: string): MetricRef => ({ namespace: "AWS/ElastiCache", metricName, dimensions: { CacheClusterId: nodeId }, stat: "Average" });
+    const node = (metricName: string): MetricRef => ({
+      namespace: "AWS/ElastiCache",
+      metricName,
+      dimensions: { CacheClusterId: nodeId },
+      stat: "Average",
+    });
     const subject = `cache-node-${i + 1}`;
     return [
       {
@@ -303,20 +379,31 @@ export function cacheAlarms(args: { nodeIds: pulumi.Input<string>[]; thresholds:
 }
 
 /** The load balancer's ACM certificate (runbook 001: checked weekly; this alarm checks daily). */
-export function certificateAlarms(args: { certificateArn: pulumi.Input<string>; thresholds: Thresholds }): AlarmDefinition[] {
+export function certificateAlarms(args: {
+  certificateArn: pulumi.Input<string>;
+  thresholds: Thresholds;
+}): AlarmDefinition[] {
   return [
     {
       subject: "certificate",
       family: "days-to-expiry",
       what: "days until the TLS certificate expires",
       unit: "days",
-      signal: { metric: { namespace: "AWS/CertificateManager", metricName: "DaysToExpiry", dimensions: { CertificateArn: args.certificateArn }, stat: "Minimum" } },
+      signal: {
+        metric: {
+          namespace: "AWS/CertificateManager",
+          metricName: "DaysToExpiry",
+          dimensions: { CertificateArn: args.certificateArn },
+          stat: "Minimum",
+        },
+      },
       direction: "below",
       thresholds: args.thresholds.certificateDaysToExpiry,
       periodSeconds: 86400,
       evaluationPeriods: 1,
       missingData: "missing", // ACM publishes once a day
-      action: "ACM renews DNS-validated certificates by itself: check the validation record; renew or re-import an imported certificate.",
+      action:
+        "ACM renews DNS-validated certificates by itself: check the validation record; renew or re-import an imported certificate.",
     },
   ];
 }
@@ -342,7 +429,9 @@ export function customAlarms(
     family: a.name,
     what: `${a.namespace} ${a.metricName}`,
     unit: "",
-    signal: { metric: { namespace: a.namespace, metricName: a.metricName, dimensions: a.dimensions, stat: a.statistic } },
+    signal: {
+      metric: { namespace: a.namespace, metricName: a.metricName, dimensions: a.dimensions, stat: a.statistic },
+    },
     direction: a.direction,
     thresholds: { warning: a.warning, critical: a.critical },
     periodSeconds: a.periodSeconds,
@@ -353,7 +442,11 @@ export function customAlarms(
 }
 
 /** Backups: the newest good dump older than the RPO (critical), a failed restore drill (warning). */
-export function backupAlarms(args: { database: string; rpoHours: number; metrics: { namespace: string; lastSuccessfulBackup: string; restoreDrillSuccess: string; dimension: string } }): AlarmDefinition[] {
+export function backupAlarms(args: {
+  database: string;
+  rpoHours: number;
+  metrics: { namespace: string; lastSuccessfulBackup: string; restoreDrillSuccess: string; dimension: string };
+}): AlarmDefinition[] {
   const dimensions = { [args.metrics.dimension]: args.database };
   return [
     {
@@ -363,7 +456,14 @@ export function backupAlarms(args: { database: string; rpoHours: number; metrics
       unit: "",
       // The job publishes the timestamp only after a verified dump; an hour without one is
       // "missing", counted as breaching, so the alarm fires when all RPO hours are empty.
-      signal: { metric: { namespace: args.metrics.namespace, metricName: args.metrics.lastSuccessfulBackup, dimensions, stat: "SampleCount" } },
+      signal: {
+        metric: {
+          namespace: args.metrics.namespace,
+          metricName: args.metrics.lastSuccessfulBackup,
+          dimensions,
+          stat: "SampleCount",
+        },
+      },
       direction: "below",
       thresholds: { critical: 1 },
       periodSeconds: 3600,
@@ -376,13 +476,21 @@ export function backupAlarms(args: { database: string; rpoHours: number; metrics
       family: "restore-drill",
       what: `restore drill of ${args.database} succeeding (1) or failing (0)`,
       unit: "",
-      signal: { metric: { namespace: args.metrics.namespace, metricName: args.metrics.restoreDrillSuccess, dimensions, stat: "Minimum" } },
+      signal: {
+        metric: {
+          namespace: args.metrics.namespace,
+          metricName: args.metrics.restoreDrillSuccess,
+          dimensions,
+          stat: "Minimum",
+        },
+      },
       direction: "below",
       thresholds: { warning: 1 },
       periodSeconds: 3600,
       evaluationPeriods: 1,
       missingData: "notBreaching", // the drill runs weekly: hours without it are normal
-      action: "The newest dump did not restore with equal row counts: read the drill's log, then test the previous dump by hand.",
+      action:
+        "The newest dump did not restore with equal row counts: read the drill's log, then test the previous dump by hand.",
     },
   ];
 }

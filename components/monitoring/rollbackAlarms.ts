@@ -64,10 +64,27 @@ export function rollbackAlarms(name: string, args: RollbackAlarmsArgs, parent: p
       name: errorName,
       alarmDescription: `5xx responses of ${args.namePrefix} above ${args.errorRatePercent}% of requests for ${args.errorRateForMinutes} min. A deploy in progress rolls back by itself; otherwise follow the rollback runbook.`,
       metricQueries: [
-        { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions, stat: "Sum", period: 60 } },
-        { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions, stat: "Sum", period: 60 } },
+        {
+          id: "errors",
+          metric: {
+            namespace: "AWS/ApplicationELB",
+            metricName: "HTTPCode_Target_5XX_Count",
+            dimensions,
+            stat: "Sum",
+            period: 60,
+          },
+        },
+        {
+          id: "requests",
+          metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions, stat: "Sum", period: 60 },
+        },
         // No requests means no errors, not a division by zero.
-        { id: "rate", expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "5xx rate (%)", returnData: true },
+        {
+          id: "rate",
+          expression: "IF(requests > 0, 100 * errors / requests, 0)",
+          label: "5xx rate (%)",
+          returnData: true,
+        },
       ],
       evaluationPeriods: args.errorRateForMinutes,
       datapointsToAlarm: args.errorRateForMinutes,

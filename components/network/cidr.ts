@@ -23,7 +23,8 @@ export function isCidr(value: string): boolean {
 
 /** "10.0.0.0/16" -> { address, prefix }. Throws on a malformed block or host bits set. */
 export function parseCidr(value: string): Cidr {
-  if (!isCidr(value)) throw new Error(`"${value}" is not an IPv4 CIDR block with its network address, e.g. 10.0.0.0/16`);
+  if (!isCidr(value))
+    throw new Error(`"${value}" is not an IPv4 CIDR block with its network address, e.g. 10.0.0.0/16`);
   const m = CIDR.exec(value)!;
   return { address: toNumber(m.slice(1, 5).map(Number)), prefix: Number(m[5]) };
 }
@@ -38,7 +39,8 @@ export function subnet(base: string, newbits: number, netnum: number): string {
   const c = parseCidr(base);
   const prefix = c.prefix + newbits;
   if (prefix > 32) throw new Error(`${base} has no room for /${prefix} subnets`);
-  if (netnum < 0 || netnum >= 2 ** newbits) throw new Error(`${base} holds ${2 ** newbits} /${prefix} subnets; #${netnum} is out of range`);
+  if (netnum < 0 || netnum >= 2 ** newbits)
+    throw new Error(`${base} holds ${2 ** newbits} /${prefix} subnets; #${netnum} is out of range`);
   return formatCidr({ address: (c.address + netnum * 2 ** (32 - prefix)) >>> 0, prefix });
 }
 
@@ -62,7 +64,8 @@ export const MAX_ZONES = 6;
  * subnets. Adding a zone later never moves an existing subnet.
  */
 export function planSubnets(vpcCidr: string, zones: number): ZoneSubnets[] {
-  if (!Number.isInteger(zones) || zones < 1 || zones > MAX_ZONES) throw new Error(`the subnet plan holds 1 to ${MAX_ZONES} zones, not ${zones}`);
+  if (!Number.isInteger(zones) || zones < 1 || zones > MAX_ZONES)
+    throw new Error(`the subnet plan holds 1 to ${MAX_ZONES} zones, not ${zones}`);
   return Array.from({ length: zones }, (_, i) => ({
     private: subnet(vpcCidr, 3, i),
     public: subnet(vpcCidr, 6, 48 + i),

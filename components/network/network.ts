@@ -53,9 +53,17 @@ export class Network extends pulumi.ComponentResource {
     this.vpcId = this.vpc.id;
 
     // With no rules the default security group denies everything; resources must use their own.
-    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: this.vpc.id, tags: { Name: `${name}-default-locked` } }, { parent: this });
+    new aws.ec2.DefaultSecurityGroup(
+      `${name}-default-sg`,
+      { vpcId: this.vpc.id, tags: { Name: `${name}-default-locked` } },
+      { parent: this },
+    );
 
-    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: { Name: `${name}-igw` } }, { parent: this });
+    const igw = new aws.ec2.InternetGateway(
+      `${name}-igw`,
+      { vpcId: this.vpc.id, tags: { Name: `${name}-igw` } },
+      { parent: this },
+    );
     const publicRoutes = new aws.ec2.RouteTable(
       `${name}-public`,
       { vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { Name: `${name}-public` } },
@@ -77,11 +85,22 @@ export class Network extends pulumi.ComponentResource {
       );
 
     const publicSubnets = zones.map((zone, i) => subnet("public", zone, i));
-    publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-${zones[i]}`, { subnetId: s.id, routeTableId: publicRoutes.id }, { parent: this }));
+    publicSubnets.forEach(
+      (s, i) =>
+        new aws.ec2.RouteTableAssociation(
+          `${name}-public-${zones[i]}`,
+          { subnetId: s.id, routeTableId: publicRoutes.id },
+          { parent: this },
+        ),
+    );
 
     const natZones = args.natGateways === "perAz" ? zones : zones.slice(0, 1);
     const nats = natZones.map((zone, i) => {
-      const eip = new aws.ec2.Eip(`${name}-nat-${zone}`, { domain: "vpc", tags: { Name: `${name}-nat-${zone}` } }, { parent: this });
+      const eip = new aws.ec2.Eip(
+        `${name}-nat-${zone}`,
+        { domain: "vpc", tags: { Name: `${name}-nat-${zone}` } },
+        { parent: this },
+      );
       return new aws.ec2.NatGateway(
         `${name}-nat-${zone}`,
         { allocationId: eip.id, subnetId: publicSubnets[i]!.id, tags: { Name: `${name}-nat-${zone}` } },
@@ -96,18 +115,34 @@ export class Network extends pulumi.ComponentResource {
       const nat = nats[args.natGateways === "perAz" ? i : 0]!;
       const table = new aws.ec2.RouteTable(
         `${name}-private-${zone}`,
-        { vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: { Name: `${name}-private-${zone}` } },
+        {
+          vpcId: this.vpc.id,
+          routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }],
+          tags: { Name: `${name}-private-${zone}` },
+        },
         { parent: this },
       );
-      new aws.ec2.RouteTableAssociation(`${name}-private-${zone}`, { subnetId: s.id, routeTableId: table.id }, { parent: this });
+      new aws.ec2.RouteTableAssociation(
+        `${name}-private-${zone}`,
+        { subnetId: s.id, routeTableId: table.id },
+        { parent: this },
+      );
       return s;
     });
 
     // The isolated tier's table has only the VPC's local route: data stores cannot reach out.
-    const isolatedRoutes = new aws.ec2.RouteTable(`${name}-isolated`, { vpcId: this.vpc.id, tags: { Name: `${name}-isolated` } }, { parent: this });
+    const isolatedRoutes = new aws.ec2.RouteTable(
+      `${name}-isolated`,
+      { vpcId: this.vpc.id, tags: { Name: `${name}-isolated` } },
+      { parent: this },
+    );
     const isolatedSubnets = zones.map((zone, i) => {
       const s = subnet("isolated", zone, i);
-      new aws.ec2.RouteTableAssociation(`${name}-isolated-${zone}`, { subnetId: s.id, routeTableId: isolatedRoutes.id }, { parent: this });
+      new aws.ec2.RouteTableAssociation(
+        `${name}-isolated-${zone}`,
+        { subnetId: s.id, routeTableId: isolatedRoutes.id },
+        { parent: this },
+      );
       return s;
     });
 
@@ -117,7 +152,11 @@ export class Network extends pulumi.ComponentResource {
 
     this.flowLogGroup = new aws.cloudwatch.LogGroup(
       `${name}-flow-logs`,
-      { namePrefix: `/opsbook/${name}/vpc-flow-logs-`, retentionInDays: args.flowLogRetentionDays, kmsKeyId: args.logKeyArn },
+      {
+        namePrefix: `/opsbook/${name}/vpc-flow-logs-`,
+        retentionInDays: args.flowLogRetentionDays,
+        kmsKeyId: args.logKeyArn,
+      },
       { parent: this },
     );
     const flowLogRole = new aws.iam.Role(
@@ -133,7 +172,9 @@ export class Network extends pulumi.ComponentResource {
               Action: "sts:AssumeRole",
               Condition: {
                 StringEquals: { "aws:SourceAccount": args.accountId },
-                ArnLike: { "aws:SourceArn": pulumi.interpolate`arn:aws:ec2:${args.region}:${args.accountId}:vpc-flow-log/*` },
+                ArnLike: {
+                  "aws:SourceArn": pulumi.interpolate`arn:aws:ec2:${args.region}:${args.accountId}:vpc-flow-log/*`,
+                },
               },
             },
           ],

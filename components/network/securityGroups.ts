@@ -20,7 +20,11 @@ export class TierSecurityGroups extends pulumi.ComponentResource {
 
     this.loadBalancer = new aws.ec2.SecurityGroup(
       `${name}-alb`,
-      { vpcId: args.vpcId, description: "Public load balancer: HTTPS, and HTTP that redirects to HTTPS", tags: { Name: `${name}-alb` } },
+      {
+        vpcId: args.vpcId,
+        description: "Public load balancer: HTTPS, and HTTP that redirects to HTTPS",
+        tags: { Name: `${name}-alb` },
+      },
       { parent: this },
     );
     for (const [port, family, cidr] of [
@@ -43,13 +47,24 @@ export class TierSecurityGroups extends pulumi.ComponentResource {
 
     this.app = new aws.ec2.SecurityGroup(
       `${name}-app`,
-      { vpcId: args.vpcId, description: "App tasks: traffic from the load balancer only", tags: { Name: `${name}-app` } },
+      {
+        vpcId: args.vpcId,
+        description: "App tasks: traffic from the load balancer only",
+        tags: { Name: `${name}-app` },
+      },
       { parent: this },
     );
     // Tasks call AWS APIs (ECR, Secrets Manager, CloudWatch) and external HTTPS services through NAT.
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-app-https-out`,
-      { securityGroupId: this.app.id, description: "HTTPS to AWS APIs and the internet, through NAT", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" },
+      {
+        securityGroupId: this.app.id,
+        description: "HTTPS to AWS APIs and the internet, through NAT",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+      },
       { parent: this },
     );
 

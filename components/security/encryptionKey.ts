@@ -43,8 +43,13 @@ export class EncryptionKey extends pulumi.ComponentResource {
       throw new pulumi.ResourceError(`deletionWindowInDays must be a whole number from 7 to 30, got ${window}`, this);
     }
     const partition = args.partition ?? "aws";
-    const statements = pulumi.all([args.accountId, partition, pulumi.all((args.services ?? []).map((s) => pulumi.all([s.principal, s.condition])))]).apply(
-      ([account, part, services]) => [
+    const statements = pulumi
+      .all([
+        args.accountId,
+        partition,
+        pulumi.all((args.services ?? []).map((s) => pulumi.all([s.principal, s.condition]))),
+      ])
+      .apply(([account, part, services]) => [
         {
           Sid: "AccountAdministersThroughIam",
           Effect: "Allow",
@@ -60,8 +65,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
           Resource: "*",
           ...(condition ? { Condition: condition } : {}),
         })),
-      ],
-    );
+      ]);
 
     this.key = new aws.kms.Key(
       `${name}-key`,
@@ -76,7 +80,15 @@ export class EncryptionKey extends pulumi.ComponentResource {
       // outlive the stack, and a deleted key makes them unreadable.
       { parent: this, protect: args.protect, retainOnDelete: true },
     );
-    this.alias = new aws.kms.Alias(`${name}-alias`, { namePrefix: `alias/opsbook-${name}-`, targetKeyId: this.key.keyId, ...(args.region ? { region: args.region } : {}) }, { parent: this });
+    this.alias = new aws.kms.Alias(
+      `${name}-alias`,
+      {
+        namePrefix: `alias/opsbook-${name}-`,
+        targetKeyId: this.key.keyId,
+        ...(args.region ? { region: args.region } : {}),
+      },
+      { parent: this },
+    );
     this.arn = this.key.arn;
     this.registerOutputs({ arn: this.arn });
   }

@@ -27,8 +27,13 @@ export class AppSecrets extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:service:AppSecrets", name, {}, opts);
-    if (args.length < 32) throw new pulumi.ResourceError(`appSecrets.length must be at least 32 characters, got ${args.length}: set it with pulumi config set --path 'opsbook:appSecrets.length' 48`, this);
-    if (new Set(args.names).size !== args.names.length) throw new pulumi.ResourceError(`appSecrets.names has duplicates: ${args.names.join(", ")}`, this);
+    if (args.length < 32)
+      throw new pulumi.ResourceError(
+        `appSecrets.length must be at least 32 characters, got ${args.length}: set it with pulumi config set --path 'opsbook:appSecrets.length' 48`,
+        this,
+      );
+    if (new Set(args.names).size !== args.names.length)
+      throw new pulumi.ResourceError(`appSecrets.names has duplicates: ${args.names.join(", ")}`, this);
 
     this.secretArns = {};
     for (const envName of args.names) {
@@ -41,10 +46,19 @@ export class AppSecrets extends pulumi.ComponentResource {
       );
       const secret = new aws.secretsmanager.Secret(
         `${name}-${slug}`,
-        { namePrefix: `opsbook/${name}/${slug}-`, description: `${envName} for the opsbook app (${name})`, kmsKeyId: args.kmsKeyArn, recoveryWindowInDays: 30 },
+        {
+          namePrefix: `opsbook/${name}/${slug}-`,
+          description: `${envName} for the opsbook app (${name})`,
+          kmsKeyId: args.kmsKeyArn,
+          recoveryWindowInDays: 30,
+        },
         { parent: this, protect: args.protect },
       );
-      new aws.secretsmanager.SecretVersion(`${name}-${slug}`, { secretId: secret.id, secretString: pulumi.secret(value.result) }, { parent: this });
+      new aws.secretsmanager.SecretVersion(
+        `${name}-${slug}`,
+        { secretId: secret.id, secretString: pulumi.secret(value.result) },
+        { parent: this },
+      );
       this.secretArns[envName] = secret.arn;
     }
 

@@ -9,10 +9,18 @@ export class Cluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: { clusterName: string }, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:service:Cluster", name, {}, opts);
-    this.cluster = new aws.ecs.Cluster(`${name}`, { name: args.clusterName, settings: [{ name: "containerInsights", value: "enabled" }] }, { parent: this });
+    this.cluster = new aws.ecs.Cluster(
+      `${name}`,
+      { name: args.clusterName, settings: [{ name: "containerInsights", value: "enabled" }] },
+      { parent: this },
+    );
     new aws.ecs.ClusterCapacityProviders(
       `${name}`,
-      { clusterName: this.cluster.name, capacityProviders: ["FARGATE"], defaultCapacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1 }] },
+      {
+        clusterName: this.cluster.name,
+        capacityProviders: ["FARGATE"],
+        defaultCapacityProviderStrategies: [{ capacityProvider: "FARGATE", weight: 1 }],
+      },
       { parent: this },
     );
     this.arn = this.cluster.arn;

@@ -34,6 +34,6 @@ export function isFargateSize(cpu: number, memory: number): boolean {
 export function describeFargateMemory(cpu: number): string {
   const choices = fargateMemoryChoices(cpu);
   if (choices.length <= 6) return choices.join(", ");
-  const step = (choices[choices.length - 1]! - choices[choices.length - 2]!) || 1;
+  const step = choices[choices.length - 1]! - choices[choices.length - 2]! || 1;
   return `${choices[0]} to ${choices[choices.length - 1]} in steps of ${step}`;
 }

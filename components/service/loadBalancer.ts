@@ -40,7 +40,11 @@ export class LoadBalancer extends pulumi.ComponentResource {
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:service:LoadBalancer", name, {}, opts);
-    if (args.subnetIds.length < 2) throw new pulumi.ResourceError(`the load balancer needs public subnets in at least 2 zones, got ${args.subnetIds.length}`, this);
+    if (args.subnetIds.length < 2)
+      throw new pulumi.ResourceError(
+        `the load balancer needs public subnets in at least 2 zones, got ${args.subnetIds.length}`,
+        this,
+      );
 
     const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this });
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
@@ -85,7 +89,10 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.arnSuffix = this.alb.arnSuffix;
     this.dnsName = this.alb.dnsName;
 
-    this.certificateArn = "certificateArn" in args.tls ? pulumi.output(args.tls.certificateArn) : this.requestCertificate(name, args.tls.domainName, args.tls.hostedZoneId);
+    this.certificateArn =
+      "certificateArn" in args.tls
+        ? pulumi.output(args.tls.certificateArn)
+        : this.requestCertificate(name, args.tls.domainName, args.tls.hostedZoneId);
 
     this.https = new aws.lb.Listener(
       `${name}-https`,
@@ -97,7 +104,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
         certificateArn: this.certificateArn,
         // Services claim traffic with listener rules (the default service with the last rule, "/*"),
         // so the listener exists before any service; what no rule claims gets a 404.
-        defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } }],
+        defaultActions: [
+          {
+            type: "fixed-response",
+            fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" },
+          },
+        ],
         routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains",
         routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff",
       },
@@ -125,8 +137,18 @@ export class LoadBalancer extends pulumi.ComponentResource {
             name: "rate-limit-per-ip",
             priority: 1,
             action: { block: {} },
-            statement: { rateBasedStatement: { limit: args.rateLimitPer5Minutes, aggregateKeyType: "IP", evaluationWindowSec: 300 } },
-            visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: `${name}-rate-limit`, sampledRequestsEnabled: true },
+            statement: {
+              rateBasedStatement: {
+                limit: args.rateLimitPer5Minutes,
+                aggregateKeyType: "IP",
+                evaluationWindowSec: 300,
+              },
+            },
+            visibilityConfig: {
+              cloudwatchMetricsEnabled: true,
+              metricName: `${name}-rate-limit`,
+              sampledRequestsEnabled: true,
+            },
           },
           {
             name: "aws-common-rules",
@@ -143,16 +165,27 @@ export class LoadBalancer extends pulumi.ComponentResource {
                 ],
               },
             },
-            visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: `${name}-common-rules`, sampledRequestsEnabled: true },
+            visibilityConfig: {
+              cloudwatchMetricsEnabled: true,
+              metricName: `${name}-common-rules`,
+              sampledRequestsEnabled: true,
+            },
           },
         ],
-        visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: `${name}-web-acl`, sampledRequestsEnabled: true },
+        visibilityConfig: {
+          cloudwatchMetricsEnabled: true,
+          metricName: `${name}-web-acl`,
+          sampledRequestsEnabled: true,
+        },
       },
       { parent: this },
     );
     new aws.wafv2.WebAclAssociation(`${name}`, { resourceArn: this.alb.arn, webAclArn: acl.arn }, { parent: this });
 
-    this.url = "domainName" in args.tls ? pulumi.output(`https://${args.tls.domainName}`) : pulumi.interpolate`https://${this.alb.dnsName}`;
+    this.url =
+      "domainName" in args.tls
+        ? pulumi.output(`https://${args.tls.domainName}`)
+        : pulumi.interpolate`https://${this.alb.dnsName}`;
     this.registerOutputs({ url: this.url, dnsName: this.dnsName });
   }
 
@@ -162,13 +195,29 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const option = cert.domainValidationOptions[0]!;
     const record = new aws.route53.Record(
       `${name}-cert-validation`,
-      { zoneId: hostedZoneId, name: option.resourceRecordName, type: option.resourceRecordType, records: [option.resourceRecordValue], ttl: 300, allowOverwrite: true },
+      {
+        zoneId: hostedZoneId,
+        name: option.resourceRecordName,
+        type: option.resourceRecordType,
+        records: [option.resourceRecordValue],
+        ttl: 300,
+        allowOverwrite: true,
+      },
       { parent: this },
     );
-    const validation = new aws.acm.CertificateValidation(`${name}`, { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] }, { parent: this });
+    const validation = new aws.acm.CertificateValidation(
+      `${name}`,
+      { certificateArn: cert.arn, validationRecordFqdns: [record.fqdn] },
+      { parent: this },
+    );
     new aws.route53.Record(
       `${name}-alias`,
-      { zoneId: hostedZoneId, name: domainName, type: "A", aliases: [{ name: this.alb.dnsName, zoneId: this.alb.zoneId, evaluateTargetHealth: true }] },
+      {
+        zoneId: hostedZoneId,
+        name: domainName,
+        type: "A",
+        aliases: [{ name: this.alb.dnsName, zoneId: this.alb.zoneId, evaluateTargetHealth: true }],
+      },
       { parent: this },
     );
     return validation.certificateArn;

@@ -102,7 +102,17 @@ export class Service extends pulumi.ComponentResource {
       { name: `/opsbook/${args.namePrefix}`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn },
       { parent: this },
     );
-    const execution = executionRole(`${name}-execution`, { image: c.image, logGroupArn: this.logGroup.arn, connections: args.connections, region: args.region, accountId: args.accountId }, this);
+    const execution = executionRole(
+      `${name}-execution`,
+      {
+        image: c.image,
+        logGroupArn: this.logGroup.arn,
+        connections: args.connections,
+        region: args.region,
+        accountId: args.accountId,
+      },
+      this,
+    );
     this.executionRole = execution.role;
     this.taskRole = ecsTaskRole(`${name}-task`, args.accountId, this);
     const { environment, secrets } = containerSettings(args.connections, c.environment);
@@ -120,7 +130,11 @@ export class Service extends pulumi.ComponentResource {
       linuxParameters: { initProcessEnabled: true },
       logConfiguration: {
         logDriver: "awslogs",
-        options: { "awslogs-group": this.logGroup.name, "awslogs-region": args.region, "awslogs-stream-prefix": withPort ? "app" : "task" },
+        options: {
+          "awslogs-group": this.logGroup.name,
+          "awslogs-region": args.region,
+          "awslogs-stream-prefix": withPort ? "app" : "task",
+        },
       },
     });
     const taskDefinition = (suffix: string, command: string[] | undefined, withPort: boolean) =>
@@ -152,7 +166,13 @@ export class Service extends pulumi.ComponentResource {
       startAfter.push(...routing.dependents);
       this.rollbackAlarms = rollbackAlarms(
         name,
-        { namePrefix: args.namePrefix, loadBalancerArnSuffix: lb.arnSuffix, targetGroupArnSuffix: this.targetGroup.arnSuffix, actionArn: args.rollback.alarmTopicArn, ...args.rollback },
+        {
+          namePrefix: args.namePrefix,
+          loadBalancerArnSuffix: lb.arnSuffix,
+          targetGroupArnSuffix: this.targetGroup.arnSuffix,
+          actionArn: args.rollback.alarmTopicArn,
+          ...args.rollback,
+        },
         this,
       );
     }
@@ -166,22 +186,38 @@ export class Service extends pulumi.ComponentResource {
         launchType: "FARGATE",
         platformVersion: "LATEST",
         desiredCount: args.desiredCount,
-        networkConfiguration: { subnets: args.subnetIds, securityGroups: [args.securityGroupId], assignPublicIp: false },
+        networkConfiguration: {
+          subnets: args.subnetIds,
+          securityGroups: [args.securityGroupId],
+          assignPublicIp: false,
+        },
         ...(this.targetGroup && c.port !== undefined
-          ? { loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: "app", containerPort: c.port }], healthCheckGracePeriodSeconds: 60 }
+          ? {
+              loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: "app", containerPort: c.port }],
+              healthCheckGracePeriodSeconds: 60,
+            }
           : {}),
         // Rolling deploys never drop below full capacity, and undo themselves when tasks fail to start.
         deploymentMinimumHealthyPercent: 100,
         deploymentMaximumPercent: 200,
         deploymentCircuitBreaker: { enable: true, rollback: true },
-        ...(this.rollbackAlarms ? { alarms: { enable: true, rollback: true, alarmNames: this.rollbackAlarms.names } } : {}),
+        ...(this.rollbackAlarms
+          ? { alarms: { enable: true, rollback: true, alarmNames: this.rollbackAlarms.names } }
+          : {}),
         // `pulumi up` returns only once the deploy is stable, so a failed deploy fails the update.
         waitForSteadyState: true,
         propagateTags: "SERVICE",
         enableEcsManagedTags: true,
       },
       // Autoscaling owns the running count once the service exists.
-      { parent: this, ignoreChanges: ["desiredCount"], dependsOn: [...startAfter, ...(this.rollbackAlarms ? [this.rollbackAlarms.unhealthy, this.rollbackAlarms.errorRate] : [])] },
+      {
+        parent: this,
+        ignoreChanges: ["desiredCount"],
+        dependsOn: [
+          ...startAfter,
+          ...(this.rollbackAlarms ? [this.rollbackAlarms.unhealthy, this.rollbackAlarms.errorRate] : []),
+        ],
+      },
     );
 
     this.createAutoscaling(name, args, lb);
@@ -193,14 +229,24 @@ export class Service extends pulumi.ComponentResource {
     const fail = (message: string) => {
       throw new pulumi.ResourceError(message, this);
     };
-    if (!isFargateSize(c.cpu, c.memory)) fail(`memory ${c.memory} MiB does not fit cpu ${c.cpu}: Fargate allows ${describeFargateMemory(c.cpu)} MiB`);
+    if (!isFargateSize(c.cpu, c.memory))
+      fail(`memory ${c.memory} MiB does not fit cpu ${c.cpu}: Fargate allows ${describeFargateMemory(c.cpu)} MiB`);
     if (args.minCount > args.maxCount) fail(`minCount ${args.minCount} is above maxCount ${args.maxCount}`);
-    if (args.desiredCount < args.minCount || args.desiredCount > args.maxCount) fail(`desiredCount ${args.desiredCount} must lie between minCount ${args.minCount} and maxCount ${args.maxCount}`);
-    if (c.port !== undefined && !args.loadBalancer) fail(`a service with port ${c.port} needs a loadBalancer to receive traffic from`);
+    if (args.desiredCount < args.minCount || args.desiredCount > args.maxCount)
+      fail(
+        `desiredCount ${args.desiredCount} must lie between minCount ${args.minCount} and maxCount ${args.maxCount}`,
+      );
+    if (c.port !== undefined && !args.loadBalancer)
+      fail(`a service with port ${c.port} needs a loadBalancer to receive traffic from`);
     if (args.subnetIds.length === 0) fail("subnetIds is empty: tasks need private subnets");
   }
 
-  private createRouting(name: string, args: ServiceArgs, lb: NonNullable<ServiceArgs["loadBalancer"]>, port: number): { targetGroup: aws.lb.TargetGroup; dependents: pulumi.Resource[] } {
+  private createRouting(
+    name: string,
+    args: ServiceArgs,
+    lb: NonNullable<ServiceArgs["loadBalancer"]>,
+    port: number,
+  ): { targetGroup: aws.lb.TargetGroup; dependents: pulumi.Resource[] } {
     const hc = lb.healthCheck;
     const targetGroup = new aws.lb.TargetGroup(
       `${name}`,
@@ -229,21 +275,43 @@ export class Service extends pulumi.ComponentResource {
     const isDefault = lb.paths.length === 0 && hosts.length === 0;
     const conditions = isDefault
       ? [{ pathPattern: { values: ["/*"] } }]
-      : [...(hosts.length > 0 ? [{ hostHeader: { values: hosts } }] : []), ...(lb.paths.length > 0 ? [{ pathPattern: { values: lb.paths } }] : [])];
+      : [
+          ...(hosts.length > 0 ? [{ hostHeader: { values: hosts } }] : []),
+          ...(lb.paths.length > 0 ? [{ pathPattern: { values: lb.paths } }] : []),
+        ];
     const rule = new aws.lb.ListenerRule(
       `${name}`,
-      { listenerArn: lb.listenerArn, priority: isDefault ? DEFAULT_ROUTE_PRIORITY : lb.priority, actions: [{ type: "forward", targetGroupArn: targetGroup.arn }], conditions },
+      {
+        listenerArn: lb.listenerArn,
+        priority: isDefault ? DEFAULT_ROUTE_PRIORITY : lb.priority,
+        actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
+        conditions,
+      },
       { parent: this },
     );
     // Only the load balancer reaches the container port, and it reaches nothing else in the app tier.
     const ingress = new aws.vpc.SecurityGroupIngressRule(
       `${name}-from-alb`,
-      { securityGroupId: args.securityGroupId, referencedSecurityGroupId: lb.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description: `${args.namePrefix} from the load balancer` },
+      {
+        securityGroupId: args.securityGroupId,
+        referencedSecurityGroupId: lb.securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        description: `${args.namePrefix} from the load balancer`,
+      },
       { parent: this },
     );
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-alb-to-app`,
-      { securityGroupId: lb.securityGroupId, referencedSecurityGroupId: args.securityGroupId, ipProtocol: "tcp", fromPort: port, toPort: port, description: `Load balancer to ${args.namePrefix}` },
+      {
+        securityGroupId: lb.securityGroupId,
+        referencedSecurityGroupId: args.securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        description: `Load balancer to ${args.namePrefix}`,
+      },
       { parent: this },
     );
     return { targetGroup, dependents: [rule, ingress] };
@@ -261,7 +329,11 @@ export class Service extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const policy = (suffix: string, metric: aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification, value: number) =>
+    const policy = (
+      suffix: string,
+      metric: aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification,
+      value: number,
+    ) =>
       new aws.appautoscaling.Policy(
         `${name}-${suffix}`,
         {
@@ -269,7 +341,12 @@ export class Service extends pulumi.ComponentResource {
           serviceNamespace: target.serviceNamespace,
           scalableDimension: target.scalableDimension,
           resourceId: target.resourceId,
-          targetTrackingScalingPolicyConfiguration: { predefinedMetricSpecification: metric, targetValue: value, scaleOutCooldown: 60, scaleInCooldown: 300 },
+          targetTrackingScalingPolicyConfiguration: {
+            predefinedMetricSpecification: metric,
+            targetValue: value,
+            scaleOutCooldown: 60,
+            scaleInCooldown: 300,
+          },
         },
         { parent: this },
       );
@@ -277,7 +354,10 @@ export class Service extends pulumi.ComponentResource {
     if (lb && this.targetGroup) {
       policy(
         "requests",
-        { predefinedMetricType: "ALBRequestCountPerTarget", resourceLabel: pulumi.interpolate`${lb.arnSuffix}/${this.targetGroup.arnSuffix}` },
+        {
+          predefinedMetricType: "ALBRequestCountPerTarget",
+          resourceLabel: pulumi.interpolate`${lb.arnSuffix}/${this.targetGroup.arnSuffix}`,
+        },
         args.scaling.requestsPerTarget,
       );
     }

@@ -11,7 +11,14 @@ export function ecsTaskRole(name: string, accountId: pulumi.Input<string>, paren
     {
       assumeRolePolicy: pulumi.jsonStringify({
         Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": accountId } } }],
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "ecs-tasks.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+          },
+        ],
       }),
     },
     { parent },
@@ -24,7 +31,13 @@ export function ecsTaskRole(name: string, accountId: pulumi.Input<string>, paren
  */
 export function executionRole(
   name: string,
-  args: { image: string; logGroupArn: pulumi.Input<string>; connections: ServiceConnection[]; region: string; accountId: pulumi.Input<string> },
+  args: {
+    image: string;
+    logGroupArn: pulumi.Input<string>;
+    connections: ServiceConnection[];
+    region: string;
+    accountId: pulumi.Input<string>;
+  },
   parent: pulumi.Resource,
 ): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
   const role = ecsTaskRole(name, args.accountId, parent);
@@ -32,7 +45,12 @@ export function executionRole(
   const secretArns = args.connections.flatMap((conn) => conn.secretArns);
   const keyArns = args.connections.flatMap((conn) => conn.kmsKeyArns);
   const statements: pulumi.Input<Record<string, unknown>>[] = [
-    { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: pulumi.interpolate`${args.logGroupArn}:*` },
+    {
+      Sid: "WriteLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: pulumi.interpolate`${args.logGroupArn}:*`,
+    },
   ];
   if (ecr) {
     // GetAuthorizationToken has no resource to scope to; the pulls are scoped to the one repository.
@@ -44,7 +62,13 @@ export function executionRole(
       Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
     });
   }
-  if (secretArns.length > 0) statements.push({ Sid: "ReadInjectedSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArns });
+  if (secretArns.length > 0)
+    statements.push({
+      Sid: "ReadInjectedSecrets",
+      Effect: "Allow",
+      Action: "secretsmanager:GetSecretValue",
+      Resource: secretArns,
+    });
   if (keyArns.length > 0) {
     statements.push({
       Sid: "DecryptInjectedSecrets",
@@ -54,7 +78,11 @@ export function executionRole(
       Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
     });
   }
-  const policy = new aws.iam.RolePolicy(name, { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) }, { parent });
+  const policy = new aws.iam.RolePolicy(
+    name,
+    { role: role.id, policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }) },
+    { parent },
+  );
   return { role, policy };
 }
 
@@ -65,6 +93,8 @@ export function containerSettings(connections: ServiceConnection[], own: Record<
       ...connections.flatMap((conn) => Object.entries(conn.environment).map(([name, value]) => ({ name, value }))),
       ...Object.entries(own).map(([name, value]) => ({ name, value })),
     ],
-    secrets: connections.flatMap((conn) => Object.entries(conn.secrets).map(([name, valueFrom]) => ({ name, valueFrom }))),
+    secrets: connections.flatMap((conn) =>
+      Object.entries(conn.secrets).map(([name, valueFrom]) => ({ name, valueFrom })),
+    ),
   };
 }

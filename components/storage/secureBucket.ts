@@ -42,15 +42,25 @@ export class SecureBucket extends pulumi.ComponentResource {
   constructor(name: string, args: SecureBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:storage:SecureBucket", name, {}, opts);
     const noncurrentDays = args.noncurrentExpireAfterDays ?? 30;
-    for (const [key, value] of [["expireAfterDays", args.expireAfterDays], ["noncurrentExpireAfterDays", noncurrentDays], ["objectLockDays", args.objectLockDays]] as const) {
-      if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new pulumi.ResourceError(`${key} must be a whole number of days of at least 1, got ${value}`, this);
+    for (const [key, value] of [
+      ["expireAfterDays", args.expireAfterDays],
+      ["noncurrentExpireAfterDays", noncurrentDays],
+      ["objectLockDays", args.objectLockDays],
+    ] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 1))
+        throw new pulumi.ResourceError(`${key} must be a whole number of days of at least 1, got ${value}`, this);
     }
 
     this.bucket = new aws.s3.Bucket(
       `${name}`,
       // Object Lock is switched on by its configuration below, never by the bucket's own flag,
       // which would replace an existing bucket.
-      { bucketPrefix: `opsbook-${args.purpose}-`, forceDestroy: false, tags: { purpose: args.purpose }, ...(args.region ? { region: args.region } : {}) },
+      {
+        bucketPrefix: `opsbook-${args.purpose}-`,
+        forceDestroy: false,
+        tags: { purpose: args.purpose },
+        ...(args.region ? { region: args.region } : {}),
+      },
       { parent: this, protect: args.protect },
     );
     this.name = this.bucket.bucket;
@@ -59,10 +69,21 @@ export class SecureBucket extends pulumi.ComponentResource {
     const bucket = this.bucket.id;
     const region = args.region ? { region: args.region } : {};
 
-    new aws.s3.BucketOwnershipControls(`${name}`, { bucket, ...region, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    new aws.s3.BucketOwnershipControls(
+      `${name}`,
+      { bucket, ...region, rule: { objectOwnership: "BucketOwnerEnforced" } },
+      { parent: this },
+    );
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}`,
-      { bucket, ...region, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      {
+        bucket,
+        ...region,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
       { parent: this },
     );
     new aws.s3.BucketServerSideEncryptionConfiguration(
@@ -73,12 +94,22 @@ export class SecureBucket extends pulumi.ComponentResource {
         rules: [
           args.encryption === "s3-managed"
             ? { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }
-            : { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: args.encryption.kmsKeyArn }, bucketKeyEnabled: true },
+            : {
+                applyServerSideEncryptionByDefault: {
+                  sseAlgorithm: "aws:kms",
+                  kmsMasterKeyId: args.encryption.kmsKeyArn,
+                },
+                bucketKeyEnabled: true,
+              },
         ],
       },
       { parent: this },
     );
-    const versioning = new aws.s3.BucketVersioning(`${name}`, { bucket, ...region, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}`,
+      { bucket, ...region, versioningConfiguration: { status: "Enabled" } },
+      { parent: this },
+    );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}`,
       {
@@ -102,13 +133,22 @@ export class SecureBucket extends pulumi.ComponentResource {
       // undo a mistaken retention, which compliance mode would make permanent.
       new aws.s3.BucketObjectLockConfiguration(
         `${name}`,
-        { bucket, ...region, objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: args.objectLockDays } } },
+        {
+          bucket,
+          ...region,
+          objectLockEnabled: "Enabled",
+          rule: { defaultRetention: { mode: "GOVERNANCE", days: args.objectLockDays } },
+        },
         // S3 enables Object Lock on an existing bucket only once versioning is on.
         { parent: this, dependsOn: [versioning] },
       );
     }
     if (args.accessLogs) {
-      new aws.s3.BucketLogging(`${name}`, { bucket, ...region, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix }, { parent: this });
+      new aws.s3.BucketLogging(
+        `${name}`,
+        { bucket, ...region, targetBucket: args.accessLogs.bucket, targetPrefix: args.accessLogs.prefix },
+        { parent: this },
+      );
     }
 
     const extra = args.policyStatements?.(this.arn) ?? [];

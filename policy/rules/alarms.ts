@@ -47,16 +47,76 @@ export interface AlarmFamily {
 
 /** The runbook's alarm table (RUNBOOKS.md "Alert thresholds") as alarm families. */
 export const DEFAULT_FAMILIES: AlarmFamily[] = [
-  { name: "database-cpu", scope: "database", namespace: "AWS/RDS", metricNames: ["CPUUtilization"], threshold: "cpuPercent" },
-  { name: "database-connections", scope: "database", namespace: "AWS/RDS", metricNames: ["DatabaseConnections"], threshold: "dbConnectionsPercent" },
-  { name: "database-storage", scope: "database", namespace: "AWS/RDS", metricNames: ["FreeStorageSpace"], threshold: "diskPercent" },
-  { name: "cache-cpu", scope: "cache", namespace: "AWS/ElastiCache", metricNames: ["EngineCPUUtilization", "CPUUtilization"], threshold: "cpuPercent" },
-  { name: "cache-memory", scope: "cache", namespace: "AWS/ElastiCache", metricNames: ["DatabaseMemoryUsagePercentage"], threshold: "memoryPercent" },
-  { name: "cache-hit-rate", scope: "cache", namespace: "AWS/ElastiCache", metricNames: ["CacheHitRate"], threshold: "cacheHitRatePercent" },
-  { name: "service-cpu", scope: "service", namespace: "AWS/ECS", metricNames: ["CPUUtilization"], threshold: "cpuPercent" },
-  { name: "service-memory", scope: "service", namespace: "AWS/ECS", metricNames: ["MemoryUtilization"], threshold: "memoryPercent" },
-  { name: "http-error-rate", scope: "service-target-group", namespace: "AWS/ApplicationELB", metricNames: ["HTTPCode_Target_5XX_Count"], threshold: "httpErrorRatePercent" },
-  { name: "response-time", scope: "service-target-group", namespace: "AWS/ApplicationELB", metricNames: ["TargetResponseTime"], threshold: "responseTimeP95Ms" },
+  {
+    name: "database-cpu",
+    scope: "database",
+    namespace: "AWS/RDS",
+    metricNames: ["CPUUtilization"],
+    threshold: "cpuPercent",
+  },
+  {
+    name: "database-connections",
+    scope: "database",
+    namespace: "AWS/RDS",
+    metricNames: ["DatabaseConnections"],
+    threshold: "dbConnectionsPercent",
+  },
+  {
+    name: "database-storage",
+    scope: "database",
+    namespace: "AWS/RDS",
+    metricNames: ["FreeStorageSpace"],
+    threshold: "diskPercent",
+  },
+  {
+    name: "cache-cpu",
+    scope: "cache",
+    namespace: "AWS/ElastiCache",
+    metricNames: ["EngineCPUUtilization", "CPUUtilization"],
+    threshold: "cpuPercent",
+  },
+  {
+    name: "cache-memory",
+    scope: "cache",
+    namespace: "AWS/ElastiCache",
+    metricNames: ["DatabaseMemoryUsagePercentage"],
+    threshold: "memoryPercent",
+  },
+  {
+    name: "cache-hit-rate",
+    scope: "cache",
+    namespace: "AWS/ElastiCache",
+    metricNames: ["CacheHitRate"],
+    threshold: "cacheHitRatePercent",
+  },
+  {
+    name: "service-cpu",
+    scope: "service",
+    namespace: "AWS/ECS",
+    metricNames: ["CPUUtilization"],
+    threshold: "cpuPercent",
+  },
+  {
+    name: "service-memory",
+    scope: "service",
+    namespace: "AWS/ECS",
+    metricNames: ["MemoryUtilization"],
+    threshold: "memoryPercent",
+  },
+  {
+    name: "http-error-rate",
+    scope: "service-target-group",
+    namespace: "AWS/ApplicationELB",
+    metricNames: ["HTTPCode_Target_5XX_Count"],
+    threshold: "httpErrorRatePercent",
+  },
+  {
+    name: "response-time",
+    scope: "service-target-group",
+    namespace: "AWS/ApplicationELB",
+    metricNames: ["TargetResponseTime"],
+    threshold: "responseTimeP95Ms",
+  },
 ];
 
 /** One metric an alarm reads. */
@@ -70,8 +130,14 @@ type Alarm = Unwrap<aws.cloudwatch.MetricAlarmState>;
 
 /** The metrics an alarm reads: its own, and each metric inside its metric math. */
 export function metricsOf(alarm: Alarm): MetricRef[] {
-  const own = alarm.metricName ? [{ namespace: alarm.namespace, metricName: alarm.metricName, dimensions: alarm.dimensions ?? {} }] : [];
-  const queried = (alarm.metricQueries ?? []).flatMap((q) => (q.metric ? [{ namespace: q.metric.namespace, metricName: q.metric.metricName, dimensions: q.metric.dimensions ?? {} }] : []));
+  const own = alarm.metricName
+    ? [{ namespace: alarm.namespace, metricName: alarm.metricName, dimensions: alarm.dimensions ?? {} }]
+    : [];
+  const queried = (alarm.metricQueries ?? []).flatMap((q) =>
+    q.metric
+      ? [{ namespace: q.metric.namespace, metricName: q.metric.metricName, dimensions: q.metric.dimensions ?? {} }]
+      : [],
+  );
   return [...own, ...queried];
 }
 
@@ -87,7 +153,12 @@ interface Target {
 function databases(resources: PolicyResource[]): Target[] {
   return ofTypes(resources, [RDS_INSTANCE]).map((db) => {
     const identifier = (db.props as Unwrap<aws.rds.InstanceState>).identifier;
-    return { resource: db, label: `RDS instance "${db.name}"`, dimensions: `DBInstanceIdentifier=${identifier ?? "<identifier>"}`, matches: (m) => !!identifier && m.dimensions.DBInstanceIdentifier === identifier };
+    return {
+      resource: db,
+      label: `RDS instance "${db.name}"`,
+      dimensions: `DBInstanceIdentifier=${identifier ?? "<identifier>"}`,
+      matches: (m) => !!identifier && m.dimensions.DBInstanceIdentifier === identifier,
+    };
   });
 }
 
@@ -99,10 +170,17 @@ function caches(resources: PolicyResource[]): Target[] {
     const matches = (m: MetricRef) => {
       const rg = m.dimensions.ReplicationGroupId;
       const node = m.dimensions.CacheClusterId;
-      return (!!rg && ids.has(rg)) || (!!node && (members.has(node) || [...ids].some((id) => node.startsWith(`${id}-`))));
+      return (
+        (!!rg && ids.has(rg)) || (!!node && (members.has(node) || [...ids].some((id) => node.startsWith(`${id}-`))))
+      );
     };
     const id = props.replicationGroupId ?? props.id ?? "<replicationGroupId>";
-    return { resource: group, label: `ElastiCache replication group "${group.name}"`, dimensions: `ReplicationGroupId=${id} or CacheClusterId=${id}-001 ...`, matches };
+    return {
+      resource: group,
+      label: `ElastiCache replication group "${group.name}"`,
+      dimensions: `ReplicationGroupId=${id} or CacheClusterId=${id}-001 ...`,
+      matches,
+    };
   });
 }
 
@@ -125,7 +203,8 @@ function services(resources: PolicyResource[]): Target[] {
       resource: s,
       label: `ECS service "${s.name}"`,
       dimensions: `ClusterName=${[...clusterNames].join("|") || "<cluster name>"}, ServiceName=${props.name ?? "<service name>"}`,
-      matches: (m) => !!props.name && m.dimensions.ServiceName === props.name && clusterNames.has(m.dimensions.ClusterName ?? ""),
+      matches: (m) =>
+        !!props.name && m.dimensions.ServiceName === props.name && clusterNames.has(m.dimensions.ClusterName ?? ""),
     };
   });
 }
@@ -138,8 +217,16 @@ function serviceTargetGroups(resources: PolicyResource[]): Target[] {
       if (!arn) return [];
       const group = groups.find((g) => idSet(g.props.arn, g.props.id).has(arn));
       // A target group's metric dimension is the part of its ARN after the account: targetgroup/<name>/<id>.
-      const suffix: string = (group?.props as Unwrap<aws.lb.TargetGroupState> | undefined)?.arnSuffix ?? arn.split(":").slice(5).join(":");
-      return [{ resource: s, label: `ECS service "${s.name}" (target group ${group ? `"${group.name}"` : suffix})`, dimensions: `TargetGroup=${suffix}`, matches: (m: MetricRef) => m.dimensions.TargetGroup === suffix }];
+      const suffix: string =
+        (group?.props as Unwrap<aws.lb.TargetGroupState> | undefined)?.arnSuffix ?? arn.split(":").slice(5).join(":");
+      return [
+        {
+          resource: s,
+          label: `ECS service "${s.name}" (target group ${group ? `"${group.name}"` : suffix})`,
+          dimensions: `TargetGroup=${suffix}`,
+          matches: (m: MetricRef) => m.dimensions.TargetGroup === suffix,
+        },
+      ];
     }),
   );
 }
@@ -174,19 +261,28 @@ function countedAlarms(resources: PolicyResource[], config: CoverageConfig): Cou
   return ofTypes(resources, [METRIC_ALARM]).map((r) => {
     const alarm = r.props as Alarm;
     const actions = (alarm.alarmActions ?? []).filter((a): a is string => typeof a === "string");
-    const severity = alarm.tags?.[config.severityTag] ?? actions.map((a) => topicSeverity.get(a)).find((s) => s !== undefined);
-    return { name: alarm.name ?? r.name, metrics: metricsOf(alarm), severity, acts: actions.length > 0 && alarm.actionsEnabled !== false };
+    const severity =
+      alarm.tags?.[config.severityTag] ?? actions.map((a) => topicSeverity.get(a)).find((s) => s !== undefined);
+    return {
+      name: alarm.name ?? r.name,
+      metrics: metricsOf(alarm),
+      severity,
+      acts: actions.length > 0 && alarm.actionsEnabled !== false,
+    };
   });
 }
 
 export const runbookAlarmCoverage = stackRule<CoverageConfig>({
   name: "runbook-alarm-coverage",
-  description: "Every database, cache and service has, for each alarm family of the runbook, an alarm at every severity (warning and critical), each with an action.",
+  description:
+    "Every database, cache and service has, for each alarm family of the runbook, an alarm at every severity (warning and critical), each with an action.",
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["runbook 000", "CKV_AWS_319"],
-  preview: "dimensions and topic ARNs that name resources created in the same update are unknown; the engine then reports this rule as advisory until the update.",
-  remediationSteps: "For each family and severity, declare an aws.cloudwatch.MetricAlarm on the family's metric with the resource's dimensions, tags { severity: <level> } and alarmActions [the topic of that severity].",
+  preview:
+    "dimensions and topic ARNs that name resources created in the same update are unknown; the engine then reports this rule as advisory until the update.",
+  remediationSteps:
+    "For each family and severity, declare an aws.cloudwatch.MetricAlarm on the family's metric with the resource's dimensions, tags { severity: <level> } and alarmActions [the topic of that severity].",
   config: {
     families: {
       type: "array",
@@ -204,20 +300,45 @@ export const runbookAlarmCoverage = stackRule<CoverageConfig>({
       default: DEFAULT_FAMILIES,
       description: "Alarm families each database, cache and service must have.",
     },
-    severities: { type: "array", items: { type: "string" }, minItems: 1, default: ["warning", "critical"], description: "Severities every family needs an alarm at." },
-    severityTag: { type: "string", default: "severity", description: "Tag (on the alarm, or on the SNS topic it notifies) that carries the severity." },
+    severities: {
+      type: "array",
+      items: { type: "string" },
+      minItems: 1,
+      default: ["warning", "critical"],
+      description: "Severities every family needs an alarm at.",
+    },
+    severityTag: {
+      type: "string",
+      default: "severity",
+      description: "Tag (on the alarm, or on the SNS topic it notifies) that carries the severity.",
+    },
   },
   check: (resources, config, report) => {
     const alarms = countedAlarms(resources, config);
     for (const family of config.families) {
       for (const target of TARGETS[family.scope](resources)) {
-        const onMetric = alarms.filter((a) => a.metrics.some((m) => m.namespace === family.namespace && family.metricNames.includes(m.metricName ?? "") && target.matches(m)));
-        const counted = onMetric.filter((a) => a.acts && a.severity !== undefined && config.severities.includes(a.severity));
+        const onMetric = alarms.filter((a) =>
+          a.metrics.some(
+            (m) =>
+              m.namespace === family.namespace && family.metricNames.includes(m.metricName ?? "") && target.matches(m),
+          ),
+        );
+        const counted = onMetric.filter(
+          (a) => a.acts && a.severity !== undefined && config.severities.includes(a.severity),
+        );
         const missing = config.severities.filter((s) => !counted.some((a) => a.severity === s));
         if (missing.length === 0) continue;
         const present = counted.map((a) => `${a.severity} ("${a.name}")`);
-        const uncounted = onMetric.filter((a) => !counted.includes(a)).map((a) => `"${a.name}" (${!a.acts ? "no action" : `severity ${a.severity === undefined ? "not tagged" : `"${a.severity}"`}`})`);
-        const found = [present.length > 0 ? `only ${present.join(", ")}` : "no alarm", ...(uncounted.length > 0 ? [`not counted: ${uncounted.join(", ")}`] : [])].join("; ");
+        const uncounted = onMetric
+          .filter((a) => !counted.includes(a))
+          .map(
+            (a) =>
+              `"${a.name}" (${!a.acts ? "no action" : `severity ${a.severity === undefined ? "not tagged" : `"${a.severity}"`}`})`,
+          );
+        const found = [
+          present.length > 0 ? `only ${present.join(", ")}` : "no alarm",
+          ...(uncounted.length > 0 ? [`not counted: ${uncounted.join(", ")}`] : []),
+        ].join("; ");
         report(
           target.resource,
           message(

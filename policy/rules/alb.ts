@@ -17,11 +17,15 @@ function isApplication(props: LoadBalancer): boolean {
   return props.loadBalancerType === undefined || props.loadBalancerType === "application";
 }
 
-function lbRule<C = Record<string, never>>(meta: Omit<Parameters<typeof resourceRule<LoadBalancer, C>>[0], "types" | "kind">): OpsbookPolicy {
+function lbRule<C = Record<string, never>>(
+  meta: Omit<Parameters<typeof resourceRule<LoadBalancer, C>>[0], "types" | "kind">,
+): OpsbookPolicy {
   return resourceRule<LoadBalancer, C>({ ...meta, types: LOAD_BALANCERS, kind: "Load balancer" });
 }
 
-function listenerRule<C = Record<string, never>>(meta: Omit<Parameters<typeof resourceRule<Listener, C>>[0], "types" | "kind">): OpsbookPolicy {
+function listenerRule<C = Record<string, never>>(
+  meta: Omit<Parameters<typeof resourceRule<Listener, C>>[0], "types" | "kind">,
+): OpsbookPolicy {
   return resourceRule<Listener, C>({ ...meta, types: LISTENERS, kind: "Listener" });
 }
 
@@ -31,7 +35,8 @@ export const albHttpRedirectsToHttps = listenerRule({
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["CKV_AWS_2", "ELB.1", "awsguard alb-http-to-https-redirection", "runbook 003"],
-  remediationSteps: 'Give the port-80 listener a single default action { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }.',
+  remediationSteps:
+    'Give the port-80 listener a single default action { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }.',
   check: ({ props, report }) => {
     if ((props.protocol ?? "HTTP").toUpperCase() !== "HTTP") return;
     const actions = props.defaultActions ?? [];
@@ -39,7 +44,9 @@ export const albHttpRedirectsToHttps = listenerRule({
     if (only?.type !== "redirect" || only.redirect?.protocol !== "HTTPS") {
       report(
         "defaultActions",
-        show(actions.map((a) => (a.type === "redirect" ? `redirect to ${a.redirect?.protocol ?? "#{protocol}"}` : a.type))),
+        show(
+          actions.map((a) => (a.type === "redirect" ? `redirect to ${a.redirect?.protocol ?? "#{protocol}"}` : a.type)),
+        ),
         'one action: { type: "redirect", redirect: { protocol: "HTTPS" } }',
         'replace the default actions with { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }',
       );
@@ -58,27 +65,45 @@ export const albModernTlsPolicy = listenerRule<{ allowedPolicies: string[] }>({
     allowedPolicies: {
       type: "array",
       items: { type: "string" },
-      default: ["ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"],
+      default: [
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06",
+      ],
       description: "Security policies an HTTPS listener may use.",
     },
   },
   check: ({ props, report }, config) => {
     if ((props.protocol ?? "").toUpperCase() !== "HTTPS") return;
     if (props.sslPolicy === undefined || !config.allowedPolicies.includes(props.sslPolicy)) {
-      report("sslPolicy", props.sslPolicy === undefined ? "not set (AWS picks ELBSecurityPolicy-2016-08, which allows TLS 1.0)" : show(props.sslPolicy), `one of ${show(config.allowedPolicies)}`, `set sslPolicy: "${config.allowedPolicies[0]}"`);
+      report(
+        "sslPolicy",
+        props.sslPolicy === undefined
+          ? "not set (AWS picks ELBSecurityPolicy-2016-08, which allows TLS 1.0)"
+          : show(props.sslPolicy),
+        `one of ${show(config.allowedPolicies)}`,
+        `set sslPolicy: "${config.allowedPolicies[0]}"`,
+      );
     }
   },
 });
 
 export const albDropInvalidHeaders = lbRule({
   name: "alb-drop-invalid-headers",
-  description: "Every application load balancer drops HTTP headers with invalid names instead of passing them to the app.",
+  description:
+    "Every application load balancer drops HTTP headers with invalid names instead of passing them to the app.",
   enforcementLevel: "mandatory",
   severity: "medium",
   sources: ["CKV_AWS_131", "ELB.4"],
   remediationSteps: "Set dropInvalidHeaderFields: true.",
   check: ({ props, report }) => {
-    if (isApplication(props) && props.dropInvalidHeaderFields !== true) report("dropInvalidHeaderFields", show(props.dropInvalidHeaderFields), "true", "set dropInvalidHeaderFields: true");
+    if (isApplication(props) && props.dropInvalidHeaderFields !== true)
+      report(
+        "dropInvalidHeaderFields",
+        show(props.dropInvalidHeaderFields),
+        "true",
+        "set dropInvalidHeaderFields: true",
+      );
   },
 });
 
@@ -88,10 +113,18 @@ export const albAccessLogs = lbRule({
   enforcementLevel: "mandatory",
   severity: "medium",
   sources: ["CKV_AWS_91", "ELB.5"],
-  preview: "a bucket created in the same update has no name yet; the engine then reports this rule as advisory until the update.",
-  remediationSteps: "Set accessLogs: { bucket: <log bucket>, enabled: true } and let the region's ELB account write to that bucket.",
+  preview:
+    "a bucket created in the same update has no name yet; the engine then reports this rule as advisory until the update.",
+  remediationSteps:
+    "Set accessLogs: { bucket: <log bucket>, enabled: true } and let the region's ELB account write to that bucket.",
   check: ({ props, report }) => {
-    if (props.accessLogs?.enabled !== true || !props.accessLogs.bucket) report("accessLogs", show(props.accessLogs), "{ bucket: <log bucket>, enabled: true }", "set accessLogs: { bucket, enabled: true } (the bucket's policy must let the ELB log delivery write)");
+    if (props.accessLogs?.enabled !== true || !props.accessLogs.bucket)
+      report(
+        "accessLogs",
+        show(props.accessLogs),
+        "{ bucket: <log bucket>, enabled: true }",
+        "set accessLogs: { bucket, enabled: true } (the bucket's policy must let the ELB log delivery write)",
+      );
   },
 });
 
@@ -103,13 +136,20 @@ export const albDeletionProtection = lbRule({
   sources: ["CKV_AWS_150", "ELB.6"],
   remediationSteps: "Set enableDeletionProtection: true.",
   check: ({ props, report }) => {
-    if (props.enableDeletionProtection !== true) report("enableDeletionProtection", show(props.enableDeletionProtection), "true", "set enableDeletionProtection: true");
+    if (props.enableDeletionProtection !== true)
+      report(
+        "enableDeletionProtection",
+        show(props.enableDeletionProtection),
+        "true",
+        "set enableDeletionProtection: true",
+      );
   },
 });
 
 export const albDesyncMitigation = lbRule({
   name: "alb-desync-mitigation",
-  description: "Every application load balancer blocks HTTP desync (request smuggling): desync mitigation is defensive or strictest.",
+  description:
+    "Every application load balancer blocks HTTP desync (request smuggling): desync mitigation is defensive or strictest.",
   enforcementLevel: "mandatory",
   severity: "medium",
   sources: ["ELB.12"],
@@ -117,7 +157,12 @@ export const albDesyncMitigation = lbRule({
   check: ({ props, report }) => {
     const mode = props.desyncMitigationMode;
     if (isApplication(props) && mode !== undefined && mode !== "defensive" && mode !== "strictest") {
-      report("desyncMitigationMode", show(mode), '"defensive" (the default) or "strictest"', 'set desyncMitigationMode: "defensive"');
+      report(
+        "desyncMitigationMode",
+        show(mode),
+        '"defensive" (the default) or "strictest"',
+        'set desyncMitigationMode: "defensive"',
+      );
     }
   },
 });
@@ -128,31 +173,61 @@ export const albMultiAz = lbRule<{ minimumSubnets: number }>({
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["ELB.13"],
-  preview: "a list of subnet ids produced by another resource in the same update is unknown; the engine then reports this rule as advisory until the update.",
+  preview:
+    "a list of subnet ids produced by another resource in the same update is unknown; the engine then reports this rule as advisory until the update.",
   remediationSteps: "Put the load balancer in the public subnet of every zone.",
-  config: { minimumSubnets: { type: "integer", minimum: 2, default: 2, description: "Fewest subnets (zones) a load balancer spans." } },
+  config: {
+    minimumSubnets: {
+      type: "integer",
+      minimum: 2,
+      default: 2,
+      description: "Fewest subnets (zones) a load balancer spans.",
+    },
+  },
   check: ({ props, report }, config) => {
     const count = Math.max((props.subnets ?? []).length, (props.subnetMappings ?? []).length);
-    if (count < config.minimumSubnets) report("subnets", `${count} subnet${count === 1 ? "" : "s"}`, `at least ${config.minimumSubnets}, in different zones`, "set subnets to the public subnet of every zone");
+    if (count < config.minimumSubnets)
+      report(
+        "subnets",
+        `${count} subnet${count === 1 ? "" : "s"}`,
+        `at least ${config.minimumSubnets}, in different zones`,
+        "set subnets to the public subnet of every zone",
+      );
   },
 });
 
 export const albWafAttached = stackRule({
   name: "alb-waf-attached",
-  description: "Every internet-facing application load balancer has a WAF web ACL associated (rate limiting, managed rule sets).",
+  description:
+    "Every internet-facing application load balancer has a WAF web ACL associated (rate limiting, managed rule sets).",
   enforcementLevel: "advisory",
   severity: "medium",
   sources: ["ELB.16", "runbook 002"],
-  preview: "the ARN of a load balancer created in the same update is unknown; the engine then reports this rule as advisory until the update.",
-  remediationSteps: "Declare an aws.wafv2.WebAcl (scope REGIONAL) and an aws.wafv2.WebAclAssociation with resourceArn the load balancer's ARN.",
+  preview:
+    "the ARN of a load balancer created in the same update is unknown; the engine then reports this rule as advisory until the update.",
+  remediationSteps:
+    "Declare an aws.wafv2.WebAcl (scope REGIONAL) and an aws.wafv2.WebAclAssociation with resourceArn the load balancer's ARN.",
   check: (resources, _config, report) => {
-    const associated = new Set(ofTypes(resources, [WAF_ASSOCIATION]).map((a) => (a.props as Unwrap<aws.wafv2.WebAclAssociationArgs>).resourceArn));
+    const associated = new Set(
+      ofTypes(resources, [WAF_ASSOCIATION]).map(
+        (a) => (a.props as Unwrap<aws.wafv2.WebAclAssociationArgs>).resourceArn,
+      ),
+    );
     for (const lb of ofTypes(resources, LOAD_BALANCERS)) {
       const props = lb.props as Outputs<aws.lb.LoadBalancerState>;
       if (props.internal === true || !isApplication(props as LoadBalancer)) continue;
       const ids = idSet(props.arn, props.id);
       if (![...ids].some((id) => associated.has(id))) {
-        report(lb, message(`Load balancer "${lb.name}"`, "WAF association", "missing (no aws:wafv2/webAclAssociation:WebAclAssociation names its ARN)", "a web ACL associated with the load balancer", "declare an aws.wafv2.WebAclAssociation with resourceArn: <load balancer>.arn"));
+        report(
+          lb,
+          message(
+            `Load balancer "${lb.name}"`,
+            "WAF association",
+            "missing (no aws:wafv2/webAclAssociation:WebAclAssociation names its ARN)",
+            "a web ACL associated with the load balancer",
+            "declare an aws.wafv2.WebAclAssociation with resourceArn: <load balancer>.arn",
+          ),
+        );
       }
     }
   },

@@ -20,12 +20,25 @@ export const cloudwatchLogGroupRetention = resourceRule<LogGroup, { minimumReten
   sources: ["CKV_AWS_66", "CKV_AWS_338"],
   types: [LOG_GROUP],
   kind: "Log group",
-  remediationSteps: "Set retentionInDays to a CloudWatch-allowed value at least the minimum (logRetentionDays in the stack file).",
-  config: { minimumRetentionDays: { type: "integer", minimum: 1, default: 30, description: "Fewest days a log group keeps events." } },
+  remediationSteps:
+    "Set retentionInDays to a CloudWatch-allowed value at least the minimum (logRetentionDays in the stack file).",
+  config: {
+    minimumRetentionDays: {
+      type: "integer",
+      minimum: 1,
+      default: 30,
+      description: "Fewest days a log group keeps events.",
+    },
+  },
   check: ({ props, report }, config) => {
     const days = props.retentionInDays;
     if (typeof days !== "number" || days === 0 || days < config.minimumRetentionDays) {
-      report("retentionInDays", days === undefined || days === 0 ? "not set (events never expire)" : show(days), `at least ${dayCount(config.minimumRetentionDays)}`, `set retentionInDays (pulumi config set 'opsbook:logRetentionDays' ${config.minimumRetentionDays} or more)`);
+      report(
+        "retentionInDays",
+        days === undefined || days === 0 ? "not set (events never expire)" : show(days),
+        `at least ${dayCount(config.minimumRetentionDays)}`,
+        `set retentionInDays (pulumi config set 'opsbook:logRetentionDays' ${config.minimumRetentionDays} or more)`,
+      );
     }
   },
 });
@@ -38,10 +51,17 @@ export const cloudwatchLogGroupEncrypted = resourceRule<LogGroup>({
   sources: ["CKV_AWS_158"],
   types: [LOG_GROUP],
   kind: "Log group",
-  preview: "a KMS key created in the same update has no ARN yet; the engine then reports this rule as advisory until the update.",
+  preview:
+    "a KMS key created in the same update has no ARN yet; the engine then reports this rule as advisory until the update.",
   remediationSteps: "Set kmsKeyId to the stack's logs key; its key policy must let logs.<region>.amazonaws.com use it.",
   check: ({ props, report }) => {
-    if (!props.kmsKeyId) report("kmsKeyId", "not set", "the ARN of a customer-managed KMS key that CloudWatch Logs may use", "set kmsKeyId to the stack's logs key ARN");
+    if (!props.kmsKeyId)
+      report(
+        "kmsKeyId",
+        "not set",
+        "the ARN of a customer-managed KMS key that CloudWatch Logs may use",
+        "set kmsKeyId to the stack's logs key ARN",
+      );
   },
 });
 
@@ -53,12 +73,25 @@ export const cloudwatchAlarmActions = resourceRule<MetricAlarm>({
   sources: ["CKV_AWS_319"],
   types: [METRIC_ALARM],
   kind: "Alarm",
-  preview: "the ARN of a topic created in the same update is unknown; the engine then reports this rule as advisory until the update.",
-  remediationSteps: "Set alarmActions (and okActions) to the SNS topic of the alarm's severity and leave actionsEnabled unset or true.",
+  preview:
+    "the ARN of a topic created in the same update is unknown; the engine then reports this rule as advisory until the update.",
+  remediationSteps:
+    "Set alarmActions (and okActions) to the SNS topic of the alarm's severity and leave actionsEnabled unset or true.",
   check: ({ props, report }) => {
-    if ((props.alarmActions ?? []).length === 0) report("alarmActions", show(props.alarmActions), "at least one action (the warning or critical SNS topic)", "set alarmActions: [<topic of the alarm's severity>.arn]");
-    if (props.actionsEnabled === false) report("actionsEnabled", "false", "true (the default)", "remove actionsEnabled: false");
+    if ((props.alarmActions ?? []).length === 0)
+      report(
+        "alarmActions",
+        show(props.alarmActions),
+        "at least one action (the warning or critical SNS topic)",
+        "set alarmActions: [<topic of the alarm's severity>.arn]",
+      );
+    if (props.actionsEnabled === false)
+      report("actionsEnabled", "false", "true (the default)", "remove actionsEnabled: false");
   },
 });
 
-export const cloudwatchPolicies: OpsbookPolicy[] = [cloudwatchLogGroupRetention, cloudwatchLogGroupEncrypted, cloudwatchAlarmActions];
+export const cloudwatchPolicies: OpsbookPolicy[] = [
+  cloudwatchLogGroupRetention,
+  cloudwatchLogGroupEncrypted,
+  cloudwatchAlarmActions,
+];

@@ -41,7 +41,10 @@ export interface RuleMeta {
 }
 
 /** A policy of this pack: a CrossGuard policy plus the metadata the README and runner show. */
-export type OpsbookPolicy = (ResourceValidationPolicy | StackValidationPolicy) & { sources: string[]; preview?: string };
+export type OpsbookPolicy = (ResourceValidationPolicy | StackValidationPolicy) & {
+  sources: string[];
+  preview?: string;
+};
 
 /** Shows a found value in a message: `not set`, `"text"`, `false`, `[1,2]`. */
 export function show(value: unknown): string {
@@ -62,7 +65,8 @@ export function message(subject: string, property: string, found: string, requir
 /** Reads a rule's config as the engine hands it over, falling back to the schema's defaults. */
 export function configOf<C>(given: Record<string, unknown>, spec: ConfigSpec | undefined): C {
   const out: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(spec ?? {})) out[key] = given[key] !== undefined ? given[key] : schema.default;
+  for (const [key, schema] of Object.entries(spec ?? {}))
+    out[key] = given[key] !== undefined ? given[key] : schema.default;
   return out as C;
 }
 
@@ -142,7 +146,9 @@ export function stackRule<C = Record<string, never>>(
     sources,
     ...(preview ? { preview } : {}),
     validateStack: (args, reportViolation) =>
-      check(args.resources, configOf<C>(args.getConfig<Record<string, unknown>>(), config), (resource, text) => reportViolation(text, resource.urn)),
+      check(args.resources, configOf<C>(args.getConfig<Record<string, unknown>>(), config), (resource, text) =>
+        reportViolation(text, resource.urn),
+      ),
   };
 }
 

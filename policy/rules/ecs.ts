@@ -25,13 +25,17 @@ export interface ContainerDefinition {
   secrets?: Array<{ name?: string; valueFrom?: string }>;
 }
 
-const DEFINITIONS_PREVIEW = "containerDefinitions built from values created in the same update (image URIs, secret ARNs, log groups) are unknown; the engine then reports this rule as advisory until the update.";
+const DEFINITIONS_PREVIEW =
+  "containerDefinitions built from values created in the same update (image URIs, secret ARNs, log groups) are unknown; the engine then reports this rule as advisory until the update.";
 
 /**
  * Runs `check` on every container of a task definition; an unparsable `containerDefinitions`
  * is itself reported, since ECS would reject it.
  */
-function eachContainer(subject: Subject<TaskDefinition>, check: (container: ContainerDefinition, label: string) => void): void {
+function eachContainer(
+  subject: Subject<TaskDefinition>,
+  check: (container: ContainerDefinition, label: string) => void,
+): void {
   // Read outside the try: at preview time an unknown value throws here, and the engine must see that
   // error to report the rule as advisory, not a parse failure.
   const raw = subject.props.containerDefinitions;
@@ -39,17 +43,29 @@ function eachContainer(subject: Subject<TaskDefinition>, check: (container: Cont
   try {
     parsed = typeof raw === "string" ? JSON.parse(raw) : raw;
   } catch {
-    subject.report("containerDefinitions", "not valid JSON", "a JSON list of container definitions", "build containerDefinitions with pulumi.jsonStringify");
+    subject.report(
+      "containerDefinitions",
+      "not valid JSON",
+      "a JSON list of container definitions",
+      "build containerDefinitions with pulumi.jsonStringify",
+    );
     return;
   }
   if (!Array.isArray(parsed)) {
-    subject.report("containerDefinitions", show(parsed), "a JSON list of container definitions", "build containerDefinitions with pulumi.jsonStringify([...])");
+    subject.report(
+      "containerDefinitions",
+      show(parsed),
+      "a JSON list of container definitions",
+      "build containerDefinitions with pulumi.jsonStringify([...])",
+    );
     return;
   }
   parsed.forEach((c: ContainerDefinition, i) => check(c, `container ${show(c?.name ?? `#${i}`)}`));
 }
 
-function taskRule<C = Record<string, never>>(meta: Omit<Parameters<typeof resourceRule<TaskDefinition, C>>[0], "types" | "kind">): OpsbookPolicy {
+function taskRule<C = Record<string, never>>(
+  meta: Omit<Parameters<typeof resourceRule<TaskDefinition, C>>[0], "types" | "kind">,
+): OpsbookPolicy {
   return resourceRule<TaskDefinition, C>({ ...meta, types: [TASK_DEFINITION], kind: "ECS task definition" });
 }
 
@@ -60,10 +76,17 @@ export const ecsTaskReadOnlyRoot = taskRule({
   severity: "medium",
   sources: ["CKV_AWS_336", "ECS.5"],
   preview: DEFINITIONS_PREVIEW,
-  remediationSteps: "Set readonlyRootFilesystem: true on each container and mount a task volume at each path the app writes (/tmp, caches).",
+  remediationSteps:
+    "Set readonlyRootFilesystem: true on each container and mount a task volume at each path the app writes (/tmp, caches).",
   check: (subject) =>
     eachContainer(subject, (c, label) => {
-      if (c.readonlyRootFilesystem !== true) subject.report(`${label} readonlyRootFilesystem`, show(c.readonlyRootFilesystem), "true", "set readonlyRootFilesystem: true and mount a volume (with a mountPoint) at each writable path");
+      if (c.readonlyRootFilesystem !== true)
+        subject.report(
+          `${label} readonlyRootFilesystem`,
+          show(c.readonlyRootFilesystem),
+          "true",
+          "set readonlyRootFilesystem: true and mount a volume (with a mountPoint) at each writable path",
+        );
     }),
 });
 
@@ -74,10 +97,12 @@ export const ecsTaskNotPrivileged = taskRule({
   severity: "high",
   sources: ["ECS.4"],
   preview: DEFINITIONS_PREVIEW,
-  remediationSteps: "Remove privileged: true from the container definition; grant specific Linux capabilities only if a container needs them.",
+  remediationSteps:
+    "Remove privileged: true from the container definition; grant specific Linux capabilities only if a container needs them.",
   check: (subject) =>
     eachContainer(subject, (c, label) => {
-      if (c.privileged === true) subject.report(`${label} privileged`, "true", "false or unset", "remove privileged: true");
+      if (c.privileged === true)
+        subject.report(`${label} privileged`, "true", "false or unset", "remove privileged: true");
     }),
 });
 
@@ -88,29 +113,45 @@ export const ecsTaskLogging = taskRule<{ allowedLogDrivers: string[] }>({
   severity: "medium",
   sources: ["ECS.9"],
   preview: DEFINITIONS_PREVIEW,
-  remediationSteps: "Set logConfiguration: { logDriver: \"awslogs\", options: { awslogs-group, awslogs-region, awslogs-stream-prefix } } on each container.",
-  config: { allowedLogDrivers: { type: "array", items: { type: "string" }, default: ["awslogs"], description: "Log drivers a container may use." } },
+  remediationSteps:
+    'Set logConfiguration: { logDriver: "awslogs", options: { awslogs-group, awslogs-region, awslogs-stream-prefix } } on each container.',
+  config: {
+    allowedLogDrivers: {
+      type: "array",
+      items: { type: "string" },
+      default: ["awslogs"],
+      description: "Log drivers a container may use.",
+    },
+  },
   check: (subject, config) =>
     eachContainer(subject, (c, label) => {
       const driver = c.logConfiguration?.logDriver;
       if (driver === undefined || !config.allowedLogDrivers.includes(driver)) {
-        subject.report(`${label} logConfiguration.logDriver`, show(driver), `one of ${show(config.allowedLogDrivers)}`, 'set logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": <the service log group>, "awslogs-region": <region>, "awslogs-stream-prefix": <service> } }');
+        subject.report(
+          `${label} logConfiguration.logDriver`,
+          show(driver),
+          `one of ${show(config.allowedLogDrivers)}`,
+          'set logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": <the service log group>, "awslogs-region": <region>, "awslogs-stream-prefix": <service> } }',
+        );
       }
     }),
 });
 
 export const ecsTaskSecretsNotInEnvironment = taskRule<{ secretNamePattern: string }>({
   name: "ecs-task-secrets-not-in-environment",
-  description: "No container receives a secret as a plain environment variable; secrets come from Secrets Manager through `secrets`.",
+  description:
+    "No container receives a secret as a plain environment variable; secrets come from Secrets Manager through `secrets`.",
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["ECS.8", "runbook 003"],
   preview: DEFINITIONS_PREVIEW,
-  remediationSteps: "Move the variable from environment to secrets: [{ name, valueFrom: <Secrets Manager secret ARN> }] and let the execution role read that secret.",
+  remediationSteps:
+    "Move the variable from environment to secrets: [{ name, valueFrom: <Secrets Manager secret ARN> }] and let the execution role read that secret.",
   config: {
     secretNamePattern: {
       type: "string",
-      default: "SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL|ENCRYPTION_KEY|DATABASE_URL|REDIS_URL",
+      default:
+        "SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL|ENCRYPTION_KEY|DATABASE_URL|REDIS_URL",
       description: "Regular expression (case-insensitive) for environment variable names that hold secrets.",
     },
   },
@@ -119,7 +160,12 @@ export const ecsTaskSecretsNotInEnvironment = taskRule<{ secretNamePattern: stri
     eachContainer(subject, (c, label) => {
       for (const variable of c.environment ?? []) {
         if (variable?.name && pattern.test(variable.name)) {
-          subject.report(`${label} environment ${variable.name}`, "a plain value", `a secrets entry { name: "${variable.name}", valueFrom: <secret ARN> }`, `move ${variable.name} from environment to secrets, with valueFrom the Secrets Manager secret's ARN`);
+          subject.report(
+            `${label} environment ${variable.name}`,
+            "a plain value",
+            `a secrets entry { name: "${variable.name}", valueFrom: <secret ARN> }`,
+            `move ${variable.name} from environment to secrets, with valueFrom the Secrets Manager secret's ARN`,
+          );
         }
       }
     });
@@ -128,51 +174,81 @@ export const ecsTaskSecretsNotInEnvironment = taskRule<{ secretNamePattern: stri
 
 export const ecsTaskSeparateRoles = taskRule({
   name: "ecs-task-separate-roles",
-  description: "A task's execution role (pulls images, reads secrets, writes logs) is not also the role its code runs with.",
+  description:
+    "A task's execution role (pulls images, reads secrets, writes logs) is not also the role its code runs with.",
   enforcementLevel: "mandatory",
   severity: "medium",
   sources: ["CKV_AWS_249"],
-  preview: "roles created in the same update have no ARN yet; the engine then reports this rule as advisory until the update.",
+  preview:
+    "roles created in the same update have no ARN yet; the engine then reports this rule as advisory until the update.",
   remediationSteps: "Give the task definition its own taskRoleArn with only the permissions the app needs.",
   check: ({ props, report }) => {
     if (props.executionRoleArn && props.executionRoleArn === props.taskRoleArn) {
-      report("taskRoleArn", `${show(props.taskRoleArn)}, the same as executionRoleArn`, "a role of its own, with only what the app calls", "create a task role per service and set taskRoleArn to it");
+      report(
+        "taskRoleArn",
+        `${show(props.taskRoleArn)}, the same as executionRoleArn`,
+        "a role of its own, with only what the app calls",
+        "create a task role per service and set taskRoleArn to it",
+      );
     }
   },
 });
 
-function serviceRule<C = Record<string, never>>(meta: Omit<Parameters<typeof resourceRule<Service, C>>[0], "types" | "kind">): OpsbookPolicy {
+function serviceRule<C = Record<string, never>>(
+  meta: Omit<Parameters<typeof resourceRule<Service, C>>[0], "types" | "kind">,
+): OpsbookPolicy {
   return resourceRule<Service, C>({ ...meta, types: [ECS_SERVICE], kind: "ECS service" });
 }
 
 export const ecsServiceNoPublicIp = serviceRule({
   name: "ecs-service-no-public-ip",
-  description: "No ECS service gives its tasks public IP addresses; they run in private subnets behind the load balancer.",
+  description:
+    "No ECS service gives its tasks public IP addresses; they run in private subnets behind the load balancer.",
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["CKV_AWS_333", "ECS.2"],
-  remediationSteps: "Set networkConfiguration.assignPublicIp: false and put the tasks in the private subnets (egress through NAT).",
+  remediationSteps:
+    "Set networkConfiguration.assignPublicIp: false and put the tasks in the private subnets (egress through NAT).",
   check: ({ props, report }) => {
-    if (props.networkConfiguration?.assignPublicIp === true) report("networkConfiguration.assignPublicIp", "true", "false", "set assignPublicIp: false and use the private subnets");
+    if (props.networkConfiguration?.assignPublicIp === true)
+      report(
+        "networkConfiguration.assignPublicIp",
+        "true",
+        "false",
+        "set assignPublicIp: false and use the private subnets",
+      );
   },
 });
 
 export const ecsServiceRollsBack = serviceRule({
   name: "ecs-service-rolls-back",
-  description: "Every ECS service rolls a failed deployment back by itself: the deployment circuit breaker and the deployment alarms both have rollback on.",
+  description:
+    "Every ECS service rolls a failed deployment back by itself: the deployment circuit breaker and the deployment alarms both have rollback on.",
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["runbook 004", "runbook 002"],
-  preview: "alarm names derived from resources created in the same update are unknown; the engine then reports this rule as advisory until the update.",
-  remediationSteps: "Set deploymentCircuitBreaker: { enable: true, rollback: true } and alarms: { enable: true, rollback: true, alarmNames: [the service's rollback alarms] }.",
+  preview:
+    "alarm names derived from resources created in the same update are unknown; the engine then reports this rule as advisory until the update.",
+  remediationSteps:
+    "Set deploymentCircuitBreaker: { enable: true, rollback: true } and alarms: { enable: true, rollback: true, alarmNames: [the service's rollback alarms] }.",
   check: ({ props, report }) => {
     const breaker = props.deploymentCircuitBreaker;
     if (breaker?.enable !== true || breaker.rollback !== true) {
-      report("deploymentCircuitBreaker", show(breaker), "{ enable: true, rollback: true }", "set deploymentCircuitBreaker: { enable: true, rollback: true }");
+      report(
+        "deploymentCircuitBreaker",
+        show(breaker),
+        "{ enable: true, rollback: true }",
+        "set deploymentCircuitBreaker: { enable: true, rollback: true }",
+      );
     }
     const alarms = props.alarms;
     if (alarms?.enable !== true || alarms.rollback !== true || (alarms.alarmNames ?? []).length === 0) {
-      report("alarms", show(alarms), "{ enable: true, rollback: true, alarmNames: [at least one alarm] }", "set alarms to the service's rollback alarms (unhealthy targets, error rate) with enable and rollback true");
+      report(
+        "alarms",
+        show(alarms),
+        "{ enable: true, rollback: true, alarmNames: [at least one alarm] }",
+        "set alarms to the service's rollback alarms (unhealthy targets, error rate) with enable and rollback true",
+      );
     }
   },
 });
@@ -186,11 +262,23 @@ export const ecsClusterContainerInsights = resourceRule<Cluster, { allowedValues
   types: [ECS_CLUSTER],
   kind: "ECS cluster",
   remediationSteps: 'Add settings: [{ name: "containerInsights", value: "enabled" }] (or "enhanced").',
-  config: { allowedValues: { type: "array", items: { type: "string" }, default: ["enabled", "enhanced"], description: "Accepted containerInsights values." } },
+  config: {
+    allowedValues: {
+      type: "array",
+      items: { type: "string" },
+      default: ["enabled", "enhanced"],
+      description: "Accepted containerInsights values.",
+    },
+  },
   check: ({ props, report }, config) => {
     const setting = (props.settings ?? []).find((s) => s.name === "containerInsights");
     if (!setting || !config.allowedValues.includes(setting.value)) {
-      report('settings "containerInsights"', setting ? show(setting.value) : "not set (off)", `one of ${show(config.allowedValues)}`, 'add { name: "containerInsights", value: "enabled" } to settings');
+      report(
+        'settings "containerInsights"',
+        setting ? show(setting.value) : "not set (off)",
+        `one of ${show(config.allowedValues)}`,
+        'add { name: "containerInsights", value: "enabled" } to settings',
+      );
     }
   },
 });

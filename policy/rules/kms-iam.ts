@@ -27,12 +27,29 @@ export const kmsKeyRotation = resourceRule<Key, { maximumRotationDays: number }>
   types: [KMS_KEY],
   kind: "KMS key",
   remediationSteps: "Set enableKeyRotation: true (and rotationPeriodInDays no longer than the maximum, if set).",
-  config: { maximumRotationDays: { type: "integer", minimum: 90, maximum: 2560, default: 365, description: "Longest rotation period allowed." } },
+  config: {
+    maximumRotationDays: {
+      type: "integer",
+      minimum: 90,
+      maximum: 2560,
+      default: 365,
+      description: "Longest rotation period allowed.",
+    },
+  },
   check: ({ props, report }, config) => {
     if (props.customerMasterKeySpec !== undefined && props.customerMasterKeySpec !== "SYMMETRIC_DEFAULT") return;
-    if (props.enableKeyRotation !== true) report("enableKeyRotation", show(props.enableKeyRotation), "true", "set enableKeyRotation: true");
-    else if (typeof props.rotationPeriodInDays === "number" && props.rotationPeriodInDays > config.maximumRotationDays) {
-      report("rotationPeriodInDays", show(props.rotationPeriodInDays), `at most ${config.maximumRotationDays}`, `set rotationPeriodInDays: ${config.maximumRotationDays} or remove it (365)`);
+    if (props.enableKeyRotation !== true)
+      report("enableKeyRotation", show(props.enableKeyRotation), "true", "set enableKeyRotation: true");
+    else if (
+      typeof props.rotationPeriodInDays === "number" &&
+      props.rotationPeriodInDays > config.maximumRotationDays
+    ) {
+      report(
+        "rotationPeriodInDays",
+        show(props.rotationPeriodInDays),
+        `at most ${config.maximumRotationDays}`,
+        `set rotationPeriodInDays: ${config.maximumRotationDays} or remove it (365)`,
+      );
     }
   },
 });
@@ -48,22 +65,33 @@ export function adminStatements(policy: unknown): number[] {
 
 export const iamNoAdminWildcards = resourceRule<Record<string, any>>({
   name: "iam-no-admin-wildcards",
-  description: 'No IAM policy allows every action ("*") on every resource ("*"); each role gets the actions and resources it uses.',
+  description:
+    'No IAM policy allows every action ("*") on every resource ("*"); each role gets the actions and resources it uses.',
   enforcementLevel: "mandatory",
   severity: "critical",
   sources: ["IAM.1", "CKV_AWS_1", "CKV_AWS_62"],
   types: Object.keys(IAM_POLICIES),
   kind: (type) => IAM_POLICIES[type] ?? "IAM policy",
-  preview: "a policy document built from ARNs of resources created in the same update is unknown; the engine then reports this rule as advisory until the update.",
-  remediationSteps: "Replace the wildcard statement with the specific actions the role calls, on the ARNs it calls them on.",
+  preview:
+    "a policy document built from ARNs of resources created in the same update is unknown; the engine then reports this rule as advisory until the update.",
+  remediationSteps:
+    "Replace the wildcard statement with the specific actions the role calls, on the ARNs it calls them on.",
   check: ({ type, props, report }) => {
     const documents: Array<{ where: string; policy: unknown }> =
       type === "aws:iam/role:Role"
-        ? ((props as Unwrap<aws.iam.RoleArgs>).inlinePolicies ?? []).map((p, i) => ({ where: `inlinePolicies[${i}].policy`, policy: p.policy }))
+        ? ((props as Unwrap<aws.iam.RoleArgs>).inlinePolicies ?? []).map((p, i) => ({
+            where: `inlinePolicies[${i}].policy`,
+            policy: p.policy,
+          }))
         : [{ where: "policy", policy: props.policy }];
     for (const { where, policy } of documents) {
       for (const i of adminStatements(policy)) {
-        report(`${where} Statement[${i}]`, 'Allow of "*" on "*"', "the specific actions on the specific resource ARNs the principal uses", "list the actions (e.g. \"logs:PutLogEvents\") and the resource ARNs instead of \"*\"");
+        report(
+          `${where} Statement[${i}]`,
+          'Allow of "*" on "*"',
+          "the specific actions on the specific resource ARNs the principal uses",
+          'list the actions (e.g. "logs:PutLogEvents") and the resource ARNs instead of "*"',
+        );
       }
     }
   },

@@ -20,7 +20,10 @@ export function parseDailyWindow(text: unknown): { start: number; end: number } 
 
 /** A weekly window "ddd:hh24:mi-ddd:hh24:mi" as [start, end) minutes of the week (Monday 00:00 = 0). */
 export function parseWeeklyWindow(text: unknown): { start: number; end: number } | undefined {
-  const m = typeof text === "string" ? /^([a-z]{3}):([01]\d|2[0-3]):([0-5]\d)-([a-z]{3}):([01]\d|2[0-3]):([0-5]\d)$/.exec(text.toLowerCase()) : null;
+  const m =
+    typeof text === "string"
+      ? /^([a-z]{3}):([01]\d|2[0-3]):([0-5]\d)-([a-z]{3}):([01]\d|2[0-3]):([0-5]\d)$/.exec(text.toLowerCase())
+      : null;
   if (!m || !DAYS.includes(m[1]!) || !DAYS.includes(m[4]!)) return undefined;
   const start = DAYS.indexOf(m[1]!) * DAY + Number(m[2]) * 60 + Number(m[3]);
   let end = DAYS.indexOf(m[4]!) * DAY + Number(m[5]) * 60 + Number(m[6]);
@@ -29,7 +32,10 @@ export function parseWeeklyWindow(text: unknown): { start: number; end: number }
 }
 
 /** Whether a daily window, repeated every day, meets a weekly window. */
-export function dailyMeetsWeekly(daily: { start: number; end: number }, weekly: { start: number; end: number }): boolean {
+export function dailyMeetsWeekly(
+  daily: { start: number; end: number },
+  weekly: { start: number; end: number },
+): boolean {
   // Eight days and three week offsets cover windows that wrap past Sunday midnight.
   for (let d = -1; d <= 7; d++) {
     for (const shift of [-WEEK, 0, WEEK]) {

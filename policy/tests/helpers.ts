@@ -11,7 +11,12 @@ export const STACK = "test";
 export const REGION = "eu-west-1";
 
 /** A recorded resource as the offline plan would list it. */
-export function resource(type: string, name: string, inputs: Record<string, unknown>, options: Partial<Pick<RecordedResource, "protect" | "parent" | "custom">> = {}): RecordedResource {
+export function resource(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  options: Partial<Pick<RecordedResource, "protect" | "parent" | "custom">> = {},
+): RecordedResource {
   return {
     urn: `urn:pulumi:${STACK}::opsbook::${type}::${name}`,
     type,
@@ -28,7 +33,12 @@ export function resource(type: string, name: string, inputs: Record<string, unkn
 }
 
 function packOf(policy: Policy, config?: Record<string, unknown>): PackRun {
-  return { name: "opsbook", version: "0.0.0-test", policies: [policy], config: reconcileConfig([policy], "mandatory", config ? { [policy.name]: { properties: config } } : {}) };
+  return {
+    name: "opsbook",
+    version: "0.0.0-test",
+    policies: [policy],
+    config: reconcileConfig([policy], "mandatory", config ? { [policy.name]: { properties: config } } : {}),
+  };
 }
 
 function only(policy: Policy, diagnostics: Diagnostic[]): Diagnostic[] {
@@ -37,19 +47,33 @@ function only(policy: Policy, diagnostics: Diagnostic[]): Diagnostic[] {
 }
 
 /** Messages a resource policy reports for one resource of `type` with `props`. */
-export async function violations(policy: Policy, type: string, props: Record<string, unknown>, options: { name?: string; config?: Record<string, unknown>; protect?: boolean } = {}): Promise<string[]> {
+export async function violations(
+  policy: Policy,
+  type: string,
+  props: Record<string, unknown>,
+  options: { name?: string; config?: Record<string, unknown>; protect?: boolean } = {},
+): Promise<string[]> {
   const record = resource(type, options.name ?? "subject", props, { protect: options.protect ?? false });
   return only(policy, await analyzeResources([record], packOf(policy, options.config))).map((d) => d.message);
 }
 
 /** What a stack policy reports over `resources`: `<resource name>: <message>` per violation. */
-export async function stackViolations(policy: Policy, resources: RecordedResource[], config?: Record<string, unknown>): Promise<string[]> {
+export async function stackViolations(
+  policy: Policy,
+  resources: RecordedResource[],
+  config?: Record<string, unknown>,
+): Promise<string[]> {
   const byUrn = new Map(resources.map((r) => [r.urn, r.name]));
-  return only(policy, await analyzeStack(resources, REGION, packOf(policy, config))).map((d) => `${byUrn.get(d.urn ?? "") ?? "(stack)"}: ${d.message}`);
+  return only(policy, await analyzeStack(resources, REGION, packOf(policy, config))).map(
+    (d) => `${byUrn.get(d.urn ?? "") ?? "(stack)"}: ${d.message}`,
+  );
 }
 
 /** `base` with one property changed (or removed, with `undefined`). */
-export function changed<T extends Record<string, unknown>>(base: T, change: Record<string, unknown>): Record<string, unknown> {
+export function changed<T extends Record<string, unknown>>(
+  base: T,
+  change: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(change)) {
     if (v === undefined) delete out[k];

@@ -19,22 +19,50 @@ describe("the pack", () => {
   });
 
   test("every rule has a description, a level, a severity, remediation steps and sources", () => {
-    const incomplete = policies.filter((p) => !p.description.endsWith(".") || !p.enforcementLevel || !p.severity || !p.remediationSteps || p.sources.length === 0);
+    const incomplete = policies.filter(
+      (p) =>
+        !p.description.endsWith(".") ||
+        !p.enforcementLevel ||
+        !p.severity ||
+        !p.remediationSteps ||
+        p.sources.length === 0,
+    );
     expect(incomplete.map((p) => p.name)).toEqual([]);
   });
 
   test("rules that read values unknown at preview time say so in their description", () => {
-    expect(policies.filter((p) => p.preview && !p.description.includes(`During preview: ${p.preview}`)).map((p) => p.name)).toEqual([]);
+    expect(
+      policies.filter((p) => p.preview && !p.description.includes(`During preview: ${p.preview}`)).map((p) => p.name),
+    ).toEqual([]);
   });
 
   test("every config setting has a default its own schema accepts, and none is called enforcementLevel", () => {
-    const problems = policies.flatMap((p) => Object.entries(p.configSchema?.properties ?? {}).flatMap(([key, schema]) => (key === "enforcementLevel" ? [`${p.name}: enforcementLevel`] : validate(schema, schema.default, `${p.name}.${key}`))));
+    const problems = policies.flatMap((p) =>
+      Object.entries(p.configSchema?.properties ?? {}).flatMap(([key, schema]) =>
+        key === "enforcementLevel"
+          ? [`${p.name}: enforcementLevel`]
+          : validate(schema, schema.default, `${p.name}.${key}`),
+      ),
+    );
     expect(problems).toEqual([]);
   });
 
   test("only index.ts constructs the PolicyPack, whose constructor starts a server", () => {
-    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === "node_modules" ? [] : files(path.join(dir, e.name))) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
-    const constructing = files(path.join(REPO_ROOT, "policy")).filter((f) => !f.includes(`${path.sep}tests${path.sep}`) && fs.readFileSync(f, "utf8").includes("new PolicyPack("));
+    const files = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) =>
+          e.isDirectory()
+            ? e.name === "node_modules"
+              ? []
+              : files(path.join(dir, e.name))
+            : e.name.endsWith(".ts")
+              ? [path.join(dir, e.name)]
+              : [],
+        );
+    const constructing = files(path.join(REPO_ROOT, "policy")).filter(
+      (f) => !f.includes(`${path.sep}tests${path.sep}`) && fs.readFileSync(f, "utf8").includes("new PolicyPack("),
+    );
     expect(constructing.map((f) => path.relative(REPO_ROOT, f))).toEqual(["policy/index.ts"]);
   });
 
@@ -42,7 +70,11 @@ describe("the pack", () => {
     // Slow queries (a log metric filter) and certificate expiry (ACM) carry no dimension naming a
     // database, cache or service, so the coverage rule has no resource to hold them against.
     const unattached = ["certificateDaysToExpiry", "slowQueriesPerMinute"];
-    expect([...new Set(DEFAULT_FAMILIES.map((f) => f.threshold))].sort()).toEqual(Object.keys(RUNBOOK.thresholds).filter((t) => !unattached.includes(t)).sort());
+    expect([...new Set(DEFAULT_FAMILIES.map((f) => f.threshold))].sort()).toEqual(
+      Object.keys(RUNBOOK.thresholds)
+        .filter((t) => !unattached.includes(t))
+        .sort(),
+    );
   });
 });
 
@@ -61,9 +93,16 @@ describe("the README's rule table", () => {
   });
 
   test("shows the levels the stack configs give", () => {
-    const config = (stack: string) => reconcileConfig(policies, "mandatory", readPackConfig(path.join(REPO_ROOT, "policy", "config", `${stack}.json`)));
+    const config = (stack: string) =>
+      reconcileConfig(policies, "mandatory", readPackConfig(path.join(REPO_ROOT, "policy", "config", `${stack}.json`)));
     const staging = config("staging");
     const production = config("production");
-    expect(rows.map((r) => [r[1], level(r[2]), level(r[3])])).toEqual(policies.map((p) => [`\`${p.name}\`${isStack(p) ? " (stack)" : ""}`, staging.get(p.name)!.enforcementLevel, production.get(p.name)!.enforcementLevel]));
+    expect(rows.map((r) => [r[1], level(r[2]), level(r[3])])).toEqual(
+      policies.map((p) => [
+        `\`${p.name}\`${isStack(p) ? " (stack)" : ""}`,
+        staging.get(p.name)!.enforcementLevel,
+        production.get(p.name)!.enforcementLevel,
+      ]),
+    );
   });
 });

@@ -9,14 +9,12 @@ import { resolve, settle } from "../../tools/plan/plan";
 export { resolve, settle };
 export type { RecordedResource };
 
-
 /** Installs recording mocks for this test file and returns the live list of recorded resources. */
 export async function recordResources(stack = "test", region = "eu-west-1"): Promise<RecordedResource[]> {
   const resources: RecordedResource[] = [];
   await installRecordingMocks("opsbook", stack, region, resources);
   return resources;
 }
-
 
 /** Resources of one type token, in name order. */
 export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {
@@ -28,7 +26,9 @@ export function one(resources: RecordedResource[], type: string, name: string): 
   const found = resources.filter((r) => r.type === type && r.name === name);
   if (found.length !== 1) {
     const names = ofType(resources, type).map((r) => r.name);
-    throw new Error(`expected one ${type} named ${name}, found ${found.length} (${type} names: ${names.join(", ") || "none"})`);
+    throw new Error(
+      `expected one ${type} named ${name}, found ${found.length} (${type} names: ${names.join(", ") || "none"})`,
+    );
   }
   return found[0]!;
 }
@@ -36,6 +36,7 @@ export function one(resources: RecordedResource[], type: string, name: string): 
 /** Parses a JSON policy document recorded as a string input. */
 export function policyOf(resource: RecordedResource, key = "policy"): { Statement: Array<Record<string, any>> } {
   const text = resource.inputs[key];
-  if (typeof text !== "string") throw new Error(`${resource.name}.${key} is not a JSON string: ${JSON.stringify(text)}`);
+  if (typeof text !== "string")
+    throw new Error(`${resource.name}.${key} is not a JSON string: ${JSON.stringify(text)}`);
   return JSON.parse(text);
 }

@@ -17,7 +17,8 @@ function raw(overrides: Record<string, unknown> = {}): Record<string, string> {
     ...overrides,
   };
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(values))
+    if (v !== undefined) out[k] = typeof v === "string" ? v : JSON.stringify(v);
   return out;
 }
 
@@ -35,12 +36,27 @@ describe("parseConfig defaults", () => {
   const c = parseConfig("staging", raw());
 
   test("applies the runbook's health check, backup and threshold numbers", () => {
-    expect(c.healthCheck).toEqual({ path: "/health", intervalSeconds: 30, timeoutSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 3 });
+    expect(c.healthCheck).toEqual({
+      path: "/health",
+      intervalSeconds: 30,
+      timeoutSeconds: 10,
+      healthyThreshold: 2,
+      unhealthyThreshold: 3,
+    });
     expect(c.postgres.backupRetentionDays).toBe(30);
     expect(c.postgres.backupWindowStart).toBe("02:00");
     expect(c.postgres.slowQueryMs).toBe(100);
     expect(c.postgres.pool).toEqual({ min: 5, max: 20 });
-    expect(c.backup).toEqual({ image: "registry.example.com/backup-job", tag: "1.0.0", dailyAt: "02:00", retentionDays: 30, rpoHours: 24, restoreDrillDay: "SUN", restoreDrillAt: "06:00", objectLock: false });
+    expect(c.backup).toEqual({
+      image: "registry.example.com/backup-job",
+      tag: "1.0.0",
+      dailyAt: "02:00",
+      retentionDays: 30,
+      rpoHours: 24,
+      restoreDrillDay: "SUN",
+      restoreDrillAt: "06:00",
+      objectLock: false,
+    });
     expect(c.thresholds).toEqual(RUNBOOK.thresholds);
     expect(c.thresholds.cacheHitRatePercent).toEqual({ warning: 80, critical: 50 });
     expect(c.rollback).toEqual({ unhealthyForMinutes: 2, errorRatePercent: 10, errorRateForMinutes: 1 });
@@ -56,7 +72,18 @@ describe("parseConfig defaults", () => {
   });
 
   test("fills in service sizes and the region's first two zones", () => {
-    expect(c.services[1]).toEqual({ ...services[1], paths: [], hosts: [], cpu: 512, memory: 1024, desiredCount: 2, minCount: 2, maxCount: 6, scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000 }, environment: {} });
+    expect(c.services[1]).toEqual({
+      ...services[1],
+      paths: [],
+      hosts: [],
+      cpu: 512,
+      memory: 1024,
+      desiredCount: 2,
+      minCount: 2,
+      maxCount: 6,
+      scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000 },
+      environment: {},
+    });
     expect(c.network.availabilityZones).toEqual(["eu-west-1a", "eu-west-1b"]);
     expect(c.region).toBe("eu-west-1");
     expect(c.stack).toBe("staging");
@@ -69,7 +96,10 @@ describe("parseConfig defaults", () => {
   });
 
   test("reads quoted numbers and booleans as values (hand-edited YAML)", () => {
-    const o = parseConfig("staging", raw({ "opsbook:postgres": { backupRetentionDays: "14", multiAz: "false" }, "opsbook:protect": "false" }));
+    const o = parseConfig(
+      "staging",
+      raw({ "opsbook:postgres": { backupRetentionDays: "14", multiAz: "false" }, "opsbook:protect": "false" }),
+    );
     expect(o.postgres.backupRetentionDays).toBe(14);
     expect(o.postgres.multiAz).toBe(false);
     expect(o.protect).toBe(false);
@@ -81,102 +111,220 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
     [
       "retention above 35 days",
       { "opsbook:postgres": { backupRetentionDays: 40 } },
-      { key: "opsbook:postgres.backupRetentionDays", value: 40, allowed: "a whole number from 1 to 35 days", fix: "pulumi config set --path 'opsbook:postgres.backupRetentionDays' '30' --stack staging" },
+      {
+        key: "opsbook:postgres.backupRetentionDays",
+        value: 40,
+        allowed: "a whole number from 1 to 35 days",
+        fix: "pulumi config set --path 'opsbook:postgres.backupRetentionDays' '30' --stack staging",
+      },
     ],
     [
       "a misspelled key",
       { "opsbook:network": { natGatways: "single" } },
-      { key: "opsbook:network.natGatways", value: "single", allowed: 'no such key; did you mean "natGateways"? Known keys here: cidr, availabilityZones, natGateways', fix: "pulumi config rm --path 'opsbook:network.natGatways' --stack staging" },
+      {
+        key: "opsbook:network.natGatways",
+        value: "single",
+        allowed: 'no such key; did you mean "natGateways"? Known keys here: cidr, availabilityZones, natGateways',
+        fix: "pulumi config rm --path 'opsbook:network.natGatways' --stack staging",
+      },
     ],
     [
       "an unknown top-level key",
       { "opsbook:postgress": { multiAz: true } },
-      { key: "opsbook:postgress", value: { multiAz: true }, allowed: expect.stringContaining('no such key; did you mean "postgres"?') as unknown as string, fix: "pulumi config rm 'opsbook:postgress' --stack staging" },
+      {
+        key: "opsbook:postgress",
+        value: { multiAz: true },
+        allowed: expect.stringContaining('no such key; did you mean "postgres"?') as unknown as string,
+        fix: "pulumi config rm 'opsbook:postgress' --stack staging",
+      },
     ],
     [
       "a wrong type",
       { "opsbook:redis": { nodes: "two" } },
-      { key: "opsbook:redis.nodes", value: "two", allowed: "a whole number from 1 to 6", fix: "pulumi config set --path 'opsbook:redis.nodes' '2' --stack staging" },
+      {
+        key: "opsbook:redis.nodes",
+        value: "two",
+        allowed: "a whole number from 1 to 6",
+        fix: "pulumi config set --path 'opsbook:redis.nodes' '2' --stack staging",
+      },
     ],
     [
       "a value out of a fixed list",
       { "opsbook:logRetentionDays": 10 },
-      { key: "opsbook:logRetentionDays", value: 10, allowed: expect.stringMatching(/^one of 1, 3, 5, 7, 14, 30/) as unknown as string, fix: "pulumi config set 'opsbook:logRetentionDays' '365' --stack staging" },
+      {
+        key: "opsbook:logRetentionDays",
+        value: 10,
+        allowed: expect.stringMatching(/^one of 1, 3, 5, 7, 14, 30/) as unknown as string,
+        fix: "pulumi config set 'opsbook:logRetentionDays' '365' --stack staging",
+      },
     ],
     [
       "a misspelled namespace",
       { "opsbok:protect": "true" },
-      { key: "opsbok:protect", value: true, allowed: 'keys in the namespaces opsbook, aws, pulumi; did you mean "opsbook:protect"?', fix: "pulumi config rm 'opsbok:protect' --stack staging" },
+      {
+        key: "opsbok:protect",
+        value: true,
+        allowed: 'keys in the namespaces opsbook, aws, pulumi; did you mean "opsbook:protect"?',
+        fix: "pulumi config rm 'opsbok:protect' --stack staging",
+      },
     ],
     [
       "a missing region",
       { "aws:region": undefined },
-      { key: "aws:region", value: undefined, allowed: "an AWS region, e.g. eu-west-1", fix: "pulumi config set aws:region eu-west-1 --stack staging" },
+      {
+        key: "aws:region",
+        value: undefined,
+        allowed: "an AWS region, e.g. eu-west-1",
+        fix: "pulumi config set aws:region eu-west-1 --stack staging",
+      },
     ],
     [
       "a backup window overlapping maintenance",
       { "opsbook:postgres": { maintenanceWindow: "tue:02:30-tue:03:00" } },
-      { key: "opsbook:postgres.maintenanceWindow", value: "tue:02:30-tue:03:00", allowed: "a window that does not overlap the daily backup window (02:00 UTC, one hour)", fix: "pulumi config set --path 'opsbook:postgres.maintenanceWindow' <value> --stack staging" },
+      {
+        key: "opsbook:postgres.maintenanceWindow",
+        value: "tue:02:30-tue:03:00",
+        allowed: "a window that does not overlap the daily backup window (02:00 UTC, one hour)",
+        fix: "pulumi config set --path 'opsbook:postgres.maintenanceWindow' <value> --stack staging",
+      },
     ],
     [
       "Multi-AZ Redis with one node",
       { "opsbook:redis": { multiAz: true, nodes: 1 } },
-      { key: "opsbook:redis.nodes", value: 1, allowed: "at least 2 when redis.multiAz is true (a primary and a replica in another zone)", fix: "pulumi config set --path 'opsbook:redis.nodes' '2' --stack staging" },
+      {
+        key: "opsbook:redis.nodes",
+        value: 1,
+        allowed: "at least 2 when redis.multiAz is true (a primary and a replica in another zone)",
+        fix: "pulumi config set --path 'opsbook:redis.nodes' '2' --stack staging",
+      },
     ],
     [
       "an illegal Fargate CPU/memory pair",
       { "opsbook:services": [{ ...services[0], cpu: 256, memory: 4096 }, services[1]] },
-      { key: "opsbook:services[0].memory", value: 4096, allowed: "with cpu 256: 512, 1024, 2048 MiB", fix: "pulumi config set --path 'opsbook:services[0].memory' '512' --stack staging" },
+      {
+        key: "opsbook:services[0].memory",
+        value: 4096,
+        allowed: "with cpu 256: 512, 1024, 2048 MiB",
+        fix: "pulumi config set --path 'opsbook:services[0].memory' '512' --stack staging",
+      },
     ],
     [
       "min above max",
       { "opsbook:services": [services[0], { ...services[1], minCount: 5, maxCount: 3, desiredCount: 3 }] },
-      { key: "opsbook:services[1].minCount", value: 5, allowed: "at most maxCount (3)", fix: "pulumi config set --path 'opsbook:services[1].minCount' <value> --stack staging" },
+      {
+        key: "opsbook:services[1].minCount",
+        value: 5,
+        allowed: "at most maxCount (3)",
+        fix: "pulumi config set --path 'opsbook:services[1].minCount' <value> --stack staging",
+      },
     ],
     [
       "duplicate paths",
-      { "opsbook:services": [services[0], { ...services[1], name: "admin", port: 3001, paths: ["/api/*"] }, { ...services[1], name: "web" }] },
-      { key: "opsbook:services[1].paths", value: ["/api/*"], allowed: 'routes no other service claims ("/api/*" already goes to api)', fix: "pulumi config set --path 'opsbook:services[1].paths' <value> --stack staging" },
+      {
+        "opsbook:services": [
+          services[0],
+          { ...services[1], name: "admin", port: 3001, paths: ["/api/*"] },
+          { ...services[1], name: "web" },
+        ],
+      },
+      {
+        key: "opsbook:services[1].paths",
+        value: ["/api/*"],
+        allowed: 'routes no other service claims ("/api/*" already goes to api)',
+        fix: "pulumi config set --path 'opsbook:services[1].paths' <value> --stack staging",
+      },
     ],
     [
       "duplicate hosts",
-      { "opsbook:services": [services[0], { ...services[1], name: "admin", port: 3001, hosts: ["admin.example.com"] }, { ...services[1], name: "ops", port: 3002, hosts: ["admin.example.com"] }, services[1]] },
-      { key: "opsbook:services[2].hosts", value: ["admin.example.com"], allowed: 'routes no other service claims ("admin.example.com" already goes to admin)', fix: "pulumi config set --path 'opsbook:services[2].hosts' <value> --stack staging" },
+      {
+        "opsbook:services": [
+          services[0],
+          { ...services[1], name: "admin", port: 3001, hosts: ["admin.example.com"] },
+          { ...services[1], name: "ops", port: 3002, hosts: ["admin.example.com"] },
+          services[1],
+        ],
+      },
+      {
+        key: "opsbook:services[2].hosts",
+        value: ["admin.example.com"],
+        allowed: 'routes no other service claims ("admin.example.com" already goes to admin)',
+        fix: "pulumi config set --path 'opsbook:services[2].hosts' <value> --stack staging",
+      },
     ],
     [
       "duplicate ports",
       { "opsbook:services": [services[0], { ...services[1], port: 8080 }] },
-      { key: "opsbook:services[1].port", value: 8080, allowed: "a port no other service uses (8080 is api's)", fix: "pulumi config set --path 'opsbook:services[1].port' <value> --stack staging" },
+      {
+        key: "opsbook:services[1].port",
+        value: 8080,
+        allowed: "a port no other service uses (8080 is api's)",
+        fix: "pulumi config set --path 'opsbook:services[1].port' <value> --stack staging",
+      },
     ],
     [
       "a worker with hosts",
-      { "opsbook:services": [...services, { name: "worker", image: "registry.example.com/worker", tag: "1", hosts: ["w.example.com"] }] },
-      { key: "opsbook:services[2].hosts", value: ["w.example.com"], allowed: "no hosts for a service without a port (a worker gets no traffic)", fix: "pulumi config set --path 'opsbook:services[2].hosts' <value> --stack staging" },
+      {
+        "opsbook:services": [
+          ...services,
+          { name: "worker", image: "registry.example.com/worker", tag: "1", hosts: ["w.example.com"] },
+        ],
+      },
+      {
+        key: "opsbook:services[2].hosts",
+        value: ["w.example.com"],
+        allowed: "no hosts for a service without a port (a worker gets no traffic)",
+        fix: "pulumi config set --path 'opsbook:services[2].hosts' <value> --stack staging",
+      },
     ],
     [
       "an inverted threshold pair",
       { "opsbook:thresholds": { memoryPercent: { warning: 95, critical: 80 } } },
-      { key: "opsbook:thresholds.memoryPercent.critical", value: 80, allowed: "above the warning threshold (95): higher values are worse for memoryPercent", fix: "pulumi config set --path 'opsbook:thresholds.memoryPercent.critical' <value> --stack staging" },
+      {
+        key: "opsbook:thresholds.memoryPercent.critical",
+        value: 80,
+        allowed: "above the warning threshold (95): higher values are worse for memoryPercent",
+        fix: "pulumi config set --path 'opsbook:thresholds.memoryPercent.critical' <value> --stack staging",
+      },
     ],
     [
       "an inverted pair where lower is worse",
       { "opsbook:thresholds": { cacheHitRatePercent: { warning: 50, critical: 80 } } },
-      { key: "opsbook:thresholds.cacheHitRatePercent.critical", value: 80, allowed: "below the warning threshold (50): lower values are worse for cacheHitRatePercent", fix: "pulumi config set --path 'opsbook:thresholds.cacheHitRatePercent.critical' <value> --stack staging" },
+      {
+        key: "opsbook:thresholds.cacheHitRatePercent.critical",
+        value: 80,
+        allowed: "below the warning threshold (50): lower values are worse for cacheHitRatePercent",
+        fix: "pulumi config set --path 'opsbook:thresholds.cacheHitRatePercent.critical' <value> --stack staging",
+      },
     ],
     [
       "a zone of another region",
       { "opsbook:network": { availabilityZones: ["eu-west-1a", "us-east-1b"] } },
-      { key: "opsbook:network.availabilityZones[1]", value: "us-east-1b", allowed: "a zone of the stack's region eu-west-1, e.g. eu-west-1a", fix: "pulumi config set --path 'opsbook:network.availabilityZones[1]' 'eu-west-1b' --stack staging" },
+      {
+        key: "opsbook:network.availabilityZones[1]",
+        value: "us-east-1b",
+        allowed: "a zone of the stack's region eu-west-1, e.g. eu-west-1a",
+        fix: "pulumi config set --path 'opsbook:network.availabilityZones[1]' 'eu-west-1b' --stack staging",
+      },
     ],
     [
       "no certificate",
       { "opsbook:domain": { name: "app.example.com" } },
-      { key: "opsbook:domain", value: { name: "app.example.com" }, allowed: "{ certificateArn } of an ACM certificate, or { name, hostedZoneId } to request one validated by DNS", fix: "pulumi config set 'opsbook:domain' <value> --stack staging" },
+      {
+        key: "opsbook:domain",
+        value: { name: "app.example.com" },
+        allowed: "{ certificateArn } of an ACM certificate, or { name, hostedZoneId } to request one validated by DNS",
+        fix: "pulumi config set 'opsbook:domain' <value> --stack staging",
+      },
     ],
     [
       "a migration for a service that does not exist",
       { "opsbook:migrations": { service: "backend" } },
-      { key: "opsbook:migrations.service", value: "backend", allowed: "one of the configured services: api, web", fix: "pulumi config set --path 'opsbook:migrations.service' 'api' --stack staging" },
+      {
+        key: "opsbook:migrations.service",
+        value: "backend",
+        allowed: "one of the configured services: api, web",
+        fix: "pulumi config set --path 'opsbook:migrations.service' 'api' --stack staging",
+      },
     ],
     [
       "an instance class whose memory is unknown, without maxConnections",
@@ -191,7 +339,11 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
     ],
     [
       "a restore from both a snapshot and a point in time",
-      { "opsbook:postgres": { restore: { snapshotIdentifier: "opsbook-staging-final", sourceDbInstanceIdentifier: "opsbook-staging" } } },
+      {
+        "opsbook:postgres": {
+          restore: { snapshotIdentifier: "opsbook-staging-final", sourceDbInstanceIdentifier: "opsbook-staging" },
+        },
+      },
       {
         key: "opsbook:postgres.restore",
         value: { snapshotIdentifier: "opsbook-staging-final", sourceDbInstanceIdentifier: "opsbook-staging" },
@@ -201,11 +353,16 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
     ],
     [
       "a point-in-time restore into its own source's identifier",
-      { "opsbook:postgres": { restore: { sourceDbInstanceIdentifier: "opsbook-staging", restoreTime: "2026-11-20T01:30:00Z" } } },
+      {
+        "opsbook:postgres": {
+          restore: { sourceDbInstanceIdentifier: "opsbook-staging", restoreTime: "2026-11-20T01:30:00Z" },
+        },
+      },
       {
         key: "opsbook:postgres.identifier",
         value: "opsbook-staging",
-        allowed: 'an identifier other than the restore\'s source "opsbook-staging": a point-in-time restore creates a new instance',
+        allowed:
+          'an identifier other than the restore\'s source "opsbook-staging": a point-in-time restore creates a new instance',
         fix: "pulumi config set --path 'opsbook:postgres.identifier' 'opsbook-staging-2' --stack staging",
       },
     ],
@@ -215,7 +372,8 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       {
         key: "opsbook:postgres.identifier",
         value: "opsbook--db",
-        allowed: "an RDS instance identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with '-'",
+        allowed:
+          "an RDS instance identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with '-'",
         fix: "pulumi config set --path 'opsbook:postgres.identifier' <value> --stack staging",
       },
     ],
@@ -242,14 +400,22 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
     [
       "a health check timeout as long as the interval",
       { "opsbook:healthCheck": { timeoutSeconds: 30 } },
-      { key: "opsbook:healthCheck.timeoutSeconds", value: 30, allowed: "less than healthCheck.intervalSeconds (30)", fix: "pulumi config set --path 'opsbook:healthCheck.timeoutSeconds' '10' --stack staging" },
+      {
+        key: "opsbook:healthCheck.timeoutSeconds",
+        value: 30,
+        allowed: "less than healthCheck.intervalSeconds (30)",
+        fix: "pulumi config set --path 'opsbook:healthCheck.timeoutSeconds' '10' --stack staging",
+      },
     ],
   ])("%s", (_, overrides, problem) => {
     expect(problemsOf(raw(overrides))).toEqual([problem]);
   });
 
   test("lists every problem at once, in one message", () => {
-    const input = raw({ "opsbook:postgres": { backupRetentionDays: 0, instanceClass: "m5.large" }, "opsbook:environment": "Prod!" });
+    const input = raw({
+      "opsbook:postgres": { backupRetentionDays: 0, instanceClass: "m5.large" },
+      "opsbook:environment": "Prod!",
+    });
     const err = (() => {
       try {
         parseConfig("production", input);
@@ -258,19 +424,33 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       }
       throw new Error("expected a ConfigError");
     })();
-    expect(err.problems.map((p) => p.key).sort()).toEqual(["opsbook:environment", "opsbook:postgres.backupRetentionDays", "opsbook:postgres.instanceClass"]);
+    expect(err.problems.map((p) => p.key).sort()).toEqual([
+      "opsbook:environment",
+      "opsbook:postgres.backupRetentionDays",
+      "opsbook:postgres.instanceClass",
+    ]);
     expect(err.message).toContain('Stack "production" has 3 config problems; nothing was declared.');
-    expect(err.message).toContain("  - opsbook:postgres.instanceClass: got \"m5.large\"\n      allowed: an RDS instance class, e.g. db.t4g.medium");
+    expect(err.message).toContain(
+      '  - opsbook:postgres.instanceClass: got "m5.large"\n      allowed: an RDS instance class, e.g. db.t4g.medium',
+    );
   });
 
   test("a time zone shifts the backup window before the overlap check", () => {
     // 02:00 in Berlin is 01:00 UTC, clear of a 02:30 UTC maintenance window.
-    expect(() => parseConfig("staging", raw({ "opsbook:timeZone": "Europe/Berlin", "opsbook:postgres": { maintenanceWindow: "sun:02:30-sun:03:30" } }))).not.toThrow();
+    expect(() =>
+      parseConfig(
+        "staging",
+        raw({ "opsbook:timeZone": "Europe/Berlin", "opsbook:postgres": { maintenanceWindow: "sun:02:30-sun:03:30" } }),
+      ),
+    ).not.toThrow();
     expect(problemsOf(raw({ "opsbook:postgres": { maintenanceWindow: "sun:02:30-sun:03:30" } }))).toHaveLength(1);
   });
 
   test("an unknown instance class is fine when maxConnections is set", () => {
-    expect(parseConfig("staging", raw({ "opsbook:postgres": { instanceClass: "db.x2g.large", maxConnections: 400 } })).postgres).toMatchObject({ instanceClass: "db.x2g.large", maxConnections: 400 });
+    expect(
+      parseConfig("staging", raw({ "opsbook:postgres": { instanceClass: "db.x2g.large", maxConnections: 400 } }))
+        .postgres,
+    ).toMatchObject({ instanceClass: "db.x2g.large", maxConnections: 400 });
   });
 
   test("a point-in-time restore into a new identifier is accepted, and the identifier defaults to opsbook-<environment>", () => {
@@ -282,7 +462,12 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
 
   test("rejects an unknown time zone", () => {
     expect(problemsOf(raw({ "opsbook:timeZone": "Mars/Olympus" }))).toEqual([
-      { key: "opsbook:timeZone", value: "Mars/Olympus", allowed: 'an IANA time zone, e.g. "UTC" or "Europe/Berlin"', fix: "pulumi config set 'opsbook:timeZone' 'UTC' --stack staging" },
+      {
+        key: "opsbook:timeZone",
+        value: "Mars/Olympus",
+        allowed: 'an IANA time zone, e.g. "UTC" or "Europe/Berlin"',
+        fix: "pulumi config set 'opsbook:timeZone' 'UTC' --stack staging",
+      },
     ]);
   });
 });

@@ -3,7 +3,11 @@ import { type Plan, planStack } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 
-const ISOLATED = ["production-isolated-eu-west-1a-id", "production-isolated-eu-west-1b-id", "production-isolated-eu-west-1c-id"];
+const ISOLATED = [
+  "production-isolated-eu-west-1a-id",
+  "production-isolated-eu-west-1b-id",
+  "production-isolated-eu-west-1c-id",
+];
 const DB_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-db-key";
 const REDIS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-redis-key";
 
@@ -26,31 +30,89 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   });
 
   test("keeps flow logs for a year", () => {
-    expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "production-flow-logs").inputs.retentionInDays).toBe(365);
+    expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "production-flow-logs").inputs.retentionInDays).toBe(
+      365,
+    );
   });
 
   test("runs api and web from their images, sized and scaled as the stack file says", () => {
-    const containers = (name: string) => JSON.parse(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", name).inputs.containerDefinitions as string);
+    const containers = (name: string) =>
+      JSON.parse(
+        one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", name).inputs.containerDefinitions as string,
+      );
     expect(containers("api")[0].image).toBe("123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/api:1.0.0");
-    expect(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "api").inputs).toMatchObject({ cpu: "1024", memory: "2048" });
-    expect(one(plan.resources, "aws:ecs/service:Service", "api").inputs).toMatchObject({ desiredCount: 3, alarms: { enable: true, rollback: true, alarmNames: ["opsbook-production-api-rollback-unhealthy-targets", "opsbook-production-api-rollback-error-rate"] } });
-    expect(one(plan.resources, "aws:appautoscaling/target:Target", "api").inputs).toMatchObject({ minCapacity: 3, maxCapacity: 10 });
-    expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({ minCapacity: 2, maxCapacity: 6 });
-    expect(containers("api")[0].secrets.map((s: { name: string }) => s.name)).toEqual(["JWT_SECRET", "JWT_REFRESH_SECRET", "SESSION_SECRET", "ENCRYPTION_KEY", "DB_USER", "DB_PASSWORD", "REDIS_AUTH_TOKEN"]);
-    expect(containers("api")[0].environment.map((e: { name: string }) => e.name)).toEqual(["APP_ROTATION_LABEL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SSLMODE", "DB_POOL_MIN", "DB_POOL_MAX", "REDIS_HOST", "REDIS_PORT", "REDIS_TLS"]);
+    expect(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "api").inputs).toMatchObject({
+      cpu: "1024",
+      memory: "2048",
+    });
+    expect(one(plan.resources, "aws:ecs/service:Service", "api").inputs).toMatchObject({
+      desiredCount: 3,
+      alarms: {
+        enable: true,
+        rollback: true,
+        alarmNames: ["opsbook-production-api-rollback-unhealthy-targets", "opsbook-production-api-rollback-error-rate"],
+      },
+    });
+    expect(one(plan.resources, "aws:appautoscaling/target:Target", "api").inputs).toMatchObject({
+      minCapacity: 3,
+      maxCapacity: 10,
+    });
+    expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({
+      minCapacity: 2,
+      maxCapacity: 6,
+    });
+    expect(containers("api")[0].secrets.map((s: { name: string }) => s.name)).toEqual([
+      "JWT_SECRET",
+      "JWT_REFRESH_SECRET",
+      "SESSION_SECRET",
+      "ENCRYPTION_KEY",
+      "DB_USER",
+      "DB_PASSWORD",
+      "REDIS_AUTH_TOKEN",
+    ]);
+    expect(containers("api")[0].environment.map((e: { name: string }) => e.name)).toEqual([
+      "APP_ROTATION_LABEL",
+      "DB_HOST",
+      "DB_PORT",
+      "DB_NAME",
+      "DB_SSLMODE",
+      "DB_POOL_MIN",
+      "DB_POOL_MAX",
+      "REDIS_HOST",
+      "REDIS_PORT",
+      "REDIS_TLS",
+    ]);
   });
 
   test("routes /api/* to api and everything else to web, health-checked at the runbook values", () => {
-    expect(one(plan.resources, "aws:lb/listenerRule:ListenerRule", "api").inputs).toMatchObject({ priority: 100, conditions: [{ pathPattern: { values: ["/api/*"] } }] });
-    expect(one(plan.resources, "aws:lb/listenerRule:ListenerRule", "web").inputs).toMatchObject({ priority: 50000, conditions: [{ pathPattern: { values: ["/*"] } }] });
+    expect(one(plan.resources, "aws:lb/listenerRule:ListenerRule", "api").inputs).toMatchObject({
+      priority: 100,
+      conditions: [{ pathPattern: { values: ["/api/*"] } }],
+    });
+    expect(one(plan.resources, "aws:lb/listenerRule:ListenerRule", "web").inputs).toMatchObject({
+      priority: 50000,
+      conditions: [{ pathPattern: { values: ["/*"] } }],
+    });
     for (const name of ["api", "web"]) {
-      expect(one(plan.resources, "aws:lb/targetGroup:TargetGroup", name).inputs.healthCheck).toMatchObject({ path: "/health", interval: 30, timeout: 10, healthyThreshold: 2, unhealthyThreshold: 3 });
+      expect(one(plan.resources, "aws:lb/targetGroup:TargetGroup", name).inputs.healthCheck).toMatchObject({
+        path: "/health",
+        interval: 30,
+        timeout: 10,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      });
     }
   });
 
   test("keeps the load balancer from being deleted, with HTTPS only", () => {
-    expect(one(plan.resources, "aws:lb/loadBalancer:LoadBalancer", "production").inputs).toMatchObject({ enableDeletionProtection: true, dropInvalidHeaderFields: true });
-    expect(one(plan.resources, "aws:lb/listener:Listener", "production-https").inputs).toMatchObject({ certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000", sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
+    expect(one(plan.resources, "aws:lb/loadBalancer:LoadBalancer", "production").inputs).toMatchObject({
+      enableDeletionProtection: true,
+      dropInvalidHeaderFields: true,
+    });
+    expect(one(plan.resources, "aws:lb/listener:Listener", "production-https").inputs).toMatchObject({
+      certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+      sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    });
   });
 
   test("exports what a deploy needs: URL, cluster, services, topics and the migration task", () => {
@@ -58,7 +120,10 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       url: "https://production.eu-west-1.elb.amazonaws.com",
       clusterName: "opsbook-production",
       serviceNames: { api: "opsbook-production-api", web: "opsbook-production-web" },
-      alarmTopicArns: { warning: "arn:aws:sns:eu-west-1:123456789012:production-warning", critical: "arn:aws:sns:eu-west-1:123456789012:production-critical" },
+      alarmTopicArns: {
+        warning: "arn:aws:sns:eu-west-1:123456789012:production-warning",
+        critical: "arn:aws:sns:eu-west-1:123456789012:production-critical",
+      },
       migration: {
         taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:taskdefinition/api-migrate",
         cluster: "opsbook-production",
@@ -74,16 +139,31 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     // services 2 x (4 pairs + 2 critical); load balancer, certificate: a pair each; database 5 pairs;
     // cache 2 nodes x 3 pairs; backups: 1 critical + 1 warning; rollback: 2 per service.
     expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 10 + 2 * 6 + 2 + 2 * 2);
-    const bySeverity = (severity: string) => alarms.filter((a) => (a.inputs.tags as Record<string, string>).severity === severity).length;
-    expect([bySeverity("warning"), bySeverity("critical")]).toEqual([2 * 4 + 1 + 1 + 5 + 2 * 3 + 1, 2 * 6 + 1 + 1 + 5 + 2 * 3 + 1 + 2 * 2]);
-    expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-database-connections-critical").inputs).toMatchObject({ threshold: 95 });
-    expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-cache-node-2-hit-rate-warning").inputs).toMatchObject({ threshold: 80, dimensions: { CacheClusterId: "opsbook-production-002" } });
-    expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-api-http-error-rate-critical").inputs).toMatchObject({ threshold: 5, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-critical"] });
-    expect(one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-web-cpu-warning").inputs).toMatchObject({ threshold: 70, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-warning"] });
+    const bySeverity = (severity: string) =>
+      alarms.filter((a) => (a.inputs.tags as Record<string, string>).severity === severity).length;
+    expect([bySeverity("warning"), bySeverity("critical")]).toEqual([
+      2 * 4 + 1 + 1 + 5 + 2 * 3 + 1,
+      2 * 6 + 1 + 1 + 5 + 2 * 3 + 1 + 2 * 2,
+    ]);
+    expect(
+      one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-database-connections-critical").inputs,
+    ).toMatchObject({ threshold: 95 });
+    expect(
+      one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-cache-node-2-hit-rate-warning").inputs,
+    ).toMatchObject({ threshold: 80, dimensions: { CacheClusterId: "opsbook-production-002" } });
+    expect(
+      one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-api-http-error-rate-critical").inputs,
+    ).toMatchObject({ threshold: 5, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-critical"] });
+    expect(
+      one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-web-cpu-warning").inputs,
+    ).toMatchObject({ threshold: 70, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-warning"] });
   });
 
   test("dumps the database nightly at 02:00 London time with libpq settings, and keeps the dumps locked for 30 days", () => {
-    const [container] = JSON.parse(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "production-backup").inputs.containerDefinitions as string);
+    const [container] = JSON.parse(
+      one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "production-backup").inputs
+        .containerDefinitions as string,
+    );
     expect(container.environment.slice(0, 4)).toEqual([
       { name: "PGHOST", value: "opsbook-production.mock.eu-west-1.rds.amazonaws.com" },
       { name: "PGPORT", value: "5432" },
@@ -91,22 +171,39 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       { name: "PGSSLMODE", value: "verify-full" },
     ]);
     expect(container.secrets.map((s: { name: string }) => s.name)).toEqual(["PGUSER", "PGPASSWORD"]);
-    expect(one(plan.resources, "aws:scheduler/schedule:Schedule", "production-backup").inputs).toMatchObject({ scheduleExpression: "cron(0 2 * * ? *)", scheduleExpressionTimezone: "Europe/London" });
-    expect(one(plan.resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "production").inputs.rule).toEqual({ defaultRetention: { mode: "GOVERNANCE", days: 30 } });
+    expect(one(plan.resources, "aws:scheduler/schedule:Schedule", "production-backup").inputs).toMatchObject({
+      scheduleExpression: "cron(0 2 * * ? *)",
+      scheduleExpressionTimezone: "Europe/London",
+    });
+    expect(
+      one(plan.resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "production").inputs
+        .rule,
+    ).toEqual({ defaultRetention: { mode: "GOVERNANCE", days: 30 } });
   });
 
   test("counts slow statements from the PostgreSQL log", () => {
-    expect(one(plan.resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "production-slow-queries").inputs).toEqual({
+    expect(
+      one(plan.resources, "aws:cloudwatch/logMetricFilter:LogMetricFilter", "production-slow-queries").inputs,
+    ).toEqual({
       logGroupName: "/aws/rds/instance/opsbook-production/postgresql",
       pattern: '"duration:"',
-      metricTransformation: { namespace: "Opsbook/production", name: "PostgresSlowQueries", value: "1", defaultValue: "0" },
+      metricTransformation: {
+        namespace: "Opsbook/production",
+        name: "PostgresSlowQueries",
+        value: "1",
+        defaultValue: "0",
+      },
     });
   });
 
   test("draws every alarmed signal on one dashboard", () => {
-    const body = JSON.parse(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardBody as string);
+    const body = JSON.parse(
+      one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardBody as string,
+    );
     expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 2 * 3 + 2);
-    expect(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardName).toBe("opsbook-production");
+    expect(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardName).toBe(
+      "opsbook-production",
+    );
   });
 
   test("runs PostgreSQL 16 Multi-AZ in the three isolated subnets, encrypted, TLS-only, backed up 02:00-03:00 UTC for 30 days", () => {
@@ -160,7 +257,11 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       ],
     });
     expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "production-db").inputs.subnetIds).toEqual(ISOLATED);
-    expect(ofType(plan.resources, "aws:cloudwatch/logGroup:LogGroup").filter((g) => String(g.inputs.name).startsWith("/aws/rds/")).map((g) => [g.inputs.name, g.inputs.retentionInDays])).toEqual([
+    expect(
+      ofType(plan.resources, "aws:cloudwatch/logGroup:LogGroup")
+        .filter((g) => String(g.inputs.name).startsWith("/aws/rds/"))
+        .map((g) => [g.inputs.name, g.inputs.retentionInDays]),
+    ).toEqual([
       ["/aws/rds/instance/opsbook-production/postgresql", 365],
       ["/aws/rds/instance/opsbook-production/upgrade", 365],
     ]);
@@ -191,17 +292,34 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       maintenanceWindow: "sun:05:00-sun:06:00",
       finalSnapshotIdentifier: "opsbook-production-final",
       logDeliveryConfigurations: [
-        { destinationType: "cloudwatch-logs", destination: "/aws/elasticache/opsbook-production/slow-log", logFormat: "json", logType: "slow-log" },
-        { destinationType: "cloudwatch-logs", destination: "/aws/elasticache/opsbook-production/engine-log", logFormat: "json", logType: "engine-log" },
+        {
+          destinationType: "cloudwatch-logs",
+          destination: "/aws/elasticache/opsbook-production/slow-log",
+          logFormat: "json",
+          logType: "slow-log",
+        },
+        {
+          destinationType: "cloudwatch-logs",
+          destination: "/aws/elasticache/opsbook-production/engine-log",
+          logFormat: "json",
+          logType: "engine-log",
+        },
       ],
     });
     expect(group.protect).toBe(true);
-    expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "production-redis").inputs.subnetIds).toEqual(ISOLATED);
-    expect(one(plan.resources, "aws:secretsmanager/secret:Secret", "production-redis-auth-token")).toMatchObject({ protect: true, inputs: { kmsKeyId: REDIS_KEY } });
+    expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "production-redis").inputs.subnetIds).toEqual(
+      ISOLATED,
+    );
+    expect(one(plan.resources, "aws:secretsmanager/secret:Secret", "production-redis-auth-token")).toMatchObject({
+      protect: true,
+      inputs: { kmsKeyId: REDIS_KEY },
+    });
   });
 
   test("gives each data store a rotating, protected key of its own", () => {
-    expect(ofType(plan.resources, "aws:kms/key:Key").map((k) => [k.name, k.inputs.enableKeyRotation, k.protect])).toEqual([
+    expect(
+      ofType(plan.resources, "aws:kms/key:Key").map((k) => [k.name, k.inputs.enableKeyRotation, k.protect]),
+    ).toEqual([
       ["alerts-key", true, true],
       ["app-secrets-key", true, true],
       ["backups-key", true, true],
@@ -212,22 +330,70 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   });
 
   test("opens 5432 and 6379 only from the app security group, and lets the app out to them", () => {
-    expect(ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.referencedSecurityGroupId && [5432, 6379].includes(r.inputs.fromPort as number)).map((r) => r.inputs)).toEqual([
-      { securityGroupId: "production-db-id", description: "PostgreSQL from the app tasks", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "production-app-id" },
-      { securityGroupId: "production-redis-id", description: "Redis from the app tasks", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "production-app-id" },
+    expect(
+      ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        .filter((r) => r.inputs.referencedSecurityGroupId && [5432, 6379].includes(r.inputs.fromPort as number))
+        .map((r) => r.inputs),
+    ).toEqual([
+      {
+        securityGroupId: "production-db-id",
+        description: "PostgreSQL from the app tasks",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        referencedSecurityGroupId: "production-app-id",
+      },
+      {
+        securityGroupId: "production-redis-id",
+        description: "Redis from the app tasks",
+        ipProtocol: "tcp",
+        fromPort: 6379,
+        toPort: 6379,
+        referencedSecurityGroupId: "production-app-id",
+      },
     ]);
-    expect(ofType(plan.resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").filter((r) => r.inputs.referencedSecurityGroupId && [5432, 6379].includes(r.inputs.fromPort as number)).map((r) => r.inputs)).toEqual([
-      { securityGroupId: "production-app-id", description: "PostgreSQL to the database", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "production-db-id" },
-      { securityGroupId: "production-app-id", description: "Redis to the cache", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "production-redis-id" },
+    expect(
+      ofType(plan.resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        .filter((r) => r.inputs.referencedSecurityGroupId && [5432, 6379].includes(r.inputs.fromPort as number))
+        .map((r) => r.inputs),
+    ).toEqual([
+      {
+        securityGroupId: "production-app-id",
+        description: "PostgreSQL to the database",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        referencedSecurityGroupId: "production-db-id",
+      },
+      {
+        securityGroupId: "production-app-id",
+        description: "Redis to the cache",
+        ipProtocol: "tcp",
+        fromPort: 6379,
+        toPort: 6379,
+        referencedSecurityGroupId: "production-redis-id",
+      },
     ]);
   });
 
   test("exports the network by tier and where the data stores are", () => {
     expect(plan.outputs).toMatchObject({
       vpcId: "production-vpc-id",
-      publicSubnetIds: ["production-public-eu-west-1a-id", "production-public-eu-west-1b-id", "production-public-eu-west-1c-id"],
-      privateSubnetIds: ["production-private-eu-west-1a-id", "production-private-eu-west-1b-id", "production-private-eu-west-1c-id"],
-      isolatedSubnetIds: ["production-isolated-eu-west-1a-id", "production-isolated-eu-west-1b-id", "production-isolated-eu-west-1c-id"],
+      publicSubnetIds: [
+        "production-public-eu-west-1a-id",
+        "production-public-eu-west-1b-id",
+        "production-public-eu-west-1c-id",
+      ],
+      privateSubnetIds: [
+        "production-private-eu-west-1a-id",
+        "production-private-eu-west-1b-id",
+        "production-private-eu-west-1c-id",
+      ],
+      isolatedSubnetIds: [
+        "production-isolated-eu-west-1a-id",
+        "production-isolated-eu-west-1b-id",
+        "production-isolated-eu-west-1c-id",
+      ],
       logsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/logs-key",
       loadBalancerSecurityGroupId: "production-alb-id",
       appSecurityGroupId: "production-app-id",
@@ -262,7 +428,11 @@ describe("the policy pack over the production stack", () => {
     const weakened = {
       ...report.plan,
       resources: report.plan.resources.map((r) =>
-        r.name === "logs-key" ? { ...r, protect: false } : r.name === "production-flow-logs" ? { ...r, inputs: { ...r.inputs, retentionInDays: 30 } } : r,
+        r.name === "logs-key"
+          ? { ...r, protect: false }
+          : r.name === "production-flow-logs"
+            ? { ...r, inputs: { ...r.inputs, retentionInDays: 30 } }
+            : r,
       ),
     };
     const check = await checkPlan(weakened, { configFile: stackConfigFile("production") });

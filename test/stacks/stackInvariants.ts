@@ -8,7 +8,16 @@ const DATA_PORTS = [5432, 6379];
 const WORLD = ["0.0.0.0/0", "::/0"];
 
 /** Every ingress rule of the plan, standalone or inline, as { group, protocol, ports, sources }. */
-function ingressRules(plan: Plan): Array<{ from: string; groupId: unknown; ipProtocol: unknown; fromPort: number; toPort: number; cidrs: unknown[]; referencedSecurityGroupId: unknown; prefixListId: unknown }> {
+function ingressRules(plan: Plan): Array<{
+  from: string;
+  groupId: unknown;
+  ipProtocol: unknown;
+  fromPort: number;
+  toPort: number;
+  cidrs: unknown[];
+  referencedSecurityGroupId: unknown;
+  prefixListId: unknown;
+}> {
   const standalone = ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => ({
     from: r.name,
     groupId: r.inputs.securityGroupId,
@@ -49,26 +58,35 @@ function ingressRules(plan: Plan): Array<{ from: string; groupId: unknown; ipPro
 /** Security groups declared by the data components (opsbook:data:*). */
 function dataSecurityGroups(plan: Plan): RecordedResource[] {
   const dataComponents = new Set(plan.resources.filter((r) => r.type.startsWith("opsbook:data:")).map((r) => r.urn));
-  return ofType(plan.resources, "aws:ec2/securityGroup:SecurityGroup").filter((g) => dataComponents.has(g.parent ?? ""));
+  return ofType(plan.resources, "aws:ec2/securityGroup:SecurityGroup").filter((g) =>
+    dataComponents.has(g.parent ?? ""),
+  );
 }
 
 export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): void {
   test("gives every resource a URN of its own, qualified by its ancestors' types as the engine does", () => {
     const urns = getPlan().resources.map((r) => r.urn);
     expect(new Set(urns).size).toBe(urns.length);
-    expect(urns).toContain(`urn:pulumi:${getPlan().stack}::opsbook::opsbook:service:LoadBalancer$opsbook:storage:SecureBucket$aws:s3/bucket:Bucket::${getPlan().stack}-access-logs`);
+    expect(urns).toContain(
+      `urn:pulumi:${getPlan().stack}::opsbook::opsbook:service:LoadBalancer$opsbook:storage:SecureBucket$aws:s3/bucket:Bucket::${getPlan().stack}-access-logs`,
+    );
   });
 
   test("parents every resource to a component of the program", () => {
     const plan = getPlan();
     const components = new Set(plan.resources.filter((r) => !r.custom).map((r) => r.urn));
-    for (const r of plan.resources.filter((r) => r.custom)) expect({ name: r.name, parentIsComponent: components.has(r.parent ?? "") }).toEqual({ name: r.name, parentIsComponent: true });
+    for (const r of plan.resources.filter((r) => r.custom))
+      expect({ name: r.name, parentIsComponent: components.has(r.parent ?? "") }).toEqual({
+        name: r.name,
+        parentIsComponent: true,
+      });
   });
 
   test(`${expectProtected ? "protects" : "does not protect"} the stateful resources, as the stack file says`, () => {
     const plan = getPlan();
     expect(stateful(plan).length).toBeGreaterThan(0);
-    for (const r of stateful(plan)) expect({ name: r.name, protect: r.protect }).toEqual({ name: r.name, protect: expectProtected });
+    for (const r of stateful(plan))
+      expect({ name: r.name, protect: r.protect }).toEqual({ name: r.name, protect: expectProtected });
   });
 
   test("keeps and encrypts every log group", () => {
@@ -83,12 +101,18 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
   test("gives every alarm an action", () => {
     const alarms = ofType(getPlan().resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
     expect(alarms.length).toBeGreaterThan(0);
-    for (const a of alarms) expect({ name: a.name, actions: (a.inputs.alarmActions as string[] | undefined)?.length ?? 0 }).toEqual({ name: a.name, actions: 1 });
+    for (const a of alarms)
+      expect({ name: a.name, actions: (a.inputs.alarmActions as string[] | undefined)?.length ?? 0 }).toEqual({
+        name: a.name,
+        actions: 1,
+      });
   });
 
   test("opens no port to the world except 80 and 443 on the load balancer", () => {
     const plan = getPlan();
-    const open = ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0" || r.inputs.cidrIpv6 === "::/0");
+    const open = ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
+      (r) => r.inputs.cidrIpv4 === "0.0.0.0/0" || r.inputs.cidrIpv6 === "::/0",
+    );
     expect(open.map((r) => [r.inputs.securityGroupId, r.inputs.fromPort, r.inputs.toPort])).toEqual([
       [`${plan.stack}-alb-id`, 443, 443],
       [`${plan.stack}-alb-id`, 80, 80],
@@ -99,7 +123,12 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     const services = ofType(getPlan().resources, "aws:ecs/service:Service");
     expect(services.length).toBeGreaterThan(0);
     for (const s of services) {
-      expect(s.inputs).toMatchObject({ deploymentCircuitBreaker: { enable: true, rollback: true }, deploymentMinimumHealthyPercent: 100, waitForSteadyState: true, networkConfiguration: { assignPublicIp: false } });
+      expect(s.inputs).toMatchObject({
+        deploymentCircuitBreaker: { enable: true, rollback: true },
+        deploymentMinimumHealthyPercent: 100,
+        waitForSteadyState: true,
+        networkConfiguration: { assignPublicIp: false },
+      });
     }
   });
 
@@ -108,7 +137,12 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     expect(tasks.length).toBeGreaterThan(0);
     for (const td of tasks) {
       for (const c of JSON.parse(td.inputs.containerDefinitions as string) as Array<Record<string, any>>) {
-        expect({ task: td.name, readonly: c.readonlyRootFilesystem, privileged: c.privileged, log: c.logConfiguration?.logDriver }).toEqual({ task: td.name, readonly: true, privileged: undefined, log: "awslogs" });
+        expect({
+          task: td.name,
+          readonly: c.readonlyRootFilesystem,
+          privileged: c.privileged,
+          log: c.logConfiguration?.logDriver,
+        }).toEqual({ task: td.name, readonly: true, privileged: undefined, log: "awslogs" });
       }
       expect(td.inputs.executionRoleArn).not.toBe(td.inputs.taskRoleArn);
     }
@@ -117,7 +151,12 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
   test("rotates every KMS key", () => {
     const keys = ofType(getPlan().resources, "aws:kms/key:Key");
     expect(keys.length).toBeGreaterThan(0);
-    for (const k of keys) expect({ key: k.name, rotation: k.inputs.enableKeyRotation, retained: k.retainOnDelete }).toEqual({ key: k.name, rotation: true, retained: true });
+    for (const k of keys)
+      expect({ key: k.name, rotation: k.inputs.enableKeyRotation, retained: k.retainOnDelete }).toEqual({
+        key: k.name,
+        rotation: true,
+        retained: true,
+      });
   });
 
   test("admits the world on no rule that reaches 5432 or 6379", () => {
@@ -127,7 +166,10 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
       const allPorts = rule.ipProtocol === "-1" || rule.ipProtocol === "all";
       const reachesData = DATA_PORTS.filter((p) => allPorts || (rule.fromPort <= p && p <= rule.toPort));
       const world = rule.cidrs.filter((c) => WORLD.includes(String(c)));
-      expect({ rule: rule.from, worldOnDataPorts: world.length > 0 ? reachesData : [] }).toEqual({ rule: rule.from, worldOnDataPorts: [] });
+      expect({ rule: rule.from, worldOnDataPorts: world.length > 0 ? reachesData : [] }).toEqual({
+        rule: rule.from,
+        worldOnDataPorts: [],
+      });
     }
   });
 
@@ -139,7 +181,13 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     for (const g of groups) {
       const into = rules.filter((r) => r.groupId === `${g.name}-id`);
       expect(into.length).toBeGreaterThan(0);
-      for (const r of into) expect({ rule: r.from, cidrs: r.cidrs, prefixListId: r.prefixListId, referenced: typeof r.referencedSecurityGroupId }).toEqual({ rule: r.from, cidrs: [], prefixListId: undefined, referenced: "string" });
+      for (const r of into)
+        expect({
+          rule: r.from,
+          cidrs: r.cidrs,
+          prefixListId: r.prefixListId,
+          referenced: typeof r.referencedSecurityGroupId,
+        }).toEqual({ rule: r.from, cidrs: [], prefixListId: undefined, referenced: "string" });
     }
   });
 
@@ -153,6 +201,8 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     expect(subnets.length).toBeGreaterThan(0);
     for (const s of subnets) expect(s.inputs.mapPublicIpOnLaunch).toBe(false);
     const defaults = ofType(plan.resources, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup");
-    expect(defaults.map((sg) => [sg.inputs.vpcId, sg.inputs.ingress, sg.inputs.egress])).toEqual([[`${plan.stack}-vpc-id`, undefined, undefined]]);
+    expect(defaults.map((sg) => [sg.inputs.vpcId, sg.inputs.ingress, sg.inputs.egress])).toEqual([
+      [`${plan.stack}-vpc-id`, undefined, undefined],
+    ]);
   });
 }

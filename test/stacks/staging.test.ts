@@ -16,18 +16,27 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
 
   test("spans two zones and shares one NAT gateway", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(6);
-    expect(ofType(plan.resources, "aws:ec2/natGateway:NatGateway").map((n) => n.name)).toEqual(["staging-nat-eu-west-1a"]);
+    expect(ofType(plan.resources, "aws:ec2/natGateway:NatGateway").map((n) => n.name)).toEqual([
+      "staging-nat-eu-west-1a",
+    ]);
     expect(one(plan.resources, "aws:ec2/vpc:Vpc", "staging-vpc").inputs.cidrBlock).toBe("10.20.0.0/16");
   });
 
   test("runs one task per service and lets the load balancer be deleted", () => {
     expect(one(plan.resources, "aws:ecs/service:Service", "api").inputs.desiredCount).toBe(1);
-    expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({ minCapacity: 1, maxCapacity: 2 });
-    expect(one(plan.resources, "aws:lb/loadBalancer:LoadBalancer", "staging").inputs.enableDeletionProtection).toBe(false);
+    expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({
+      minCapacity: 1,
+      maxCapacity: 2,
+    });
+    expect(one(plan.resources, "aws:lb/loadBalancer:LoadBalancer", "staging").inputs.enableDeletionProtection).toBe(
+      false,
+    );
   });
 
   test("keeps flow logs for 30 days", () => {
-    expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-flow-logs").inputs.retentionInDays).toBe(30);
+    expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-flow-logs").inputs.retentionInDays).toBe(
+      30,
+    );
   });
 
   test("runs a smaller, single-zone, deletable PostgreSQL with the same encryption, TLS and backup window", () => {
@@ -60,7 +69,11 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
     ]);
     expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "staging-db").inputs.subnetIds).toEqual(ISOLATED);
-    expect(ofType(plan.resources, "aws:cloudwatch/logGroup:LogGroup").filter((g) => String(g.inputs.name).startsWith("/aws/rds/")).map((g) => g.inputs.retentionInDays)).toEqual([30, 30]);
+    expect(
+      ofType(plan.resources, "aws:cloudwatch/logGroup:LogGroup")
+        .filter((g) => String(g.inputs.name).startsWith("/aws/rds/"))
+        .map((g) => g.inputs.retentionInDays),
+    ).toEqual([30, 30]);
   });
 
   test("runs one Redis node without failover, still encrypted, authenticated and snapshotted", () => {
@@ -83,11 +96,15 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       finalSnapshotIdentifier: "opsbook-staging-final",
     });
     expect(group.protect).toBe(false);
-    expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "staging-redis").inputs.subnetIds).toEqual(ISOLATED);
+    expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "staging-redis").inputs.subnetIds).toEqual(
+      ISOLATED,
+    );
   });
 
   test("gives each data store a rotating key of its own, unprotected as the stack file says", () => {
-    expect(ofType(plan.resources, "aws:kms/key:Key").map((k) => [k.name, k.inputs.enableKeyRotation, k.protect])).toEqual([
+    expect(
+      ofType(plan.resources, "aws:kms/key:Key").map((k) => [k.name, k.inputs.enableKeyRotation, k.protect]),
+    ).toEqual([
       ["alerts-key", true, false],
       ["app-secrets-key", true, false],
       ["backups-key", true, false],
@@ -98,7 +115,11 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
   });
 
   test("opens the data ports only from the app security group", () => {
-    expect(ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => [5432, 6379].includes(r.inputs.fromPort as number)).map((r) => [r.inputs.securityGroupId, r.inputs.fromPort, r.inputs.referencedSecurityGroupId])).toEqual([
+    expect(
+      ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        .filter((r) => [5432, 6379].includes(r.inputs.fromPort as number))
+        .map((r) => [r.inputs.securityGroupId, r.inputs.fromPort, r.inputs.referencedSecurityGroupId]),
+    ).toEqual([
       ["staging-db-id", 5432, "staging-app-id"],
       ["staging-redis-id", 6379, "staging-app-id"],
     ]);
@@ -128,9 +149,16 @@ describe("the policy pack over the staging stack", () => {
   });
 
   test("checks the real network: without its flow log and locked default group the VPC fails", async () => {
-    const stripped = { ...report.plan, resources: report.plan.resources.filter((r) => r.type !== FLOW_LOG && r.type !== DEFAULT_SECURITY_GROUP) };
+    const stripped = {
+      ...report.plan,
+      resources: report.plan.resources.filter((r) => r.type !== FLOW_LOG && r.type !== DEFAULT_SECURITY_GROUP),
+    };
     const check = await checkPlan(stripped, { configFile: stackConfigFile("staging") });
-    expect(check.diagnostics.filter((d) => d.enforcementLevel === "mandatory").map((d) => [d.enforcementLevel, d.policyName, d.resource?.name])).toEqual([
+    expect(
+      check.diagnostics
+        .filter((d) => d.enforcementLevel === "mandatory")
+        .map((d) => [d.enforcementLevel, d.policyName, d.resource?.name]),
+    ).toEqual([
       ["mandatory", "vpc-flow-logs", "staging-vpc"],
       ["mandatory", "vpc-default-security-group-locked", "staging-vpc"],
     ]);
@@ -139,6 +167,10 @@ describe("the policy pack over the staging stack", () => {
   test("leaves staging's unprotected key alone, as its config says", async () => {
     const key = report.plan.resources.find((r) => r.type === "aws:kms/key:Key");
     expect(key?.protect).toBe(false);
-    expect((await checkPlan(report.plan, { configFile: stackConfigFile("staging") })).diagnostics.filter((d) => d.policyName.startsWith("stateful-resource"))).toEqual([]);
+    expect(
+      (await checkPlan(report.plan, { configFile: stackConfigFile("staging") })).diagnostics.filter((d) =>
+        d.policyName.startsWith("stateful-resource"),
+      ),
+    ).toEqual([]);
   });
 });

@@ -1,4 +1,11 @@
-import { dailyOverlapsWeekly, formatDailyWindow, localToUtcMinutes, parseHhmm, parseWeeklyWindow, standardOffsetMinutes } from "../../stacks/time";
+import {
+  dailyOverlapsWeekly,
+  formatDailyWindow,
+  localToUtcMinutes,
+  parseHhmm,
+  parseWeeklyWindow,
+  standardOffsetMinutes,
+} from "../../stacks/time";
 
 describe("time of day", () => {
   test("parses and formats HH:MM", () => {

@@ -20,34 +20,66 @@ function workflow(step: string): string {
 
 describe("lintWorkflow (actionlint)", () => {
   test("finds the script injection of a pull request title in a run step", async () => {
-    const findings = await lintWorkflow(workflow('      - run: echo "${{ github.event.pull_request.title }}"'), "bad.yml");
-    expect(findings.map(({ file, line, column, kind }) => ({ file, line, column, kind }))).toEqual([{ file: "bad.yml", line: 10, column: 24, kind: "expression" }]);
-    expect(findings[0]?.message).toMatch(/^"github\.event\.pull_request\.title" is potentially untrusted\. avoid using it directly in inline scripts\. instead, pass it through an environment variable\./);
+    const findings = await lintWorkflow(
+      workflow('      - run: echo "${{ github.event.pull_request.title }}"'),
+      "bad.yml",
+    );
+    expect(findings.map(({ file, line, column, kind }) => ({ file, line, column, kind }))).toEqual([
+      { file: "bad.yml", line: 10, column: 24, kind: "expression" },
+    ]);
+    expect(findings[0]?.message).toMatch(
+      /^"github\.event\.pull_request\.title" is potentially untrusted\. avoid using it directly in inline scripts\. instead, pass it through an environment variable\./,
+    );
   });
 
   test("passes the same title through an environment variable", async () => {
-    const safe = workflow(['      - run: echo "$TITLE"', "        env:", "          TITLE: ${{ github.event.pull_request.title }}"].join("\n"));
+    const safe = workflow(
+      ['      - run: echo "$TITLE"', "        env:", "          TITLE: ${{ github.event.pull_request.title }}"].join(
+        "\n",
+      ),
+    );
     expect(await lintWorkflow(safe, "safe.yml")).toEqual([]);
   });
 
   test("accepts the vars context it predates, and still reports a misspelled context", async () => {
-    const step = (context: string) => ['      - run: echo "$ROLE"', "        env:", `          ROLE: \${{ ${context}.AWS_PREVIEW_ROLE_ARN }}`].join("\n");
+    const step = (context: string) =>
+      ['      - run: echo "$ROLE"', "        env:", `          ROLE: \${{ ${context}.AWS_PREVIEW_ROLE_ARN }}`].join(
+        "\n",
+      );
     expect(await lintWorkflow(workflow(step("vars")), "vars.yml")).toEqual([]);
     const typo = await lintWorkflow(workflow(step("var")), "var.yml");
-    expect(formatFindings(typo)).toMatch(/^var\.yml:12:21: undefined variable "var"\. available variables are .* \[expression\]$/);
+    expect(formatFindings(typo)).toMatch(
+      /^var\.yml:12:21: undefined variable "var"\. available variables are .* \[expression\]$/,
+    );
   });
 });
 
 describe("checkActionInputs", () => {
   test("reports an input the action does not document, with the ones it does", () => {
-    const source = workflow(["      - uses: pulumi/actions@v7", "        with:", "          command: preview", "          policyPack: policy"].join("\n"));
+    const source = workflow(
+      [
+        "      - uses: pulumi/actions@v7",
+        "        with:",
+        "          command: preview",
+        "          policyPack: policy",
+      ].join("\n"),
+    );
     const findings = checkActionInputs(source, "pulumi.yml");
-    expect(findings.map(({ line, column, kind }) => ({ line, column, kind }))).toEqual([{ line: 13, column: 11, kind: "action-input" }]);
-    expect(findings[0]?.message).toMatch(/^"policyPack" is not an input of pulumi\/actions@v7; its inputs are: command, stack-name, .*policyPacks, policyPackConfigs/);
+    expect(findings.map(({ line, column, kind }) => ({ line, column, kind }))).toEqual([
+      { line: 13, column: 11, kind: "action-input" },
+    ]);
+    expect(findings[0]?.message).toMatch(
+      /^"policyPack" is not an input of pulumi\/actions@v7; its inputs are: command, stack-name, .*policyPacks, policyPackConfigs/,
+    );
   });
 
   test("reports an action version it has no input list for", () => {
     const findings = checkActionInputs(workflow("      - uses: actions/setup-node@v99"), "node.yml");
-    expect(findings.map((f) => [f.line, f.message])).toEqual([[10, '"actions/setup-node@v99" has no input list in tools/lint/actionInputs.ts: add its documented inputs there (from its action.yml at that major version)']]);
+    expect(findings.map((f) => [f.line, f.message])).toEqual([
+      [
+        10,
+        '"actions/setup-node@v99" has no input list in tools/lint/actionInputs.ts: add its documented inputs there (from its action.yml at that major version)',
+      ],
+    ]);
   });
 });

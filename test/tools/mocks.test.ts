@@ -7,7 +7,10 @@ describe("recording mocks", () => {
     const resources = await recordResources();
     const parameter = new aws.ssm.Parameter("p", { type: "SecureString", value: pulumi.secret("hunter2") });
     await settle();
-    expect(one(resources, "aws:ssm/parameter:Parameter", "p").inputs).toEqual({ type: "SecureString", value: "[secret]" });
+    expect(one(resources, "aws:ssm/parameter:Parameter", "p").inputs).toEqual({
+      type: "SecureString",
+      value: "[secret]",
+    });
     expect(await resolve(parameter.value)).toBe("hunter2");
   });
 });

@@ -45,11 +45,17 @@ export function parseDiffArgs(argv: readonly string[]): DiffArgs {
     values[key] = value;
   }
   const format = values.format ?? "text";
-  if (!(FORMATS as readonly string[]).includes(format)) throw new Error(`--format "${format}" is not a format: use one of ${FORMATS.join(", ")}`);
-  const sources = [values.base, values.basePlan ?? values.headPlan, values.preview].filter((v) => v !== undefined).length;
-  if (sources !== 1) throw new Error(`give exactly one of --base, --base-plan with --head-plan, or --preview\n${USAGE}`);
-  if ((values.basePlan === undefined) !== (values.headPlan === undefined)) throw new Error(`--base-plan and --head-plan go together: give both files\n${USAGE}`);
-  if (values.base !== undefined && values.stack === undefined) throw new Error(`--base needs --stack <name>, e.g. --stack staging\n${USAGE}`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new Error(`--format "${format}" is not a format: use one of ${FORMATS.join(", ")}`);
+  const sources = [values.base, values.basePlan ?? values.headPlan, values.preview].filter(
+    (v) => v !== undefined,
+  ).length;
+  if (sources !== 1)
+    throw new Error(`give exactly one of --base, --base-plan with --head-plan, or --preview\n${USAGE}`);
+  if ((values.basePlan === undefined) !== (values.headPlan === undefined))
+    throw new Error(`--base-plan and --head-plan go together: give both files\n${USAGE}`);
+  if (values.base !== undefined && values.stack === undefined)
+    throw new Error(`--base needs --stack <name>, e.g. --stack staging\n${USAGE}`);
   const { format: _format, ...rest } = values;
   return { ...rest, format: format as Format };
 }

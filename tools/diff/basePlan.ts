@@ -12,7 +12,14 @@ import { parseJson, toPlan } from "./planFile";
 
 /** Runs `tools/plan.ts --json` of the checkout at `root` for `stack`. `label` names the checkout in errors. */
 export function runPlan(root: string, stack: string, label: string): Promise<PlanLike> {
-  const args = ["-r", path.join(root, "tools", "register.js"), path.join(root, "tools", "plan.ts"), "--stack", stack, "--json"];
+  const args = [
+    "-r",
+    path.join(root, "tools", "register.js"),
+    path.join(root, "tools", "plan.ts"),
+    "--stack",
+    stack,
+    "--json",
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
@@ -22,7 +29,11 @@ export function runPlan(root: string, stack: string, label: string): Promise<Pla
     child.on("error", reject);
     child.on("close", (code) => {
       if (code !== 0) {
-        reject(new Error(`the offline plan of stack "${stack}" at ${label} failed (exit ${code}):\n${Buffer.concat(err).toString("utf8").trim()}`));
+        reject(
+          new Error(
+            `the offline plan of stack "${stack}" at ${label} failed (exit ${code}):\n${Buffer.concat(err).toString("utf8").trim()}`,
+          ),
+        );
         return;
       }
       try {
@@ -44,7 +55,9 @@ export function resolveCommit(root: string, ref: string): string {
   try {
     return git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
   } catch {
-    throw new Error(`--base "${ref}" names no commit in ${root}. Pass a branch, tag or commit that exists here, or fetch it first (git fetch origin <branch>)`);
+    throw new Error(
+      `--base "${ref}" names no commit in ${root}. Pass a branch, tag or commit that exists here, or fetch it first (git fetch origin <branch>)`,
+    );
   }
 }
 
@@ -60,7 +73,9 @@ export async function planAtRef(root: string, ref: string, stack: string): Promi
   git(root, ["worktree", "add", "--detach", "--quiet", dir, sha]);
   try {
     if (!fs.existsSync(path.join(dir, "tools", "plan.ts"))) {
-      throw new Error(`--base ${label} predates the offline plan (it has no tools/plan.ts), so there is no plan to compare with. Pass a newer --base, or compare plan files with --base-plan and --head-plan`);
+      throw new Error(
+        `--base ${label} predates the offline plan (it has no tools/plan.ts), so there is no plan to compare with. Pass a newer --base, or compare plan files with --base-plan and --head-plan`,
+      );
     }
     if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) return { stack, project: "", resources: [] };
     fs.symlinkSync(fs.realpathSync(path.join(root, "node_modules")), path.join(dir, "node_modules"), "dir");

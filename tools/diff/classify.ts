@@ -13,11 +13,19 @@ const RULES: readonly Rule[] = [...DATA_RULES, ...EXPOSURE_RULES, ...ALARM_RULES
 
 /** The risks of one change, in rule order. */
 export function classifyChange(change: Change): Risk[] {
-  return RULES.flatMap((rule) => rule(change)).map((f) => ({ kind: f.kind, urn: change.urn, type: change.type, name: change.name, detail: f.detail }));
+  return RULES.flatMap((rule) => rule(change)).map((f) => ({
+    kind: f.kind,
+    urn: change.urn,
+    type: change.type,
+    name: change.name,
+    detail: f.detail,
+  }));
 }
 
 /** The risks of all changes: most severe kind first (the order of RISK_KINDS), then by URN. */
 export function classify(changes: readonly Change[]): Risk[] {
   const rank = (r: Risk) => RISK_KINDS.indexOf(r.kind);
-  return changes.flatMap(classifyChange).sort((x, y) => rank(x) - rank(y) || (x.urn < y.urn ? -1 : x.urn > y.urn ? 1 : 0));
+  return changes
+    .flatMap(classifyChange)
+    .sort((x, y) => rank(x) - rank(y) || (x.urn < y.urn ? -1 : x.urn > y.urn ? 1 : 0));
 }

@@ -43,10 +43,20 @@ export function comparePlans(base: PlanLike, head: PlanLike): { changes: Change[
       continue;
     }
     const reasons = replacingInputs(a.type, keys);
-    changes.push({ op: reasons.length > 0 ? "replace" : "update", urn, type: a.type, name: a.name, before: b, after: a, changedKeys: keys, replaceReasons: reasons });
+    changes.push({
+      op: reasons.length > 0 ? "replace" : "update",
+      urn,
+      type: a.type,
+      name: a.name,
+      before: b,
+      after: a,
+      changedKeys: keys,
+      replaceReasons: reasons,
+    });
   }
   for (const [urn, a] of after) {
-    if (!before.has(urn)) changes.push({ op: "create", urn, type: a.type, name: a.name, after: a, changedKeys: [], replaceReasons: [] });
+    if (!before.has(urn))
+      changes.push({ op: "create", urn, type: a.type, name: a.name, after: a, changedKeys: [], replaceReasons: [] });
   }
   changes.sort((x, y) => (x.urn < y.urn ? -1 : x.urn > y.urn ? 1 : 0));
   return { changes, unchanged };

@@ -15,16 +15,32 @@ function fail(source: string, problem: string): never {
 /** Validates parsed JSON as a plan. `source` names the input in errors. */
 export function toPlan(document: unknown, source: string): PlanLike {
   const doc = document as { stack?: unknown; project?: unknown; resources?: unknown } | null;
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) fail(source, `expected a JSON object, got ${JSON.stringify(document)?.slice(0, 80)}`);
-  if (typeof doc.stack !== "string" || typeof doc.project !== "string") fail(source, 'it has no "stack" and "project" strings');
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    fail(source, `expected a JSON object, got ${JSON.stringify(document)?.slice(0, 80)}`);
+  if (typeof doc.stack !== "string" || typeof doc.project !== "string")
+    fail(source, 'it has no "stack" and "project" strings');
   if (!Array.isArray(doc.resources)) fail(source, 'it has no "resources" list');
   const resources = doc.resources.map((raw, index): ResourceState => {
     const r = raw as Partial<ResourceState> | null;
-    if (r === null || typeof r !== "object" || typeof r.urn !== "string" || typeof r.type !== "string" || typeof r.name !== "string") {
+    if (
+      r === null ||
+      typeof r !== "object" ||
+      typeof r.urn !== "string" ||
+      typeof r.type !== "string" ||
+      typeof r.name !== "string"
+    ) {
       fail(source, `resources[${index}] lacks "urn", "type" or "name"`);
     }
     const inputs = r.inputs !== null && typeof r.inputs === "object" && !Array.isArray(r.inputs) ? r.inputs : {};
-    return { urn: r.urn, type: r.type, name: r.name, custom: r.custom !== false, protect: r.protect === true, retainOnDelete: r.retainOnDelete === true, inputs };
+    return {
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      custom: r.custom !== false,
+      protect: r.protect === true,
+      retainOnDelete: r.retainOnDelete === true,
+      inputs,
+    };
   });
   return { stack: doc.stack, project: doc.project, resources };
 }
@@ -44,7 +60,9 @@ export function readInput(file: string): string {
     return fs.readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${file === "-" ? "standard input" : `"${file}"`}${code ? ` (${code})` : ""}: check the path`);
+    throw new Error(
+      `cannot read ${file === "-" ? "standard input" : `"${file}"`}${code ? ` (${code})` : ""}: check the path`,
+    );
   }
 }
 

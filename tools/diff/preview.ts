@@ -37,7 +37,9 @@ export function parseUrn(urn: string): { stack: string; project: string; name: s
 }
 
 function object(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 function toState(urn: string, raw: unknown): ResourceState | undefined {
@@ -65,16 +67,23 @@ function strings(value: unknown): string[] {
 export function parsePreview(document: unknown, source: string): ParsedPreview {
   const steps = object(document)?.steps;
   if (!Array.isArray(steps)) {
-    throw new Error(`${source} is not the output of \`pulumi preview --json\`: it has no "steps" list. Produce it with: pulumi preview --stack <name> --json > preview.json`);
+    throw new Error(
+      `${source} is not the output of \`pulumi preview --json\`: it has no "steps" list. Produce it with: pulumi preview --stack <name> --json > preview.json`,
+    );
   }
-  const byUrn = new Map<string, { ops: Set<ChangeOp>; before?: ResourceState; after?: ResourceState; diff: Set<string>; replace: Set<string> }>();
+  const byUrn = new Map<
+    string,
+    { ops: Set<ChangeOp>; before?: ResourceState; after?: ResourceState; diff: Set<string>; replace: Set<string> }
+  >();
   let unchanged = 0;
   let identity: { stack: string; project: string } | undefined;
 
   steps.forEach((raw, index) => {
     const step = object(raw);
     if (typeof step?.op !== "string" || typeof step.urn !== "string") {
-      throw new Error(`${source}: steps[${index}] has no "op" and "urn" strings; got ${JSON.stringify(raw)?.slice(0, 200)}`);
+      throw new Error(
+        `${source}: steps[${index}] has no "op" and "urn" strings; got ${JSON.stringify(raw)?.slice(0, 200)}`,
+      );
     }
     const urn = step.urn;
     identity ??= parseUrn(urn);
@@ -82,7 +91,11 @@ export function parsePreview(document: unknown, source: string): ParsedPreview {
     // Pulumi applies a change of `protect` or `retainOnDelete` alone without a provider diff: a "same" step.
     const before = toState(urn, step.oldState);
     const after = toState(urn, step.newState);
-    const optionsChanged = step.op === "same" && before && after && (before.protect !== after.protect || before.retainOnDelete !== after.retainOnDelete);
+    const optionsChanged =
+      step.op === "same" &&
+      before &&
+      after &&
+      (before.protect !== after.protect || before.retainOnDelete !== after.retainOnDelete);
     const op = OPS[step.op] ?? (optionsChanged ? "update" : undefined);
     if (!op) {
       unchanged++;
@@ -103,7 +116,16 @@ export function parsePreview(document: unknown, source: string): ParsedPreview {
     const after = op === "delete" ? undefined : entry.after;
     const keys = entry.diff.size > 0 ? [...entry.diff].sort() : before && after ? changedKeys(before, after) : [];
     const type = after?.type || before?.type || "";
-    return { op, urn, type, name: parseUrn(urn).name, before, after, changedKeys: keys, replaceReasons: op === "replace" ? [...entry.replace].sort() : [] };
+    return {
+      op,
+      urn,
+      type,
+      name: parseUrn(urn).name,
+      before,
+      after,
+      changedKeys: keys,
+      replaceReasons: op === "replace" ? [...entry.replace].sort() : [],
+    };
   });
   changes.sort((x, y) => (x.urn < y.urn ? -1 : x.urn > y.urn ? 1 : 0));
   return { stack: identity?.stack ?? "", project: identity?.project ?? "", changes, unchanged };

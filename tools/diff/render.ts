@@ -37,7 +37,10 @@ function changedText(change: Change): string {
 /** For a terminal. */
 export function renderText(report: DiffReport): string {
   const n = countChanges(report);
-  const lines = [`${report.project || "stack"} / ${report.stack}: ${changesWord(report.changes.length)}, ${n.risky} risky (${sourceNote(report).replace(/`/g, "")})`, `  ${countLine(report)}`];
+  const lines = [
+    `${report.project || "stack"} / ${report.stack}: ${changesWord(report.changes.length)}, ${n.risky} risky (${sourceNote(report).replace(/`/g, "")})`,
+    `  ${countLine(report)}`,
+  ];
   if (report.risks.length > 0) {
     lines.push("", "Risky:");
     for (const r of report.risks) lines.push(`  ${r.kind.padEnd(27)} ${r.type}  ${r.name}`, `      ${r.detail}`);
@@ -54,7 +57,12 @@ export function renderText(report: DiffReport): string {
 
 /** Makes untrusted text safe inside a Markdown table cell and outside HTML. */
 function cell(value: string): string {
-  return value.replace(/[\r\n]+/g, " ").replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/`/g, "'");
+  return value
+    .replace(/[\r\n]+/g, " ")
+    .replace(/\|/g, "\\|")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/`/g, "'");
 }
 
 function resourceCell(type: string, name: string): string {
@@ -77,12 +85,22 @@ export function renderMarkdown(report: DiffReport): string {
     for (const r of report.risks) lines.push(`| \`${r.kind}\` | ${resourceCell(r.type, r.name)} | ${cell(r.detail)} |`);
   }
   if (report.changes.length > 0) {
-    lines.push("", `<details><summary>All ${changesWord(report.changes.length)}</summary>`, "", "| op | resource | inputs |", "|---|---|---|");
+    lines.push(
+      "",
+      `<details><summary>All ${changesWord(report.changes.length)}</summary>`,
+      "",
+      "| op | resource | inputs |",
+      "|---|---|---|",
+    );
     for (const c of report.changes.slice(0, MAX_MARKDOWN_ROWS)) {
       const keys = changedText(c);
       lines.push(`| \`${SYMBOL[c.op]}\` ${c.op} | ${resourceCell(c.type, c.name)} | ${keys ? cell(keys) : ""} |`);
     }
-    if (report.changes.length > MAX_MARKDOWN_ROWS) lines.push("", `…and ${report.changes.length - MAX_MARKDOWN_ROWS} more: run \`npm run diff\` locally for the full list.`);
+    if (report.changes.length > MAX_MARKDOWN_ROWS)
+      lines.push(
+        "",
+        `…and ${report.changes.length - MAX_MARKDOWN_ROWS} more: run \`npm run diff\` locally for the full list.`,
+      );
     lines.push("", "</details>");
   }
   return lines.join("\n");
@@ -90,8 +108,26 @@ export function renderMarkdown(report: DiffReport): string {
 
 /** For other tools: the counts, every risk and every change, without the resource states. */
 export function renderJson(report: DiffReport): string {
-  const changes = report.changes.map(({ op, urn, type, name, changedKeys, replaceReasons }) => ({ op, urn, type, name, changedKeys, replaceReasons }));
-  return JSON.stringify({ stack: report.stack, project: report.project, source: report.source, summary: countChanges(report), risks: report.risks, changes }, null, 2);
+  const changes = report.changes.map(({ op, urn, type, name, changedKeys, replaceReasons }) => ({
+    op,
+    urn,
+    type,
+    name,
+    changedKeys,
+    replaceReasons,
+  }));
+  return JSON.stringify(
+    {
+      stack: report.stack,
+      project: report.project,
+      source: report.source,
+      summary: countChanges(report),
+      risks: report.risks,
+      changes,
+    },
+    null,
+    2,
+  );
 }
 
 /** The report in one of FORMATS. */

@@ -24,7 +24,17 @@ export const REPLACING_INPUTS: Readonly<Record<string, readonly string[]>> = {
     "snapshotIdentifier",
     "restoreToPointInTime",
   ],
-  "aws:rds/cluster:Cluster": ["clusterIdentifier", "clusterIdentifierPrefix", "engine", "storageEncrypted", "kmsKeyId", "masterUsername", "databaseName", "snapshotIdentifier", "restoreToPointInTime"],
+  "aws:rds/cluster:Cluster": [
+    "clusterIdentifier",
+    "clusterIdentifierPrefix",
+    "engine",
+    "storageEncrypted",
+    "kmsKeyId",
+    "masterUsername",
+    "databaseName",
+    "snapshotIdentifier",
+    "restoreToPointInTime",
+  ],
   "aws:elasticache/replicationGroup:ReplicationGroup": [
     "replicationGroupId",
     "atRestEncryptionEnabled",
@@ -41,7 +51,13 @@ export const REPLACING_INPUTS: Readonly<Record<string, readonly string[]>> = {
   "aws:kms/key:Key": ["keyUsage", "customerMasterKeySpec", "multiRegion"],
   "aws:cloudwatch/logGroup:LogGroup": ["name", "namePrefix", "logGroupClass"],
   "aws:secretsmanager/secret:Secret": ["name", "namePrefix"],
-  "aws:efs/fileSystem:FileSystem": ["creationToken", "encrypted", "kmsKeyId", "performanceMode", "availabilityZoneName"],
+  "aws:efs/fileSystem:FileSystem": [
+    "creationToken",
+    "encrypted",
+    "kmsKeyId",
+    "performanceMode",
+    "availabilityZoneName",
+  ],
   "aws:dynamodb/table:Table": ["name", "hashKey", "rangeKey"],
 };
 

@@ -6,7 +6,13 @@ import { classify } from "./classify";
 import { type Change, type ChangeOp, type DiffReport, type DiffSource, EXIT } from "./model";
 
 /** Classifies the changes of one stack into a report. */
-export function buildReport(input: { stack: string; project: string; source: DiffSource; changes: Change[]; unchanged: number }): DiffReport {
+export function buildReport(input: {
+  stack: string;
+  project: string;
+  source: DiffSource;
+  changes: Change[];
+  unchanged: number;
+}): DiffReport {
   return { ...input, risks: classify(input.changes) };
 }
 
@@ -14,7 +20,14 @@ export function buildReport(input: { stack: string; project: string; source: Dif
 export function countChanges(report: DiffReport): Record<ChangeOp, number> & { unchanged: number; risky: number } {
   const count = (op: ChangeOp) => report.changes.filter((c) => c.op === op).length;
   const riskyUrns = new Set(report.risks.map((r) => r.urn));
-  return { create: count("create"), update: count("update"), replace: count("replace"), delete: count("delete"), unchanged: report.unchanged, risky: riskyUrns.size };
+  return {
+    create: count("create"),
+    update: count("update"),
+    replace: count("replace"),
+    delete: count("delete"),
+    unchanged: report.unchanged,
+    risky: riskyUrns.size,
+  };
 }
 
 /** 0 when nothing is risky, 2 when something is (see EXIT). */

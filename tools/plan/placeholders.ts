@@ -11,29 +11,62 @@ export const MOCK_ACCOUNT = "123456789012";
 const GLOBAL_SERVICES = new Set(["iam", "route53", "cloudfront"]);
 
 /** Placeholder outputs a resource of `type` computes, beyond `id`, `arn` and `name`. */
-function computed(type: string, name: string, region: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function computed(
+  type: string,
+  name: string,
+  region: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
   switch (type) {
     case "aws:rds/instance:Instance": {
       const identifier = String(inputs.identifier ?? name);
       const address = `${identifier}.mock.${region}.rds.amazonaws.com`;
       const port = inputs.port ?? 5432;
-      return { address, port, endpoint: `${address}:${port}`, identifier, resourceId: `db-${identifier}`, masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!${identifier}`, kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "", secretStatus: "active" }] };
+      return {
+        address,
+        port,
+        endpoint: `${address}:${port}`,
+        identifier,
+        resourceId: `db-${identifier}`,
+        masterUserSecrets: [
+          {
+            secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!${identifier}`,
+            kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "",
+            secretStatus: "active",
+          },
+        ],
+      };
     }
     case "aws:elasticache/replicationGroup:ReplicationGroup": {
       // ElastiCache names the member clusters <group id>-001, -002, ...
       const groupId = String(inputs.replicationGroupId ?? name);
-      const members = Array.from({ length: Number(inputs.numCacheClusters ?? 1) }, (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`);
-      return { primaryEndpointAddress: `master.${groupId}.mock.cache.amazonaws.com`, readerEndpointAddress: `replica.${groupId}.mock.cache.amazonaws.com`, port: inputs.port ?? 6379, memberClusters: members };
+      const members = Array.from(
+        { length: Number(inputs.numCacheClusters ?? 1) },
+        (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`,
+      );
+      return {
+        primaryEndpointAddress: `master.${groupId}.mock.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${groupId}.mock.cache.amazonaws.com`,
+        port: inputs.port ?? 6379,
+        memberClusters: members,
+      };
     }
     case "aws:lb/loadBalancer:LoadBalancer":
-      return { dnsName: `${name}.${region}.elb.amazonaws.com`, zoneId: "Z32O12XQLNTSW2", arnSuffix: `app/${name}/mock` };
+      return {
+        dnsName: `${name}.${region}.elb.amazonaws.com`,
+        zoneId: "Z32O12XQLNTSW2",
+        arnSuffix: `app/${name}/mock`,
+      };
     case "aws:lb/targetGroup:TargetGroup":
       return { arnSuffix: `targetgroup/${name}/mock` };
     case "aws:kms/key:Key":
       return { keyId: `${name}-key-id` };
     case "aws:s3/bucket:Bucket":
     case "aws:s3/bucketV2:BucketV2":
-      return { bucket: inputs.bucket ?? `${name}-mock`, bucketRegionalDomainName: `${name}-mock.s3.${region}.amazonaws.com` };
+      return {
+        bucket: inputs.bucket ?? `${name}-mock`,
+        bucketRegionalDomainName: `${name}-mock.s3.${region}.amazonaws.com`,
+      };
     case "random:index/randomPassword:RandomPassword":
     case "random:index/randomString:RandomString":
       return { result: `[generated ${name}]` };
@@ -41,7 +74,11 @@ function computed(type: string, name: string, region: string, inputs: Record<str
     case "aws:ecs/service:Service":
       return { name: inputs.name ?? name };
     case "aws:ecs/taskDefinition:TaskDefinition":
-      return { family: inputs.family ?? name, revision: 1, arnWithoutRevision: `arn:aws:ecs:${region}:${MOCK_ACCOUNT}:task-definition/${inputs.family ?? name}` };
+      return {
+        family: inputs.family ?? name,
+        revision: 1,
+        arnWithoutRevision: `arn:aws:ecs:${region}:${MOCK_ACCOUNT}:task-definition/${inputs.family ?? name}`,
+      };
     default:
       return {};
   }
@@ -50,17 +87,19 @@ function computed(type: string, name: string, region: string, inputs: Record<str
 /** ARN shapes that do not follow `arn:aws:<module>:<region>:<account>:<kind>/<name>`. */
 const ARN_SHAPES: Record<string, (name: string, region: string) => string> = {
   "aws:cloudwatch/logGroup:LogGroup": (name, region) => `arn:aws:logs:${region}:${MOCK_ACCOUNT}:log-group:${name}`,
-  "aws:cloudwatch/metricAlarm:MetricAlarm": (name, region) => `arn:aws:cloudwatch:${region}:${MOCK_ACCOUNT}:alarm:${name}`,
+  "aws:cloudwatch/metricAlarm:MetricAlarm": (name, region) =>
+    `arn:aws:cloudwatch:${region}:${MOCK_ACCOUNT}:alarm:${name}`,
   "aws:sns/topic:Topic": (name, region) => `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${name}`,
   "aws:s3/bucket:Bucket": (name) => `arn:aws:s3:::${name}-mock`,
   "aws:s3/bucketV2:BucketV2": (name) => `arn:aws:s3:::${name}-mock`,
-  "aws:secretsmanager/secret:Secret": (name, region) => `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}`,
+  "aws:secretsmanager/secret:Secret": (name, region) =>
+    `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}`,
 };
 
 function placeholderArn(type: string, name: string, region: string): string {
   const shape = ARN_SHAPES[type];
   if (shape) return shape(name, region);
-  const [pkg, module = "", ] = type.split(":");
+  const [pkg, module = ""] = type.split(":");
   const service = (module.split("/")[0] ?? module).toLowerCase();
   const kind = (type.split(":")[2] ?? "resource").toLowerCase();
   if (pkg !== "aws") return `${pkg}:${kind}:${name}`;
@@ -71,7 +110,12 @@ function placeholderArn(type: string, name: string, region: string): string {
  * What the mocks answer for a new resource: its id, and its state (the inputs plus placeholder
  * outputs). The policy runner calls this too, to see a resource's outputs as the program saw them.
  */
-export function mockState(type: string, name: string, region: string, inputs: Record<string, any>): { id: string; state: Record<string, unknown> } {
+export function mockState(
+  type: string,
+  name: string,
+  region: string,
+  inputs: Record<string, any>,
+): { id: string; state: Record<string, unknown> } {
   const arn = placeholderArn(type, name, region);
   const id = `${name}-id`;
   const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}mock` : name);

@@ -26,20 +26,29 @@ export function listStacks(root: string): string[] {
 }
 
 export function readStackFile(root: string, stack: string): StackFile {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Error(`"${stack}" is not a stack name: use letters, digits, '-', '_' or '.'`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack))
+    throw new Error(`"${stack}" is not a stack name: use letters, digits, '-', '_' or '.'`);
   const projectFile = path.join(root, "Pulumi.yaml");
-  if (!fs.existsSync(projectFile)) throw new Error(`${projectFile} does not exist: run the plan from the project's root, or pass --root <project dir>`);
+  if (!fs.existsSync(projectFile))
+    throw new Error(
+      `${projectFile} does not exist: run the plan from the project's root, or pass --root <project dir>`,
+    );
   const project = (readYaml(projectFile) as { name?: unknown } | null)?.name;
   if (typeof project !== "string") throw new Error(`${projectFile} has no project name: add "name: opsbook"`);
 
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) {
-    throw new Error(`no stack "${stack}": ${file} does not exist. Stacks here: ${listStacks(root).join(", ") || "none"}`);
+    throw new Error(
+      `no stack "${stack}": ${file} does not exist. Stacks here: ${listStacks(root).join(", ") || "none"}`,
+    );
   }
   const doc = readYaml(file) ?? {};
-  const entries = typeof doc === "object" && !Array.isArray(doc) ? (doc as { config?: unknown }).config ?? {} : undefined;
+  const entries =
+    typeof doc === "object" && !Array.isArray(doc) ? ((doc as { config?: unknown }).config ?? {}) : undefined;
   if (entries === undefined || entries === null || typeof entries !== "object" || Array.isArray(entries)) {
-    throw new Error(`${file}: "config" must be a map of keys to values, e.g. "config:\n  aws:region: eu-west-1"; got ${JSON.stringify(entries ?? doc)}`);
+    throw new Error(
+      `${file}: "config" must be a map of keys to values, e.g. "config:\n  aws:region: eu-west-1"; got ${JSON.stringify(entries ?? doc)}`,
+    );
   }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
@@ -62,7 +71,13 @@ function readYaml(file: string): unknown {
 }
 
 function isSecure(value: unknown): value is { secure: string } {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    "secure" in value
+  );
 }
 
 function toConfigString(key: string, value: unknown): { text: string; secret: boolean } {

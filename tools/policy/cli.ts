@@ -43,11 +43,17 @@ export function readPlanFile(file: string): Plan {
   try {
     raw = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Plan>;
   } catch (err) {
-    throw new Error(`--plan ${file}: ${err instanceof Error ? err.message : String(err)}. Write plans with: npm run -s plan -- --stack <name> --json > ${file}`);
+    throw new Error(
+      `--plan ${file}: ${err instanceof Error ? err.message : String(err)}. Write plans with: npm run -s plan -- --stack <name> --json > ${file}`,
+    );
   }
-  if (typeof raw.stack !== "string" || !Array.isArray(raw.resources)) throw new Error(`${file} is not a plan: expected { stack, project, resources: [...] } as written by npm run plan -- --json`);
+  if (typeof raw.stack !== "string" || !Array.isArray(raw.resources))
+    throw new Error(
+      `${file} is not a plan: expected { stack, project, resources: [...] } as written by npm run plan -- --json`,
+    );
   const resources = raw.resources.map((r: Partial<RecordedResource>, i): RecordedResource => {
-    if (typeof r.urn !== "string" || typeof r.type !== "string" || typeof r.name !== "string") throw new Error(`${file}: resources[${i}] needs urn, type and name`);
+    if (typeof r.urn !== "string" || typeof r.type !== "string" || typeof r.name !== "string")
+      throw new Error(`${file}: resources[${i}] needs urn, type and name`);
     return {
       urn: r.urn,
       type: r.type,
@@ -71,7 +77,9 @@ export function regionOf(plan: Plan): string {
     const region = readStackFile(REPO_ROOT, plan.stack).config["aws:region"];
     if (region) return region;
   }
-  return /"arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(?:-gov)?-[a-z]+-\d):/.exec(JSON.stringify(plan.resources))?.[1] ?? "us-east-1";
+  return (
+    /"arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(?:-gov)?-[a-z]+-\d):/.exec(JSON.stringify(plan.resources))?.[1] ?? "us-east-1"
+  );
 }
 
 /** What one run found. */
@@ -84,15 +92,36 @@ export interface PolicyReport {
 }
 
 /** Runs the pack (or `packPolicies`) over a plan with the config in `configFile` (none: the pack's defaults). */
-export async function checkPlan(plan: Plan, options: { configFile?: string; packPolicies?: readonly Policy[] } = {}): Promise<PolicyReport> {
+export async function checkPlan(
+  plan: Plan,
+  options: { configFile?: string; packPolicies?: readonly Policy[] } = {},
+): Promise<PolicyReport> {
   const packPolicies = options.packPolicies ?? policies;
-  const config: ReconciledConfig = reconcileConfig(packPolicies, "mandatory", options.configFile ? readPackConfig(options.configFile) : {}, options.configFile);
-  const diagnostics = await analyzePlan(plan.resources, regionOf(plan), { name: PACK_NAME, version: packVersion(), policies: packPolicies, config });
-  return { plan, ...(options.configFile ? { configFile: options.configFile } : {}), diagnostics, exitCode: countByLevel(diagnostics).mandatory > 0 ? EXIT.violations : EXIT.ok };
+  const config: ReconciledConfig = reconcileConfig(
+    packPolicies,
+    "mandatory",
+    options.configFile ? readPackConfig(options.configFile) : {},
+    options.configFile,
+  );
+  const diagnostics = await analyzePlan(plan.resources, regionOf(plan), {
+    name: PACK_NAME,
+    version: packVersion(),
+    policies: packPolicies,
+    config,
+  });
+  return {
+    plan,
+    ...(options.configFile ? { configFile: options.configFile } : {}),
+    diagnostics,
+    exitCode: countByLevel(diagnostics).mandatory > 0 ? EXIT.violations : EXIT.ok,
+  };
 }
 
 /** Builds a stack's offline plan in this process and runs the pack over it with the stack's config. */
-export async function checkStack(stack: string, options: { configFile?: string; load?: () => unknown } = {}): Promise<PolicyReport> {
+export async function checkStack(
+  stack: string,
+  options: { configFile?: string; load?: () => unknown } = {},
+): Promise<PolicyReport> {
   const plan = await buildPlan(stack, options.load ? { load: options.load } : {});
   const configFile = options.configFile ?? (fs.existsSync(stackConfigFile(stack)) ? stackConfigFile(stack) : undefined);
   return checkPlan(plan, configFile ? { configFile } : {});
@@ -120,7 +149,8 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--config") args.config = value();
     else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
-  if ((args.stack === undefined) === (args.plan === undefined)) throw new Error(`give exactly one of --stack and --plan\n${USAGE}`);
+  if ((args.stack === undefined) === (args.plan === undefined))
+    throw new Error(`give exactly one of --stack and --plan\n${USAGE}`);
   return args;
 }
 
@@ -137,15 +167,23 @@ export async function runCli(argv: string[], io: Io = PROCESS_IO): Promise<numbe
   try {
     const args = parseArgs(argv);
     const plan = args.plan ? readPlanFile(args.plan) : await buildPlan(args.stack!);
-    const configFile = args.config ?? (fs.existsSync(stackConfigFile(plan.stack)) ? stackConfigFile(plan.stack) : undefined);
-    if (!configFile) io.stderr(`note: no ${path.relative(REPO_ROOT, stackConfigFile(plan.stack))}; the pack's default levels and settings apply\n`);
+    const configFile =
+      args.config ?? (fs.existsSync(stackConfigFile(plan.stack)) ? stackConfigFile(plan.stack) : undefined);
+    if (!configFile)
+      io.stderr(
+        `note: no ${path.relative(REPO_ROOT, stackConfigFile(plan.stack))}; the pack's default levels and settings apply\n`,
+      );
     const report = await checkPlan(plan, configFile ? { configFile } : {});
     const { mandatory, advisory } = countByLevel(report.diagnostics);
     if (args.json) {
-      io.stdout(`${JSON.stringify({ stack: plan.stack, configFile: configFile ? path.relative(REPO_ROOT, configFile) : null, mandatory, advisory, diagnostics: report.diagnostics }, null, 2)}\n`);
+      io.stdout(
+        `${JSON.stringify({ stack: plan.stack, configFile: configFile ? path.relative(REPO_ROOT, configFile) : null, mandatory, advisory, diagnostics: report.diagnostics }, null, 2)}\n`,
+      );
     } else {
       const scope = `${plan.project}/${plan.stack}, ${plan.resources.length} resources, ${configFile ? `config ${path.relative(REPO_ROOT, configFile)}` : "default config"}`;
-      io.stdout(`${renderDiagnostics(report.diagnostics, { name: PACK_NAME, version: packVersion(), path: "policy" }, scope)}\n`);
+      io.stdout(
+        `${renderDiagnostics(report.diagnostics, { name: PACK_NAME, version: packVersion(), path: "policy" }, scope)}\n`,
+      );
     }
     return report.exitCode;
   } catch (e) {

@@ -25,7 +25,9 @@ export class PolicyConfigError extends Error {
     readonly source: string,
     readonly problems: string[],
   ) {
-    super(`${source}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`}`);
+    super(
+      `${source}: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join("\n")}`}`,
+    );
     this.name = "PolicyConfigError";
   }
 }
@@ -43,7 +45,10 @@ export function parsePackConfig(text: string, source: string): Record<string, Po
   } catch (e) {
     throw new PolicyConfigError(source, [`not valid JSON (${(e as Error).message})`]);
   }
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new PolicyConfigError(source, ['expected an object: { "<policy name>": "<level>" | { "enforcementLevel": "<level>", ...properties } }']);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+    throw new PolicyConfigError(source, [
+      'expected an object: { "<policy name>": "<level>" | { "enforcementLevel": "<level>", ...properties } }',
+    ]);
   const result: Record<string, PolicyConfigEntry> = {};
   const problems: string[] = [];
   for (const [name, value] of Object.entries(raw)) {
@@ -52,7 +57,10 @@ export function parsePackConfig(text: string, source: string): Record<string, Po
       else problems.push(`"${name}": "${value}" is not an enforcement level (${LEVELS.join(", ")})`);
     } else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
       const { enforcementLevel, ...properties } = value as Record<string, unknown>;
-      if (enforcementLevel !== undefined && !isLevel(enforcementLevel)) problems.push(`"${name}": enforcementLevel ${JSON.stringify(enforcementLevel)} is not one of ${LEVELS.join(", ")}`);
+      if (enforcementLevel !== undefined && !isLevel(enforcementLevel))
+        problems.push(
+          `"${name}": enforcementLevel ${JSON.stringify(enforcementLevel)} is not one of ${LEVELS.join(", ")}`,
+        );
       else result[name] = { ...(enforcementLevel !== undefined ? { enforcementLevel } : {}), properties };
     } else {
       problems.push(`"${name}": ${JSON.stringify(value)} is not valid; use an enforcement level or an object`);
@@ -71,7 +79,12 @@ export function readPackConfig(file: string): Record<string, PolicyConfigEntry> 
  * Each policy's level and properties: schema defaults, then the pack's or "all" level, then the
  * policy's own entry; then checked against the policy's config schema.
  */
-export function reconcileConfig(policies: readonly Policy[], packLevel: EnforcementLevel, given: Record<string, PolicyConfigEntry>, source = "policy pack config"): ReconciledConfig {
+export function reconcileConfig(
+  policies: readonly Policy[],
+  packLevel: EnforcementLevel,
+  given: Record<string, PolicyConfigEntry>,
+  source = "policy pack config",
+): ReconciledConfig {
   const problems: string[] = [];
   const known = new Set(policies.map((p) => p.name));
   for (const name of Object.keys(given)) {
@@ -80,16 +93,24 @@ export function reconcileConfig(policies: readonly Policy[], packLevel: Enforcem
   const all = given.all?.enforcementLevel;
   const result: ReconciledConfig = new Map();
   for (const policy of policies) {
-    const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {}).flatMap(([k, s]) => (s.default !== undefined ? [[k, JSON.parse(JSON.stringify(s.default)) as unknown]] : [])));
+    const defaults = Object.fromEntries(
+      Object.entries(policy.configSchema?.properties ?? {}).flatMap(([k, s]) =>
+        s.default !== undefined ? [[k, JSON.parse(JSON.stringify(s.default)) as unknown]] : [],
+      ),
+    );
     const entry = given[policy.name];
     const properties = { ...defaults, ...entry?.properties };
     const enforcementLevel = entry?.enforcementLevel ?? all ?? policy.enforcementLevel ?? packLevel;
     const schemaProperties = policy.configSchema?.properties ?? {};
-    for (const key of policy.configSchema?.required ?? []) if (properties[key] === undefined) problems.push(`"${policy.name}": ${key} is required`);
+    for (const key of policy.configSchema?.required ?? [])
+      if (properties[key] === undefined) problems.push(`"${policy.name}": ${key} is required`);
     for (const [key, value] of Object.entries(properties)) {
       const property = schemaProperties[key];
       if (property) problems.push(...validate(property, value, `"${policy.name}": ${key}`));
-      else problems.push(`"${policy.name}": ${key} is not a setting of this policy (settings: ${Object.keys(schemaProperties).join(", ") || "none"})`);
+      else
+        problems.push(
+          `"${policy.name}": ${key} is not a setting of this policy (settings: ${Object.keys(schemaProperties).join(", ") || "none"})`,
+        );
     }
     result.set(policy.name, { enforcementLevel, properties });
   }
@@ -116,14 +137,23 @@ export function validate(schema: PolicyConfigJSONSchemaDefinition, value: unknow
     if (!ok) return [`${path} must be ${types.join(" or ")}, got ${JSON.stringify(value)}`];
   }
   const problems: string[] = [];
-  if (s.enum && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) problems.push(`${path} must be one of ${s.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${JSON.stringify(value)}`);
+  if (s.enum && !s.enum.some((e) => JSON.stringify(e) === JSON.stringify(value)))
+    problems.push(
+      `${path} must be one of ${s.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${JSON.stringify(value)}`,
+    );
   if (typeof value === "number") {
-    if (s.minimum !== undefined && value < s.minimum) problems.push(`${path} must be at least ${s.minimum}, got ${value}`);
-    if (s.maximum !== undefined && value > s.maximum) problems.push(`${path} must be at most ${s.maximum}, got ${value}`);
+    if (s.minimum !== undefined && value < s.minimum)
+      problems.push(`${path} must be at least ${s.minimum}, got ${value}`);
+    if (s.maximum !== undefined && value > s.maximum)
+      problems.push(`${path} must be at most ${s.maximum}, got ${value}`);
   }
   if (Array.isArray(value)) {
-    if (s.minItems !== undefined && value.length < s.minItems) problems.push(`${path} must have at least ${s.minItems} item${s.minItems === 1 ? "" : "s"}`);
-    if (s.items !== undefined && !Array.isArray(s.items)) value.forEach((item, i) => problems.push(...validate(s.items as PolicyConfigJSONSchemaDefinition, item, `${path}[${i}]`)));
+    if (s.minItems !== undefined && value.length < s.minItems)
+      problems.push(`${path} must have at least ${s.minItems} item${s.minItems === 1 ? "" : "s"}`);
+    if (s.items !== undefined && !Array.isArray(s.items))
+      value.forEach((item, i) =>
+        problems.push(...validate(s.items as PolicyConfigJSONSchemaDefinition, item, `${path}[${i}]`)),
+      );
   }
   if (found === "object") {
     const obj = value as Record<string, unknown>;

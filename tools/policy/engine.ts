@@ -10,7 +10,17 @@
  *   plan and stay empty;
  * - the level of a violation is the policy's configured level; "remediate" counts as mandatory.
  */
-import type { EnforcementLevel, Policy, PolicyResource, PolicyResourceOptions, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  EnforcementLevel,
+  Policy,
+  PolicyResource,
+  PolicyResourceOptions,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import type { RecordedResource } from "../plan/mocks";
 import { mockState } from "../plan/placeholders";
 import type { ReconciledConfig } from "./config";
@@ -94,7 +104,11 @@ function getConfigFor(run: PackRun, policy: Policy) {
 
 function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
   const v = (p as ResourceValidationPolicy).validateResource;
-  return typeof v === "function" || Array.isArray(v) || typeof (p as ResourceValidationPolicy).remediateResource === "function";
+  return (
+    typeof v === "function" ||
+    Array.isArray(v) ||
+    typeof (p as ResourceValidationPolicy).remediateResource === "function"
+  );
 }
 
 function isStackPolicy(p: Policy): p is StackValidationPolicy {
@@ -102,7 +116,14 @@ function isStackPolicy(p: Policy): p is StackValidationPolicy {
 }
 
 /** Collects what a policy reports, as the analyzer server does (description, then message). */
-function reporter(run: PackRun, policy: Policy, level: "advisory" | "mandatory", out: Diagnostic[], byUrn: Map<string, RecordedResource>, defaultUrn?: string): ReportViolation {
+function reporter(
+  run: PackRun,
+  policy: Policy,
+  level: "advisory" | "mandatory",
+  out: Diagnostic[],
+  byUrn: Map<string, RecordedResource>,
+  defaultUrn?: string,
+): ReportViolation {
   return (text: string, urn?: string) => {
     const target = urn ?? defaultUrn;
     const resource = target ? byUrn.get(target) : undefined;
@@ -120,17 +141,33 @@ function reporter(run: PackRun, policy: Policy, level: "advisory" | "mandatory",
 }
 
 /** Runs one validation, turning the engine's special errors into what the engine makes of them. */
-async function guarded(run: PackRun, policy: Policy, out: Diagnostic[], attempt: () => unknown, urn?: string): Promise<void> {
+async function guarded(
+  run: PackRun,
+  policy: Policy,
+  out: Diagnostic[],
+  attempt: () => unknown,
+  urn?: string,
+): Promise<void> {
   try {
     await attempt();
   } catch (e) {
     if (e instanceof NotApplicableError) return;
     const from = `policy '${policy.name}' from policy pack '${run.name}@v${run.version}'`;
     if (e instanceof UnknownValueError) {
-      out.push({ policyName: policy.name, policyPackName: run.name, policyPackVersion: run.version, enforcementLevel: "advisory", description: policy.description, message: `can't run ${from} during preview: ${e.message}`, ...(urn ? { urn } : {}) });
+      out.push({
+        policyName: policy.name,
+        policyPackName: run.name,
+        policyPackVersion: run.version,
+        enforcementLevel: "advisory",
+        description: policy.description,
+        message: `can't run ${from} during preview: ${e.message}`,
+        ...(urn ? { urn } : {}),
+      });
       return;
     }
-    throw new Error(`Error validating ${urn ?? "the stack"} with ${from}:\n${e instanceof Error ? e.stack : String(e)}`);
+    throw new Error(
+      `Error validating ${urn ?? "the stack"} with ${from}:\n${e instanceof Error ? e.stack : String(e)}`,
+    );
   }
 }
 
@@ -147,9 +184,16 @@ export async function analyzeResources(resources: readonly RecordedResource[], r
       const level = levelOf(run, policy);
       if (level === "disabled" || !isResourcePolicy(policy)) continue;
       if (level === "remediate" && policy.remediateResource) {
-        throw new Error(`policy '${policy.name}' remediates, which the offline runner does not do: run it with pulumi preview, or configure it as mandatory`);
+        throw new Error(
+          `policy '${policy.name}' remediates, which the offline runner does not do: run it with pulumi preview, or configure it as mandatory`,
+        );
       }
-      const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+      const validations =
+        policy.validateResource === undefined
+          ? []
+          : Array.isArray(policy.validateResource)
+            ? policy.validateResource
+            : [policy.validateResource];
       for (const validation of validations) {
         // A fresh copy per validation, as the engine deserializes one: a policy cannot change what the next one sees.
         const props = unknownCheckingProxy(copy(record.inputs)) as Record<string, any>;
@@ -161,11 +205,18 @@ export async function analyzeResources(resources: readonly RecordedResource[], r
           opts: optionsOf(record),
           stackTags: NO_TAGS,
           isType: (resourceClass) => isTypeOf(record.type, resourceClass),
-          asType: ((resourceClass: unknown) => (isTypeOf(record.type, resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
+          asType: ((resourceClass: unknown) =>
+            isTypeOf(record.type, resourceClass) ? props : undefined) as ResourceValidationArgs["asType"],
           getConfig: getConfigFor(run, policy),
           notApplicable,
         };
-        await guarded(run, policy, out, () => validation(args, reporter(run, policy, reportLevel(level), out, byUrn, record.urn)), record.urn);
+        await guarded(
+          run,
+          policy,
+          out,
+          () => validation(args, reporter(run, policy, reportLevel(level), out, byUrn, record.urn)),
+          record.urn,
+        );
       }
     }
   }
@@ -178,7 +229,11 @@ export function outputsOf(record: RecordedResource, region: string): Record<stri
 }
 
 /** Runs every stack policy once over all resources, with their outputs. */
-export async function analyzeStack(resources: readonly RecordedResource[], region: string, run: PackRun): Promise<Diagnostic[]> {
+export async function analyzeStack(
+  resources: readonly RecordedResource[],
+  region: string,
+  run: PackRun,
+): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   for (const policy of run.policies) {
@@ -195,7 +250,8 @@ export async function analyzeStack(resources: readonly RecordedResource[], regio
         dependencies: [],
         propertyDependencies: {},
         isType: (resourceClass) => isTypeOf(record.type, resourceClass),
-        asType: ((resourceClass: unknown) => (isTypeOf(record.type, resourceClass) ? props : undefined)) as PolicyResource["asType"],
+        asType: ((resourceClass: unknown) =>
+          isTypeOf(record.type, resourceClass) ? props : undefined) as PolicyResource["asType"],
       };
     });
     const byUrnResource = new Map(policyResources.map((r) => [r.urn, r]));
@@ -203,13 +259,24 @@ export async function analyzeStack(resources: readonly RecordedResource[], regio
       const parent = record.parent ? byUrnResource.get(record.parent) : undefined;
       if (parent) policyResources[i]!.parent = parent;
     });
-    const args: StackValidationArgs = { resources: policyResources, stackTags: NO_TAGS, getConfig: getConfigFor(run, policy), notApplicable };
-    await guarded(run, policy, out, () => policy.validateStack(args, reporter(run, policy, reportLevel(level), out, byUrn)));
+    const args: StackValidationArgs = {
+      resources: policyResources,
+      stackTags: NO_TAGS,
+      getConfig: getConfigFor(run, policy),
+      notApplicable,
+    };
+    await guarded(run, policy, out, () =>
+      policy.validateStack(args, reporter(run, policy, reportLevel(level), out, byUrn)),
+    );
   }
   return out;
 }
 
 /** Both passes over a plan: resource policies, then stack policies. */
-export async function analyzePlan(resources: readonly RecordedResource[], region: string, run: PackRun): Promise<Diagnostic[]> {
+export async function analyzePlan(
+  resources: readonly RecordedResource[],
+  region: string,
+  run: PackRun,
+): Promise<Diagnostic[]> {
   return [...(await analyzeResources(resources, run)), ...(await analyzeStack(resources, region, run))];
 }

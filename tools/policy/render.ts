@@ -11,11 +11,18 @@ export function countByLevel(diagnostics: readonly Diagnostic[]): { mandatory: n
 }
 
 /** The "Policies:" block of a preview, followed by a one-line summary. */
-export function renderDiagnostics(diagnostics: readonly Diagnostic[], pack: { name: string; version: string; path: string }, scope: string): string {
+export function renderDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  pack: { name: string; version: string; path: string },
+  scope: string,
+): string {
   const { mandatory, advisory } = countByLevel(diagnostics);
   const lines = ["Policies:", `    ${mandatory > 0 ? "❌" : "✅"} ${pack.name}@v${pack.version} (local: ${pack.path})`];
   // Mandatory first, as they decide the outcome; otherwise in the order the policies reported them.
-  const ordered = [...diagnostics.filter((d) => d.enforcementLevel === "mandatory"), ...diagnostics.filter((d) => d.enforcementLevel === "advisory")];
+  const ordered = [
+    ...diagnostics.filter((d) => d.enforcementLevel === "mandatory"),
+    ...diagnostics.filter((d) => d.enforcementLevel === "advisory"),
+  ];
   for (const d of ordered) {
     const where = d.resource ? `  (${d.resource.type}: ${d.resource.name})` : d.urn ? `  (${d.urn})` : "  (stack)";
     lines.push(`        - [${d.enforcementLevel}]  ${d.policyName}${where}`);

@@ -63,7 +63,12 @@ async function backUp(config: JobConfig, deps: JobDeps, startedAt: Date): Promis
   await checkBucket(deps.s3, storage.bucket);
   const dumpVersion = await pgDumpVersion(env);
   const session = await openSnapshotSession(pg, env, deps.signal);
-  log.info("snapshot exported", { snapshot: session.snapshotId, serverVersion: session.serverVersion, pgDump: dumpVersion, tables: session.tables.length });
+  log.info("snapshot exported", {
+    snapshot: session.snapshotId,
+    serverVersion: session.serverVersion,
+    pgDump: dumpVersion,
+    tables: session.tables.length,
+  });
 
   const keys = backupKeys(storage.prefix, pg.database, startedAt);
   let manifest: BackupManifest;
@@ -93,16 +98,27 @@ async function backUp(config: JobConfig, deps: JobDeps, startedAt: Date): Promis
   // Written last and on its own: if this fails, the verified dump stays (it is valid) and the
   // previous latest.json still points at the previous good backup.
   await putJson(deps.s3, storage.bucket, latestKey(storage.prefix, pg.database), manifest);
-  log.info("backup complete", { key: keys.dump, bytes: manifest.sizeBytes, latest: latestKey(storage.prefix, pg.database) });
+  log.info("backup complete", {
+    key: keys.dump,
+    bytes: manifest.sizeBytes,
+    latest: latestKey(storage.prefix, pg.database),
+  });
   return manifest;
 }
 
 /** Streams the dump, then ends the snapshot transaction whatever happened. */
-async function dumpWithinSession(config: JobConfig, deps: JobDeps, session: SnapshotSession, key: string): Promise<Written> {
+async function dumpWithinSession(
+  config: JobConfig,
+  deps: JobDeps,
+  session: SnapshotSession,
+  key: string,
+): Promise<Written> {
   try {
     return await streamDumpToS3(config, deps, session.snapshotId, key);
   } finally {
-    await session.close().catch((error: unknown) => deps.log.warn("closing the snapshot session failed", { error: errorMessage(error) }));
+    await session
+      .close()
+      .catch((error: unknown) => deps.log.warn("closing the snapshot session failed", { error: errorMessage(error) }));
   }
 }
 
@@ -134,15 +150,22 @@ async function streamDumpToS3(config: JobConfig, deps: JobDeps, snapshotId: stri
   }
   if (!succeeded(exit) && !stoppedByUs) {
     if (uploadError !== undefined) {
-      deps.log.warn("the upload was abandoned; if it had started parts, the bucket's AbortIncompleteMultipartUpload rule removes them", {
-        key,
-        error: errorMessage(uploadError),
-      });
+      deps.log.warn(
+        "the upload was abandoned; if it had started parts, the bucket's AbortIncompleteMultipartUpload rule removes them",
+        {
+          key,
+          error: errorMessage(uploadError),
+        },
+      );
     }
-    throw new JobError(`pg_dump failed, so nothing was kept at ${s3Url(storage.bucket, key)}: ${describeExit("pg_dump", exit)}`);
+    throw new JobError(
+      `pg_dump failed, so nothing was kept at ${s3Url(storage.bucket, key)}: ${describeExit("pg_dump", exit)}`,
+    );
   }
   if (uploadError !== undefined) {
-    throw new JobError(`uploading the dump to ${s3Url(storage.bucket, key)} failed: ${errorMessage(uploadError)}`, { cause: uploadError });
+    throw new JobError(`uploading the dump to ${s3Url(storage.bucket, key)} failed: ${errorMessage(uploadError)}`, {
+      cause: uploadError,
+    });
   }
   return { bytes: guarded.tally.bytes, sha256: guarded.tally.digest() };
 }
@@ -162,7 +185,13 @@ function stopDump(child: ChildProcess): boolean {
  * contents and show a TABLE DATA entry for every counted table, and its sha256 must equal that of
  * the bytes pg_dump wrote.
  */
-async function verifyStoredDump(config: JobConfig, deps: JobDeps, key: string, written: Written, tables: readonly CountedTable[]): Promise<void> {
+async function verifyStoredDump(
+  config: JobConfig,
+  deps: JobDeps,
+  key: string,
+  written: Written,
+  tables: readonly CountedTable[],
+): Promise<void> {
   const { bucket } = config.storage;
   const url = s3Url(bucket, key);
   const size = await objectSize(deps.s3, bucket, key, "the uploaded dump");
@@ -180,7 +209,9 @@ async function verifyStoredDump(config: JobConfig, deps: JobDeps, key: string, w
   }
   const exit = await listing.exit;
   if (!succeeded(exit)) {
-    throw new JobError(`verification failed: pg_restore --list cannot read ${url}: ${describeExit("pg_restore", exit)}`);
+    throw new JobError(
+      `verification failed: pg_restore --list cannot read ${url}: ${describeExit("pg_restore", exit)}`,
+    );
   }
   const sha256 = readBack.digest();
   if (readBack.bytes !== written.bytes || sha256 !== written.sha256) {
@@ -190,7 +221,9 @@ async function verifyStoredDump(config: JobConfig, deps: JobDeps, key: string, w
   }
   const missing = tablesWithoutDataEntry(listing.stdout(), tables);
   if (missing.length > 0) {
-    throw new JobError(`verification failed: pg_restore --list of ${url} shows no TABLE DATA entry for ${missing.map(qualifiedName).join(", ")}`);
+    throw new JobError(
+      `verification failed: pg_restore --list of ${url} shows no TABLE DATA entry for ${missing.map(qualifiedName).join(", ")}`,
+    );
   }
 }
 
@@ -200,7 +233,10 @@ async function removePartialBackup(config: JobConfig, deps: JobDeps, keys: Backu
     try {
       await deleteObject(deps.s3, config.storage.bucket, key);
     } catch (error) {
-      deps.log.error("could not delete the failed backup's object; delete it by hand", { key, error: errorMessage(error) });
+      deps.log.error("could not delete the failed backup's object; delete it by hand", {
+        key,
+        error: errorMessage(error),
+      });
     }
   }
 }

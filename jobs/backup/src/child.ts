@@ -112,7 +112,12 @@ export function describeExit(name: string, exit: ChildExit): string {
  *
  * @throws {JobError} `failure: <exit description>` if it does not exit with status 0
  */
-export async function runToCompletion(command: string, args: readonly string[], options: StartOptions, failure: string): Promise<string> {
+export async function runToCompletion(
+  command: string,
+  args: readonly string[],
+  options: StartOptions,
+  failure: string,
+): Promise<string> {
   const child = startChild(command, args, { ...options, stdout: "capture" });
   child.process.stdin.end();
   const exit = await child.exit;

@@ -54,7 +54,9 @@ export class ConfigError extends Error {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[]) {
-    super(`invalid configuration (${problems.length} ${problems.length === 1 ? "problem" : "problems"}): ${problems.join(" ")}`);
+    super(
+      `invalid configuration (${problems.length} ${problems.length === 1 ? "problem" : "problems"}): ${problems.join(" ")}`,
+    );
     this.name = "ConfigError";
     this.problems = problems;
   }
@@ -94,7 +96,9 @@ class EnvReader {
   required<T>(name: string, rule: Rule<T>): T | undefined {
     const raw = this.env[name];
     if (raw === undefined || raw === "") {
-      this.problems.push(`${name} is ${raw === undefined ? "not set" : "empty"} (${rule.purpose}). Allowed: ${rule.allowed}.`);
+      this.problems.push(
+        `${name} is ${raw === undefined ? "not set" : "empty"} (${rule.purpose}). Allowed: ${rule.allowed}.`,
+      );
       return undefined;
     }
     return this.parse(name, raw, rule);
@@ -197,7 +201,8 @@ const RULES = {
   },
   prefix: {
     purpose: "S3 key prefix for the dumps",
-    allowed: "segments of A-Z, a-z, 0-9, '_' and '-' joined by single '/', no leading or trailing '/', at most 200 characters",
+    allowed:
+      "segments of A-Z, a-z, 0-9, '_' and '-' joined by single '/', no leading or trailing '/', at most 200 characters",
     parse: matching(/^(?=.{1,200}$)[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/),
   },
   region: {
@@ -254,7 +259,8 @@ export function loadConfig(env: Env): JobConfig {
   const namespace = read.optional("METRICS_NAMESPACE", RULES.namespace, DEFAULTS.metricsNamespace);
   const cloudWatchEndpoint = read.optional("CLOUDWATCH_ENDPOINT", RULES.cloudWatchEndpoint, undefined);
 
-  const missing = host === undefined || database === undefined || user === undefined || bucket === undefined || region === undefined;
+  const missing =
+    host === undefined || database === undefined || user === undefined || bucket === undefined || region === undefined;
   if (missing || read.problems.length > 0) {
     throw new ConfigError(read.problems);
   }

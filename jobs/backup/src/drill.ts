@@ -39,7 +39,9 @@ export async function runRestoreDrill(config: JobConfig, deps: JobDeps): Promise
   try {
     await deps.metrics.publish(config.postgres.database, drillMetrics(true, result.timeToRecoverSeconds), deps.now());
   } catch (error) {
-    throw new JobError(`the restore drill passed, but publishing its metrics failed: ${errorMessage(error)}`, { cause: error });
+    throw new JobError(`the restore drill passed, but publishing its metrics failed: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   return result;
 }
@@ -50,7 +52,9 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
   const dumpUrl = s3Url(storage.bucket, latest.dumpKey);
   const size = await objectSize(deps.s3, storage.bucket, latest.dumpKey, "the dump named by latest.json");
   if (size !== latest.sizeBytes) {
-    throw new JobError(`the dump is corrupted: ${dumpUrl} holds ${size} bytes but latest.json records ${latest.sizeBytes}`);
+    throw new JobError(
+      `the dump is corrupted: ${dumpUrl} holds ${size} bytes but latest.json records ${latest.sizeBytes}`,
+    );
   }
   deps.log.info("restoring the latest backup", { key: latest.dumpKey, bytes: size, takenAt: latest.startedAt });
 
@@ -62,7 +66,9 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
     await restoreInto(config, deps, latest, database);
     const differences = compareRowCounts(latest.tables, await countRows(pg, env, database));
     if (differences.length > 0) {
-      throw new JobError(`row counts after restoring ${dumpUrl} differ from those recorded at dump time: ${describeDifferences(differences)}`);
+      throw new JobError(
+        `row counts after restoring ${dumpUrl} differ from those recorded at dump time: ${describeDifferences(differences)}`,
+      );
     }
   } catch (error) {
     failure = error;
@@ -79,10 +85,17 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
 async function readLatest(config: JobConfig, deps: JobDeps): Promise<BackupManifest> {
   const { bucket, prefix } = config.storage;
   const key = latestKey(prefix, config.postgres.database);
-  const text = await readText(deps.s3, bucket, key, "the pointer to the latest verified backup (written only after a backup passed verification)");
+  const text = await readText(
+    deps.s3,
+    bucket,
+    key,
+    "the pointer to the latest verified backup (written only after a backup passed verification)",
+  );
   const latest = parseManifest(text, s3Url(bucket, key));
   if (latest.database !== config.postgres.database) {
-    throw new JobError(`${s3Url(bucket, key)} describes database "${latest.database}", not "${config.postgres.database}"`);
+    throw new JobError(
+      `${s3Url(bucket, key)} describes database "${latest.database}", not "${config.postgres.database}"`,
+    );
   }
   return latest;
 }
@@ -107,7 +120,9 @@ async function restoreInto(config: JobConfig, deps: JobDeps, latest: BackupManif
   } catch (error) {
     restore.process.kill("SIGTERM");
     await restore.exit.catch(() => undefined);
-    throw new JobError(`reading ${dumpUrl} from S3 failed during the restore: ${errorMessage(error)}`, { cause: error });
+    throw new JobError(`reading ${dumpUrl} from S3 failed during the restore: ${errorMessage(error)}`, {
+      cause: error,
+    });
   } finally {
     deps.signal?.removeEventListener("abort", stopReading);
   }
@@ -115,7 +130,9 @@ async function restoreInto(config: JobConfig, deps: JobDeps, latest: BackupManif
   const sha256 = tally.digest();
   if (sha256 !== latest.sha256) {
     const restoreOutcome = succeeded(exit) ? "pg_restore did not notice" : describeExit("pg_restore", exit);
-    throw new JobError(`the dump is corrupted: ${dumpUrl} has sha256 ${sha256} but latest.json records ${latest.sha256} (${restoreOutcome})`);
+    throw new JobError(
+      `the dump is corrupted: ${dumpUrl} has sha256 ${sha256} but latest.json records ${latest.sha256} (${restoreOutcome})`,
+    );
   }
   if (!succeeded(exit)) {
     throw new JobError(
@@ -125,7 +142,12 @@ async function restoreInto(config: JobConfig, deps: JobDeps, latest: BackupManif
 }
 
 /** Drops the throwaway database; if that fails after a good restore, the drill fails so someone cleans up. */
-async function dropThrowaway(config: JobConfig, deps: JobDeps, database: string, restorePassed: boolean): Promise<void> {
+async function dropThrowaway(
+  config: JobConfig,
+  deps: JobDeps,
+  database: string,
+  restorePassed: boolean,
+): Promise<void> {
   try {
     await dropDatabase(config.postgres, config.childEnv, database);
   } catch (error) {

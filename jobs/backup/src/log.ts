@@ -25,7 +25,9 @@ export function redactingLogger(inner: Logger, secrets: readonly string[]): Logg
   }
   const redact = (text: string): string => secrets.reduce((out, secret) => out.split(secret).join(MASK), text);
   const redactFields = (fields: LogFields = {}): LogFields =>
-    Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, typeof value === "string" ? redact(value) : value]));
+    Object.fromEntries(
+      Object.entries(fields).map(([key, value]) => [key, typeof value === "string" ? redact(value) : value]),
+    );
   return {
     info: (message, fields) => inner.info(redact(message), redactFields(fields)),
     warn: (message, fields) => inner.warn(redact(message), redactFields(fields)),

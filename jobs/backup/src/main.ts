@@ -73,8 +73,15 @@ export async function main(args: readonly string[], env: Env, options: MainOptio
 }
 
 function buildDeps(config: JobConfig, s3: S3Client, log: Logger, options: MainOptions): JobDeps {
-  const metrics = options.metrics ?? createMetricsPublisher(config.metrics, config.storage.region, log, options.credentials);
-  return { s3, metrics, log, now: options.now ?? (() => new Date()), ...(options.signal && { signal: options.signal }) };
+  const metrics =
+    options.metrics ?? createMetricsPublisher(config.metrics, config.storage.region, log, options.credentials);
+  return {
+    s3,
+    metrics,
+    log,
+    now: options.now ?? (() => new Date()),
+    ...(options.signal && { signal: options.signal }),
+  };
 }
 
 /** The non-secret facts of this run, so a log line alone says what was attempted. */

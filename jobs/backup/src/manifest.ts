@@ -46,7 +46,10 @@ export function qualifiedName(table: Pick<TableRowCount, "schema" | "table">): s
  * Differences between the row counts recorded at dump time and those found after a restore,
  * sorted by table name; empty when they agree exactly, including on the set of tables.
  */
-export function compareRowCounts(expected: readonly TableRowCount[], actual: readonly TableRowCount[]): RowCountDifference[] {
+export function compareRowCounts(
+  expected: readonly TableRowCount[],
+  actual: readonly TableRowCount[],
+): RowCountDifference[] {
   const before = new Map(expected.map((t) => [qualifiedName(t), t.rows]));
   const after = new Map(actual.map((t) => [qualifiedName(t), t.rows]));
   const names = [...new Set([...before.keys(), ...after.keys()])].sort();
@@ -72,7 +75,8 @@ export function describeDifferences(differences: readonly RowCountDifference[]):
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 const isText = (value: unknown): value is string => typeof value === "string" && value.length > 0;
 
@@ -98,11 +102,20 @@ export function parseManifest(text: string, source: string): BackupManifest {
     return fail("the document", "a JSON object");
   }
   if (data.formatVersion !== 1) fail("formatVersion", "1");
-  for (const field of ["database", "dumpKey", "manifestKey", "startedAt", "finishedAt", "pgDumpVersion", "serverVersion"]) {
+  for (const field of [
+    "database",
+    "dumpKey",
+    "manifestKey",
+    "startedAt",
+    "finishedAt",
+    "pgDumpVersion",
+    "serverVersion",
+  ]) {
     if (!isText(data[field])) fail(field, "a non-empty string");
   }
   if (!isCount(data.sizeBytes)) fail("sizeBytes", "a non-negative integer");
-  if (typeof data.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(data.sha256)) fail("sha256", "64 lower-case hex digits");
+  if (typeof data.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(data.sha256))
+    fail("sha256", "64 lower-case hex digits");
   if (!Array.isArray(data.tables)) fail("tables", "an array");
   (data.tables as unknown[]).forEach((entry, index) => {
     const ok = isObject(entry) && isText(entry.schema) && isText(entry.table) && isCount(entry.rows);

@@ -47,7 +47,12 @@ export interface MetricsPublisher {
  * The publisher the configuration asks for: CloudWatch, or (with `METRICS_ENABLED=false`) one
  * that only logs what it would have sent.
  */
-export function createMetricsPublisher(config: MetricsConfig, region: string, log: Logger, credentials?: AwsCredentials): MetricsPublisher {
+export function createMetricsPublisher(
+  config: MetricsConfig,
+  region: string,
+  log: Logger,
+  credentials?: AwsCredentials,
+): MetricsPublisher {
   if (!config.enabled) {
     return loggingPublisher(log);
   }
@@ -108,7 +113,11 @@ export function backupFailedMetrics(): Metric[] {
 export function drillMetrics(succeeded: boolean, timeToRecoverSeconds: number | undefined): Metric[] {
   const metrics: Metric[] = [{ name: METRIC.restoreDrillSuccess, value: succeeded ? 1 : 0, unit: "Count" }];
   if (succeeded && timeToRecoverSeconds !== undefined) {
-    metrics.push({ name: METRIC.restoreDrillTimeToRecoverSeconds, value: roundSeconds(timeToRecoverSeconds), unit: "Seconds" });
+    metrics.push({
+      name: METRIC.restoreDrillTimeToRecoverSeconds,
+      value: roundSeconds(timeToRecoverSeconds),
+      unit: "Seconds",
+    });
   }
   return metrics;
 }

@@ -12,7 +12,15 @@ import type { TableRowCount } from "./manifest";
 export type ChildEnv = Readonly<Record<string, string>>;
 
 /** psql flags: no ~/.psqlrc, no prompts, unaligned tuples only, stop at the first error. */
-const PSQL_FLAGS = ["--no-psqlrc", "--no-password", "--quiet", "--no-align", "--tuples-only", "--set", "ON_ERROR_STOP=1"];
+const PSQL_FLAGS = [
+  "--no-psqlrc",
+  "--no-password",
+  "--quiet",
+  "--no-align",
+  "--tuples-only",
+  "--set",
+  "ON_ERROR_STOP=1",
+];
 
 /** pg_dump gives up instead of queueing forever behind a migration's exclusive lock. */
 const LOCK_WAIT_TIMEOUT = "120s";
@@ -63,7 +71,12 @@ export function parseRowCounts(output: string): CountedTable[] {
   }
   return rows.map((row: unknown) => {
     const [schema, table, count, oid] = Array.isArray(row) ? (row as unknown[]) : [];
-    if (typeof schema !== "string" || typeof table !== "string" || !Number.isSafeInteger(count) || !Number.isSafeInteger(oid)) {
+    if (
+      typeof schema !== "string" ||
+      typeof table !== "string" ||
+      !Number.isSafeInteger(count) ||
+      !Number.isSafeInteger(oid)
+    ) {
       throw new JobError(`unexpected row count entry from psql: ${JSON.stringify(row)}`);
     }
     return { schema, table, rows: count as number, oid: oid as number };
@@ -87,7 +100,9 @@ export function tablesWithoutDataEntry<T extends CountedTable>(listing: string, 
 /** What went wrong talking to the server, telling "could not connect" (psql exit 2) apart. */
 function psqlFailure(pg: PostgresConfig, database: string, exit: ChildExit, doing: string): JobError {
   if (exit.code === 2) {
-    return new JobError(`cannot connect to PostgreSQL at ${connectionTarget(pg, database)}: ${describeExit("psql", exit)}`);
+    return new JobError(
+      `cannot connect to PostgreSQL at ${connectionTarget(pg, database)}: ${describeExit("psql", exit)}`,
+    );
   }
   return new JobError(`${doing} failed on ${connectionTarget(pg, database)}: ${describeExit("psql", exit)}`);
 }
@@ -97,8 +112,17 @@ function psqlFailure(pg: PostgresConfig, database: string, exit: ChildExit, doin
  *
  * @param database the database to connect to (the configured one unless given)
  */
-export async function runSql(pg: PostgresConfig, env: ChildEnv, sql: string, doing: string, database = pg.database): Promise<string> {
-  const child = startChild("psql", [...PSQL_FLAGS, "--command", sql], { env: { ...env, PGDATABASE: database }, stdout: "capture" });
+export async function runSql(
+  pg: PostgresConfig,
+  env: ChildEnv,
+  sql: string,
+  doing: string,
+  database = pg.database,
+): Promise<string> {
+  const child = startChild("psql", [...PSQL_FLAGS, "--command", sql], {
+    env: { ...env, PGDATABASE: database },
+    stdout: "capture",
+  });
   child.process.stdin.end();
   const exit = await child.exit;
   if (!succeeded(exit)) {
@@ -131,7 +155,11 @@ export interface SnapshotSession {
  *
  * @throws {JobError} "cannot connect to PostgreSQL at ..." or the failing SQL's error
  */
-export async function openSnapshotSession(pg: PostgresConfig, env: ChildEnv, signal?: AbortSignal): Promise<SnapshotSession> {
+export async function openSnapshotSession(
+  pg: PostgresConfig,
+  env: ChildEnv,
+  signal?: AbortSignal,
+): Promise<SnapshotSession> {
   const marker = `--opsbook-${randomBytes(6).toString("hex")}--`;
   const child = startChild("psql", PSQL_FLAGS, { env, stdout: "capture", ...(signal && { signal }) });
   // The timeouts are lifted for this transaction only: it must outlive the whole dump, and a
@@ -202,7 +230,12 @@ export async function pgDumpVersion(env: ChildEnv): Promise<string> {
  * the archive to stdout for the caller to stream.
  */
 export function startDump(env: ChildEnv, snapshotId: string, signal?: AbortSignal): Child {
-  const args = ["--format=custom", "--no-password", `--snapshot=${snapshotId}`, `--lock-wait-timeout=${LOCK_WAIT_TIMEOUT}`];
+  const args = [
+    "--format=custom",
+    "--no-password",
+    `--snapshot=${snapshotId}`,
+    `--lock-wait-timeout=${LOCK_WAIT_TIMEOUT}`,
+  ];
   return startChild("pg_dump", args, { env, stdout: "stream", ...(signal && { signal }) });
 }
 

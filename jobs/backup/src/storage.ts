@@ -43,7 +43,8 @@ export function createS3Client(config: StorageConfig, credentials?: AwsCredentia
 }
 
 /** `s3://bucket/key`, the form operators paste into the AWS CLI. */
-export const s3Url = (bucket: string, key?: string): string => (key === undefined ? `s3://${bucket}` : `s3://${bucket}/${key}`);
+export const s3Url = (bucket: string, key?: string): string =>
+  key === undefined ? `s3://${bucket}` : `s3://${bucket}/${key}`;
 
 interface S3ErrorShape {
   name?: string;
@@ -70,12 +71,18 @@ export async function checkBucket(s3: S3Client, bucket: string): Promise<void> {
   } catch (error) {
     const status = statusOf(error);
     if (status === 404 || (error as S3ErrorShape).name === "NoSuchBucket") {
-      throw new JobError(`S3 bucket "${bucket}" does not exist (HeadBucket returned 404); check BACKUP_BUCKET and AWS_REGION`, { cause: error });
+      throw new JobError(
+        `S3 bucket "${bucket}" does not exist (HeadBucket returned 404); check BACKUP_BUCKET and AWS_REGION`,
+        { cause: error },
+      );
     }
     if (status === 403) {
-      throw new JobError(`access to S3 bucket "${bucket}" is denied (HeadBucket returned 403); the task role needs s3:ListBucket on arn:aws:s3:::${bucket}`, {
-        cause: error,
-      });
+      throw new JobError(
+        `access to S3 bucket "${bucket}" is denied (HeadBucket returned 403); the task role needs s3:ListBucket on arn:aws:s3:::${bucket}`,
+        {
+          cause: error,
+        },
+      );
     }
     throw new JobError(`cannot reach S3 bucket "${bucket}": ${errorMessage(error)}`, { cause: error });
   }
@@ -88,7 +95,13 @@ export async function checkBucket(s3: S3Client, bucket: string): Promise<void> {
  *
  * @throws the SDK's error, for the caller to weigh against the producer's exit status
  */
-export async function uploadStream(s3: S3Client, bucket: string, key: string, body: Readable, partSizeBytes: number): Promise<void> {
+export async function uploadStream(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: Readable,
+  partSizeBytes: number,
+): Promise<void> {
   const upload = new Upload({
     client: s3,
     params: { Bucket: bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
@@ -181,9 +194,12 @@ function describeReadError(error: unknown, bucket: string, key: string, what: st
     return new JobError(`${what} does not exist: ${s3Url(bucket, key)}`, { cause: error });
   }
   if (statusOf(error) === 403) {
-    return new JobError(`access to ${what} (${s3Url(bucket, key)}) is denied; the task role needs s3:GetObject on arn:aws:s3:::${bucket}/*`, {
-      cause: error,
-    });
+    return new JobError(
+      `access to ${what} (${s3Url(bucket, key)}) is denied; the task role needs s3:GetObject on arn:aws:s3:::${bucket}/*`,
+      {
+        cause: error,
+      },
+    );
   }
   return new JobError(`could not read ${what} (${s3Url(bucket, key)}): ${errorMessage(error)}`, { cause: error });
 }

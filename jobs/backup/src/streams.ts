@@ -66,7 +66,12 @@ export interface FeedResult {
  * @param drainAfterSinkCloses keep reading the source to the end when the sink closes early, so
  *   the tally covers every byte (needed to hash the whole object)
  */
-export async function feed(source: Readable, sink: Writable, tally: ByteTally, drainAfterSinkCloses: boolean): Promise<FeedResult> {
+export async function feed(
+  source: Readable,
+  sink: Writable,
+  tally: ByteTally,
+  drainAfterSinkCloses: boolean,
+): Promise<FeedResult> {
   let sinkOpen = true;
   const markClosed = (): void => {
     sinkOpen = false;

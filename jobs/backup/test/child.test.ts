@@ -4,7 +4,10 @@ const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
 
 describe("describeExit", () => {
   test.each([
-    [{ code: 1, signal: null, stderr: "pg_dump: error: boom\npg_dump: detail: more" }, "pg_dump exited with code 1: pg_dump: error: boom | pg_dump: detail: more"],
+    [
+      { code: 1, signal: null, stderr: "pg_dump: error: boom\npg_dump: detail: more" },
+      "pg_dump exited with code 1: pg_dump: error: boom | pg_dump: detail: more",
+    ],
     [{ code: null, signal: "SIGTERM" as const, stderr: "" }, "pg_dump was killed by SIGTERM"],
     [{ code: 0, signal: null, stderr: "" }, "pg_dump exited with code 0"],
   ])("%j reads as %s", (exit, text) => {
@@ -14,7 +17,10 @@ describe("describeExit", () => {
 
 describe("child processes", () => {
   test("exit status and stderr are collected even when stdout looked fine", async () => {
-    const child = startChild("sh", ["-c", "printf 'partial output'; echo 'it broke' >&2; exit 3"], { env, stdout: "capture" });
+    const child = startChild("sh", ["-c", "printf 'partial output'; echo 'it broke' >&2; exit 3"], {
+      env,
+      stdout: "capture",
+    });
     child.process.stdin.end();
     const exit = await child.exit;
     expect(exit).toEqual({ code: 3, signal: null, stderr: "it broke" });
@@ -34,7 +40,9 @@ describe("child processes", () => {
 
   test("a missing program is reported as not installed", async () => {
     const child = startChild("opsbook-no-such-program", [], { env });
-    await expect(child.exit).rejects.toThrow(/^could not start opsbook-no-such-program: it is not installed or not on PATH \(spawn opsbook-no-such-program ENOENT\)$/);
+    await expect(child.exit).rejects.toThrow(
+      /^could not start opsbook-no-such-program: it is not installed or not on PATH \(spawn opsbook-no-such-program ENOENT\)$/,
+    );
   });
 
   test("an abort signal terminates the child", async () => {

@@ -16,10 +16,14 @@ let bundle: string;
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), "opsbook-backup-bundle-"));
   bundle = join(outDir, "cli.js");
-  await promisify(execFile)("npm", ["run", "--silent", "build", "--workspace", "jobs/backup", "--", `--outfile=${bundle}`, "--log-level=warning"], {
-    cwd: REPO_ROOT,
-    timeout: 60_000,
-  });
+  await promisify(execFile)(
+    "npm",
+    ["run", "--silent", "build", "--workspace", "jobs/backup", "--", `--outfile=${bundle}`, "--log-level=warning"],
+    {
+      cwd: REPO_ROOT,
+      timeout: 60_000,
+    },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -35,7 +39,9 @@ interface Outcome {
 /** Runs the bundle with exactly `env` (nothing inherited) and parses its JSON log lines. */
 function runBundle(args: string[], env: Record<string, string>): Promise<Outcome> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bundle, ...args], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } });
+    const child = spawn(process.execPath, [bundle, ...args], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -54,7 +60,14 @@ function runBundle(args: string[], env: Record<string, string>): Promise<Outcome
 
 describe("the bundled entry point", () => {
   test("exits 2 with one error line when the configuration is invalid, without echoing the password", async () => {
-    const outcome = await runBundle(["backup"], { PGHOST: "db", PGPORT: "99999", PGDATABASE: "app", PGUSER: "backup", PGPASSWORD: "hunter2-secret", AWS_REGION: "eu-west-1" });
+    const outcome = await runBundle(["backup"], {
+      PGHOST: "db",
+      PGPORT: "99999",
+      PGDATABASE: "app",
+      PGUSER: "backup",
+      PGPASSWORD: "hunter2-secret",
+      AWS_REGION: "eu-west-1",
+    });
 
     expect(outcome.code).toBe(2);
     expect(outcome.lines.map((l) => [l.level, l.command, l.message])).toEqual([
@@ -71,7 +84,9 @@ describe("the bundled entry point", () => {
   test("exits 2 on an unknown command", async () => {
     const outcome = await runBundle(["restore"], {});
     expect(outcome.code).toBe(2);
-    expect(outcome.lines.map((l) => l.message)).toEqual(['usage: opsbook-backup <backup|restore-drill> (got: ["restore"])']);
+    expect(outcome.lines.map((l) => l.message)).toEqual([
+      'usage: opsbook-backup <backup|restore-drill> (got: ["restore"])',
+    ]);
   }, 30_000);
 
   test("loads the AWS SDK, fails with the bucket's name when S3 is unreachable, and logs metrics when they are disabled", async () => {

@@ -62,7 +62,13 @@ describe("loadConfig", () => {
       METRICS_NAMESPACE: "Opsbook/Staging/Backup",
       CLOUDWATCH_ENDPOINT: "http://127.0.0.1:4582",
     });
-    expect(config.postgres).toEqual({ host: "db.internal", port: 6432, database: "app", user: "backup", sslMode: "verify-full" });
+    expect(config.postgres).toEqual({
+      host: "db.internal",
+      port: 6432,
+      database: "app",
+      user: "backup",
+      sslMode: "verify-full",
+    });
     expect(config.storage).toEqual({
       bucket: "opsbook-production-backups",
       prefix: "backups/postgres",
@@ -71,12 +77,19 @@ describe("loadConfig", () => {
       forcePathStyle: true,
       partSizeBytes: 5 * 1024 * 1024,
     });
-    expect(config.metrics).toEqual({ enabled: false, namespace: "Opsbook/Staging/Backup", endpoint: "http://127.0.0.1:4582" });
+    expect(config.metrics).toEqual({
+      enabled: false,
+      namespace: "Opsbook/Staging/Backup",
+      endpoint: "http://127.0.0.1:4582",
+    });
   });
 
   test("path-style addressing follows the endpoint override unless set explicitly", () => {
     expect(loadConfig({ ...VALID, S3_ENDPOINT: "https://s3.example.test" }).storage.forcePathStyle).toBe(true);
-    expect(loadConfig({ ...VALID, S3_ENDPOINT: "https://s3.example.test", S3_FORCE_PATH_STYLE: "false" }).storage.forcePathStyle).toBe(false);
+    expect(
+      loadConfig({ ...VALID, S3_ENDPOINT: "https://s3.example.test", S3_FORCE_PATH_STYLE: "false" }).storage
+        .forcePathStyle,
+    ).toBe(false);
   });
 
   test("an empty optional variable counts as unset", () => {
@@ -152,10 +165,15 @@ describe("loadConfig", () => {
 
 describe("secretValues", () => {
   test("collects the values of secret-looking variables long enough to mask", () => {
-    expect(secretValues({ PGPASSWORD: "hunter2", AWS_SESSION_TOKEN: "tok-123", GITHUB_TOKEN: "abc", PGUSER: "backup", PGSSLMODE: "require" })).toEqual([
-      "hunter2",
-      "tok-123",
-    ]);
+    expect(
+      secretValues({
+        PGPASSWORD: "hunter2",
+        AWS_SESSION_TOKEN: "tok-123",
+        GITHUB_TOKEN: "abc",
+        PGUSER: "backup",
+        PGSSLMODE: "require",
+      }),
+    ).toEqual(["hunter2", "tok-123"]);
   });
 });
 

@@ -74,7 +74,11 @@ interface JobRun {
 }
 
 /** Runs a command through `main`, as the image does, with local servers and recording stand-ins. */
-async function runJob(command: "backup" | "restore-drill", clockStart: string, overrides: Record<string, string> = {}): Promise<JobRun> {
+async function runJob(
+  command: "backup" | "restore-drill",
+  clockStart: string,
+  overrides: Record<string, string> = {},
+): Promise<JobRun> {
   const log = new RecordingLogger();
   const metrics = new RecordingPublisher();
   const env = {
@@ -85,7 +89,12 @@ async function runJob(command: "backup" | "restore-drill", clockStart: string, o
     BACKUP_PART_SIZE_MIB: "5",
     ...overrides,
   };
-  const code = await main([command], env, { log, metrics, credentials: S3RVER_CREDENTIALS, now: steppingClock(clockStart) });
+  const code = await main([command], env, {
+    log,
+    metrics,
+    credentials: S3RVER_CREDENTIALS,
+    now: steppingClock(clockStart),
+  });
   return { code, log, metrics };
 }
 
@@ -113,7 +122,8 @@ async function withFakePgDump(body: string[], test: (path: string) => Promise<vo
   }
 }
 
-const drillDatabasesLeft = (): Promise<string> => pg.sql("SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'restore_drill_%'");
+const drillDatabasesLeft = (): Promise<string> =>
+  pg.sql("SELECT string_agg(datname, ',') FROM pg_database WHERE datname LIKE 'restore_drill_%'");
 
 /** Snapshot of the bucket, to show a failed run changed nothing. */
 async function bucketState(): Promise<{ keys: string[]; latest: string }> {
@@ -199,7 +209,11 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
     const before = await bucketState();
     // A pg_dump that writes 5.4 MB of a real dump (more than one upload part) and then dies, the way
     // a dropped connection ends a dump: its output looks complete, only its exit status says not.
-    const dieMidway = ['"$REAL_PG_DUMP" "$@" | head -c 5400000', 'echo "pg_dump: error: connection to server lost (simulated)" >&2', "exit 1"];
+    const dieMidway = [
+      '"$REAL_PG_DUMP" "$@" | head -c 5400000',
+      'echo "pg_dump: error: connection to server lost (simulated)" >&2',
+      "exit 1",
+    ];
     await withFakePgDump(dieMidway, async (path) => {
       const run = await runJob("backup", "2026-11-23T02:00:00Z", { PATH: path });
 
@@ -208,7 +222,9 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
         "backup failed: pg_dump failed, so nothing was kept at s3://opsbook-backups/postgres/app/2026/11/23/app-20261123T020000.000Z.dump: " +
           "pg_dump exited with code 1: pg_dump: error: connection to server lost (simulated)",
       ]);
-      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.backupSuccess, value: 0, unit: "Count" }]]);
+      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([
+        [{ name: METRIC.backupSuccess, value: 0, unit: "Count" }],
+      ]);
       expect(await bucketState()).toEqual(before);
     });
   }, 30_000);
@@ -222,9 +238,13 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
     expect(run.code).toBe(1);
     expect(run.log.errors()).toHaveLength(1);
     expect(run.log.errors()[0]).toMatch(
-      new RegExp(`^backup failed: cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${closedPort}/app: psql exited with code 2: .*Connection refused`),
+      new RegExp(
+        `^backup failed: cannot connect to PostgreSQL at 127\\.0\\.0\\.1:${closedPort}/app: psql exited with code 2: .*Connection refused`,
+      ),
     );
-    expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.backupSuccess, value: 0, unit: "Count" }]]);
+    expect(run.metrics.publications.map((p) => p.metrics)).toEqual([
+      [{ name: METRIC.backupSuccess, value: 0, unit: "Count" }],
+    ]);
     expect(await bucketState()).toEqual(before);
   }, 30_000);
 
@@ -249,7 +269,9 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
       "restore-drill failed: the pointer to the latest verified backup (written only after a backup passed verification) does not exist: " +
         `s3://${BUCKET}/elsewhere/app/latest.json`,
     ]);
-    expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }]]);
+    expect(run.metrics.publications.map((p) => p.metrics)).toEqual([
+      [{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }],
+    ]);
   }, 30_000);
 
   test("the drill rejects a truncated dump by its size before restoring anything", async () => {
@@ -263,7 +285,9 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
       expect(run.log.errors()).toEqual([
         `restore-drill failed: the dump is corrupted: s3://${BUCKET}/${DUMP} holds ${half} bytes but latest.json records ${dump().length}`,
       ]);
-      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }]]);
+      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([
+        [{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }],
+      ]);
       expect((await bucketState()).latest).toBe(before.latest);
     } finally {
       await s3.write(BUCKET, DUMP, dump());
@@ -288,7 +312,9 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
             `but latest.json records ${sha256(dump())} \\(pg_restore exited with code 1: pg_restore: error: .+\\)$`,
         ),
       );
-      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([[{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }]]);
+      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([
+        [{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }],
+      ]);
       expect(await drillDatabasesLeft()).toBe("");
       expect((await bucketState()).latest).toBe(before.latest);
     } finally {
@@ -301,7 +327,10 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
     const latest = parseManifest(original, LATEST);
     const edited = {
       ...latest,
-      tables: [...latest.tables.map((t) => (t.table === "customers" ? { ...t, rows: 249 } : t)), { schema: "public", table: "ghost", rows: 7 }],
+      tables: [
+        ...latest.tables.map((t) => (t.table === "customers" ? { ...t, rows: 249 } : t)),
+        { schema: "public", table: "ghost", rows: 7 },
+      ],
     };
     await s3.write(BUCKET, LATEST, JSON.stringify(edited));
     try {
@@ -320,7 +349,10 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
 
   test("rows written after the counts are in neither the counts nor the dump: both come from one snapshot", async () => {
     // The insert commits after the row counts were taken and before the real pg_dump starts.
-    const insertFirst = [`psql --no-psqlrc --quiet --command "INSERT INTO public.customers SELECT g, 'late' FROM generate_series(1001, 1010) g"`, 'exec "$REAL_PG_DUMP" "$@"'];
+    const insertFirst = [
+      `psql --no-psqlrc --quiet --command "INSERT INTO public.customers SELECT g, 'late' FROM generate_series(1001, 1010) g"`,
+      'exec "$REAL_PG_DUMP" "$@"',
+    ];
     try {
       await withFakePgDump(insertFirst, async (path) => {
         const backup = await runJob("backup", "2026-11-25T02:00:00Z", { PATH: path });

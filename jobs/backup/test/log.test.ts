@@ -16,8 +16,23 @@ describe("createJsonLogger", () => {
         .trim()
         .split("\n")
         .map((line) => JSON.parse(line));
-    expect(parse(out)).toEqual([{ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), level: "info", command: "backup", message: "dump uploaded", bytes: 42 }]);
-    expect(parse(err)).toEqual([{ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), level: "error", command: "backup", message: "backup failed: boom" }]);
+    expect(parse(out)).toEqual([
+      {
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        level: "info",
+        command: "backup",
+        message: "dump uploaded",
+        bytes: 42,
+      },
+    ]);
+    expect(parse(err)).toEqual([
+      {
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        level: "error",
+        command: "backup",
+        message: "backup failed: boom",
+      },
+    ]);
   });
 });
 
@@ -30,7 +45,11 @@ describe("redactingLogger", () => {
     log.info("nothing secret here");
 
     expect(inner.lines).toEqual([
-      { level: "error", message: "auth with **** failed (token ****, again ****)", fields: { detail: "pw=****", attempts: 2 } },
+      {
+        level: "error",
+        message: "auth with **** failed (token ****, again ****)",
+        fields: { detail: "pw=****", attempts: 2 },
+      },
       { level: "info", message: "nothing secret here", fields: {} },
     ]);
   });

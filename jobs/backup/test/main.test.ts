@@ -10,7 +10,14 @@ describe("main", () => {
 
   test("secret values are masked in every log line, even where an invalid value is quoted", async () => {
     const log = new RecordingLogger();
-    const env = { PGHOST: "db", PGDATABASE: "top secret", PGUSER: "backup", PGPASSWORD: "top secret", BACKUP_BUCKET: "bucket", AWS_REGION: "eu-west-1" };
+    const env = {
+      PGHOST: "db",
+      PGDATABASE: "top secret",
+      PGUSER: "backup",
+      PGPASSWORD: "top secret",
+      BACKUP_BUCKET: "bucket",
+      AWS_REGION: "eu-west-1",
+    };
 
     await expect(main(["backup"], env, { log })).resolves.toBe(EXIT.usage);
 
@@ -23,7 +30,14 @@ describe("main", () => {
   test("bad configuration stops the run before any work, without publishing anything", async () => {
     const log = new RecordingLogger();
     const metrics = new RecordingPublisher();
-    const env = { PGHOST: "db", PGDATABASE: "app", PGUSER: "backup", PGPASSWORD: "hunter2", BACKUP_BUCKET: "b", AWS_REGION: "eu-west-1" };
+    const env = {
+      PGHOST: "db",
+      PGDATABASE: "app",
+      PGUSER: "backup",
+      PGPASSWORD: "hunter2",
+      BACKUP_BUCKET: "b",
+      AWS_REGION: "eu-west-1",
+    };
 
     await expect(main(["restore-drill"], env, { log, metrics })).resolves.toBe(EXIT.usage);
 

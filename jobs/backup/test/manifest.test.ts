@@ -1,4 +1,10 @@
-import { compareRowCounts, describeDifferences, parseManifest, type BackupManifest, type TableRowCount } from "../src/manifest";
+import {
+  compareRowCounts,
+  describeDifferences,
+  parseManifest,
+  type BackupManifest,
+  type TableRowCount,
+} from "../src/manifest";
 
 const TABLES: TableRowCount[] = [
   { schema: "billing", table: "invoices", rows: 1000 },
@@ -80,10 +86,26 @@ describe("parseManifest", () => {
 
   test.each([
     ["an array", "[]", `${source} is not a usable backup manifest: the document must be a JSON object`],
-    ["a future format", JSON.stringify({ ...MANIFEST, formatVersion: 2 }), `${source} is not a usable backup manifest: formatVersion must be 1`],
-    ["no dump key", JSON.stringify({ ...MANIFEST, dumpKey: "" }), `${source} is not a usable backup manifest: dumpKey must be a non-empty string`],
-    ["a negative size", JSON.stringify({ ...MANIFEST, sizeBytes: -1 }), `${source} is not a usable backup manifest: sizeBytes must be a non-negative integer`],
-    ["an upper-case sha256", JSON.stringify({ ...MANIFEST, sha256: "A".repeat(64) }), `${source} is not a usable backup manifest: sha256 must be 64 lower-case hex digits`],
+    [
+      "a future format",
+      JSON.stringify({ ...MANIFEST, formatVersion: 2 }),
+      `${source} is not a usable backup manifest: formatVersion must be 1`,
+    ],
+    [
+      "no dump key",
+      JSON.stringify({ ...MANIFEST, dumpKey: "" }),
+      `${source} is not a usable backup manifest: dumpKey must be a non-empty string`,
+    ],
+    [
+      "a negative size",
+      JSON.stringify({ ...MANIFEST, sizeBytes: -1 }),
+      `${source} is not a usable backup manifest: sizeBytes must be a non-negative integer`,
+    ],
+    [
+      "an upper-case sha256",
+      JSON.stringify({ ...MANIFEST, sha256: "A".repeat(64) }),
+      `${source} is not a usable backup manifest: sha256 must be 64 lower-case hex digits`,
+    ],
     [
       "a fractional row count",
       JSON.stringify({ ...MANIFEST, tables: [TABLES[0], { schema: "public", table: "x", rows: 1.5 }] }),
@@ -95,6 +117,8 @@ describe("parseManifest", () => {
 
   test("rejects text that is not JSON, naming the object", () => {
     // The parser's own wording differs between Node versions; only the prefix is ours.
-    expect(messageOf(() => parseManifest("{", source))).toMatch(/^s3:\/\/bucket\/postgres\/app\/latest\.json is not valid JSON: ./);
+    expect(messageOf(() => parseManifest("{", source))).toMatch(
+      /^s3:\/\/bucket\/postgres\/app\/latest\.json is not valid JSON: ./,
+    );
   });
 });

@@ -35,7 +35,9 @@ describe("metric values", () => {
 describe("publishers", () => {
   test("CloudWatch gets one PutMetricData call with the namespace, the Database dimension and the timestamp", async () => {
     const inputs: unknown[] = [];
-    const client = { send: async (command: { input: unknown }) => void inputs.push(command.input) } as unknown as CloudWatchClient;
+    const client = {
+      send: async (command: { input: unknown }) => void inputs.push(command.input),
+    } as unknown as CloudWatchClient;
     const at = new Date("2026-11-22T02:03:10Z");
 
     await cloudWatchPublisher(client, "Opsbook/Backup").publish("app", backupFailedMetrics(), at);
@@ -43,7 +45,15 @@ describe("publishers", () => {
     expect(inputs).toEqual([
       {
         Namespace: "Opsbook/Backup",
-        MetricData: [{ MetricName: METRIC.backupSuccess, Value: 0, Unit: "Count", Timestamp: at, Dimensions: [{ Name: "Database", Value: "app" }] }],
+        MetricData: [
+          {
+            MetricName: METRIC.backupSuccess,
+            Value: 0,
+            Unit: "Count",
+            Timestamp: at,
+            Dimensions: [{ Name: "Database", Value: "app" }],
+          },
+        ],
       },
     ]);
   });

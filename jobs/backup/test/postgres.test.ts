@@ -25,7 +25,9 @@ describe("tablesWithoutDataEntry", () => {
       { schema: "public", table: "audit log", rows: 3, oid: 16388 },
       { schema: "public", table: "customers", rows: 250, oid: 16384 },
     ];
-    expect(tablesWithoutDataEntry(LISTING, tables)).toEqual([{ schema: "billing", table: "invoices", rows: 10, oid: 16390 }]);
+    expect(tablesWithoutDataEntry(LISTING, tables)).toEqual([
+      { schema: "billing", table: "invoices", rows: 10, oid: 16390 },
+    ]);
   });
 
   test("a name that is a prefix of another table's name with a space is not mistaken for it", () => {
@@ -35,7 +37,8 @@ describe("tablesWithoutDataEntry", () => {
 
   test("table-definition and constraint lines with the same OID do not count as data", () => {
     const tables = [{ schema: "billing", table: "invoices", rows: 10, oid: 16390 }];
-    const listing = "217; 1259 16390 TABLE billing invoices admin\n3190; 2606 16390 CONSTRAINT billing invoices invoices_pkey admin\n";
+    const listing =
+      "217; 1259 16390 TABLE billing invoices admin\n3190; 2606 16390 CONSTRAINT billing invoices invoices_pkey admin\n";
     expect(tablesWithoutDataEntry(listing, tables)).toEqual(tables);
   });
 });

@@ -32,7 +32,9 @@ describe("feed", () => {
     const sink = new PassThrough();
     const received = readAll(sink);
     const tally = new ByteTally();
-    await expect(feed(Readable.from([Buffer.from("abc"), Buffer.from("def")]), sink, tally, false)).resolves.toEqual({ sinkClosedEarly: false });
+    await expect(feed(Readable.from([Buffer.from("abc"), Buffer.from("def")]), sink, tally, false)).resolves.toEqual({
+      sinkClosedEarly: false,
+    });
     await expect(received).resolves.toBe("abcdef");
     expect(tally.bytes).toBe(6);
   });

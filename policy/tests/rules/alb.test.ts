@@ -28,77 +28,143 @@ const httpsListener = {
   protocol: "HTTPS",
   certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/1",
   sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-  defaultActions: [{ type: "forward", targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/1" }],
+  defaultActions: [
+    { type: "forward", targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/1" },
+  ],
 };
 
-const lbRules = [alb.albDropInvalidHeaders, alb.albAccessLogs, alb.albDeletionProtection, alb.albDesyncMitigation, alb.albMultiAz];
+const lbRules = [
+  alb.albDropInvalidHeaders,
+  alb.albAccessLogs,
+  alb.albDeletionProtection,
+  alb.albDesyncMitigation,
+  alb.albMultiAz,
+];
 
 test.each(lbRules.map((p) => [p.name, p] as const))("%s passes the compliant load balancer", async (_name, policy) => {
   expect(await violations(policy, LB, loadBalancer)).toEqual([]);
 });
 
-test.each([alb.albHttpRedirectsToHttps, alb.albModernTlsPolicy].map((p) => [p.name, p] as const))("%s passes the compliant listeners", async (_name, policy) => {
-  expect(await violations(policy, LISTENER, httpListener)).toEqual([]);
-  expect(await violations(policy, LISTENER, httpsListener)).toEqual([]);
-});
+test.each([alb.albHttpRedirectsToHttps, alb.albModernTlsPolicy].map((p) => [p.name, p] as const))(
+  "%s passes the compliant listeners",
+  async (_name, policy) => {
+    expect(await violations(policy, LISTENER, httpListener)).toEqual([]);
+    expect(await violations(policy, LISTENER, httpsListener)).toEqual([]);
+  },
+);
 
 describe("alb-http-redirects-to-https", () => {
   test("reports a plain-HTTP listener that forwards", async () => {
-    expect(await violations(alb.albHttpRedirectsToHttps, LISTENER, changed(httpListener, { defaultActions: httpsListener.defaultActions }), { name: "http" })).toEqual([
+    expect(
+      await violations(
+        alb.albHttpRedirectsToHttps,
+        LISTENER,
+        changed(httpListener, { defaultActions: httpsListener.defaultActions }),
+        { name: "http" },
+      ),
+    ).toEqual([
       'Listener "http": defaultActions is ["forward"]; required: one action: { type: "redirect", redirect: { protocol: "HTTPS" } }. Fix: replace the default actions with { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }.',
     ]);
   });
 
   test("reports a redirect that keeps the protocol, and treats an unset protocol as HTTP", async () => {
-    const sameProtocol = changed(httpListener, { protocol: undefined, defaultActions: [{ type: "redirect", redirect: { port: "8080", statusCode: "HTTP_302" } }] });
-    expect(await violations(alb.albHttpRedirectsToHttps, LISTENER, sameProtocol)).toEqual([expect.stringContaining('defaultActions is ["redirect to #{protocol}"]')]);
+    const sameProtocol = changed(httpListener, {
+      protocol: undefined,
+      defaultActions: [{ type: "redirect", redirect: { port: "8080", statusCode: "HTTP_302" } }],
+    });
+    expect(await violations(alb.albHttpRedirectsToHttps, LISTENER, sameProtocol)).toEqual([
+      expect.stringContaining('defaultActions is ["redirect to #{protocol}"]'),
+    ]);
   });
 });
 
 describe("alb-modern-tls-policy", () => {
   test("reports the AWS default policy", async () => {
-    expect(await violations(alb.albModernTlsPolicy, LISTENER, changed(httpsListener, { sslPolicy: undefined }), { name: "https" })).toEqual([
+    expect(
+      await violations(alb.albModernTlsPolicy, LISTENER, changed(httpsListener, { sslPolicy: undefined }), {
+        name: "https",
+      }),
+    ).toEqual([
       'Listener "https": sslPolicy is not set (AWS picks ELBSecurityPolicy-2016-08, which allows TLS 1.0); required: one of ["ELBSecurityPolicy-TLS13-1-2-2021-06","ELBSecurityPolicy-TLS13-1-2-Res-2021-06","ELBSecurityPolicy-TLS13-1-3-2021-06"]. Fix: set sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06".',
     ]);
   });
 
   test("reads the allowed policies from config", async () => {
     const old = changed(httpsListener, { sslPolicy: "ELBSecurityPolicy-TLS-1-2-2017-01" });
-    expect(await violations(alb.albModernTlsPolicy, LISTENER, old)).toEqual([expect.stringContaining('sslPolicy is "ELBSecurityPolicy-TLS-1-2-2017-01"')]);
-    expect(await violations(alb.albModernTlsPolicy, LISTENER, old, { config: { allowedPolicies: ["ELBSecurityPolicy-TLS-1-2-2017-01"] } })).toEqual([]);
+    expect(await violations(alb.albModernTlsPolicy, LISTENER, old)).toEqual([
+      expect.stringContaining('sslPolicy is "ELBSecurityPolicy-TLS-1-2-2017-01"'),
+    ]);
+    expect(
+      await violations(alb.albModernTlsPolicy, LISTENER, old, {
+        config: { allowedPolicies: ["ELBSecurityPolicy-TLS-1-2-2017-01"] },
+      }),
+    ).toEqual([]);
   });
 });
 
 test("alb-drop-invalid-headers reports headers passed through, on application load balancers only", async () => {
-  expect(await violations(alb.albDropInvalidHeaders, LB, changed(loadBalancer, { dropInvalidHeaderFields: undefined }), { name: "alb" })).toEqual([
+  expect(
+    await violations(alb.albDropInvalidHeaders, LB, changed(loadBalancer, { dropInvalidHeaderFields: undefined }), {
+      name: "alb",
+    }),
+  ).toEqual([
     'Load balancer "alb": dropInvalidHeaderFields is not set; required: true. Fix: set dropInvalidHeaderFields: true.',
   ]);
-  expect(await violations(alb.albDropInvalidHeaders, LB, changed(loadBalancer, { dropInvalidHeaderFields: undefined, loadBalancerType: "network" }))).toEqual([]);
+  expect(
+    await violations(
+      alb.albDropInvalidHeaders,
+      LB,
+      changed(loadBalancer, { dropInvalidHeaderFields: undefined, loadBalancerType: "network" }),
+    ),
+  ).toEqual([]);
 });
 
 test("alb-access-logs reports logs switched off", async () => {
-  expect(await violations(alb.albAccessLogs, LB, changed(loadBalancer, { accessLogs: { bucket: "prod-alb-logs", enabled: false } }), { name: "alb" })).toEqual([
+  expect(
+    await violations(
+      alb.albAccessLogs,
+      LB,
+      changed(loadBalancer, { accessLogs: { bucket: "prod-alb-logs", enabled: false } }),
+      { name: "alb" },
+    ),
+  ).toEqual([
     'Load balancer "alb": accessLogs is {"bucket":"prod-alb-logs","enabled":false}; required: { bucket: <log bucket>, enabled: true }. Fix: set accessLogs: { bucket, enabled: true } (the bucket\'s policy must let the ELB log delivery write).',
   ]);
 });
 
 test("alb-deletion-protection reports an unprotected load balancer", async () => {
-  expect(await violations(alb.albDeletionProtection, LB, changed(loadBalancer, { enableDeletionProtection: false }), { name: "alb" })).toEqual([
+  expect(
+    await violations(alb.albDeletionProtection, LB, changed(loadBalancer, { enableDeletionProtection: false }), {
+      name: "alb",
+    }),
+  ).toEqual([
     'Load balancer "alb": enableDeletionProtection is false; required: true. Fix: set enableDeletionProtection: true.',
   ]);
 });
 
 test("alb-desync-mitigation reports monitor mode", async () => {
-  expect(await violations(alb.albDesyncMitigation, LB, changed(loadBalancer, { desyncMitigationMode: "monitor" }), { name: "alb" })).toEqual([
+  expect(
+    await violations(alb.albDesyncMitigation, LB, changed(loadBalancer, { desyncMitigationMode: "monitor" }), {
+      name: "alb",
+    }),
+  ).toEqual([
     'Load balancer "alb": desyncMitigationMode is "monitor"; required: "defensive" (the default) or "strictest". Fix: set desyncMitigationMode: "defensive".',
   ]);
 });
 
 test("alb-multi-az reports a load balancer in one subnet, counting subnet mappings too", async () => {
-  expect(await violations(alb.albMultiAz, LB, changed(loadBalancer, { subnets: ["subnet-public-a"] }), { name: "alb" })).toEqual([
+  expect(
+    await violations(alb.albMultiAz, LB, changed(loadBalancer, { subnets: ["subnet-public-a"] }), { name: "alb" }),
+  ).toEqual([
     'Load balancer "alb": subnets is 1 subnet; required: at least 2, in different zones. Fix: set subnets to the public subnet of every zone.',
   ]);
-  expect(await violations(alb.albMultiAz, LB, changed(loadBalancer, { subnets: undefined, subnetMappings: [{ subnetId: "a" }, { subnetId: "b" }] }))).toEqual([]);
+  expect(
+    await violations(
+      alb.albMultiAz,
+      LB,
+      changed(loadBalancer, { subnets: undefined, subnetMappings: [{ subnetId: "a" }, { subnetId: "b" }] }),
+    ),
+  ).toEqual([]);
 });
 
 describe("alb-waf-attached", () => {
@@ -107,7 +173,10 @@ describe("alb-waf-attached", () => {
   const lbArn = "arn:aws:lb:eu-west-1:123456789012:loadbalancer/alb";
 
   test("passes a load balancer with a web ACL association", async () => {
-    const association = resource(alb.WAF_ASSOCIATION, "alb-waf", { resourceArn: lbArn, webAclArn: "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/prod/1" });
+    const association = resource(alb.WAF_ASSOCIATION, "alb-waf", {
+      resourceArn: lbArn,
+      webAclArn: "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/prod/1",
+    });
     expect(await stackViolations(alb.albWafAttached, [lb, association])).toEqual([]);
   });
 

@@ -9,8 +9,14 @@ const container = {
   essential: true,
   readonlyRootFilesystem: true,
   portMappings: [{ containerPort: 8080 }],
-  logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/opsbook/api", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "api" } },
-  environment: [{ name: "NODE_ENV", value: "production" }, { name: "DB_POOL_MAX", value: "20" }],
+  logConfiguration: {
+    logDriver: "awslogs",
+    options: { "awslogs-group": "/opsbook/api", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "api" },
+  },
+  environment: [
+    { name: "NODE_ENV", value: "production" },
+    { name: "DB_POOL_MAX", value: "20" },
+  ],
   secrets: [{ name: "JWT_SECRET", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt" }],
   mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp" }],
 };
@@ -44,56 +50,95 @@ const service = {
 
 const cluster = { name: "prod", settings: [{ name: "containerInsights", value: "enabled" }] };
 
-const taskRules = [ecs.ecsTaskReadOnlyRoot, ecs.ecsTaskNotPrivileged, ecs.ecsTaskLogging, ecs.ecsTaskSecretsNotInEnvironment, ecs.ecsTaskSeparateRoles];
+const taskRules = [
+  ecs.ecsTaskReadOnlyRoot,
+  ecs.ecsTaskNotPrivileged,
+  ecs.ecsTaskLogging,
+  ecs.ecsTaskSecretsNotInEnvironment,
+  ecs.ecsTaskSeparateRoles,
+];
 
-test.each(taskRules.map((p) => [p.name, p] as const))("%s passes the compliant task definition", async (_name, policy) => {
-  expect(await violations(policy, ecs.TASK_DEFINITION, task())).toEqual([]);
-});
+test.each(taskRules.map((p) => [p.name, p] as const))(
+  "%s passes the compliant task definition",
+  async (_name, policy) => {
+    expect(await violations(policy, ecs.TASK_DEFINITION, task())).toEqual([]);
+  },
+);
 
-test.each([ecs.ecsServiceNoPublicIp, ecs.ecsServiceRollsBack].map((p) => [p.name, p] as const))("%s passes the compliant service", async (_name, policy) => {
-  expect(await violations(policy, ecs.ECS_SERVICE, service)).toEqual([]);
-});
+test.each([ecs.ecsServiceNoPublicIp, ecs.ecsServiceRollsBack].map((p) => [p.name, p] as const))(
+  "%s passes the compliant service",
+  async (_name, policy) => {
+    expect(await violations(policy, ecs.ECS_SERVICE, service)).toEqual([]);
+  },
+);
 
 test("ecs-cluster-container-insights passes the compliant cluster, and accepts enhanced", async () => {
   expect(await violations(ecs.ecsClusterContainerInsights, ecs.ECS_CLUSTER, cluster)).toEqual([]);
-  expect(await violations(ecs.ecsClusterContainerInsights, ecs.ECS_CLUSTER, { settings: [{ name: "containerInsights", value: "enhanced" }] })).toEqual([]);
+  expect(
+    await violations(ecs.ecsClusterContainerInsights, ecs.ECS_CLUSTER, {
+      settings: [{ name: "containerInsights", value: "enhanced" }],
+    }),
+  ).toEqual([]);
 });
 
 test("task rules report container definitions that are not JSON", async () => {
-  expect(await violations(ecs.ecsTaskNotPrivileged, ecs.TASK_DEFINITION, task({}, { containerDefinitions: "[{" }), { name: "api" })).toEqual([
+  expect(
+    await violations(ecs.ecsTaskNotPrivileged, ecs.TASK_DEFINITION, task({}, { containerDefinitions: "[{" }), {
+      name: "api",
+    }),
+  ).toEqual([
     'ECS task definition "api": containerDefinitions is not valid JSON; required: a JSON list of container definitions. Fix: build containerDefinitions with pulumi.jsonStringify.',
   ]);
 });
 
 test("ecs-task-read-only-root reports a writable root filesystem", async () => {
-  expect(await violations(ecs.ecsTaskReadOnlyRoot, ecs.TASK_DEFINITION, task({ readonlyRootFilesystem: undefined }), { name: "api" })).toEqual([
+  expect(
+    await violations(ecs.ecsTaskReadOnlyRoot, ecs.TASK_DEFINITION, task({ readonlyRootFilesystem: undefined }), {
+      name: "api",
+    }),
+  ).toEqual([
     'ECS task definition "api": container "api" readonlyRootFilesystem is not set; required: true. Fix: set readonlyRootFilesystem: true and mount a volume (with a mountPoint) at each writable path.',
   ]);
 });
 
 test("ecs-task-not-privileged reports a privileged container", async () => {
-  expect(await violations(ecs.ecsTaskNotPrivileged, ecs.TASK_DEFINITION, task({ privileged: true }), { name: "api" })).toEqual([
+  expect(
+    await violations(ecs.ecsTaskNotPrivileged, ecs.TASK_DEFINITION, task({ privileged: true }), { name: "api" }),
+  ).toEqual([
     'ECS task definition "api": container "api" privileged is true; required: false or unset. Fix: remove privileged: true.',
   ]);
 });
 
 describe("ecs-task-logging", () => {
   test("reports a container without a log driver", async () => {
-    expect(await violations(ecs.ecsTaskLogging, ecs.TASK_DEFINITION, task({ logConfiguration: undefined }), { name: "api" })).toEqual([
+    expect(
+      await violations(ecs.ecsTaskLogging, ecs.TASK_DEFINITION, task({ logConfiguration: undefined }), { name: "api" }),
+    ).toEqual([
       'ECS task definition "api": container "api" logConfiguration.logDriver is not set; required: one of ["awslogs"]. Fix: set logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": <the service log group>, "awslogs-region": <region>, "awslogs-stream-prefix": <service> } }.',
     ]);
   });
 
   test("reads the allowed drivers from config", async () => {
     const firelens = task({ logConfiguration: { logDriver: "awsfirelens" } });
-    expect(await violations(ecs.ecsTaskLogging, ecs.TASK_DEFINITION, firelens)).toEqual([expect.stringContaining('logConfiguration.logDriver is "awsfirelens"; required: one of ["awslogs"]')]);
-    expect(await violations(ecs.ecsTaskLogging, ecs.TASK_DEFINITION, firelens, { config: { allowedLogDrivers: ["awslogs", "awsfirelens"] } })).toEqual([]);
+    expect(await violations(ecs.ecsTaskLogging, ecs.TASK_DEFINITION, firelens)).toEqual([
+      expect.stringContaining('logConfiguration.logDriver is "awsfirelens"; required: one of ["awslogs"]'),
+    ]);
+    expect(
+      await violations(ecs.ecsTaskLogging, ecs.TASK_DEFINITION, firelens, {
+        config: { allowedLogDrivers: ["awslogs", "awsfirelens"] },
+      }),
+    ).toEqual([]);
   });
 });
 
 describe("ecs-task-secrets-not-in-environment", () => {
   test("reports a secret passed as a plain variable", async () => {
-    const leaky = task({ environment: [{ name: "NODE_ENV", value: "production" }, { name: "DATABASE_URL", value: "postgres://app:hunter2@db/app" }] });
+    const leaky = task({
+      environment: [
+        { name: "NODE_ENV", value: "production" },
+        { name: "DATABASE_URL", value: "postgres://app:hunter2@db/app" },
+      ],
+    });
     expect(await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, leaky, { name: "api" })).toEqual([
       'ECS task definition "api": container "api" environment DATABASE_URL is a plain value; required: a secrets entry { name: "DATABASE_URL", valueFrom: <secret ARN> }. Fix: move DATABASE_URL from environment to secrets, with valueFrom the Secrets Manager secret\'s ARN.',
     ]);
@@ -102,38 +147,76 @@ describe("ecs-task-secrets-not-in-environment", () => {
   test("reads the pattern of secret names from config, case-insensitively", async () => {
     const custom = task({ environment: [{ name: "stripe_webhook_signing", value: "whsec" }] });
     expect(await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, custom)).toEqual([]);
-    expect(await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, custom, { config: { secretNamePattern: "SIGNING" } })).toEqual([expect.stringContaining("environment stripe_webhook_signing is a plain value")]);
+    expect(
+      await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, custom, {
+        config: { secretNamePattern: "SIGNING" },
+      }),
+    ).toEqual([expect.stringContaining("environment stripe_webhook_signing is a plain value")]);
   });
 });
 
 test("ecs-task-separate-roles reports one role for both jobs", async () => {
   const role = "arn:aws:iam::123456789012:role/prod-api";
-  expect(await violations(ecs.ecsTaskSeparateRoles, ecs.TASK_DEFINITION, task({}, { executionRoleArn: role, taskRoleArn: role }), { name: "api" })).toEqual([
+  expect(
+    await violations(
+      ecs.ecsTaskSeparateRoles,
+      ecs.TASK_DEFINITION,
+      task({}, { executionRoleArn: role, taskRoleArn: role }),
+      { name: "api" },
+    ),
+  ).toEqual([
     'ECS task definition "api": taskRoleArn is "arn:aws:iam::123456789012:role/prod-api", the same as executionRoleArn; required: a role of its own, with only what the app calls. Fix: create a task role per service and set taskRoleArn to it.',
   ]);
 });
 
 test("ecs-service-no-public-ip reports tasks with public addresses", async () => {
-  expect(await violations(ecs.ecsServiceNoPublicIp, ecs.ECS_SERVICE, changed(service, { networkConfiguration: { assignPublicIp: true, subnets: ["subnet-a"] } }), { name: "api" })).toEqual([
+  expect(
+    await violations(
+      ecs.ecsServiceNoPublicIp,
+      ecs.ECS_SERVICE,
+      changed(service, { networkConfiguration: { assignPublicIp: true, subnets: ["subnet-a"] } }),
+      { name: "api" },
+    ),
+  ).toEqual([
     'ECS service "api": networkConfiguration.assignPublicIp is true; required: false. Fix: set assignPublicIp: false and use the private subnets.',
   ]);
 });
 
 describe("ecs-service-rolls-back", () => {
   test("reports a circuit breaker that stops but does not roll back", async () => {
-    expect(await violations(ecs.ecsServiceRollsBack, ecs.ECS_SERVICE, changed(service, { deploymentCircuitBreaker: { enable: true, rollback: false } }), { name: "api" })).toEqual([
+    expect(
+      await violations(
+        ecs.ecsServiceRollsBack,
+        ecs.ECS_SERVICE,
+        changed(service, { deploymentCircuitBreaker: { enable: true, rollback: false } }),
+        { name: "api" },
+      ),
+    ).toEqual([
       'ECS service "api": deploymentCircuitBreaker is {"enable":true,"rollback":false}; required: { enable: true, rollback: true }. Fix: set deploymentCircuitBreaker: { enable: true, rollback: true }.',
     ]);
   });
 
   test("reports deployment alarms with no alarm to watch", async () => {
-    expect(await violations(ecs.ecsServiceRollsBack, ecs.ECS_SERVICE, changed(service, { alarms: { enable: true, rollback: true, alarmNames: [] } }), { name: "api" })).toEqual([
+    expect(
+      await violations(
+        ecs.ecsServiceRollsBack,
+        ecs.ECS_SERVICE,
+        changed(service, { alarms: { enable: true, rollback: true, alarmNames: [] } }),
+        { name: "api" },
+      ),
+    ).toEqual([
       'ECS service "api": alarms is {"enable":true,"rollback":true,"alarmNames":[]}; required: { enable: true, rollback: true, alarmNames: [at least one alarm] }. Fix: set alarms to the service\'s rollback alarms (unhealthy targets, error rate) with enable and rollback true.',
     ]);
   });
 
   test("reports a service with neither", async () => {
-    expect(await violations(ecs.ecsServiceRollsBack, ecs.ECS_SERVICE, changed(service, { deploymentCircuitBreaker: undefined, alarms: undefined }))).toEqual([
+    expect(
+      await violations(
+        ecs.ecsServiceRollsBack,
+        ecs.ECS_SERVICE,
+        changed(service, { deploymentCircuitBreaker: undefined, alarms: undefined }),
+      ),
+    ).toEqual([
       expect.stringContaining("deploymentCircuitBreaker is not set"),
       expect.stringContaining("alarms is not set"),
     ]);
@@ -141,19 +224,43 @@ describe("ecs-service-rolls-back", () => {
 });
 
 test("ecs-cluster-container-insights reports a cluster without it", async () => {
-  expect(await violations(ecs.ecsClusterContainerInsights, ecs.ECS_CLUSTER, { name: "prod" }, { name: "prod" })).toEqual([
+  expect(
+    await violations(ecs.ecsClusterContainerInsights, ecs.ECS_CLUSTER, { name: "prod" }, { name: "prod" }),
+  ).toEqual([
     'ECS cluster "prod": settings "containerInsights" is not set (off); required: one of ["enabled","enhanced"]. Fix: add { name: "containerInsights", value: "enabled" } to settings.',
   ]);
-  expect(await violations(ecs.ecsClusterContainerInsights, ecs.ECS_CLUSTER, { settings: [{ name: "containerInsights", value: "disabled" }] })).toEqual([expect.stringContaining('settings "containerInsights" is "disabled"')]);
+  expect(
+    await violations(ecs.ecsClusterContainerInsights, ecs.ECS_CLUSTER, {
+      settings: [{ name: "containerInsights", value: "disabled" }],
+    }),
+  ).toEqual([expect.stringContaining('settings "containerInsights" is "disabled"')]);
 });
 
 describe("container rules during preview", () => {
   // @pulumi/policy's marker for a string that is unknown during preview.
   const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-  test.each([ecs.ecsTaskReadOnlyRoot, ecs.ecsTaskNotPrivileged, ecs.ecsTaskLogging, ecs.ecsTaskSecretsNotInEnvironment])("$name is advisory, not a parse failure, when containerDefinitions is not known yet", async (policy) => {
-    const record = resource("aws:ecs/taskDefinition:TaskDefinition", "subject", task({}, { containerDefinitions: UNKNOWN_STRING }));
-    const diagnostics = (await analyzeResources([record], { name: "opsbook", version: "0", policies: [policy], config: reconcileConfig([policy], "mandatory", {}) })).filter((d) => d.policyName === policy.name);
-    expect(diagnostics.map((d) => [d.enforcementLevel, d.message.startsWith("can't run")])).toEqual([["advisory", true]]);
+  test.each([
+    ecs.ecsTaskReadOnlyRoot,
+    ecs.ecsTaskNotPrivileged,
+    ecs.ecsTaskLogging,
+    ecs.ecsTaskSecretsNotInEnvironment,
+  ])("$name is advisory, not a parse failure, when containerDefinitions is not known yet", async (policy) => {
+    const record = resource(
+      "aws:ecs/taskDefinition:TaskDefinition",
+      "subject",
+      task({}, { containerDefinitions: UNKNOWN_STRING }),
+    );
+    const diagnostics = (
+      await analyzeResources([record], {
+        name: "opsbook",
+        version: "0",
+        policies: [policy],
+        config: reconcileConfig([policy], "mandatory", {}),
+      })
+    ).filter((d) => d.policyName === policy.name);
+    expect(diagnostics.map((d) => [d.enforcementLevel, d.message.startsWith("can't run")])).toEqual([
+      ["advisory", true],
+    ]);
   });
 });

@@ -1,13 +1,24 @@
 import * as path from "node:path";
 import { policies } from "../../pack";
 import { rdsBackupRetention, rdsMultiAz } from "../../rules/rds";
-import { PolicyConfigError, parsePackConfig, readPackConfig, reconcileConfig, validate } from "../../../tools/policy/config";
+import {
+  PolicyConfigError,
+  parsePackConfig,
+  readPackConfig,
+  reconcileConfig,
+  validate,
+} from "../../../tools/policy/config";
 
 const CONFIG_DIR = path.join(__dirname, "..", "..", "config");
 
 describe("parsePackConfig", () => {
   test("reads levels given as strings and as objects with settings", () => {
-    expect(parsePackConfig('{ "all": "advisory", "rds-multi-az": "mandatory", "rds-backup-retention": { "enforcementLevel": "mandatory", "minimumRetentionDays": 30 }, "x": { "a": 1 } }', "c.json")).toEqual({
+    expect(
+      parsePackConfig(
+        '{ "all": "advisory", "rds-multi-az": "mandatory", "rds-backup-retention": { "enforcementLevel": "mandatory", "minimumRetentionDays": 30 }, "x": { "a": 1 } }',
+        "c.json",
+      ),
+    ).toEqual({
       all: { enforcementLevel: "advisory", properties: {} },
       "rds-multi-az": { enforcementLevel: "mandatory", properties: {} },
       "rds-backup-retention": { enforcementLevel: "mandatory", properties: { minimumRetentionDays: 30 } },
@@ -32,18 +43,36 @@ describe("reconcileConfig", () => {
   const pair = [rdsMultiAz, rdsBackupRetention];
 
   test("starts from each policy's level and schema defaults", () => {
-    expect(reconcileConfig(pair, "advisory", {}).get("rds-backup-retention")).toEqual({ enforcementLevel: "mandatory", properties: { minimumRetentionDays: 7, requireBackupWindow: true } });
+    expect(reconcileConfig(pair, "advisory", {}).get("rds-backup-retention")).toEqual({
+      enforcementLevel: "mandatory",
+      properties: { minimumRetentionDays: 7, requireBackupWindow: true },
+    });
   });
 
   test('applies "all", then each policy\'s own entry on top', () => {
-    const config = reconcileConfig(pair, "mandatory", { all: { enforcementLevel: "advisory", properties: {} }, "rds-backup-retention": { properties: { minimumRetentionDays: 30 } }, "rds-multi-az": { enforcementLevel: "disabled", properties: {} } });
+    const config = reconcileConfig(pair, "mandatory", {
+      all: { enforcementLevel: "advisory", properties: {} },
+      "rds-backup-retention": { properties: { minimumRetentionDays: 30 } },
+      "rds-multi-az": { enforcementLevel: "disabled", properties: {} },
+    });
     expect(config.get("rds-multi-az")).toEqual({ enforcementLevel: "disabled", properties: {} });
-    expect(config.get("rds-backup-retention")).toEqual({ enforcementLevel: "advisory", properties: { minimumRetentionDays: 30, requireBackupWindow: true } });
+    expect(config.get("rds-backup-retention")).toEqual({
+      enforcementLevel: "advisory",
+      properties: { minimumRetentionDays: 30, requireBackupWindow: true },
+    });
   });
 
   test("rejects unknown policies, unknown settings and values the schema refuses", () => {
     expect(() =>
-      reconcileConfig(pair, "mandatory", { "rds-mutli-az": { enforcementLevel: "mandatory", properties: {} }, "rds-backup-retention": { properties: { minimumRetentionDays: 40, minimumDays: 3 } } }, "staging.json"),
+      reconcileConfig(
+        pair,
+        "mandatory",
+        {
+          "rds-mutli-az": { enforcementLevel: "mandatory", properties: {} },
+          "rds-backup-retention": { properties: { minimumRetentionDays: 40, minimumDays: 3 } },
+        },
+        "staging.json",
+      ),
     ).toThrow(
       'staging.json: 3 problems:\n  - "rds-mutli-az" is not a policy of the pack\n  - "rds-backup-retention": minimumRetentionDays must be at most 35, got 40\n  - "rds-backup-retention": minimumDays is not a setting of this policy (settings: minimumRetentionDays, requireBackupWindow)',
     );
@@ -55,9 +84,22 @@ describe("validate", () => {
     expect(validate({ type: "integer" }, 1.5, "x")).toEqual(["x must be integer, got 1.5"]);
     expect(validate({ type: "number" }, 2, "x")).toEqual([]);
     expect(validate({ enum: [1, 5] }, 3, "x")).toEqual(["x must be one of 1, 5, got 3"]);
-    expect(validate({ type: "array", minItems: 1, items: { type: "string" } }, [1], "x")).toEqual(["x[0] must be string, got 1"]);
+    expect(validate({ type: "array", minItems: 1, items: { type: "string" } }, [1], "x")).toEqual([
+      "x[0] must be string, got 1",
+    ]);
     expect(validate({ type: "array", minItems: 1 }, [], "x")).toEqual(["x must have at least 1 item"]);
-    expect(validate({ type: "object", required: ["a"], properties: { a: { type: "string" } }, additionalProperties: { type: "number" } }, { b: "no" }, "x")).toEqual(["x.a is required", "x.b must be number, got \"no\""]);
+    expect(
+      validate(
+        {
+          type: "object",
+          required: ["a"],
+          properties: { a: { type: "string" } },
+          additionalProperties: { type: "number" },
+        },
+        { b: "no" },
+        "x",
+      ),
+    ).toEqual(["x.a is required", 'x.b must be number, got "no"']);
   });
 });
 
@@ -69,16 +111,35 @@ describe("the stacks' policy config files", () => {
 
   test("staging relaxes what a cheaper staging may skip, and keeps its smaller retention", () => {
     const staging = levels("staging.json");
-    expect(["rds-multi-az", "rds-deletion-protection", "elasticache-failover", "alb-deletion-protection", "stateful-resource-keeps-data-on-delete"].map((n) => staging(n)?.enforcementLevel)).toEqual(["advisory", "advisory", "advisory", "advisory", "advisory"]);
+    expect(
+      [
+        "rds-multi-az",
+        "rds-deletion-protection",
+        "elasticache-failover",
+        "alb-deletion-protection",
+        "stateful-resource-keeps-data-on-delete",
+      ].map((n) => staging(n)?.enforcementLevel),
+    ).toEqual(["advisory", "advisory", "advisory", "advisory", "advisory"]);
     expect(staging("stateful-resource-protected")?.enforcementLevel).toBe("disabled");
-    expect(staging("rds-backup-retention")).toEqual({ enforcementLevel: "mandatory", properties: { minimumRetentionDays: 7, requireBackupWindow: true } });
+    expect(staging("rds-backup-retention")).toEqual({
+      enforcementLevel: "mandatory",
+      properties: { minimumRetentionDays: 7, requireBackupWindow: true },
+    });
   });
 
   test("production makes them mandatory and asks for the runbook's 30 days of backups and a year of logs", () => {
     const production = levels("production.json");
-    expect(["rds-multi-az", "rds-deletion-protection", "elasticache-failover", "alb-deletion-protection", "alb-waf-attached", "stateful-resource-protected", "stateful-resource-keeps-data-on-delete"].map((n) => production(n)?.enforcementLevel)).toEqual(
-      Array(7).fill("mandatory"),
-    );
+    expect(
+      [
+        "rds-multi-az",
+        "rds-deletion-protection",
+        "elasticache-failover",
+        "alb-deletion-protection",
+        "alb-waf-attached",
+        "stateful-resource-protected",
+        "stateful-resource-keeps-data-on-delete",
+      ].map((n) => production(n)?.enforcementLevel),
+    ).toEqual(Array(7).fill("mandatory"));
     expect(production("rds-backup-retention")?.properties.minimumRetentionDays).toBe(30);
     expect(production("cloudwatch-log-group-retention")?.properties.minimumRetentionDays).toBe(365);
   });

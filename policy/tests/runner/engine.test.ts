@@ -1,4 +1,10 @@
-import type { Policy, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs } from "@pulumi/policy";
+import type {
+  Policy,
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+} from "@pulumi/policy";
 import { reconcileConfig } from "../../../tools/policy/config";
 import type * as aws from "@pulumi/aws";
 import { type PackRun, analyzeResources, analyzeStack, isTypeOf, outputsOf } from "../../../tools/policy/engine";
@@ -15,10 +21,17 @@ function run(policies: Policy[], given = {}): PackRun {
 // Stand-ins for @pulumi/aws classes: isType / asType read only their type token or isInstance.
 const Instance = { __pulumiType: "aws:rds/instance:Instance" } as unknown as typeof aws.rds.Instance;
 const Bucket = { __pulumiType: "aws:s3/bucket:Bucket" } as unknown as typeof aws.s3.Bucket;
-const AnyRdsResource = { isInstance: (o: { __pulumiType: string }) => o.__pulumiType.startsWith("aws:rds/") } as unknown as typeof aws.rds.Instance;
+const AnyRdsResource = {
+  isInstance: (o: { __pulumiType: string }) => o.__pulumiType.startsWith("aws:rds/"),
+} as unknown as typeof aws.rds.Instance;
 
 const component = resource("opsbook:data:Postgres", "db", {}, { custom: false });
-const instance = resource("aws:rds/instance:Instance", "db-instance", { identifier: "db", storageEncrypted: true, kmsKeyId: UNKNOWN_STRING }, { parent: component.urn, protect: true });
+const instance = resource(
+  "aws:rds/instance:Instance",
+  "db-instance",
+  { identifier: "db", storageEncrypted: true, kmsKeyId: UNKNOWN_STRING },
+  { parent: component.urn, protect: true },
+);
 
 test("a policy that reads a value unknown during preview is reported as advisory, as the engine does", async () => {
   expect(await analyzeResources([component, instance], run([rdsStorageEncrypted]))).toEqual([
@@ -28,7 +41,8 @@ test("a policy that reads a value unknown during preview is reported as advisory
       policyPackVersion: "1.2.3",
       enforcementLevel: "advisory",
       description: rdsStorageEncrypted.description,
-      message: "can't run policy 'rds-storage-encrypted' from policy pack 'opsbook@v1.2.3' during preview: string value at .kmsKeyId can't be known during preview",
+      message:
+        "can't run policy 'rds-storage-encrypted' from policy pack 'opsbook@v1.2.3' during preview: string value at .kmsKeyId can't be known during preview",
       urn: instance.urn,
     },
   ]);
@@ -43,7 +57,16 @@ test("a resource policy sees what the engine hands it", async () => {
     validateResource: (args) => {
       if (args.type !== "aws:rds/instance:Instance") args.notApplicable("not a database");
       const asInstance = args.asType(Instance);
-      seen.push({ type: args.type, name: args.name, urn: args.urn, opts: args.opts, props: { identifier: asInstance?.identifier }, asBucket: args.asType(Bucket), isInstance: args.isType(AnyRdsResource), getConfig: args.getConfig });
+      seen.push({
+        type: args.type,
+        name: args.name,
+        urn: args.urn,
+        opts: args.opts,
+        props: { identifier: asInstance?.identifier },
+        asBucket: args.asType(Bucket),
+        isInstance: args.isType(AnyRdsResource),
+        getConfig: args.getConfig,
+      });
     },
   };
   expect(await analyzeResources([component, instance], run([probe]))).toEqual([]);
@@ -52,7 +75,14 @@ test("a resource policy sees what the engine hands it", async () => {
       type: "aws:rds/instance:Instance",
       name: "db-instance",
       urn: instance.urn,
-      opts: { protect: true, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: component.urn },
+      opts: {
+        protect: true,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: component.urn,
+      },
       props: { identifier: "db" },
       asBucket: undefined,
       isInstance: true,
@@ -63,32 +93,77 @@ test("a resource policy sees what the engine hands it", async () => {
 
 test("a stack policy sees outputs as the plan's mocks made them, with parents linked", async () => {
   const seen: PolicyResource[] = [];
-  const probe = { name: "probe", description: "records the stack", enforcementLevel: "mandatory", validateStack: (args: StackValidationArgs) => void seen.push(...args.resources) } as Policy;
+  const probe = {
+    name: "probe",
+    description: "records the stack",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackValidationArgs) => void seen.push(...args.resources),
+  } as Policy;
   const bucket = resource("aws:s3/bucket:Bucket", "backups", { forceDestroy: false }, { parent: component.urn });
   expect(await analyzeStack([component, bucket], REGION, run([probe]))).toEqual([]);
   expect(seen.map((r) => ({ name: r.name, parent: r.parent?.name, props: { ...r.props } }))).toEqual([
     { name: "db", parent: undefined, props: {} },
-    { name: "backups", parent: "db", props: { forceDestroy: false, id: "backups-id", arn: "arn:aws:s3:::backups-mock", name: "backups", bucket: "backups-mock", bucketRegionalDomainName: "backups-mock.s3.eu-west-1.amazonaws.com" } },
+    {
+      name: "backups",
+      parent: "db",
+      props: {
+        forceDestroy: false,
+        id: "backups-id",
+        arn: "arn:aws:s3:::backups-mock",
+        name: "backups",
+        bucket: "backups-mock",
+        bucketRegionalDomainName: "backups-mock.s3.eu-west-1.amazonaws.com",
+      },
+    },
   ]);
   expect(outputsOf(bucket, REGION)).toEqual(seen[1]!.props);
 });
 
 test("disabled policies do not run; remediate counts as mandatory", async () => {
-  const always: ResourceValidationPolicy = { name: "always", description: "always reports", enforcementLevel: "mandatory", validateResource: (_a, report) => report("found") };
-  expect(await analyzeResources([instance], run([always], { always: { enforcementLevel: "disabled", properties: {} } }))).toEqual([]);
-  expect((await analyzeResources([instance], run([always], { always: { enforcementLevel: "remediate", properties: {} } }))).map((d) => d.enforcementLevel)).toEqual(["mandatory"]);
+  const always: ResourceValidationPolicy = {
+    name: "always",
+    description: "always reports",
+    enforcementLevel: "mandatory",
+    validateResource: (_a, report) => report("found"),
+  };
+  expect(
+    await analyzeResources([instance], run([always], { always: { enforcementLevel: "disabled", properties: {} } })),
+  ).toEqual([]);
+  expect(
+    (
+      await analyzeResources([instance], run([always], { always: { enforcementLevel: "remediate", properties: {} } }))
+    ).map((d) => d.enforcementLevel),
+  ).toEqual(["mandatory"]);
 });
 
 test("a remediation is refused rather than skipped, and a failing policy fails the run with its name", async () => {
-  const fixer = { name: "fixer", description: "remediates", enforcementLevel: "remediate", remediateResource: () => ({}) } as Policy;
-  await expect(analyzeResources([instance], run([fixer]))).rejects.toThrow("policy 'fixer' remediates, which the offline runner does not do");
-  const broken = { name: "broken", description: "throws", enforcementLevel: "mandatory", validateResource: () => { throw new Error("boom"); } } as Policy;
-  await expect(analyzeResources([instance], run([broken]))).rejects.toThrow(`Error validating ${instance.urn} with policy 'broken' from policy pack 'opsbook@v1.2.3':\nError: boom`);
+  const fixer = {
+    name: "fixer",
+    description: "remediates",
+    enforcementLevel: "remediate",
+    remediateResource: () => ({}),
+  } as Policy;
+  await expect(analyzeResources([instance], run([fixer]))).rejects.toThrow(
+    "policy 'fixer' remediates, which the offline runner does not do",
+  );
+  const broken = {
+    name: "broken",
+    description: "throws",
+    enforcementLevel: "mandatory",
+    validateResource: () => {
+      throw new Error("boom");
+    },
+  } as Policy;
+  await expect(analyzeResources([instance], run([broken]))).rejects.toThrow(
+    `Error validating ${instance.urn} with policy 'broken' from policy pack 'opsbook@v1.2.3':\nError: boom`,
+  );
 });
 
 test("isTypeOf prefers the class's type token and falls back to isInstance", () => {
   expect(isTypeOf("aws:s3/bucket:Bucket", { __pulumiType: "aws:s3/bucket:Bucket" })).toBe(true);
-  expect(isTypeOf("aws:s3/bucket:Bucket", { __pulumiType: "aws:s3/bucketV2:BucketV2", isInstance: () => true })).toBe(false);
+  expect(isTypeOf("aws:s3/bucket:Bucket", { __pulumiType: "aws:s3/bucketV2:BucketV2", isInstance: () => true })).toBe(
+    false,
+  );
   expect(isTypeOf("aws:s3/bucket:Bucket", { isInstance: () => true })).toBe(true);
   expect(isTypeOf("aws:s3/bucket:Bucket", {})).toBe(false);
 });

@@ -15,9 +15,16 @@ function capture(): Io & { out: string[]; err: string[] } {
 describe("a staging plan with an unencrypted database, an unversioned bucket and 5432 open to the world", () => {
   test("fails with exactly those three mandatory violations", async () => {
     const report = await checkPlan(readPlanFile(FIXTURE), { configFile: stackConfigFile("staging") });
-    expect(report.diagnostics.map((d) => [d.enforcementLevel, d.policyName, d.resource?.type, d.resource?.name])).toEqual([
+    expect(
+      report.diagnostics.map((d) => [d.enforcementLevel, d.policyName, d.resource?.type, d.resource?.name]),
+    ).toEqual([
       ["mandatory", "rds-storage-encrypted", "aws:rds/instance:Instance", "db"],
-      ["mandatory", "security-group-no-world-ingress", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "db-from-anywhere"],
+      [
+        "mandatory",
+        "security-group-no-world-ingress",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "db-from-anywhere",
+      ],
       ["mandatory", "s3-versioning-enabled", "aws:s3/bucket:Bucket", "backups"],
     ]);
     expect(report.exitCode).toBe(EXIT.violations);
@@ -36,14 +43,24 @@ describe("a staging plan with an unencrypted database, an unversioned bucket and
         '          RDS instance "db": storageEncrypted is false; required: true.',
       ].join("\n"),
     );
-    expect(out).toContain("opsbook/staging, 16 resources, config policy/config/staging.json: 3 mandatory violations, 0 advisory violations.\n");
+    expect(out).toContain(
+      "opsbook/staging, 16 resources, config policy/config/staging.json: 3 mandatory violations, 0 advisory violations.\n",
+    );
     expect(io.err).toEqual([]);
   });
 
   test("the command line exits 1 with the three rules", () => {
-    const run = spawnSync(process.execPath, ["-r", "./tools/register.js", "tools/policy.ts", "--plan", path.relative(REPO_ROOT, FIXTURE)], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
+    const run = spawnSync(
+      process.execPath,
+      ["-r", "./tools/register.js", "tools/policy.ts", "--plan", path.relative(REPO_ROOT, FIXTURE)],
+      { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 },
+    );
     expect(run.stderr).toBe("");
-    expect(run.stdout.match(/- \[\w+\] {2}[a-z0-9-]+/g)).toEqual(["- [mandatory]  rds-storage-encrypted", "- [mandatory]  security-group-no-world-ingress", "- [mandatory]  s3-versioning-enabled"]);
+    expect(run.stdout.match(/- \[\w+\] {2}[a-z0-9-]+/g)).toEqual([
+      "- [mandatory]  rds-storage-encrypted",
+      "- [mandatory]  security-group-no-world-ingress",
+      "- [mandatory]  s3-versioning-enabled",
+    ]);
     expect(run.status).toBe(1);
   });
 });
@@ -53,7 +70,13 @@ describe("npm run policy arguments", () => {
     const io = capture();
     expect(await runCli(["--plan", FIXTURE, "--json"], io)).toBe(1);
     const parsed = JSON.parse(io.out.join(""));
-    expect({ stack: parsed.stack, configFile: parsed.configFile, mandatory: parsed.mandatory, advisory: parsed.advisory, rules: parsed.diagnostics.map((d: { policyName: string }) => d.policyName) }).toEqual({
+    expect({
+      stack: parsed.stack,
+      configFile: parsed.configFile,
+      mandatory: parsed.mandatory,
+      advisory: parsed.advisory,
+      rules: parsed.diagnostics.map((d: { policyName: string }) => d.policyName),
+    }).toEqual({
       stack: "staging",
       configFile: "policy/config/staging.json",
       mandatory: 3,
@@ -77,7 +100,15 @@ describe("npm run policy arguments", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-policy-"));
     const relaxed = path.join(dir, "relaxed.json");
     // Only this file applies: staging's own config (which disables the protection rule) does not.
-    fs.writeFileSync(relaxed, JSON.stringify({ "rds-storage-encrypted": "advisory", "s3-versioning-enabled": "advisory", "security-group-no-world-ingress": "advisory", "stateful-resource-protected": "disabled" }));
+    fs.writeFileSync(
+      relaxed,
+      JSON.stringify({
+        "rds-storage-encrypted": "advisory",
+        "s3-versioning-enabled": "advisory",
+        "security-group-no-world-ingress": "advisory",
+        "stateful-resource-protected": "disabled",
+      }),
+    );
     const ok = capture();
     expect(await runCli(["--plan", FIXTURE, "--config", relaxed], ok)).toBe(0);
     expect(ok.out.join("")).toContain("0 mandatory violations, 3 advisory violations.");
@@ -97,6 +128,8 @@ describe("npm run policy arguments", () => {
   ])("%j is a usage error (exit 2)", async (argv, problem) => {
     const io = capture();
     expect(await runCli(argv, io)).toBe(EXIT.error);
-    expect(io.err.join("")).toBe(`${problem}\nusage: npm run policy -- (--stack <name> | --plan <plan.json>) [--config <policy config.json>] [--json]\n`);
+    expect(io.err.join("")).toBe(
+      `${problem}\nusage: npm run policy -- (--stack <name> | --plan <plan.json>) [--config <policy config.json>] [--json]\n`,
+    );
   });
 });

@@ -54,17 +54,45 @@ describe("Backups", () => {
     expect(bucket.protect).toBe(true);
     // Locked by its configuration, not the bucket's own flag, which would replace an existing bucket.
     expect(bucket.inputs.objectLockEnabled).toBeUndefined();
-    expect(one(resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod").inputs).toEqual({ bucket: "prod-id", objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } });
-    expect(one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "prod").inputs.rules).toEqual([
-      { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-west-1:123456789012:key/backups" }, bucketKeyEnabled: true },
+    expect(one(resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod").inputs).toEqual(
+      { bucket: "prod-id", objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } },
+    );
+    expect(
+      one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "prod")
+        .inputs.rules,
+    ).toEqual([
+      {
+        applyServerSideEncryptionByDefault: {
+          sseAlgorithm: "aws:kms",
+          kmsMasterKeyId: "arn:aws:kms:eu-west-1:123456789012:key/backups",
+        },
+        bucketKeyEnabled: true,
+      },
     ]);
-    expect((one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "prod").inputs.rules as Array<Record<string, unknown>>)[0]).toMatchObject({ expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 7 } });
-    expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod").inputs).toEqual({ bucket: "prod-id", targetBucket: "prod-access-logs-mock", targetPrefix: "backups/" });
-    expect(policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "prod-access-logs")).Statement[1]).toMatchObject({ Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject", Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } } });
+    expect(
+      (
+        one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "prod").inputs
+          .rules as Array<Record<string, unknown>>
+      )[0],
+    ).toMatchObject({ expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 7 } });
+    expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod").inputs).toEqual({
+      bucket: "prod-id",
+      targetBucket: "prod-access-logs-mock",
+      targetPrefix: "backups/",
+    });
+    expect(policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "prod-access-logs")).Statement[1]).toMatchObject(
+      {
+        Principal: { Service: "logging.s3.amazonaws.com" },
+        Action: "s3:PutObject",
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    );
   });
 
   test("runs the job image with the database settings, its credentials as secrets, and a read-only root", () => {
-    const [container] = JSON.parse(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-backup").inputs.containerDefinitions as string);
+    const [container] = JSON.parse(
+      one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-backup").inputs.containerDefinitions as string,
+    );
     expect(container).toMatchObject({
       name: "backup",
       image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job:1.0.0",
@@ -85,37 +113,76 @@ describe("Backups", () => {
         { name: "PGPASSWORD", valueFrom: "arn:secret:db:password::" },
       ],
     });
-    const [drill] = JSON.parse(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-restore-drill").inputs.containerDefinitions as string);
+    const [drill] = JSON.parse(
+      one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-restore-drill").inputs
+        .containerDefinitions as string,
+    );
     expect(drill.command).toEqual(["restore-drill"]);
   });
 
   test("lets the job touch only its bucket, its key and its metric namespace", () => {
     expect(policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-task")).Statement).toEqual([
       { Sid: "ListDumps", Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::prod-mock" },
-      { Sid: "ReadWriteDumps", Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], Resource: "arn:aws:s3:::prod-mock/postgres/*" },
-      { Sid: "EncryptDumps", Effect: "Allow", Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: "arn:aws:kms:eu-west-1:123456789012:key/backups" },
-      { Sid: "PublishBackupMetrics", Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "Opsbook/Backup/prod" } } },
+      {
+        Sid: "ReadWriteDumps",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        Resource: "arn:aws:s3:::prod-mock/postgres/*",
+      },
+      {
+        Sid: "EncryptDumps",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+        Resource: "arn:aws:kms:eu-west-1:123456789012:key/backups",
+      },
+      {
+        Sid: "PublishBackupMetrics",
+        Effect: "Allow",
+        Action: "cloudwatch:PutMetricData",
+        Resource: "*",
+        Condition: { StringEquals: { "cloudwatch:namespace": "Opsbook/Backup/prod" } },
+      },
     ]);
   });
 
   test("starts the backup daily at 02:00 and the drill on Sundays at 04:00, in the stack's time zone, privately", () => {
     const backup = one(resources, "aws:scheduler/schedule:Schedule", "prod-backup").inputs;
-    expect(backup).toMatchObject({ scheduleExpression: "cron(0 2 * * ? *)", scheduleExpressionTimezone: "Europe/London", flexibleTimeWindow: { mode: "OFF" } });
+    expect(backup).toMatchObject({
+      scheduleExpression: "cron(0 2 * * ? *)",
+      scheduleExpressionTimezone: "Europe/London",
+      flexibleTimeWindow: { mode: "OFF" },
+    });
     expect(backup.target).toMatchObject({
       arn: "arn:aws:ecs:eu-west-1:123456789012:cluster/opsbook-prod",
       roleArn: "arn:aws:iam::123456789012:role/prod-scheduler",
-      ecsParameters: { taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:taskdefinition/prod-backup", launchType: "FARGATE", networkConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-app"], assignPublicIp: false } },
+      ecsParameters: {
+        taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:taskdefinition/prod-backup",
+        launchType: "FARGATE",
+        networkConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-app"], assignPublicIp: false },
+      },
     });
-    expect(one(resources, "aws:scheduler/schedule:Schedule", "prod-restore-drill").inputs).toMatchObject({ scheduleExpression: "cron(0 4 ? * SUN *)", scheduleExpressionTimezone: "Europe/London" });
+    expect(one(resources, "aws:scheduler/schedule:Schedule", "prod-restore-drill").inputs).toMatchObject({
+      scheduleExpression: "cron(0 4 ? * SUN *)",
+      scheduleExpressionTimezone: "Europe/London",
+    });
     expect(policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-scheduler")).Statement).toEqual([
       {
         Sid: "RunJobs",
         Effect: "Allow",
         Action: "ecs:RunTask",
-        Resource: ["arn:aws:ecs:eu-west-1:123456789012:task-definition/opsbook-prod-backup:*", "arn:aws:ecs:eu-west-1:123456789012:task-definition/opsbook-prod-restore-drill:*"],
+        Resource: [
+          "arn:aws:ecs:eu-west-1:123456789012:task-definition/opsbook-prod-backup:*",
+          "arn:aws:ecs:eu-west-1:123456789012:task-definition/opsbook-prod-restore-drill:*",
+        ],
         Condition: { ArnEquals: { "ecs:cluster": "arn:aws:ecs:eu-west-1:123456789012:cluster/opsbook-prod" } },
       },
-      { Sid: "PassJobRoles", Effect: "Allow", Action: "iam:PassRole", Resource: ["arn:aws:iam::123456789012:role/prod-execution", "arn:aws:iam::123456789012:role/prod-task"], Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } },
+      {
+        Sid: "PassJobRoles",
+        Effect: "Allow",
+        Action: "iam:PassRole",
+        Resource: ["arn:aws:iam::123456789012:role/prod-execution", "arn:aws:iam::123456789012:role/prod-task"],
+        Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      },
     ]);
     expect(ofType(resources, "aws:scheduler/schedule:Schedule")).toHaveLength(2);
   });
@@ -142,7 +209,13 @@ describe("backup alarms", () => {
   });
 
   test("warn when a restore drill fails", () => {
-    expect(alarmInputs("opsbook-prod", drill!, "warning", "arn:warning")).toMatchObject({ metricName: "RestoreDrillSuccess", statistic: "Minimum", threshold: 1, comparisonOperator: "LessThanThreshold", treatMissingData: "notBreaching" });
+    expect(alarmInputs("opsbook-prod", drill!, "warning", "arn:warning")).toMatchObject({
+      metricName: "RestoreDrillSuccess",
+      statistic: "Minimum",
+      threshold: 1,
+      comparisonOperator: "LessThanThreshold",
+      treatMissingData: "notBreaching",
+    });
     expect(drill!.thresholds.critical).toBeUndefined();
   });
 });
@@ -151,16 +224,37 @@ describe("Backups with a disaster-recovery region", () => {
   let resources: RecordedResource[];
   beforeAll(async () => {
     resources = await recordResources();
-    new Backups("prod", { ...args, drRegion: "eu-central-1", database: { ...args.database, instanceArn: "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod", backupRetentionDays: 30 } });
+    new Backups("prod", {
+      ...args,
+      drRegion: "eu-central-1",
+      database: {
+        ...args.database,
+        instanceArn: "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod",
+        backupRetentionDays: 30,
+      },
+    });
     await settle();
   });
 
   test("keeps a locked, encrypted replica bucket and its own key in the other region", () => {
     expect(one(resources, "aws:s3/bucket:Bucket", "prod-replica").inputs).toMatchObject({ region: "eu-central-1" });
-    expect(one(resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod-replica").inputs).toMatchObject({ region: "eu-central-1", rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } });
-    expect(one(resources, "aws:kms/key:Key", "prod-dr-key").inputs).toMatchObject({ region: "eu-central-1", enableKeyRotation: true });
-    for (const type of ["aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"]) {
-      expect({ type, region: one(resources, type, "prod-replica").inputs.region }).toEqual({ type, region: "eu-central-1" });
+    expect(
+      one(resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod-replica").inputs,
+    ).toMatchObject({ region: "eu-central-1", rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } });
+    expect(one(resources, "aws:kms/key:Key", "prod-dr-key").inputs).toMatchObject({
+      region: "eu-central-1",
+      enableKeyRotation: true,
+    });
+    for (const type of [
+      "aws:s3/bucketVersioning:BucketVersioning",
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      "aws:s3/bucketPolicy:BucketPolicy",
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    ]) {
+      expect({ type, region: one(resources, type, "prod-replica").inputs.region }).toEqual({
+        type,
+        region: "eu-central-1",
+      });
     }
   });
 
@@ -175,14 +269,21 @@ describe("Backups with a disaster-recovery region", () => {
           filter: {},
           deleteMarkerReplication: { status: "Disabled" },
           sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
-          destination: { bucket: "arn:aws:s3:::prod-replica-mock", storageClass: "STANDARD", encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-dr-key" } },
+          destination: {
+            bucket: "arn:aws:s3:::prod-replica-mock",
+            storageClass: "STANDARD",
+            encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-dr-key" },
+          },
         },
       ],
     });
   });
 
   test("copies the database's automated backups there for the same days", () => {
-    expect(one(resources, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication", "prod-rds").inputs).toEqual({
+    expect(
+      one(resources, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication", "prod-rds")
+        .inputs,
+    ).toEqual({
       sourceDbInstanceArn: "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod",
       kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-dr-key",
       retentionPeriod: 30,

@@ -10,7 +10,9 @@ describe("PostgreSQL versions", () => {
   });
 
   test.each(["15.7", "16.4.1", "latest", ""])("rejects %j", (version) => {
-    expect(() => postgresFamily(version)).toThrow(`PostgreSQL engine version must be 16 or later, as "16" or "16.4"; got "${version}"`);
+    expect(() => postgresFamily(version)).toThrow(
+      `PostgreSQL engine version must be 16 or later, as "16" or "16.4"; got "${version}"`,
+    );
   });
 
   test("reads the major version", () => {
@@ -31,8 +33,16 @@ describe("cacheEngineProblem", () => {
   });
 
   test.each<["redis" | "valkey", string, string]>([
-    ["redis", "7.2", "7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey"],
-    ["redis", "8.0", "7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey"],
+    [
+      "redis",
+      "7.2",
+      "7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey",
+    ],
+    [
+      "redis",
+      "8.0",
+      "7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey",
+    ],
     ["redis", "6.2", "7.0 or 7.1 for engine redis (the runbooks need Redis 7 or later)"],
     ["valkey", "7.1", "7.2 or later for engine valkey; for Redis OSS 7.0 or 7.1 set redis.engine to redis"],
     ["redis", "7", "a major.minor version, e.g. 7.1"],

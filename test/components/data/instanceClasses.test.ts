@@ -1,4 +1,10 @@
-import { BYTES_PER_DEFAULT_CONNECTION, defaultMaxConnectionsForMemory, instanceClassMemoryBytes, KNOWN_FAMILIES, unknownClassMessage } from "../../../components/data/instanceClasses";
+import {
+  BYTES_PER_DEFAULT_CONNECTION,
+  defaultMaxConnectionsForMemory,
+  instanceClassMemoryBytes,
+  KNOWN_FAMILIES,
+  unknownClassMessage,
+} from "../../../components/data/instanceClasses";
 
 const GIB = 2 ** 30;
 
@@ -53,7 +59,18 @@ describe("defaultMaxConnectionsForMemory: LEAST(memory / 9531392, 5000)", () => 
 });
 
 test("an unknown class's message names the key that fixes it and the families known", () => {
-  expect(KNOWN_FAMILIES).toEqual(["db.t3.*", "db.t4g.*", "db.m5.*", "db.m6g.*", "db.m6i.*", "db.m7g.*", "db.r5.*", "db.r6g.*", "db.r6i.*", "db.r7g.*"]);
+  expect(KNOWN_FAMILIES).toEqual([
+    "db.t3.*",
+    "db.t4g.*",
+    "db.m5.*",
+    "db.m6g.*",
+    "db.m6i.*",
+    "db.m7g.*",
+    "db.r5.*",
+    "db.r6g.*",
+    "db.r6i.*",
+    "db.r7g.*",
+  ]);
   expect(unknownClassMessage("db.x2g.large")).toBe(
     "instance class db.x2g.large is not in components/data/instanceClasses.ts (known: db.t3.*, db.t4g.*, db.m5.*, db.m6g.*, db.m6i.*, db.m7g.*, db.r5.*, db.r6g.*, db.r6i.*, db.r7g.*), so its default max_connections is unknown: set postgres.maxConnections",
   );

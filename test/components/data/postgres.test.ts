@@ -40,10 +40,34 @@ const restores: Record<string, PostgresArgs["restore"]> = {
 beforeAll(async () => {
   resources = await recordResources();
   prod = new Postgres("prod", args());
-  variant = new Postgres("variant", args({ engineVersion: "17.2", maxConnections: 800, slowQueryMs: 250, logRetentionDays: 30, monitoringIntervalSeconds: 15, pool: { min: 2, max: 10 }, partition: "aws" }));
+  variant = new Postgres(
+    "variant",
+    args({
+      engineVersion: "17.2",
+      maxConnections: 800,
+      slowQueryMs: 250,
+      logRetentionDays: 30,
+      monitoringIntervalSeconds: 15,
+      pool: { min: 2, max: 10 },
+      partition: "aws",
+    }),
+  );
   small = new Postgres("small", args({ instanceClass: "db.t4g.medium" }));
-  new Postgres("staging", args({ multiAz: false, deletionProtection: false, protect: false, backupRetentionDays: 7, timeZone: "UTC", identifier: "staging-db", databaseName: "shop", masterUsername: "shop_admin" }));
-  for (const [name, restore] of Object.entries(restores)) new Postgres(name, args({ identifier: `opsbook-${name}`, restore }));
+  new Postgres(
+    "staging",
+    args({
+      multiAz: false,
+      deletionProtection: false,
+      protect: false,
+      backupRetentionDays: 7,
+      timeZone: "UTC",
+      identifier: "staging-db",
+      databaseName: "shop",
+      masterUsername: "shop_admin",
+    }),
+  );
+  for (const [name, restore] of Object.entries(restores))
+    new Postgres(name, args({ identifier: `opsbook-${name}`, restore }));
   await settle();
 });
 
@@ -99,7 +123,10 @@ describe("Postgres", () => {
 
     const key = one(resources, "aws:kms/key:Key", "prod-db-key");
     expect(key.protect).toBe(true);
-    expect(key.inputs).toMatchObject({ enableKeyRotation: true, description: "opsbook prod: PostgreSQL storage, Performance Insights and master secret" });
+    expect(key.inputs).toMatchObject({
+      enableKeyRotation: true,
+      description: "opsbook prod: PostgreSQL storage, Performance Insights and master secret",
+    });
     expect(one(resources, "aws:rds/subnetGroup:SubnetGroup", "prod-db").inputs).toEqual({
       description: "opsbook prod: isolated subnets of the PostgreSQL instance",
       subnetIds: ["isolated-a", "isolated-b", "isolated-c"],
@@ -128,7 +155,11 @@ describe("Postgres", () => {
       ],
     });
     expect(one(resources, "aws:rds/parameterGroup:ParameterGroup", "small-db").inputs.parameters).toHaveLength(2);
-    expect([variant.maxConnections, variant.memoryBytes, variant.instanceClass]).toEqual([800, 16 * 2 ** 30, "db.r6g.large"]);
+    expect([variant.maxConnections, variant.memoryBytes, variant.instanceClass]).toEqual([
+      800,
+      16 * 2 ** 30,
+      "db.r6g.large",
+    ]);
     expect([small.maxConnections, small.memoryBytes, small.instanceClass]).toEqual([450, 4 * 2 ** 30, "db.t4g.medium"]);
     expect([prod.maxConnections, prod.allocatedStorageGb, prod.maxAllocatedStorageGb]).toEqual([1802, 100, 500]);
   });
@@ -140,18 +171,38 @@ describe("Postgres", () => {
       tags: { Name: "prod-db" },
     });
     expect(of("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs)).toEqual([
-      { securityGroupId: "prod-db-id", description: "PostgreSQL from the app tasks", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "sg-app" },
+      {
+        securityGroupId: "prod-db-id",
+        description: "PostgreSQL from the app tasks",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        referencedSecurityGroupId: "sg-app",
+      },
     ]);
     expect(of("prod", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs)).toEqual([
-      { securityGroupId: "sg-app", description: "PostgreSQL to the database", ipProtocol: "tcp", fromPort: 5432, toPort: 5432, referencedSecurityGroupId: "prod-db-id" },
+      {
+        securityGroupId: "sg-app",
+        description: "PostgreSQL to the database",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        referencedSecurityGroupId: "prod-db-id",
+      },
     ]);
   });
 
   test("declares the exported log groups, encrypted and expiring, before the instance exists", () => {
     const groups = of("prod", "aws:cloudwatch/logGroup:LogGroup");
     expect(groups.map((g) => [g.name, g.inputs])).toEqual([
-      ["prod-opsbook-prod-postgresql", { name: "/aws/rds/instance/opsbook-prod/postgresql", retentionInDays: 365, kmsKeyId: LOG_KEY }],
-      ["prod-opsbook-prod-upgrade", { name: "/aws/rds/instance/opsbook-prod/upgrade", retentionInDays: 365, kmsKeyId: LOG_KEY }],
+      [
+        "prod-opsbook-prod-postgresql",
+        { name: "/aws/rds/instance/opsbook-prod/postgresql", retentionInDays: 365, kmsKeyId: LOG_KEY },
+      ],
+      [
+        "prod-opsbook-prod-upgrade",
+        { name: "/aws/rds/instance/opsbook-prod/upgrade", retentionInDays: 365, kmsKeyId: LOG_KEY },
+      ],
     ]);
     const db = one(resources, INSTANCE, "prod-opsbook-prod");
     for (const g of groups) expect(db.dependencies).toContain(g.urn);
@@ -165,7 +216,10 @@ describe("Postgres", () => {
         Effect: "Allow",
         Principal: { Service: "monitoring.rds.amazonaws.com" },
         Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" }, ArnLike: { "aws:SourceArn": "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod" } },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "123456789012" },
+          ArnLike: { "aws:SourceArn": "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod" },
+        },
       },
     ]);
     expect(one(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "prod-db-monitoring").inputs).toEqual({
@@ -191,7 +245,14 @@ describe("Postgres", () => {
       kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/variant-db-key"],
     });
     expect(
-      await resolve({ identifier: prod.identifier, endpoint: prod.endpoint, port: prod.port, arn: prod.arn, resourceId: prod.resourceId, masterSecretArn: prod.masterSecretArn }),
+      await resolve({
+        identifier: prod.identifier,
+        endpoint: prod.endpoint,
+        port: prod.port,
+        arn: prod.arn,
+        resourceId: prod.resourceId,
+        masterSecretArn: prod.masterSecretArn,
+      }),
     ).toEqual({
       identifier: "opsbook-prod",
       endpoint: "opsbook-prod.mock.eu-west-1.rds.amazonaws.com:5432",
@@ -228,11 +289,19 @@ describe("Postgres", () => {
 describe("Postgres restore", () => {
   test.each<[string, Record<string, unknown>]>([
     ["from-snapshot", { snapshotIdentifier: "opsbook-prod-final" }],
-    ["from-time", { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", restoreTime: "2026-11-20T01:30:00Z" } }],
-    ["from-latest", { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", useLatestRestorableTime: true } }],
+    [
+      "from-time",
+      { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", restoreTime: "2026-11-20T01:30:00Z" } },
+    ],
+    [
+      "from-latest",
+      { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", useLatestRestorableTime: true } },
+    ],
   ])("creates the instance %s", (name, expected) => {
     const inputs = one(resources, INSTANCE, `${name}-opsbook-${name}`).inputs;
-    const restoreInputs = Object.fromEntries(Object.entries(inputs).filter(([k]) => k === "snapshotIdentifier" || k === "restoreToPointInTime"));
+    const restoreInputs = Object.fromEntries(
+      Object.entries(inputs).filter(([k]) => k === "snapshotIdentifier" || k === "restoreToPointInTime"),
+    );
     expect(restoreInputs).toEqual(expected);
     expect(inputs.identifier).toBe(`opsbook-${name}`);
   });
@@ -240,23 +309,73 @@ describe("Postgres restore", () => {
 
 describe("Postgres rejects arguments AWS would refuse, naming the fix", () => {
   test.each<[string, Partial<PostgresArgs>, string]>([
-    ["a backup window overlapping maintenance", { timeZone: "UTC", maintenanceWindow: "sun:02:30-sun:03:30" }, "maintenanceWindow sun:02:30-sun:03:30 overlaps the daily backup window 02:00-03:00 UTC (02:00 UTC); move one of them"],
-    ["retention above RDS's limit", { backupRetentionDays: 36 }, "backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got 36"],
-    ["no backups", { backupRetentionDays: 0 }, "backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got 0"],
-    ["an unknown class without maxConnections", { instanceClass: "db.x2g.large" }, "instance class db.x2g.large is not in components/data/instanceClasses.ts"],
-    ["PostgreSQL 15", { engineVersion: "15.7" }, 'engineVersion must be PostgreSQL 16 or later, as "16" or "16.4"; got "15.7"'],
-    ["a single subnet", { subnetIds: ["isolated-a"] }, "subnetIds must list subnets in at least two zones (an RDS subnet group needs them), got 1"],
-    ["a storage ceiling below the storage", { allocatedStorageGb: 100, maxAllocatedStorageGb: 50 }, "maxAllocatedStorageGb (50) must be at least allocatedStorageGb (100)"],
+    [
+      "a backup window overlapping maintenance",
+      { timeZone: "UTC", maintenanceWindow: "sun:02:30-sun:03:30" },
+      "maintenanceWindow sun:02:30-sun:03:30 overlaps the daily backup window 02:00-03:00 UTC (02:00 UTC); move one of them",
+    ],
+    [
+      "retention above RDS's limit",
+      { backupRetentionDays: 36 },
+      "backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got 36",
+    ],
+    [
+      "no backups",
+      { backupRetentionDays: 0 },
+      "backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got 0",
+    ],
+    [
+      "an unknown class without maxConnections",
+      { instanceClass: "db.x2g.large" },
+      "instance class db.x2g.large is not in components/data/instanceClasses.ts",
+    ],
+    [
+      "PostgreSQL 15",
+      { engineVersion: "15.7" },
+      'engineVersion must be PostgreSQL 16 or later, as "16" or "16.4"; got "15.7"',
+    ],
+    [
+      "a single subnet",
+      { subnetIds: ["isolated-a"] },
+      "subnetIds must list subnets in at least two zones (an RDS subnet group needs them), got 1",
+    ],
+    [
+      "a storage ceiling below the storage",
+      { allocatedStorageGb: 100, maxAllocatedStorageGb: 50 },
+      "maxAllocatedStorageGb (50) must be at least allocatedStorageGb (100)",
+    ],
     ["a pool upside down", { pool: { min: 30, max: 20 } }, "pool.min (30) must not exceed pool.max (20)"],
-    ["an identifier with two hyphens", { identifier: "opsbook--prod" }, 'identifier "opsbook--prod" is not an RDS identifier'],
-    ["a Performance Insights retention RDS refuses", { performanceInsightsRetentionDays: 30 }, "performanceInsightsRetentionDays must be 7, a multiple of 31 up to 713, or 731; got 30"],
-    ["monitoring turned off", { monitoringIntervalSeconds: 0 }, "monitoringIntervalSeconds must be one of 1, 5, 10, 15, 30, 60; got 0"],
+    [
+      "an identifier with two hyphens",
+      { identifier: "opsbook--prod" },
+      'identifier "opsbook--prod" is not an RDS identifier',
+    ],
+    [
+      "a Performance Insights retention RDS refuses",
+      { performanceInsightsRetentionDays: 30 },
+      "performanceInsightsRetentionDays must be 7, a multiple of 31 up to 713, or 731; got 30",
+    ],
+    [
+      "monitoring turned off",
+      { monitoringIntervalSeconds: 0 },
+      "monitoringIntervalSeconds must be one of 1, 5, 10, 15, 30, 60; got 0",
+    ],
     [
       "both restore kinds",
-      { identifier: "opsbook-prod-2", restore: { snapshotIdentifier: "s", sourceDbInstanceIdentifier: "opsbook-prod" } as unknown as PostgresArgs["restore"] },
+      {
+        identifier: "opsbook-prod-2",
+        restore: {
+          snapshotIdentifier: "s",
+          sourceDbInstanceIdentifier: "opsbook-prod",
+        } as unknown as PostgresArgs["restore"],
+      },
       "restore takes either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }, not both",
     ],
-    ["a point-in-time restore onto its source", { restore: { sourceDbInstanceIdentifier: "opsbook-prod" } }, 'a point-in-time restore creates a new instance: give it an identifier other than its source "opsbook-prod"'],
+    [
+      "a point-in-time restore onto its source",
+      { restore: { sourceDbInstanceIdentifier: "opsbook-prod" } },
+      'a point-in-time restore creates a new instance: give it an identifier other than its source "opsbook-prod"',
+    ],
   ])("%s", async (_, overrides, message) => {
     await recordResources();
     expect(() => new Postgres("prod", args(overrides))).toThrow(message);

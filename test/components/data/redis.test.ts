@@ -31,7 +31,19 @@ beforeAll(async () => {
   resources = await recordResources();
   prod = new Redis("prod", args());
   three = new Redis("three", args({ nodes: 3 }));
-  new Redis("staging", args({ nodes: 1, multiAz: false, protect: false, snapshotRetentionDays: 1, timeZone: "UTC", engine: "valkey", engineVersion: "8.0", replicationGroupId: "staging-cache" }));
+  new Redis(
+    "staging",
+    args({
+      nodes: 1,
+      multiAz: false,
+      protect: false,
+      snapshotRetentionDays: 1,
+      timeZone: "UTC",
+      engine: "valkey",
+      engineVersion: "8.0",
+      replicationGroupId: "staging-cache",
+    }),
+  );
   new Redis("x", args({ multiAz: false }));
   await settle();
 });
@@ -67,24 +79,46 @@ describe("Redis", () => {
       maintenanceWindow: "sun:05:00-sun:06:00",
       finalSnapshotIdentifier: "opsbook-prod-final",
       logDeliveryConfigurations: [
-        { destinationType: "cloudwatch-logs", destination: "/aws/elasticache/opsbook-prod/slow-log", logFormat: "json", logType: "slow-log" },
-        { destinationType: "cloudwatch-logs", destination: "/aws/elasticache/opsbook-prod/engine-log", logFormat: "json", logType: "engine-log" },
+        {
+          destinationType: "cloudwatch-logs",
+          destination: "/aws/elasticache/opsbook-prod/slow-log",
+          logFormat: "json",
+          logType: "slow-log",
+        },
+        {
+          destinationType: "cloudwatch-logs",
+          destination: "/aws/elasticache/opsbook-prod/engine-log",
+          logFormat: "json",
+          logType: "engine-log",
+        },
       ],
     });
     expect(group.protect).toBe(true);
-    expect(one(resources, "aws:kms/key:Key", "prod-redis-key")).toMatchObject({ protect: true, inputs: { enableKeyRotation: true } });
+    expect(one(resources, "aws:kms/key:Key", "prod-redis-key")).toMatchObject({
+      protect: true,
+      inputs: { enableKeyRotation: true },
+    });
     expect(one(resources, "aws:elasticache/subnetGroup:SubnetGroup", "prod-redis").inputs).toEqual({
       description: "opsbook prod: isolated subnets of the cache",
       subnetIds: ["isolated-a", "isolated-b", "isolated-c"],
     });
     expect(of("prod", "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.name, g.inputs])).toEqual([
-      ["prod-redis-engine-log", { name: "/aws/elasticache/opsbook-prod/engine-log", retentionInDays: 365, kmsKeyId: LOG_KEY }],
-      ["prod-redis-slow-log", { name: "/aws/elasticache/opsbook-prod/slow-log", retentionInDays: 365, kmsKeyId: LOG_KEY }],
+      [
+        "prod-redis-engine-log",
+        { name: "/aws/elasticache/opsbook-prod/engine-log", retentionInDays: 365, kmsKeyId: LOG_KEY },
+      ],
+      [
+        "prod-redis-slow-log",
+        { name: "/aws/elasticache/opsbook-prod/slow-log", retentionInDays: 365, kmsKeyId: LOG_KEY },
+      ],
     ]);
   });
 
   test("generates the auth token within ElastiCache's rules and keeps it only as a secret, in Secrets Manager under the cache key", () => {
-    expect(one(resources, "random:index/randomPassword:RandomPassword", "prod-redis-auth-token").inputs).toEqual({ length: 64, special: false });
+    expect(one(resources, "random:index/randomPassword:RandomPassword", "prod-redis-auth-token").inputs).toEqual({
+      length: 64,
+      special: false,
+    });
     const secret = one(resources, "aws:secretsmanager/secret:Secret", "prod-redis-auth-token");
     expect(secret.inputs).toEqual({
       namePrefix: "opsbook/opsbook-prod/auth-token-",
@@ -105,23 +139,48 @@ describe("Redis", () => {
       tags: { Name: "prod-redis" },
     });
     expect(of("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs)).toEqual([
-      { securityGroupId: "prod-redis-id", description: "Redis from the app tasks", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "sg-app" },
+      {
+        securityGroupId: "prod-redis-id",
+        description: "Redis from the app tasks",
+        ipProtocol: "tcp",
+        fromPort: 6379,
+        toPort: 6379,
+        referencedSecurityGroupId: "sg-app",
+      },
     ]);
     expect(of("prod", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs)).toEqual([
-      { securityGroupId: "sg-app", description: "Redis to the cache", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "prod-redis-id" },
+      {
+        securityGroupId: "sg-app",
+        description: "Redis to the cache",
+        ipProtocol: "tcp",
+        fromPort: 6379,
+        toPort: 6379,
+        referencedSecurityGroupId: "prod-redis-id",
+      },
     ]);
   });
 
   test("hands services the primary endpoint, TLS and the token secret, and exposes the ids alarms use", async () => {
     const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-redis-auth-token";
     expect(await resolve(prod.connection)).toEqual({
-      environment: { REDIS_HOST: "master.opsbook-prod.mock.cache.amazonaws.com", REDIS_PORT: "6379", REDIS_TLS: "true" },
+      environment: {
+        REDIS_HOST: "master.opsbook-prod.mock.cache.amazonaws.com",
+        REDIS_PORT: "6379",
+        REDIS_TLS: "true",
+      },
       secrets: { REDIS_AUTH_TOKEN: secret },
       secretArns: [secret],
       kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/prod-redis-key"],
     });
     expect(
-      await resolve({ id: three.replicationGroupId, members: three.memberClusterIds, reader: three.readerEndpoint, port: three.port, nodeType: three.nodeType, nodes: three.nodes }),
+      await resolve({
+        id: three.replicationGroupId,
+        members: three.memberClusterIds,
+        reader: three.readerEndpoint,
+        port: three.port,
+        nodeType: three.nodeType,
+        nodes: three.nodes,
+      }),
     ).toEqual({
       id: "opsbook-three",
       members: ["opsbook-three-001", "opsbook-three-002", "opsbook-three-003"],
@@ -152,19 +211,51 @@ describe("Redis", () => {
   });
 
   test("two nodes without Multi-AZ still fail over within the zone", () => {
-    expect(one(resources, GROUP, "x-redis").inputs).toMatchObject({ numCacheClusters: 2, automaticFailoverEnabled: true, multiAzEnabled: false });
+    expect(one(resources, GROUP, "x-redis").inputs).toMatchObject({
+      numCacheClusters: 2,
+      automaticFailoverEnabled: true,
+      multiAzEnabled: false,
+    });
   });
 });
 
 describe("Redis rejects arguments AWS would refuse, naming the fix", () => {
   test.each<[string, Partial<RedisArgs>, string]>([
-    ["Multi-AZ with one node", { nodes: 1 }, "multiAz needs at least 2 nodes (a primary and a replica in another zone), got 1: add a node or turn multiAz off"],
-    ["seven nodes", { nodes: 7 }, "nodes must be a whole number from 1 to 6 (a primary and up to five replicas), got 7"],
-    ["a Valkey version with engine redis", { engineVersion: "7.2" }, "engineVersion 7.2 does not fit engine redis: expected 7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey"],
-    ["a Redis version with engine valkey", { engine: "valkey", engineVersion: "7.1" }, "engineVersion 7.1 does not fit engine valkey: expected 7.2 or later for engine valkey"],
-    ["snapshots off", { snapshotRetentionDays: 0 }, "snapshotRetentionDays must be a whole number from 1 to 35 (0 would turn snapshots off), got 0"],
-    ["a snapshot window overlapping maintenance", { timeZone: "UTC", maintenanceWindow: "wed:03:30-wed:04:30" }, "maintenanceWindow wed:03:30-wed:04:30 overlaps the daily snapshot window 03:00-04:00 UTC (03:00 UTC); move one of them"],
-    ["a group id longer than 40", { replicationGroupId: `a${"b".repeat(40)}` }, `replicationGroupId "a${"b".repeat(40)}" is not an ElastiCache id`],
+    [
+      "Multi-AZ with one node",
+      { nodes: 1 },
+      "multiAz needs at least 2 nodes (a primary and a replica in another zone), got 1: add a node or turn multiAz off",
+    ],
+    [
+      "seven nodes",
+      { nodes: 7 },
+      "nodes must be a whole number from 1 to 6 (a primary and up to five replicas), got 7",
+    ],
+    [
+      "a Valkey version with engine redis",
+      { engineVersion: "7.2" },
+      "engineVersion 7.2 does not fit engine redis: expected 7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey",
+    ],
+    [
+      "a Redis version with engine valkey",
+      { engine: "valkey", engineVersion: "7.1" },
+      "engineVersion 7.1 does not fit engine valkey: expected 7.2 or later for engine valkey",
+    ],
+    [
+      "snapshots off",
+      { snapshotRetentionDays: 0 },
+      "snapshotRetentionDays must be a whole number from 1 to 35 (0 would turn snapshots off), got 0",
+    ],
+    [
+      "a snapshot window overlapping maintenance",
+      { timeZone: "UTC", maintenanceWindow: "wed:03:30-wed:04:30" },
+      "maintenanceWindow wed:03:30-wed:04:30 overlaps the daily snapshot window 03:00-04:00 UTC (03:00 UTC); move one of them",
+    ],
+    [
+      "a group id longer than 40",
+      { replicationGroupId: `a${"b".repeat(40)}` },
+      `replicationGroupId "a${"b".repeat(40)}" is not an ElastiCache id`,
+    ],
   ])("%s", async (_, overrides, message) => {
     await recordResources();
     expect(() => new Redis("prod", args(overrides))).toThrow(message);

@@ -1,10 +1,26 @@
 import { alarmInputs, alarmName } from "../../../components/monitoring/alarmSet";
 import { widget } from "../../../components/monitoring/dashboard";
-import { cacheAlarms, certificateAlarms, customAlarms, databaseAlarms, describe as describeAlarm, serviceAlarms, timeToFire } from "../../../components/monitoring/definitions";
+import {
+  cacheAlarms,
+  certificateAlarms,
+  customAlarms,
+  databaseAlarms,
+  describe as describeAlarm,
+  serviceAlarms,
+  timeToFire,
+} from "../../../components/monitoring/definitions";
 import { RUNBOOK } from "../../../stacks/runbook";
 
 const thresholds = RUNBOOK.thresholds;
-const svc = serviceAlarms({ service: "api", clusterName: "c", serviceName: "s", loadBalancerArnSuffix: "app/lb/1", targetGroupArnSuffix: "targetgroup/tg/2", healthCheck: { intervalSeconds: 30, unhealthyThreshold: 3 }, thresholds });
+const svc = serviceAlarms({
+  service: "api",
+  clusterName: "c",
+  serviceName: "s",
+  loadBalancerArnSuffix: "app/lb/1",
+  targetGroupArnSuffix: "targetgroup/tg/2",
+  healthCheck: { intervalSeconds: 30, unhealthyThreshold: 3 },
+  thresholds,
+});
 const byFamily = (defs: ReturnType<typeof serviceAlarms>, family: string) => defs.find((d) => d.family === family)!;
 
 describe("service alarm definitions", () => {
@@ -31,7 +47,15 @@ describe("service alarm definitions", () => {
   });
 
   test("unhealthy targets wait for the health check's own unhealthy threshold", () => {
-    const slow = serviceAlarms({ service: "api", clusterName: "c", serviceName: "s", loadBalancerArnSuffix: "lb", targetGroupArnSuffix: "tg", healthCheck: { intervalSeconds: 30, unhealthyThreshold: 5 }, thresholds });
+    const slow = serviceAlarms({
+      service: "api",
+      clusterName: "c",
+      serviceName: "s",
+      loadBalancerArnSuffix: "lb",
+      targetGroupArnSuffix: "tg",
+      healthCheck: { intervalSeconds: 30, unhealthyThreshold: 5 },
+      thresholds,
+    });
     expect(timeToFire(byFamily(slow, "unhealthy-targets"))).toBe(180);
   });
 
@@ -50,27 +74,67 @@ describe("service alarm definitions", () => {
     });
     const dims = { LoadBalancer: "app/lb/1", TargetGroup: "targetgroup/tg/2" };
     expect(inputs.metricQueries).toEqual([
-      { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: dims, stat: "Sum", period: 60 }, returnData: false },
-      { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: dims, stat: "Sum", period: 60 }, returnData: false },
-      { id: "signal", expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "api 5xx rate (%)", returnData: true },
+      {
+        id: "errors",
+        metric: {
+          namespace: "AWS/ApplicationELB",
+          metricName: "HTTPCode_Target_5XX_Count",
+          dimensions: dims,
+          stat: "Sum",
+          period: 60,
+        },
+        returnData: false,
+      },
+      {
+        id: "requests",
+        metric: {
+          namespace: "AWS/ApplicationELB",
+          metricName: "RequestCount",
+          dimensions: dims,
+          stat: "Sum",
+          period: 60,
+        },
+        returnData: false,
+      },
+      {
+        id: "signal",
+        expression: "IF(requests > 0, 100 * errors / requests, 0)",
+        label: "api 5xx rate (%)",
+        returnData: true,
+      },
     ]);
   });
 
   test("p95 latency compares seconds with the milliseconds of the runbook", () => {
-    expect(alarmInputs("p", byFamily(svc, "response-time-p95"), "warning", "t")).toMatchObject({ extendedStatistic: "p95", threshold: 0.5, metricName: "TargetResponseTime", period: 60 });
+    expect(alarmInputs("p", byFamily(svc, "response-time-p95"), "warning", "t")).toMatchObject({
+      extendedStatistic: "p95",
+      threshold: 0.5,
+      metricName: "TargetResponseTime",
+      period: 60,
+    });
     expect(alarmInputs("p", byFamily(svc, "response-time-p95"), "warning", "t").statistic).toBeUndefined();
   });
 
   test("a service with no healthy target is down, and silence counts as down", () => {
-    expect(alarmInputs("p", byFamily(svc, "no-healthy-targets"), "critical", "t")).toMatchObject({ metricName: "HealthyHostCount", statistic: "Minimum", comparisonOperator: "LessThanThreshold", threshold: 1, treatMissingData: "breaching" });
-    expect(() => alarmInputs("p", byFamily(svc, "no-healthy-targets"), "warning", "t")).toThrow("api/no-healthy-targets has no warning threshold");
+    expect(alarmInputs("p", byFamily(svc, "no-healthy-targets"), "critical", "t")).toMatchObject({
+      metricName: "HealthyHostCount",
+      statistic: "Minimum",
+      comparisonOperator: "LessThanThreshold",
+      threshold: 1,
+      treatMissingData: "breaching",
+    });
+    expect(() => alarmInputs("p", byFamily(svc, "no-healthy-targets"), "warning", "t")).toThrow(
+      "api/no-healthy-targets has no warning threshold",
+    );
   });
 
   test("describe() tells what broke, the threshold, how long, and what to do", () => {
     expect(describeAlarm(byFamily(svc, "http-error-rate"), "warning")).toBe(
       "WARNING: 5xx responses of api as a share of its requests above 1% for 5 min. Check the service's logs and recent deploys; roll back (runbook: Rollback Procedures) if a deploy caused it.",
     );
-    expect(describeAlarm(byFamily(svc, "response-time-p95"), "critical")).toMatch(/^CRITICAL: p95 response time of api above 2000 ms for 5 min\./);
+    expect(describeAlarm(byFamily(svc, "response-time-p95"), "critical")).toMatch(
+      /^CRITICAL: p95 response time of api above 2000 ms for 5 min\./,
+    );
   });
 
   test("alarm names carry prefix, subject, family and severity", () => {
@@ -79,7 +143,14 @@ describe("service alarm definitions", () => {
 });
 
 describe("database, cache and certificate definitions", () => {
-  const db = databaseAlarms({ instanceIdentifier: "opsbook-prod", memoryBytes: 16 * 1024 ** 3, allocatedStorageGb: 100, maxConnections: 1000, slowQueries: { namespace: "Opsbook/prod", metricName: "PostgresSlowQueries" }, thresholds });
+  const db = databaseAlarms({
+    instanceIdentifier: "opsbook-prod",
+    memoryBytes: 16 * 1024 ** 3,
+    allocatedStorageGb: 100,
+    maxConnections: 1000,
+    slowQueries: { namespace: "Opsbook/prod", metricName: "PostgresSlowQueries" },
+    thresholds,
+  });
 
   test("measure memory, disk and connections in percent of what the instance has", () => {
     const expr = (family: string) => {
@@ -100,33 +171,99 @@ describe("database, cache and certificate definitions", () => {
 
   test("watch every cache node, hit rate falling below 80 % and 50 %", () => {
     const cache = cacheAlarms({ nodeIds: ["rg-001", "rg-002"], thresholds });
-    expect(cache.map((d) => `${d.subject}/${d.family}`)).toEqual(["cache-node-1/hit-rate", "cache-node-1/cpu", "cache-node-1/memory", "cache-node-2/hit-rate", "cache-node-2/cpu", "cache-node-2/memory"]);
-    expect(alarmInputs("p", cache[3]!, "critical", "t")).toMatchObject({ namespace: "AWS/ElastiCache", metricName: "CacheHitRate", dimensions: { CacheClusterId: "rg-002" }, comparisonOperator: "LessThanThreshold", threshold: 50, period: 300, evaluationPeriods: 3 });
+    expect(cache.map((d) => `${d.subject}/${d.family}`)).toEqual([
+      "cache-node-1/hit-rate",
+      "cache-node-1/cpu",
+      "cache-node-1/memory",
+      "cache-node-2/hit-rate",
+      "cache-node-2/cpu",
+      "cache-node-2/memory",
+    ]);
+    expect(alarmInputs("p", cache[3]!, "critical", "t")).toMatchObject({
+      namespace: "AWS/ElastiCache",
+      metricName: "CacheHitRate",
+      dimensions: { CacheClusterId: "rg-002" },
+      comparisonOperator: "LessThanThreshold",
+      threshold: 50,
+      period: 300,
+      evaluationPeriods: 3,
+    });
   });
 
   test("warn 30 days and page 7 days before the certificate expires", () => {
     const [cert] = certificateAlarms({ certificateArn: "arn:cert", thresholds });
-    expect(alarmInputs("p", cert!, "warning", "t")).toMatchObject({ namespace: "AWS/CertificateManager", metricName: "DaysToExpiry", dimensions: { CertificateArn: "arn:cert" }, comparisonOperator: "LessThanThreshold", threshold: 30, period: 86400 });
+    expect(alarmInputs("p", cert!, "warning", "t")).toMatchObject({
+      namespace: "AWS/CertificateManager",
+      metricName: "DaysToExpiry",
+      dimensions: { CertificateArn: "arn:cert" },
+      comparisonOperator: "LessThanThreshold",
+      threshold: 30,
+      period: 86400,
+    });
     expect(alarmInputs("p", cert!, "critical", "t").threshold).toBe(7);
   });
 
   test("custom alarms keep their own metric, direction and thresholds", () => {
-    const [lag] = customAlarms([{ name: "event-loop-lag", description: "Event loop blocked: profile the api.", namespace: "Opsbook/App", metricName: "EventLoopLagP99", dimensions: { Service: "api" }, statistic: "p99", direction: "above", warning: 100, critical: 500, periodSeconds: 60, evaluationPeriods: 3 }]);
-    expect(alarmInputs("opsbook-prod", lag!, "warning", "t")).toMatchObject({ name: "opsbook-prod-app-event-loop-lag-warning", namespace: "Opsbook/App", metricName: "EventLoopLagP99", extendedStatistic: "p99", threshold: 100, evaluationPeriods: 3, alarmDescription: "WARNING: Opsbook/App EventLoopLagP99 above 100 for 3 min. Event loop blocked: profile the api." });
+    const [lag] = customAlarms([
+      {
+        name: "event-loop-lag",
+        description: "Event loop blocked: profile the api.",
+        namespace: "Opsbook/App",
+        metricName: "EventLoopLagP99",
+        dimensions: { Service: "api" },
+        statistic: "p99",
+        direction: "above",
+        warning: 100,
+        critical: 500,
+        periodSeconds: 60,
+        evaluationPeriods: 3,
+      },
+    ]);
+    expect(alarmInputs("opsbook-prod", lag!, "warning", "t")).toMatchObject({
+      name: "opsbook-prod-app-event-loop-lag-warning",
+      namespace: "Opsbook/App",
+      metricName: "EventLoopLagP99",
+      extendedStatistic: "p99",
+      threshold: 100,
+      evaluationPeriods: 3,
+      alarmDescription:
+        "WARNING: Opsbook/App EventLoopLagP99 above 100 for 3 min. Event loop blocked: profile the api.",
+    });
   });
 });
 
 describe("dashboard widgets", () => {
   test("draw the signal with both thresholds in the metric's own unit", () => {
-    const w = widget(byFamily(svc, "response-time-p95"), "eu-west-1", 3) as { x: number; y: number; properties: Record<string, any> };
+    const w = widget(byFamily(svc, "response-time-p95"), "eu-west-1", 3) as {
+      x: number;
+      y: number;
+      properties: Record<string, any>;
+    };
     expect([w.x, w.y]).toEqual([12, 6]);
-    expect(w.properties.metrics).toEqual([["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", "app/lb/1", "TargetGroup", "targetgroup/tg/2", { stat: "p95", period: 60 }]]);
-    expect(w.properties.annotations).toEqual({ horizontal: [{ label: "warning", value: 0.5, color: "#ff7f0e" }, { label: "critical", value: 2, color: "#d62728" }] });
+    expect(w.properties.metrics).toEqual([
+      [
+        "AWS/ApplicationELB",
+        "TargetResponseTime",
+        "LoadBalancer",
+        "app/lb/1",
+        "TargetGroup",
+        "targetgroup/tg/2",
+        { stat: "p95", period: 60 },
+      ],
+    ]);
+    expect(w.properties.annotations).toEqual({
+      horizontal: [
+        { label: "warning", value: 0.5, color: "#ff7f0e" },
+        { label: "critical", value: 2, color: "#d62728" },
+      ],
+    });
   });
 
   test("draw metric math with its inputs hidden", () => {
     const w = widget(byFamily(svc, "http-error-rate"), "eu-west-1", 0) as { properties: Record<string, any> };
-    expect(w.properties.metrics[0]).toEqual([{ expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "api 5xx rate (%)", id: "signal" }]);
+    expect(w.properties.metrics[0]).toEqual([
+      { expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "api 5xx rate (%)", id: "signal" },
+    ]);
     expect(w.properties.metrics[1][6]).toEqual({ stat: "Sum", id: "errors", visible: false, period: 60 });
   });
 });

@@ -53,8 +53,12 @@ describe("planSubnets", () => {
   });
 
   test("no two subnets of a six-zone plan overlap", () => {
-    const blocks = planSubnets("10.0.0.0/16", 6).flatMap((z) => [z.private, z.public, z.isolated]).map(parseCidr);
-    const ranges = blocks.map((b) => [b.address, b.address + 2 ** (32 - b.prefix)] as const).sort((a, b) => a[0] - b[0]);
+    const blocks = planSubnets("10.0.0.0/16", 6)
+      .flatMap((z) => [z.private, z.public, z.isolated])
+      .map(parseCidr);
+    const ranges = blocks
+      .map((b) => [b.address, b.address + 2 ** (32 - b.prefix)] as const)
+      .sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < ranges.length; i++) expect(ranges[i]![0]).toBeGreaterThanOrEqual(ranges[i - 1]![1]);
     expect(ranges).toHaveLength(18);
   });

@@ -24,13 +24,21 @@ describe("Network, one NAT gateway per zone", () => {
   beforeAll(async () => ({ resources, network } = await build("perAz")));
 
   test("declares a DNS-enabled VPC over the configured block", () => {
-    expect(one(resources, "aws:ec2/vpc:Vpc", "net-vpc").inputs).toMatchObject({ cidrBlock: "10.10.0.0/16", enableDnsHostnames: true, enableDnsSupport: true });
+    expect(one(resources, "aws:ec2/vpc:Vpc", "net-vpc").inputs).toMatchObject({
+      cidrBlock: "10.10.0.0/16",
+      enableDnsHostnames: true,
+      enableDnsSupport: true,
+    });
   });
 
   test("puts three tiers of subnets in every zone, from the subnet plan, none with public IPs", () => {
     const subnets = ofType(resources, "aws:ec2/subnet:Subnet");
     expect(subnets).toHaveLength(9);
-    expect(one(resources, "aws:ec2/subnet:Subnet", "net-private-eu-west-1b").inputs).toMatchObject({ availabilityZone: "eu-west-1b", cidrBlock: "10.10.32.0/19", vpcId: "net-vpc-id" });
+    expect(one(resources, "aws:ec2/subnet:Subnet", "net-private-eu-west-1b").inputs).toMatchObject({
+      availabilityZone: "eu-west-1b",
+      cidrBlock: "10.10.32.0/19",
+      vpcId: "net-vpc-id",
+    });
     expect(one(resources, "aws:ec2/subnet:Subnet", "net-public-eu-west-1c").inputs.cidrBlock).toBe("10.10.200.0/22");
     expect(one(resources, "aws:ec2/subnet:Subnet", "net-isolated-eu-west-1a").inputs.cidrBlock).toBe("10.10.224.0/22");
     for (const s of subnets) expect(s.inputs.mapPublicIpOnLaunch).toBe(false);
@@ -40,21 +48,32 @@ describe("Network, one NAT gateway per zone", () => {
     const nats = ofType(resources, "aws:ec2/natGateway:NatGateway");
     expect(nats.map((n) => n.inputs.subnetId)).toEqual(zones.map((z) => `net-public-${z}-id`));
     for (const zone of zones) {
-      expect(one(resources, "aws:ec2/routeTable:RouteTable", `net-private-${zone}`).inputs.routes).toEqual([{ cidrBlock: "0.0.0.0/0", natGatewayId: `net-nat-${zone}-id` }]);
-      expect(one(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation", `net-private-${zone}`).inputs).toEqual({ subnetId: `net-private-${zone}-id`, routeTableId: `net-private-${zone}-id` });
+      expect(one(resources, "aws:ec2/routeTable:RouteTable", `net-private-${zone}`).inputs.routes).toEqual([
+        { cidrBlock: "0.0.0.0/0", natGatewayId: `net-nat-${zone}-id` },
+      ]);
+      expect(
+        one(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation", `net-private-${zone}`).inputs,
+      ).toEqual({ subnetId: `net-private-${zone}-id`, routeTableId: `net-private-${zone}-id` });
     }
   });
 
   test("gives the isolated tier no route out of the VPC", () => {
     expect(one(resources, "aws:ec2/routeTable:RouteTable", "net-isolated").inputs.routes).toBeUndefined();
     for (const zone of zones) {
-      expect(one(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation", `net-isolated-${zone}`).inputs.routeTableId).toBe("net-isolated-id");
+      expect(
+        one(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation", `net-isolated-${zone}`).inputs
+          .routeTableId,
+      ).toBe("net-isolated-id");
     }
   });
 
   test("sends only the public tier to the internet gateway", () => {
-    expect(one(resources, "aws:ec2/routeTable:RouteTable", "net-public").inputs.routes).toEqual([{ cidrBlock: "0.0.0.0/0", gatewayId: "net-igw-id" }]);
-    const publicAssociations = ofType(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter((a) => a.inputs.routeTableId === "net-public-id");
+    expect(one(resources, "aws:ec2/routeTable:RouteTable", "net-public").inputs.routes).toEqual([
+      { cidrBlock: "0.0.0.0/0", gatewayId: "net-igw-id" },
+    ]);
+    const publicAssociations = ofType(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter(
+      (a) => a.inputs.routeTableId === "net-public-id",
+    );
     expect(publicAssociations.map((a) => a.inputs.subnetId)).toEqual(zones.map((z) => `net-public-${z}-id`));
   });
 
@@ -66,7 +85,10 @@ describe("Network, one NAT gateway per zone", () => {
   });
 
   test("records all traffic to an encrypted log group through a role only this account's flow logs can assume", () => {
-    expect(one(resources, "aws:cloudwatch/logGroup:LogGroup", "net-flow-logs").inputs).toMatchObject({ retentionInDays: 90, kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/logs" });
+    expect(one(resources, "aws:cloudwatch/logGroup:LogGroup", "net-flow-logs").inputs).toMatchObject({
+      retentionInDays: 90,
+      kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/logs",
+    });
     const logGroupArn = "arn:aws:logs:eu-west-1:123456789012:log-group:net-flow-logs";
     expect(one(resources, "aws:ec2/flowLog:FlowLog", "net-flow-log").inputs).toMatchObject({
       vpcId: "net-vpc-id",
@@ -81,12 +103,19 @@ describe("Network, one NAT gateway per zone", () => {
         Effect: "Allow",
         Principal: { Service: "vpc-flow-logs.amazonaws.com" },
         Action: "sts:AssumeRole",
-        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" }, ArnLike: { "aws:SourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*" } },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": "123456789012" },
+          ArnLike: { "aws:SourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*" },
+        },
       },
     ]);
     const permissions = policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "net-flow-logs"));
     expect(permissions.Statement).toEqual([
-      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [logGroupArn, `${logGroupArn}:*`] },
+      {
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+        Resource: [logGroupArn, `${logGroupArn}:*`],
+      },
     ]);
   });
 
@@ -108,7 +137,9 @@ describe("Network, a single NAT gateway", () => {
     expect(ofType(resources, "aws:ec2/natGateway:NatGateway").map((n) => n.name)).toEqual(["net-nat-eu-west-1a"]);
     expect(ofType(resources, "aws:ec2/eip:Eip")).toHaveLength(1);
     for (const zone of zones) {
-      expect(one(resources, "aws:ec2/routeTable:RouteTable", `net-private-${zone}`).inputs.routes).toEqual([{ cidrBlock: "0.0.0.0/0", natGatewayId: "net-nat-eu-west-1a-id" }]);
+      expect(one(resources, "aws:ec2/routeTable:RouteTable", `net-private-${zone}`).inputs.routes).toEqual([
+        { cidrBlock: "0.0.0.0/0", natGatewayId: "net-nat-eu-west-1a-id" },
+      ]);
     }
   });
 });

@@ -7,15 +7,39 @@ describe("TierSecurityGroups", () => {
     new TierSecurityGroups("t", { vpcId: "vpc-1" });
     await settle();
 
-    expect(one(resources, "aws:ec2/securityGroup:SecurityGroup", "t-alb").inputs).toMatchObject({ vpcId: "vpc-1", description: expect.stringContaining("HTTPS") });
+    expect(one(resources, "aws:ec2/securityGroup:SecurityGroup", "t-alb").inputs).toMatchObject({
+      vpcId: "vpc-1",
+      description: expect.stringContaining("HTTPS"),
+    });
     expect(one(resources, "aws:ec2/securityGroup:SecurityGroup", "t-app").inputs).toMatchObject({ vpcId: "vpc-1" });
     const ingress = ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
     expect(ingress).toEqual([
-      { securityGroupId: "t-alb-id", description: "HTTPS from the internet", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" },
-      { securityGroupId: "t-alb-id", description: "HTTP from the internet, redirected to HTTPS", ipProtocol: "tcp", fromPort: 80, toPort: 80, cidrIpv4: "0.0.0.0/0" },
+      {
+        securityGroupId: "t-alb-id",
+        description: "HTTPS from the internet",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+      },
+      {
+        securityGroupId: "t-alb-id",
+        description: "HTTP from the internet, redirected to HTTPS",
+        ipProtocol: "tcp",
+        fromPort: 80,
+        toPort: 80,
+        cidrIpv4: "0.0.0.0/0",
+      },
     ]);
     expect(ofType(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs)).toEqual([
-      { securityGroupId: "t-app-id", description: "HTTPS to AWS APIs and the internet, through NAT", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" },
+      {
+        securityGroupId: "t-app-id",
+        description: "HTTPS to AWS APIs and the internet, through NAT",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+      },
     ]);
   });
 });

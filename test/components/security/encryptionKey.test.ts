@@ -7,7 +7,12 @@ describe("EncryptionKey", () => {
     new EncryptionKey("logs", {
       description: "log groups",
       accountId: "123456789012",
-      services: [{ principal: "logs.eu-west-1.amazonaws.com", condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:*" } } }],
+      services: [
+        {
+          principal: "logs.eu-west-1.amazonaws.com",
+          condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:*" } },
+        },
+      ],
       protect: true,
     });
     await settle();
@@ -15,7 +20,13 @@ describe("EncryptionKey", () => {
     expect(key.protect).toBe(true);
     expect(key.inputs).toMatchObject({ description: "log groups", enableKeyRotation: true, deletionWindowInDays: 30 });
     expect(policyOf(key).Statement).toEqual([
-      { Sid: "AccountAdministersThroughIam", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
+      {
+        Sid: "AccountAdministersThroughIam",
+        Effect: "Allow",
+        Principal: { AWS: "arn:aws:iam::123456789012:root" },
+        Action: "kms:*",
+        Resource: "*",
+      },
       {
         Sid: "ServiceUse0",
         Effect: "Allow",
@@ -25,13 +36,16 @@ describe("EncryptionKey", () => {
         Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:*" } },
       },
     ]);
-    expect(one(resources, "aws:kms/alias:Alias", "logs-alias").inputs).toEqual({ namePrefix: "alias/opsbook-logs-", targetKeyId: "logs-key-key-id" });
+    expect(one(resources, "aws:kms/alias:Alias", "logs-alias").inputs).toEqual({
+      namePrefix: "alias/opsbook-logs-",
+      targetKeyId: "logs-key-key-id",
+    });
   });
 
   test("rejects a deletion window AWS would refuse", async () => {
     await recordResources();
-    expect(() => new EncryptionKey("bad", { description: "x", accountId: "1", protect: false, deletionWindowInDays: 3 })).toThrow(
-      "deletionWindowInDays must be a whole number from 7 to 30, got 3",
-    );
+    expect(
+      () => new EncryptionKey("bad", { description: "x", accountId: "1", protect: false, deletionWindowInDays: 3 }),
+    ).toThrow("deletionWindowInDays must be a whole number from 7 to 30, got 3");
   });
 });

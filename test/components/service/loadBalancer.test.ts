@@ -45,7 +45,12 @@ describe("LoadBalancer with a certificate ARN", () => {
       sslPolicy: TLS_POLICY,
       certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
       routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains",
-      defaultActions: [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } }],
+      defaultActions: [
+        {
+          type: "fixed-response",
+          fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" },
+        },
+      ],
     });
     expect(TLS_POLICY).toBe("ELBSecurityPolicy-TLS13-1-2-2021-06");
     expect(one(resources, "aws:lb/listener:Listener", "edge-http").inputs).toMatchObject({
@@ -58,15 +63,36 @@ describe("LoadBalancer with a certificate ARN", () => {
   test("rate-limits each client IP with a WAF web ACL attached to the load balancer", () => {
     const acl = one(resources, "aws:wafv2/webAcl:WebAcl", "edge").inputs;
     expect(acl.scope).toBe("REGIONAL");
-    expect((acl.rules as Array<Record<string, any>>)[0]).toMatchObject({ name: "rate-limit-per-ip", action: { block: {} }, statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP" } } });
-    expect(one(resources, "aws:wafv2/webAclAssociation:WebAclAssociation", "edge").inputs).toEqual({ resourceArn: "arn:aws:lb:eu-west-1:123456789012:loadbalancer/edge", webAclArn: "arn:aws:wafv2:eu-west-1:123456789012:webacl/edge" });
+    expect((acl.rules as Array<Record<string, any>>)[0]).toMatchObject({
+      name: "rate-limit-per-ip",
+      action: { block: {} },
+      statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP" } },
+    });
+    expect(one(resources, "aws:wafv2/webAclAssociation:WebAclAssociation", "edge").inputs).toEqual({
+      resourceArn: "arn:aws:lb:eu-west-1:123456789012:loadbalancer/edge",
+      webAclArn: "arn:aws:wafv2:eu-west-1:123456789012:webacl/edge",
+    });
   });
 
   test("writes access logs to an SSE-S3 bucket that only the load balancer log delivery may write to", () => {
-    const sse = one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "edge-access-logs").inputs;
+    const sse = one(
+      resources,
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "edge-access-logs",
+    ).inputs;
     expect(sse.rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
-    expect(one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "edge-access-logs").inputs.rules).toEqual([
-      { id: "retention", status: "Enabled", filter: {}, expiration: { days: 90 }, noncurrentVersionExpiration: { noncurrentDays: 1 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+    expect(
+      one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "edge-access-logs").inputs
+        .rules,
+    ).toEqual([
+      {
+        id: "retention",
+        status: "Enabled",
+        filter: {},
+        expiration: { days: 90 },
+        noncurrentVersionExpiration: { noncurrentDays: 1 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+      },
     ]);
     const statements = policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "edge-access-logs")).Statement;
     expect(statements[1]).toEqual({
@@ -86,8 +112,13 @@ describe("LoadBalancer with a certificate ARN", () => {
 describe("LoadBalancer with a domain", () => {
   test("requests a DNS-validated certificate, points the domain at itself and serves its URL", async () => {
     const { resources, lb } = await build({ ...base, tls: { domainName: "app.example.com", hostedZoneId: "Z123" } });
-    expect(one(resources, "aws:acm/certificate:Certificate", "edge").inputs).toMatchObject({ domainName: "app.example.com", validationMethod: "DNS" });
-    expect(one(resources, "aws:acm/certificateValidation:CertificateValidation", "edge").inputs.certificateArn).toBe("arn:aws:acm:eu-west-1:123456789012:certificate/edge");
+    expect(one(resources, "aws:acm/certificate:Certificate", "edge").inputs).toMatchObject({
+      domainName: "app.example.com",
+      validationMethod: "DNS",
+    });
+    expect(one(resources, "aws:acm/certificateValidation:CertificateValidation", "edge").inputs.certificateArn).toBe(
+      "arn:aws:acm:eu-west-1:123456789012:certificate/edge",
+    );
     expect(one(resources, "aws:route53/record:Record", "edge-alias").inputs).toMatchObject({
       zoneId: "Z123",
       name: "app.example.com",
@@ -99,6 +130,8 @@ describe("LoadBalancer with a domain", () => {
 
   test("refuses a single subnet", async () => {
     await recordResources();
-    expect(() => new LoadBalancer("one", { ...base, subnetIds: ["subnet-a"] })).toThrow("the load balancer needs public subnets in at least 2 zones, got 1");
+    expect(() => new LoadBalancer("one", { ...base, subnetIds: ["subnet-a"] })).toThrow(
+      "the load balancer needs public subnets in at least 2 zones, got 1",
+    );
   });
 });

@@ -1,11 +1,24 @@
 import { Service, type ServiceArgs, DEFAULT_ROUTE_PRIORITY } from "../../../components/service/service";
 import { type RecordedResource, ofType, one, policyOf, recordResources, settle } from "../../helpers/mocks";
 
-const healthCheck = { path: "/health", intervalSeconds: 30, timeoutSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 3 };
+const healthCheck = {
+  path: "/health",
+  intervalSeconds: 30,
+  timeoutSeconds: 10,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+};
 
 function args(overrides: Partial<ServiceArgs> = {}): ServiceArgs {
   return {
-    container: { image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api", tag: "1.4.2", port: 8080, cpu: 512, memory: 1024, environment: { LOG_LEVEL: "info" } },
+    container: {
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api",
+      tag: "1.4.2",
+      port: 8080,
+      cpu: 512,
+      memory: 1024,
+      environment: { LOG_LEVEL: "info" },
+    },
     desiredCount: 3,
     minCount: 2,
     maxCount: 8,
@@ -15,7 +28,14 @@ function args(overrides: Partial<ServiceArgs> = {}): ServiceArgs {
     vpcId: "vpc-1",
     subnetIds: ["subnet-a", "subnet-b"],
     securityGroupId: "sg-app",
-    loadBalancer: { listenerArn: "arn:listener/https", arnSuffix: "app/prod/abc", securityGroupId: "sg-alb", paths: ["/api/*"], priority: 100, healthCheck },
+    loadBalancer: {
+      listenerArn: "arn:listener/https",
+      arnSuffix: "app/prod/abc",
+      securityGroupId: "sg-alb",
+      paths: ["/api/*"],
+      priority: 100,
+      healthCheck,
+    },
     connections: [
       {
         environment: { DB_HOST: "db.internal", DB_PORT: "5432" },
@@ -24,7 +44,12 @@ function args(overrides: Partial<ServiceArgs> = {}): ServiceArgs {
         kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/db"],
       },
     ],
-    rollback: { unhealthyForMinutes: 2, errorRatePercent: 10, errorRateForMinutes: 1, alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:critical" },
+    rollback: {
+      unhealthyForMinutes: 2,
+      errorRatePercent: 10,
+      errorRateForMinutes: 1,
+      alarmTopicArn: "arn:aws:sns:eu-west-1:123456789012:critical",
+    },
     logRetentionDays: 90,
     logKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/logs",
     migrationCommand: ["npx", "prisma", "migrate", "deploy"],
@@ -74,11 +99,20 @@ describe("Service with a load balancer", () => {
           { name: "DB_PORT", value: "5432" },
           { name: "LOG_LEVEL", value: "info" },
         ],
-        secrets: [{ name: "DB_PASSWORD", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:password::" }],
+        secrets: [
+          { name: "DB_PASSWORD", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:password::" },
+        ],
         readonlyRootFilesystem: true,
         mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
         linuxParameters: { initProcessEnabled: true },
-        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/opsbook/opsbook-prod-api", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "app" } },
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: {
+            "awslogs-group": "/opsbook/opsbook-prod-api",
+            "awslogs-region": "eu-west-1",
+            "awslogs-stream-prefix": "app",
+          },
+        },
       },
     ]);
     expect(JSON.stringify(containers(td))).not.toContain("privileged");
@@ -93,11 +127,21 @@ describe("Service with a load balancer", () => {
       launchType: "FARGATE",
       desiredCount: 3,
       networkConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-app"], assignPublicIp: false },
-      loadBalancers: [{ targetGroupArn: "arn:aws:lb:eu-west-1:123456789012:targetgroup/api", containerName: "app", containerPort: 8080 }],
+      loadBalancers: [
+        {
+          targetGroupArn: "arn:aws:lb:eu-west-1:123456789012:targetgroup/api",
+          containerName: "app",
+          containerPort: 8080,
+        },
+      ],
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
       deploymentCircuitBreaker: { enable: true, rollback: true },
-      alarms: { enable: true, rollback: true, alarmNames: ["opsbook-prod-api-rollback-unhealthy-targets", "opsbook-prod-api-rollback-error-rate"] },
+      alarms: {
+        enable: true,
+        rollback: true,
+        alarmNames: ["opsbook-prod-api-rollback-unhealthy-targets", "opsbook-prod-api-rollback-error-rate"],
+      },
       waitForSteadyState: true,
     });
     expect(svc.ignoreChanges).toEqual(["desiredCount"]);
@@ -110,7 +154,15 @@ describe("Service with a load balancer", () => {
       protocol: "HTTP",
       targetType: "ip",
       deregistrationDelay: 30,
-      healthCheck: { enabled: true, path: "/health", interval: 30, timeout: 10, healthyThreshold: 2, unhealthyThreshold: 3, matcher: "200-299" },
+      healthCheck: {
+        enabled: true,
+        path: "/health",
+        interval: 30,
+        timeout: 10,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+        matcher: "200-299",
+      },
     });
   });
 
@@ -132,7 +184,9 @@ describe("Service with a load balancer", () => {
       toPort: 8080,
       description: "opsbook-prod-api from the load balancer",
     });
-    expect(one(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "api-alb-to-app").inputs).toMatchObject({ securityGroupId: "sg-alb", referencedSecurityGroupId: "sg-app", fromPort: 8080, toPort: 8080 });
+    expect(
+      one(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "api-alb-to-app").inputs,
+    ).toMatchObject({ securityGroupId: "sg-alb", referencedSecurityGroupId: "sg-app", fromPort: 8080, toPort: 8080 });
   });
 
   test("rolls back on unhealthy targets for 2 minutes and on more than 10 % errors for 1 minute", () => {
@@ -153,11 +207,41 @@ describe("Service with a load balancer", () => {
       okActions: ["arn:aws:sns:eu-west-1:123456789012:critical"],
     });
     const errors = one(resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "api-rollback-error-rate").inputs;
-    expect(errors).toMatchObject({ name: "opsbook-prod-api-rollback-error-rate", evaluationPeriods: 1, datapointsToAlarm: 1, threshold: 10, comparisonOperator: "GreaterThanThreshold", alarmActions: ["arn:aws:sns:eu-west-1:123456789012:critical"] });
+    expect(errors).toMatchObject({
+      name: "opsbook-prod-api-rollback-error-rate",
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      threshold: 10,
+      comparisonOperator: "GreaterThanThreshold",
+      alarmActions: ["arn:aws:sns:eu-west-1:123456789012:critical"],
+    });
     expect(errors.metricQueries).toEqual([
-      { id: "errors", metric: { namespace: "AWS/ApplicationELB", metricName: "HTTPCode_Target_5XX_Count", dimensions: dims, stat: "Sum", period: 60 } },
-      { id: "requests", metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions: dims, stat: "Sum", period: 60 } },
-      { id: "rate", expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "5xx rate (%)", returnData: true },
+      {
+        id: "errors",
+        metric: {
+          namespace: "AWS/ApplicationELB",
+          metricName: "HTTPCode_Target_5XX_Count",
+          dimensions: dims,
+          stat: "Sum",
+          period: 60,
+        },
+      },
+      {
+        id: "requests",
+        metric: {
+          namespace: "AWS/ApplicationELB",
+          metricName: "RequestCount",
+          dimensions: dims,
+          stat: "Sum",
+          period: 60,
+        },
+      },
+      {
+        id: "rate",
+        expression: "IF(requests > 0, 100 * errors / requests, 0)",
+        label: "5xx rate (%)",
+        returnData: true,
+      },
     ]);
   });
 
@@ -169,43 +253,85 @@ describe("Service with a load balancer", () => {
       minCapacity: 2,
       maxCapacity: 8,
     });
-    expect(one(resources, "aws:appautoscaling/policy:Policy", "api-cpu").inputs.targetTrackingScalingPolicyConfiguration).toEqual({
+    expect(
+      one(resources, "aws:appautoscaling/policy:Policy", "api-cpu").inputs.targetTrackingScalingPolicyConfiguration,
+    ).toEqual({
       predefinedMetricSpecification: { predefinedMetricType: "ECSServiceAverageCPUUtilization" },
       targetValue: 70,
       scaleOutCooldown: 60,
       scaleInCooldown: 300,
     });
-    expect(one(resources, "aws:appautoscaling/policy:Policy", "api-requests").inputs.targetTrackingScalingPolicyConfiguration).toMatchObject({
-      predefinedMetricSpecification: { predefinedMetricType: "ALBRequestCountPerTarget", resourceLabel: "app/prod/abc/targetgroup/api/mock" },
+    expect(
+      one(resources, "aws:appautoscaling/policy:Policy", "api-requests").inputs
+        .targetTrackingScalingPolicyConfiguration,
+    ).toMatchObject({
+      predefinedMetricSpecification: {
+        predefinedMetricType: "ALBRequestCountPerTarget",
+        resourceLabel: "app/prod/abc/targetgroup/api/mock",
+      },
       targetValue: 1000,
     });
   });
 
   test("gives the execution role exactly the pulls, logs, secrets and keys it needs, and the task role nothing", () => {
     expect(policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "api-execution")).Statement).toEqual([
-      { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:api:*" },
+      {
+        Sid: "WriteLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: "arn:aws:logs:eu-west-1:123456789012:log-group:api:*",
+      },
       { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-      { Sid: "PullImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], Resource: "arn:aws:ecr:eu-west-1:123456789012:repository/shop/api" },
-      { Sid: "ReadInjectedSecrets", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"] },
-      { Sid: "DecryptInjectedSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: ["arn:aws:kms:eu-west-1:123456789012:key/db"], Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } } },
+      {
+        Sid: "PullImage",
+        Effect: "Allow",
+        Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        Resource: "arn:aws:ecr:eu-west-1:123456789012:repository/shop/api",
+      },
+      {
+        Sid: "ReadInjectedSecrets",
+        Effect: "Allow",
+        Action: "secretsmanager:GetSecretValue",
+        Resource: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"],
+      },
+      {
+        Sid: "DecryptInjectedSecrets",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: ["arn:aws:kms:eu-west-1:123456789012:key/db"],
+        Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
+      },
     ]);
     expect(ofType(resources, "aws:iam/rolePolicy:RolePolicy").map((p) => p.name)).toEqual(["api-execution"]);
     for (const role of ["api-execution", "api-task"]) {
       expect(policyOf(one(resources, "aws:iam/role:Role", role), "assumeRolePolicy").Statement).toEqual([
-        { Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } } },
+        {
+          Effect: "Allow",
+          Principal: { Service: "ecs-tasks.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+        },
       ]);
     }
   });
 
   test("keeps logs encrypted for the configured days", () => {
-    expect(one(resources, "aws:cloudwatch/logGroup:LogGroup", "api").inputs).toEqual({ name: "/opsbook/opsbook-prod-api", retentionInDays: 90, kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/logs" });
+    expect(one(resources, "aws:cloudwatch/logGroup:LogGroup", "api").inputs).toEqual({
+      name: "/opsbook/opsbook-prod-api",
+      retentionInDays: 90,
+      kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/logs",
+    });
   });
 
   test("declares a migration task with the same image, settings and roles, and the migration command", () => {
     const td = one(resources, "aws:ecs/taskDefinition:TaskDefinition", "api-migrate");
     expect(td.inputs.family).toBe("opsbook-prod-api-migrate");
     const [c] = containers(td);
-    expect(c).toMatchObject({ image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api:1.4.2", command: ["npx", "prisma", "migrate", "deploy"], readonlyRootFilesystem: true });
+    expect(c).toMatchObject({
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/api:1.4.2",
+      command: ["npx", "prisma", "migrate", "deploy"],
+      readonlyRootFilesystem: true,
+    });
     expect(c!.portMappings).toBeUndefined();
     expect(c!.secrets).toEqual(containers(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "api"))[0]!.secrets);
   });
@@ -214,7 +340,10 @@ describe("Service with a load balancer", () => {
 describe("Service variants", () => {
   test("the default service takes the catch-all rule, evaluated last", async () => {
     const resources = await build(args({ loadBalancer: { ...args().loadBalancer!, paths: [] } }));
-    expect(one(resources, "aws:lb/listenerRule:ListenerRule", "api").inputs).toMatchObject({ priority: DEFAULT_ROUTE_PRIORITY, conditions: [{ pathPattern: { values: ["/*"] } }] });
+    expect(one(resources, "aws:lb/listenerRule:ListenerRule", "api").inputs).toMatchObject({
+      priority: DEFAULT_ROUTE_PRIORITY,
+      conditions: [{ pathPattern: { values: ["/*"] } }],
+    });
   });
 
   test("a service can claim host names, alone or together with paths", async () => {
@@ -226,7 +355,13 @@ describe("Service variants", () => {
   });
 
   test("a worker gets no target group, rule, rollback alarms or request scaling, and pulls public images without ECR grants", async () => {
-    const resources = await build(args({ container: { ...args().container, image: "public.example.com/worker", port: undefined }, loadBalancer: undefined, migrationCommand: undefined }));
+    const resources = await build(
+      args({
+        container: { ...args().container, image: "public.example.com/worker", port: undefined },
+        loadBalancer: undefined,
+        migrationCommand: undefined,
+      }),
+    );
     expect(ofType(resources, "aws:lb/targetGroup:TargetGroup")).toEqual([]);
     expect(ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm")).toEqual([]);
     expect(ofType(resources, "aws:appautoscaling/policy:Policy").map((p) => p.name)).toEqual(["api-cpu"]);
@@ -240,10 +375,18 @@ describe("Service variants", () => {
   });
 
   test.each<[string, Partial<ServiceArgs>, string]>([
-    ["an illegal Fargate size", { container: { ...args().container, cpu: 256, memory: 4096 } }, "memory 4096 MiB does not fit cpu 256: Fargate allows 512, 1024, 2048 MiB"],
+    [
+      "an illegal Fargate size",
+      { container: { ...args().container, cpu: 256, memory: 4096 } },
+      "memory 4096 MiB does not fit cpu 256: Fargate allows 512, 1024, 2048 MiB",
+    ],
     ["min above max", { minCount: 9, maxCount: 8, desiredCount: 8 }, "minCount 9 is above maxCount 8"],
     ["desired outside the range", { desiredCount: 1 }, "desiredCount 1 must lie between minCount 2 and maxCount 8"],
-    ["a port without a load balancer", { loadBalancer: undefined }, "a service with port 8080 needs a loadBalancer to receive traffic from"],
+    [
+      "a port without a load balancer",
+      { loadBalancer: undefined },
+      "a service with port 8080 needs a loadBalancer to receive traffic from",
+    ],
   ])("rejects %s", async (_, overrides, message) => {
     await recordResources();
     expect(() => new Service("bad", args(overrides))).toThrow(message);

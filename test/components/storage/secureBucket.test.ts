@@ -16,16 +16,50 @@ describe("SecureBucket", () => {
     const bucket = one(resources, "aws:s3/bucket:Bucket", "dumps");
     expect(bucket.protect).toBe(true);
     expect(bucket.inputs).toMatchObject({ bucketPrefix: "opsbook-backups-", forceDestroy: false });
-    expect(one(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "dumps").inputs).toEqual({ bucket: "dumps-id", blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
-    expect(one(resources, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "dumps").inputs).toEqual({ bucket: "dumps-id", rule: { objectOwnership: "BucketOwnerEnforced" } });
-    expect(one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "dumps").inputs.rules).toEqual([
-      { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:eu-west-1:123456789012:key/backup" }, bucketKeyEnabled: true },
+    expect(one(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "dumps").inputs).toEqual({
+      bucket: "dumps-id",
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect(one(resources, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "dumps").inputs).toEqual({
+      bucket: "dumps-id",
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    expect(
+      one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "dumps")
+        .inputs.rules,
+    ).toEqual([
+      {
+        applyServerSideEncryptionByDefault: {
+          sseAlgorithm: "aws:kms",
+          kmsMasterKeyId: "arn:aws:kms:eu-west-1:123456789012:key/backup",
+        },
+        bucketKeyEnabled: true,
+      },
     ]);
-    expect(one(resources, "aws:s3/bucketVersioning:BucketVersioning", "dumps").inputs).toEqual({ bucket: "dumps-id", versioningConfiguration: { status: "Enabled" } });
-    expect(one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "dumps").inputs.rules).toEqual([
-      { id: "retention", status: "Enabled", filter: {}, expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 7 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+    expect(one(resources, "aws:s3/bucketVersioning:BucketVersioning", "dumps").inputs).toEqual({
+      bucket: "dumps-id",
+      versioningConfiguration: { status: "Enabled" },
+    });
+    expect(
+      one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "dumps").inputs.rules,
+    ).toEqual([
+      {
+        id: "retention",
+        status: "Enabled",
+        filter: {},
+        expiration: { days: 30 },
+        noncurrentVersionExpiration: { noncurrentDays: 7 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+      },
     ]);
-    expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "dumps").inputs).toEqual({ bucket: "dumps-id", targetBucket: "log-bucket", targetPrefix: "s3/dumps/" });
+    expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "dumps").inputs).toEqual({
+      bucket: "dumps-id",
+      targetBucket: "log-bucket",
+      targetPrefix: "s3/dumps/",
+    });
     expect(policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "dumps")).Statement).toEqual([
       {
         Sid: "DenyInsecureTransport",
@@ -42,7 +76,11 @@ describe("SecureBucket", () => {
     const resources = await recordResources();
     new SecureBucket("logs", { purpose: "logs", encryption: "s3-managed", protect: false });
     await settle();
-    const rule = (one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "logs").inputs.rules as Array<Record<string, unknown>>)[0]!;
+    const rule = (
+      one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "logs").inputs.rules as Array<
+        Record<string, unknown>
+      >
+    )[0]!;
     expect(rule.expiration).toBeUndefined();
     expect(rule.noncurrentVersionExpiration).toEqual({ noncurrentDays: 30 });
     expect(ofType(resources, "aws:s3/bucketLogging:BucketLogging")).toEqual([]);
@@ -51,6 +89,8 @@ describe("SecureBucket", () => {
 
   test("rejects a retention of zero days", async () => {
     await recordResources();
-    expect(() => new SecureBucket("bad", { purpose: "x", encryption: "s3-managed", protect: false, expireAfterDays: 0 })).toThrow("expireAfterDays must be a whole number of days of at least 1, got 0");
+    expect(
+      () => new SecureBucket("bad", { purpose: "x", encryption: "s3-managed", protect: false, expireAfterDays: 0 }),
+    ).toThrow("expireAfterDays must be a whole number of days of at least 1, got 0");
   });
 });

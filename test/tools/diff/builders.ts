@@ -13,8 +13,21 @@ export function urnOf(type: string, name: string): string {
   return `urn:pulumi:${STACK}::opsbook::${type}::${name}`;
 }
 
-export function resource(type: string, name: string, inputs: Record<string, unknown>, options: { protect?: boolean; retainOnDelete?: boolean } = {}): ResourceState {
-  return { urn: urnOf(type, name), type, name, custom: true, protect: options.protect ?? false, retainOnDelete: options.retainOnDelete ?? false, inputs };
+export function resource(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+  options: { protect?: boolean; retainOnDelete?: boolean } = {},
+): ResourceState {
+  return {
+    urn: urnOf(type, name),
+    type,
+    name,
+    custom: true,
+    protect: options.protect ?? false,
+    retainOnDelete: options.retainOnDelete ?? false,
+    inputs,
+  };
 }
 
 export function plan(...resources: ResourceState[]): PlanLike {
@@ -23,11 +36,20 @@ export function plan(...resources: ResourceState[]): PlanLike {
 
 /** The report of base -> head, as `npm run diff -- --base-plan --head-plan` builds it. */
 export function diff(base: ResourceState[], head: ResourceState[]): DiffReport {
-  return buildReport({ stack: STACK, project: "opsbook", source: "plan", ...comparePlans(plan(...base), plan(...head)) });
+  return buildReport({
+    stack: STACK,
+    project: "opsbook",
+    source: "plan",
+    ...comparePlans(plan(...base), plan(...head)),
+  });
 }
 
 /** The risks of one resource changed from `before` to `after` inputs, as [kind, detail] pairs. */
-export function risksOf(type: string, before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): Array<[string, string]> {
+export function risksOf(
+  type: string,
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+): Array<[string, string]> {
   const base = before ? [resource(type, "r", before)] : [];
   const head = after ? [resource(type, "r", after)] : [];
   return diff(base, head).risks.map((r) => [r.kind, r.detail]);

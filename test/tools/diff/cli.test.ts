@@ -19,12 +19,19 @@ function writePlan(name: string, ...resources: ReturnType<typeof resource>[]): s
 }
 
 const base = writePlan("base.json", resource(RDS, "db", database));
-const harmless = writePlan("harmless.json", resource(RDS, "db", { ...database, tags: { service: "postgres", owner: "platform" } }));
+const harmless = writePlan(
+  "harmless.json",
+  resource(RDS, "db", { ...database, tags: { service: "postgres", owner: "platform" } }),
+);
 const risky = writePlan("risky.json", resource(RDS, "db", { ...database, deletionProtection: false }));
 
 /** One spawned `npm run diff` (about a second each: keep them few). */
 function runDiff(...args: string[]) {
-  return spawnSync(process.execPath, ["-r", path.join(REPO_ROOT, "tools", "register.js"), ...DIFF, ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000 });
+  return spawnSync(process.execPath, ["-r", path.join(REPO_ROOT, "tools", "register.js"), ...DIFF, ...args], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
 }
 
 describe("npm run diff exit codes", () => {
@@ -41,27 +48,38 @@ describe("npm run diff exit codes", () => {
     const run = runDiff("--base-plan", base, "--head-plan", risky, "--format", "json");
     expect(run.status).toBe(2);
     const out = JSON.parse(run.stdout) as { risks: Array<{ kind: string; detail: string }> };
-    expect(out.risks.map((r) => [r.kind, r.detail])).toEqual([["deletion-protection-off", "deletionProtection true → false"]]);
+    expect(out.risks.map((r) => [r.kind, r.detail])).toEqual([
+      ["deletion-protection-off", "deletionProtection true → false"],
+    ]);
   });
 
   test("1 for an input that is not a plan, with the fix", () => {
     const preview = path.join(REPO_ROOT, "test", "fixtures", "diff", "preview-production.json");
     const run = runDiff("--base-plan", base, "--head-plan", preview);
     expect([run.status, run.stdout]).toEqual([1, ""]);
-    expect(run.stderr).toBe(`"${preview}" is not an offline plan: it has no "stack" and "project" strings. Produce one with: npm run plan -- --stack <name> --json > plan.json\n`);
+    expect(run.stderr).toBe(
+      `"${preview}" is not an offline plan: it has no "stack" and "project" strings. Produce one with: npm run plan -- --stack <name> --json > plan.json\n`,
+    );
   });
 });
 
 describe("parseDiffArgs", () => {
   test("reads each source and the format", () => {
-    expect(parseDiffArgs(["--stack", "staging", "--base", "origin/main", "--format=markdown"])).toEqual({ stack: "staging", base: "origin/main", format: "markdown" });
+    expect(parseDiffArgs(["--stack", "staging", "--base", "origin/main", "--format=markdown"])).toEqual({
+      stack: "staging",
+      base: "origin/main",
+      format: "markdown",
+    });
     expect(parseDiffArgs(["--preview", "-"])).toEqual({ preview: "-", format: "text" });
   });
 
   test.each([
     [["--base", "main"], "--base needs --stack <name>, e.g. --stack staging"],
     [["--base-plan", "a.json"], "--base-plan and --head-plan go together: give both files"],
-    [["--preview", "p.json", "--base", "main", "--stack", "s"], "give exactly one of --base, --base-plan with --head-plan, or --preview"],
+    [
+      ["--preview", "p.json", "--base", "main", "--stack", "s"],
+      "give exactly one of --base, --base-plan with --head-plan, or --preview",
+    ],
     [["--preview", "p.json", "--format", "html"], '--format "html" is not a format: use one of text, markdown, json'],
     [["--preview"], "--preview needs a value"],
     [["--stacks", "staging"], 'unknown argument "--stacks"'],
@@ -86,7 +104,9 @@ describe("the plan at a git ref", () => {
     const before = baseWorktrees(REPO_ROOT);
     const basePlan = await planAtRef(REPO_ROOT, "HEAD", "staging");
     expect([basePlan.stack, basePlan.project]).toEqual(["staging", "opsbook"]);
-    expect(basePlan.resources.filter((r) => r.type === "aws:ec2/vpc:Vpc").map((r) => r.urn)).toEqual(["urn:pulumi:staging::opsbook::opsbook:network:Network$aws:ec2/vpc:Vpc::staging-vpc"]);
+    expect(basePlan.resources.filter((r) => r.type === "aws:ec2/vpc:Vpc").map((r) => r.urn)).toEqual([
+      "urn:pulumi:staging::opsbook::opsbook:network:Network$aws:ec2/vpc:Vpc::staging-vpc",
+    ]);
     expect(baseWorktrees(REPO_ROOT)).toEqual(before);
   }, 30_000); // one offline plan in a child process: about a second, more on a loaded machine
 
@@ -99,11 +119,15 @@ describe("the plan at a git ref", () => {
     git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "--quiet", "-m", "before the plan");
     const before = worktrees(repo);
     const sha = resolveCommit(repo, "HEAD");
-    await expect(planAtRef(repo, "HEAD", "staging")).rejects.toThrow(`--base HEAD (${sha.slice(0, 12)}) predates the offline plan (it has no tools/plan.ts)`);
+    await expect(planAtRef(repo, "HEAD", "staging")).rejects.toThrow(
+      `--base HEAD (${sha.slice(0, 12)}) predates the offline plan (it has no tools/plan.ts)`,
+    );
     expect(worktrees(repo)).toBe(before);
   });
 
   test("an unknown ref names the fix", () => {
-    expect(() => resolveCommit(REPO_ROOT, "no-such-branch")).toThrow(`--base "no-such-branch" names no commit in ${REPO_ROOT}. Pass a branch, tag or commit that exists here, or fetch it first (git fetch origin <branch>)`);
+    expect(() => resolveCommit(REPO_ROOT, "no-such-branch")).toThrow(
+      `--base "no-such-branch" names no commit in ${REPO_ROOT}. Pass a branch, tag or commit that exists here, or fetch it first (git fetch origin <branch>)`,
+    );
   });
 });

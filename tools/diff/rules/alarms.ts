@@ -17,22 +17,39 @@ const removed: Rule = (change) => {
 
 /** Which way a threshold must move to fire later, for each comparison operator. */
 function looserDirection(operator: unknown): "up" | "down" | undefined {
-  if (operator === "GreaterThanThreshold" || operator === "GreaterThanOrEqualToThreshold" || operator === "GreaterThanUpperThreshold") return "up";
-  if (operator === "LessThanThreshold" || operator === "LessThanOrEqualToThreshold" || operator === "LessThanLowerThreshold") return "down";
+  if (
+    operator === "GreaterThanThreshold" ||
+    operator === "GreaterThanOrEqualToThreshold" ||
+    operator === "GreaterThanUpperThreshold"
+  )
+    return "up";
+  if (
+    operator === "LessThanThreshold" ||
+    operator === "LessThanOrEqualToThreshold" ||
+    operator === "LessThanLowerThreshold"
+  )
+    return "down";
   return undefined;
 }
 
 function thresholdFindings(b: Record<string, unknown>, a: Record<string, unknown>): Finding[] {
   if (isUnknown(a.comparisonOperator)) return [];
   if (b.comparisonOperator !== a.comparisonOperator) {
-    return [{ kind: "alarm-loosened", detail: `comparisonOperator ${show(b.comparisonOperator)} → ${show(a.comparisonOperator)}` }];
+    return [
+      {
+        kind: "alarm-loosened",
+        detail: `comparisonOperator ${show(b.comparisonOperator)} → ${show(a.comparisonOperator)}`,
+      },
+    ];
   }
   const from = num(b.threshold);
   const to = num(a.threshold);
   const direction = looserDirection(a.comparisonOperator);
   if (from === undefined || to === undefined || direction === undefined) return [];
   const looser = direction === "up" ? to > from : to < from;
-  return looser ? [{ kind: "alarm-loosened", detail: `threshold ${from} → ${to} (${String(a.comparisonOperator)})` }] : [];
+  return looser
+    ? [{ kind: "alarm-loosened", detail: `threshold ${from} → ${to} (${String(a.comparisonOperator)})` }]
+    : [];
 }
 
 function waitFindings(b: Record<string, unknown>, a: Record<string, unknown>): Finding[] {
@@ -54,16 +71,27 @@ function actionFindings(b: Record<string, unknown>, a: Record<string, unknown>):
   if (!isUnknown(a.alarmActions)) {
     const now = new Set(list(a.alarmActions).map((x) => JSON.stringify(x)));
     for (const action of list(b.alarmActions)) {
-      if (!now.has(JSON.stringify(action))) findings.push({ kind: "alarm-loosened", detail: `alarm action ${show(action)} removed` });
+      if (!now.has(JSON.stringify(action)))
+        findings.push({ kind: "alarm-loosened", detail: `alarm action ${show(action)} removed` });
     }
   }
   // actionsEnabled defaults to true: only an explicit false silences the alarm.
-  if ((b.actionsEnabled === undefined || isOn(b.actionsEnabled)) && (a.actionsEnabled === false || a.actionsEnabled === "false")) {
+  if (
+    (b.actionsEnabled === undefined || isOn(b.actionsEnabled)) &&
+    (a.actionsEnabled === false || a.actionsEnabled === "false")
+  ) {
     findings.push({ kind: "alarm-loosened", detail: `actionsEnabled ${show(b.actionsEnabled ?? true)} → false` });
   }
   const quiet = new Set(["notBreaching", "ignore"]);
-  if (typeof a.treatMissingData === "string" && quiet.has(a.treatMissingData) && !quiet.has(String(b.treatMissingData ?? "missing"))) {
-    findings.push({ kind: "alarm-loosened", detail: `treatMissingData ${show(b.treatMissingData ?? "missing")} → ${show(a.treatMissingData)}` });
+  if (
+    typeof a.treatMissingData === "string" &&
+    quiet.has(a.treatMissingData) &&
+    !quiet.has(String(b.treatMissingData ?? "missing"))
+  ) {
+    findings.push({
+      kind: "alarm-loosened",
+      detail: `treatMissingData ${show(b.treatMissingData ?? "missing")} → ${show(a.treatMissingData)}`,
+    });
   }
   return findings;
 }

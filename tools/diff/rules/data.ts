@@ -36,7 +36,12 @@ const stateful: Rule = (change) => {
   const { b, a } = sides(change);
   if (change.op === "replace") {
     const why = change.replaceReasons.map((key) => `${key} ${show(b[key])} → ${show(a[key])}`).join(", ");
-    return [{ kind: "stateful-replaced", detail: `${what} replaced${why ? ` (${why})` : ""}: ${REPLACEMENT_COST[what] ?? "the new one starts empty"}` }];
+    return [
+      {
+        kind: "stateful-replaced",
+        detail: `${what} replaced${why ? ` (${why})` : ""}: ${REPLACEMENT_COST[what] ?? "the new one starts empty"}`,
+      },
+    ];
   }
   if (change.op === "delete") {
     const kept = change.before?.retainOnDelete ? " (retainOnDelete: AWS keeps it, Pulumi stops managing it)" : "";
@@ -58,10 +63,16 @@ const finalSnapshot: Rule = (change) => {
   const { b, a } = sides(change);
   const findings: Finding[] = [];
   if (a.skipFinalSnapshot === true && b.skipFinalSnapshot !== true) {
-    findings.push({ kind: "final-snapshot-skipped", detail: `skipFinalSnapshot ${show(b.skipFinalSnapshot)} → true: deleting it keeps no snapshot` });
+    findings.push({
+      kind: "final-snapshot-skipped",
+      detail: `skipFinalSnapshot ${show(b.skipFinalSnapshot)} → true: deleting it keeps no snapshot`,
+    });
   }
   if (text(b.finalSnapshotIdentifier) && !text(a.finalSnapshotIdentifier) && !isUnknown(a.finalSnapshotIdentifier)) {
-    findings.push({ kind: "final-snapshot-skipped", detail: `finalSnapshotIdentifier ${show(b.finalSnapshotIdentifier)} → (unset)` });
+    findings.push({
+      kind: "final-snapshot-skipped",
+      detail: `finalSnapshotIdentifier ${show(b.finalSnapshotIdentifier)} → (unset)`,
+    });
   }
   return findings;
 };
@@ -69,20 +80,30 @@ const finalSnapshot: Rule = (change) => {
 const protectDropped: Rule = (change) => {
   if (!isModified(change) || !change.before || !change.after) return [];
   const findings: Finding[] = [];
-  if (change.before.protect && !change.after.protect) findings.push({ kind: "protect-dropped", detail: "protect true → false: Pulumi may now delete it" });
-  if (change.before.retainOnDelete && !change.after.retainOnDelete) findings.push({ kind: "protect-dropped", detail: "retainOnDelete true → false: deleting it from the program deletes it in AWS" });
+  if (change.before.protect && !change.after.protect)
+    findings.push({ kind: "protect-dropped", detail: "protect true → false: Pulumi may now delete it" });
+  if (change.before.retainOnDelete && !change.after.retainOnDelete)
+    findings.push({
+      kind: "protect-dropped",
+      detail: "retainOnDelete true → false: deleting it from the program deletes it in AWS",
+    });
   return findings;
 };
 
 /** Retention inputs, and whether dropping the input means "none" (ElastiCache) or "as it is" (RDS, computed). */
-const RETENTION: ReadonlyArray<{ key: string; absentMeans?: number }> = [{ key: "backupRetentionPeriod" }, { key: "snapshotRetentionLimit", absentMeans: 0 }];
+const RETENTION: ReadonlyArray<{ key: string; absentMeans?: number }> = [
+  { key: "backupRetentionPeriod" },
+  { key: "snapshotRetentionLimit", absentMeans: 0 },
+];
 
 const backupRetention: Rule = (change) => {
   if (!isModified(change)) return [];
   const { b, a } = sides(change);
   return RETENTION.flatMap(({ key, absentMeans }) => {
     const shorter = decreased(b[key], a[key] === undefined ? absentMeans : a[key]);
-    return shorter ? [{ kind: "backup-retention-shortened" as const, detail: `${key} ${shorter.from} → ${shorter.to} days` }] : [];
+    return shorter
+      ? [{ kind: "backup-retention-shortened" as const, detail: `${key} ${shorter.from} → ${shorter.to} days` }]
+      : [];
   });
 };
 
@@ -108,24 +129,37 @@ const SSE_TYPES = new Set([
 ]);
 
 function sseAlgorithms(inputs: Record<string, unknown>): string[] {
-  return list(inputs.rules).map((rule) => at(rule as Record<string, unknown>, "applyServerSideEncryptionByDefault.sseAlgorithm")).filter((v): v is string => typeof v === "string");
+  return list(inputs.rules)
+    .map((rule) => at(rule as Record<string, unknown>, "applyServerSideEncryptionByDefault.sseAlgorithm"))
+    .filter((v): v is string => typeof v === "string");
 }
 
 const encryptionOff: Rule = (change) => {
   const { b, a } = sides(change);
   if (SSE_TYPES.has(change.type)) {
-    if (change.op === "delete") return [{ kind: "encryption-off", detail: "bucket default encryption configuration deleted" }];
+    if (change.op === "delete")
+      return [{ kind: "encryption-off", detail: "bucket default encryption configuration deleted" }];
     const wasKms = sseAlgorithms(b).some((alg) => alg.startsWith("aws:kms"));
     const isKms = sseAlgorithms(a).some((alg) => alg.startsWith("aws:kms"));
-    if (isModified(change) && wasKms && !isKms) return [{ kind: "encryption-off", detail: `default encryption ${sseAlgorithms(b).join(", ")} → ${sseAlgorithms(a).join(", ") || "(unset)"}` }];
+    if (isModified(change) && wasKms && !isKms)
+      return [
+        {
+          kind: "encryption-off",
+          detail: `default encryption ${sseAlgorithms(b).join(", ")} → ${sseAlgorithms(a).join(", ") || "(unset)"}`,
+        },
+      ];
     return [];
   }
   if (!isModified(change)) return [];
-  const flags = ENCRYPTION_FLAGS.filter(({ key, absentIsOff }) => turnedOff(b[key], a[key], absentIsOff)).map(({ key, what }) => ({
-    kind: "encryption-off" as const,
-    detail: `${what} turned off (${key} ${show(b[key])} → ${show(a[key])})`,
-  }));
-  const keys = KEY_REFERENCES.filter((key) => text(b[key]) !== undefined && text(a[key]) === undefined && !isUnknown(a[key])).map((key) => ({
+  const flags = ENCRYPTION_FLAGS.filter(({ key, absentIsOff }) => turnedOff(b[key], a[key], absentIsOff)).map(
+    ({ key, what }) => ({
+      kind: "encryption-off" as const,
+      detail: `${what} turned off (${key} ${show(b[key])} → ${show(a[key])})`,
+    }),
+  );
+  const keys = KEY_REFERENCES.filter(
+    (key) => text(b[key]) !== undefined && text(a[key]) === undefined && !isUnknown(a[key]),
+  ).map((key) => ({
     kind: "encryption-off" as const,
     detail: `${key} ${show(b[key])} → (unset): no longer encrypted with the customer-managed key`,
   }));
@@ -133,7 +167,10 @@ const encryptionOff: Rule = (change) => {
 };
 
 const LISTENER_TYPES = new Set(["aws:lb/listener:Listener", "aws:alb/listener:Listener"]);
-const PARAMETER_GROUP_TYPES = new Set(["aws:rds/parameterGroup:ParameterGroup", "aws:rds/clusterParameterGroup:ClusterParameterGroup"]);
+const PARAMETER_GROUP_TYPES = new Set([
+  "aws:rds/parameterGroup:ParameterGroup",
+  "aws:rds/clusterParameterGroup:ClusterParameterGroup",
+]);
 /** Database parameters that refuse unencrypted connections when on. */
 const TLS_PARAMETERS = ["rds.force_ssl", "require_secure_transport"];
 
@@ -153,29 +190,50 @@ const tlsOff: Rule = (change) => {
   const { b, a } = sides(change);
   const findings: Finding[] = [];
   if (change.type === "aws:s3/bucketPolicy:BucketPolicy" && String(b.policy ?? "").includes("aws:SecureTransport")) {
-    if (change.op === "delete") findings.push({ kind: "tls-off", detail: "bucket policy that refuses requests without TLS deleted" });
+    if (change.op === "delete")
+      findings.push({ kind: "tls-off", detail: "bucket policy that refuses requests without TLS deleted" });
     else if (isModified(change) && !isUnknown(a.policy) && !String(a.policy ?? "").includes("aws:SecureTransport")) {
-      findings.push({ kind: "tls-off", detail: "bucket policy no longer refuses requests without TLS (aws:SecureTransport)" });
+      findings.push({
+        kind: "tls-off",
+        detail: "bucket policy no longer refuses requests without TLS (aws:SecureTransport)",
+      });
     }
   }
   if (!isModified(change)) return findings;
   if (turnedOff(b.transitEncryptionEnabled, a.transitEncryptionEnabled, false)) {
-    findings.push({ kind: "tls-off", detail: `transitEncryptionEnabled ${show(b.transitEncryptionEnabled)} → ${show(a.transitEncryptionEnabled)}` });
+    findings.push({
+      kind: "tls-off",
+      detail: `transitEncryptionEnabled ${show(b.transitEncryptionEnabled)} → ${show(a.transitEncryptionEnabled)}`,
+    });
   }
   if (PARAMETER_GROUP_TYPES.has(change.type)) {
     for (const name of TLS_PARAMETERS) {
       const was = String(parameter(b, name) ?? "").toLowerCase();
       const now = String(parameter(a, name) ?? "").toLowerCase();
-      if ((was === "1" || was === "on") && now !== "1" && now !== "on") findings.push({ kind: "tls-off", detail: `parameter ${name} ${show(parameter(b, name))} → ${show(parameter(a, name))}` });
+      if ((was === "1" || was === "on") && now !== "1" && now !== "on")
+        findings.push({
+          kind: "tls-off",
+          detail: `parameter ${name} ${show(parameter(b, name))} → ${show(parameter(a, name))}`,
+        });
     }
   }
   if (LISTENER_TYPES.has(change.type)) {
     const secure = (p: unknown) => p === "HTTPS" || p === "TLS";
-    if (secure(b.protocol) && !secure(a.protocol) && !isUnknown(a.protocol)) findings.push({ kind: "tls-off", detail: `listener protocol ${show(b.protocol)} → ${show(a.protocol)}` });
-    if (redirectsToHttps(b) && !redirectsToHttps(a)) findings.push({ kind: "tls-off", detail: "listener no longer redirects to HTTPS" });
+    if (secure(b.protocol) && !secure(a.protocol) && !isUnknown(a.protocol))
+      findings.push({ kind: "tls-off", detail: `listener protocol ${show(b.protocol)} → ${show(a.protocol)}` });
+    if (redirectsToHttps(b) && !redirectsToHttps(a))
+      findings.push({ kind: "tls-off", detail: "listener no longer redirects to HTTPS" });
   }
   return findings;
 };
 
-export const DATA_RULES: readonly Rule[] = [stateful, deletionProtection, finalSnapshot, protectDropped, backupRetention, backupWindow, encryptionOff, tlsOff];
-
+export const DATA_RULES: readonly Rule[] = [
+  stateful,
+  deletionProtection,
+  finalSnapshot,
+  protectDropped,
+  backupRetention,
+  backupWindow,
+  encryptionOff,
+  tlsOff,
+];

@@ -21,7 +21,9 @@ function worldOpenings(rule: Record<string, unknown>, cidrKeys: string[], protoc
   return cidrKeys.flatMap((key) => {
     const value = rule[key];
     const cidrs = Array.isArray(value) ? value : [value];
-    return cidrs.filter((c): c is string => typeof c === "string" && WORLD.has(c)).map((cidr) => `${ports(rule, protocolKey)} from ${cidr}`);
+    return cidrs
+      .filter((c): c is string => typeof c === "string" && WORLD.has(c))
+      .map((cidr) => `${ports(rule, protocolKey)} from ${cidr}`);
   });
 }
 
@@ -29,7 +31,9 @@ function worldOpenings(rule: Record<string, unknown>, cidrKeys: string[], protoc
 function openings(type: string, inputs: Record<string, unknown>): string[] {
   switch (type) {
     case "aws:ec2/securityGroup:SecurityGroup":
-      return list(inputs.ingress).flatMap((r) => worldOpenings(r as Record<string, unknown>, ["cidrBlocks", "ipv6CidrBlocks"], "protocol"));
+      return list(inputs.ingress).flatMap((r) =>
+        worldOpenings(r as Record<string, unknown>, ["cidrBlocks", "ipv6CidrBlocks"], "protocol"),
+      );
     case "aws:ec2/securityGroupRule:SecurityGroupRule":
       return inputs.type === "ingress" ? worldOpenings(inputs, ["cidrBlocks", "ipv6CidrBlocks"], "protocol") : [];
     case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
@@ -49,12 +53,20 @@ const worldIngress: Rule = (change) => {
 };
 
 /** Flags that expose something when they turn on, by input path. */
-const EXPOSING_FLAGS = ["publiclyAccessible", "mapPublicIpOnLaunch", "networkConfiguration.assignPublicIp", "mapCustomerOwnedIpOnLaunch"];
+const EXPOSING_FLAGS = [
+  "publiclyAccessible",
+  "mapPublicIpOnLaunch",
+  "networkConfiguration.assignPublicIp",
+  "mapCustomerOwnedIpOnLaunch",
+];
 
 const exposingFlags: Rule = (change) => {
   if (change.op === "delete") return [];
   const { b, a } = sides(change);
-  return EXPOSING_FLAGS.filter((path) => turnedOn(at(b, path), at(a, path))).map((path) => ({ kind: "public-access", detail: `${path} ${show(at(b, path))} → true` }));
+  return EXPOSING_FLAGS.filter((path) => turnedOn(at(b, path), at(a, path))).map((path) => ({
+    kind: "public-access",
+    detail: `${path} ${show(at(b, path))} → true`,
+  }));
 };
 
 const PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock";
@@ -65,14 +77,19 @@ const publicAccessBlock: Rule = (change) => {
   if (change.op === "delete") return [{ kind: "public-access", detail: "bucket public access block deleted" }];
   if (!isModified(change)) return [];
   const { b, a } = sides(change);
-  return BLOCK_FLAGS.filter((key) => turnedOff(b[key], a[key], true)).map((key) => ({ kind: "public-access", detail: `${key} ${show(b[key])} → ${show(a[key])}` }));
+  return BLOCK_FLAGS.filter((key) => turnedOff(b[key], a[key], true)).map((key) => ({
+    kind: "public-access",
+    detail: `${key} ${show(b[key])} → ${show(a[key])}`,
+  }));
 };
 
 const internetFacing: Rule = (change) => {
   if (!isModified(change) || !change.type.endsWith("/loadBalancer:LoadBalancer")) return [];
   const { b, a } = sides(change);
   if (b.internal !== true || a.internal === true || isUnknown(a.internal)) return [];
-  return [{ kind: "public-access", detail: `internal true → ${show(a.internal)}: the load balancer becomes internet-facing` }];
+  return [
+    { kind: "public-access", detail: `internal true → ${show(a.internal)}: the load balancer becomes internet-facing` },
+  ];
 };
 
 export const EXPOSURE_RULES: readonly Rule[] = [worldIngress, exposingFlags, publicAccessBlock, internetFacing];

@@ -37,14 +37,19 @@ const hasServer = (dir: string): boolean => existsSync(join(dir, "initdb")) && e
 export async function findServerBinaries(): Promise<string> {
   const fromEnv = process.env.PG_BIN;
   if (fromEnv) {
-    if (!hasServer(fromEnv)) throw new Error(`PG_BIN=${fromEnv} does not contain initdb and pg_ctl; ${INSTALL_HINT}, or unset PG_BIN`);
+    if (!hasServer(fromEnv))
+      throw new Error(`PG_BIN=${fromEnv} does not contain initdb and pg_ctl; ${INSTALL_HINT}, or unset PG_BIN`);
     return fromEnv;
   }
   const root = "/usr/lib/postgresql";
-  const versions = existsSync(root) ? (await readdir(root)).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? (await readdir(root)).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))
+    : [];
   const found = versions.map((v) => join(root, v, "bin")).find(hasServer);
   if (found === undefined) {
-    throw new Error(`PostgreSQL server binaries (initdb, pg_ctl) were not found under ${root}/*/bin; ${INSTALL_HINT}, or point PG_BIN at them`);
+    throw new Error(
+      `PostgreSQL server binaries (initdb, pg_ctl) were not found under ${root}/*/bin; ${INSTALL_HINT}, or point PG_BIN at them`,
+    );
   }
   return found;
 }
@@ -90,7 +95,18 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     // cwd: the server user may not be allowed into the directory the tests were started from.
     await run(program, programArgs, { cwd: dir, timeout: 30_000 });
   };
-  await exec("initdb", ["-D", dataDir, "-U", user, `--pwfile=${passwordFile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"]);
+  await exec("initdb", [
+    "-D",
+    dataDir,
+    "-U",
+    user,
+    `--pwfile=${passwordFile}`,
+    "--auth=scram-sha-256",
+    "-E",
+    "UTF8",
+    "--locale=C",
+    "--no-sync",
+  ]);
 
   const port = await startServer(exec, binDir, dir, dataDir);
   const env = (database = "postgres"): Record<string, string> => ({
@@ -108,7 +124,16 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     password,
     env,
     async sql(statement, database) {
-      const args = ["--no-psqlrc", "--quiet", "--no-align", "--tuples-only", "--set", "ON_ERROR_STOP=1", "--command", statement];
+      const args = [
+        "--no-psqlrc",
+        "--quiet",
+        "--no-align",
+        "--tuples-only",
+        "--set",
+        "ON_ERROR_STOP=1",
+        "--command",
+        statement,
+      ];
       const { stdout } = await run(join(binDir, "psql"), args, { env: env(database), timeout: 30_000 });
       return stdout.trim();
     },
@@ -120,7 +145,12 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 }
 
 /** Starts the server on a free port, retrying if another process grabbed the port first. */
-async function startServer(exec: (command: string, args: string[]) => Promise<void>, binDir: string, dir: string, dataDir: string): Promise<number> {
+async function startServer(
+  exec: (command: string, args: string[]) => Promise<void>,
+  binDir: string,
+  dir: string,
+  dataDir: string,
+): Promise<number> {
   const logFile = join(dir, "server.log");
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt += 1) {

@@ -2,12 +2,7 @@
  * A private S3-compatible server (s3rver) for one test file, on 127.0.0.1 with an OS-chosen port
  * and its own temp directory, plus a client for inspecting what the job stored.
  */
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
