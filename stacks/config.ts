@@ -9,16 +9,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { LOWER_IS_WORSE, RUNBOOK } from "./runbook";
+import { FARGATE_CPU_UNITS, describeFargateMemory, fargateMemoryChoices, isFargateSize } from "../lib/fargate";
 import {
-  FARGATE_CPU_UNITS,
-  describeFargateMemory,
-  fargateMemoryChoices,
-  isFargateSize,
-} from "../components/service/fargate";
-import { dailyOverlapsWeekly, isHhmm, isTimeZone, isWeeklyWindow, localToUtcMinutes, parseWeeklyWindow } from "./time";
-import { isCidr, parseCidr } from "../components/network/cidr";
-import { cacheEngineProblem } from "../components/data/engines";
-import { instanceClassMemoryBytes, unknownClassMessage } from "../components/data/instanceClasses";
+  dailyOverlapsWeekly,
+  isHhmm,
+  isTimeZone,
+  isWeeklyWindow,
+  localToUtcMinutes,
+  parseWeeklyWindow,
+} from "../lib/time";
+import { isCidr, parseCidr } from "../lib/cidr";
+import { cacheEngineProblem } from "../lib/engines";
+import { instanceClassMemoryBytes, unknownClassMessage } from "../lib/instanceClasses";
 
 export const PROJECT = "opsbook";
 
@@ -225,7 +227,7 @@ const schema = z.strictObject({
         "7, a multiple of 31 up to 713, or 731",
       ).default(7),
       monitoringIntervalSeconds: inList([1, 5, 10, 15, 30, 60], "one of 1, 5, 10, 15, 30, 60").default(60),
-      /** `max_connections`; omitted, RDS derives it from the instance memory (needs a class listed in components/data/instanceClasses.ts). */
+      /** `max_connections`; omitted, RDS derives it from the instance memory (needs a class listed in lib/instanceClasses.ts). */
       maxConnections: int(20, 262143).optional(),
       /** Application connection pool per task (DB_POOL_MIN / DB_POOL_MAX). */
       pool: z

@@ -8,8 +8,8 @@ import type { PlatformConfig } from "./config";
 import { Network } from "../components/network/network";
 import { TierSecurityGroups } from "../components/network/securityGroups";
 import { EncryptionKey, type KeyServiceGrant } from "../components/security/encryptionKey";
-import { Postgres } from "../components/data/postgres";
-import { Redis } from "../components/data/redis";
+import { Postgres } from "../components/data/postgres/postgres";
+import { Redis } from "../components/data/redis/redis";
 import { Backups, backupMetrics } from "../components/backup/backups";
 import { AlertTopics } from "../components/monitoring/alertTopics";
 import { AppSecrets } from "../components/service/appSecrets";
@@ -27,8 +27,8 @@ import {
   databaseAlarms,
   loadBalancerAlarms,
   serviceAlarms,
-} from "../components/monitoring/definitions";
-import type { ServiceConnection } from "../components/service/connection";
+} from "../components/monitoring/alarmCatalogue";
+import type { ServiceConnection } from "../lib/connection";
 
 export interface Platform {
   network: Network;

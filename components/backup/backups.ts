@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServiceConnection } from "../service/connection";
+import type { ServiceConnection } from "../../lib/connection";
 import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
 import { EncryptionKey } from "../security/encryptionKey";
-import { parseHhmm } from "../../stacks/time";
+import { parseHhmm } from "../../lib/time";
 
 /** Key prefix of the dumps in the bucket. */
 const BACKUP_PREFIX = "postgres";

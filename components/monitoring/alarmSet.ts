@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { SEVERITIES, type Severity } from "./alertTopics";
-import { type AlarmDefinition, describe } from "./definitions";
+import { type AlarmDefinition, describe } from "./alarmCatalogue";
 
 export interface AlarmSetArgs {
   /** Alarm names start with this, e.g. `opsbook-production`. */

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { AlarmDefinition, MetricRef } from "./definitions";
+import type { AlarmDefinition, MetricRef } from "./alarmCatalogue";
 
 /** A metric as a dashboard widget row: namespace, name, dimension pairs, then options. */
 function metricRow(m: MetricRef, options: Record<string, unknown>): pulumi.Input<unknown>[] {

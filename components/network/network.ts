@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { MAX_ZONES, planSubnets } from "./cidr";
+import { MAX_ZONES, planSubnets } from "../../lib/cidr";
 
 export interface NetworkArgs {
   /** VPC address range; the subnet plan (`planSubnets`) splits it per zone and tier. */

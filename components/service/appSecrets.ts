@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ServiceConnection } from "./connection";
+import type { ServiceConnection } from "../../lib/connection";
 
 export interface AppSecretsArgs {
   /** Environment variable names, one generated secret each (e.g. JWT_SECRET). */

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { rollbackAlarms, type RollbackAlarmSet, type RollbackTriggers } from "../monitoring/rollbackAlarms";
-import type { ServiceConnection } from "./connection";
-import { describeFargateMemory, isFargateSize } from "./fargate";
+import type { ServiceConnection } from "../../lib/connection";
+import { describeFargateMemory, isFargateSize } from "../../lib/fargate";
 import { containerSettings, ecsTaskRole, executionRole } from "./taskRoles";
 
 /** What runs: one container per task. */

@@ -333,7 +333,7 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
         key: "opsbook:postgres.maxConnections",
         value: undefined,
         allowed:
-          "a number: instance class db.x2g.large is not in components/data/instanceClasses.ts (known: db.t3.*, db.t4g.*, db.m5.*, db.m6g.*, db.m6i.*, db.m7g.*, db.r5.*, db.r6g.*, db.r6i.*, db.r7g.*), so its default max_connections is unknown: set postgres.maxConnections",
+          "a number: instance class db.x2g.large is not in lib/instanceClasses.ts (known: db.t3.*, db.t4g.*, db.m5.*, db.m6g.*, db.m6i.*, db.m7g.*, db.r5.*, db.r6g.*, db.r6i.*, db.r7g.*), so its default max_connections is unknown: set postgres.maxConnections",
         fix: "pulumi config set --path 'opsbook:postgres.maxConnections' <value> --stack staging",
       },
     ],

@@ -1,6 +1,6 @@
 import { Backups, backupMetrics, type BackupsArgs, scheduleExpression } from "../../../components/backup/backups";
 import { alarmInputs } from "../../../components/monitoring/alarmSet";
-import { backupAlarms, describe as describeAlarm } from "../../../components/monitoring/definitions";
+import { backupAlarms, describe as describeAlarm } from "../../../components/monitoring/alarmCatalogue";
 import { type RecordedResource, ofType, one, policyOf, recordResources, settle } from "../../helpers/mocks";
 
 const args: BackupsArgs = {

@@ -1,5 +1,5 @@
 import { AlarmSet } from "../../../components/monitoring/alarmSet";
-import { serviceAlarms } from "../../../components/monitoring/definitions";
+import { serviceAlarms } from "../../../components/monitoring/alarmCatalogue";
 import { RUNBOOK } from "../../../stacks/runbook";
 import { ofType, recordResources, settle } from "../../helpers/mocks";
 

@@ -1,5 +1,5 @@
-import { Postgres, type PostgresArgs } from "../../../components/data/postgres";
-import { type RecordedResource, ofType, one, policyOf, recordResources, resolve, settle } from "../../helpers/mocks";
+import { Postgres, type PostgresArgs } from "../../../../components/data/postgres/postgres";
+import { type RecordedResource, ofType, one, policyOf, recordResources, resolve, settle } from "../../../helpers/mocks";
 
 const INSTANCE = "aws:rds/instance:Instance";
 const LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs";
@@ -327,7 +327,7 @@ describe("Postgres rejects arguments AWS would refuse, naming the fix", () => {
     [
       "an unknown class without maxConnections",
       { instanceClass: "db.x2g.large" },
-      "instance class db.x2g.large is not in components/data/instanceClasses.ts",
+      "instance class db.x2g.large is not in lib/instanceClasses.ts",
     ],
     [
       "PostgreSQL 15",

@@ -1,4 +1,4 @@
-import { formatCidr, isCidr, parseCidr, planSubnets, subnet } from "../../../components/network/cidr";
+import { formatCidr, isCidr, parseCidr, planSubnets, subnet } from "../../lib/cidr";
 
 describe("isCidr", () => {
   test.each([

@@ -5,7 +5,7 @@ import {
   parseHhmm,
   parseWeeklyWindow,
   standardOffsetMinutes,
-} from "../../stacks/time";
+} from "../../lib/time";
 
 describe("time of day", () => {
   test("parses and formats HH:MM", () => {

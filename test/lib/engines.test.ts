@@ -1,4 +1,4 @@
-import { cacheEngineProblem, postgresFamily, postgresMajor } from "../../../components/data/engines";
+import { cacheEngineProblem, postgresFamily, postgresMajor } from "../../lib/engines";
 
 describe("PostgreSQL versions", () => {
   test.each([

@@ -9,10 +9,10 @@ import {
   isWeeklyWindow,
   localToUtcMinutes,
   parseWeeklyWindow,
-} from "../../stacks/time";
-import { EncryptionKey } from "../security/encryptionKey";
-import type { ServiceConnection } from "../service/connection";
-import { type CacheEngine, cacheEngineProblem } from "./engines";
+} from "../../../lib/time";
+import { EncryptionKey } from "../../security/encryptionKey";
+import type { ServiceConnection } from "../../../lib/connection";
+import { type CacheEngine, cacheEngineProblem } from "../../../lib/engines";
 
 /** Redis's port; the security group rules and the connection use it. */
 export const REDIS_PORT = 6379;

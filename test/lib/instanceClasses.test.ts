@@ -4,7 +4,7 @@ import {
   instanceClassMemoryBytes,
   KNOWN_FAMILIES,
   unknownClassMessage,
-} from "../../../components/data/instanceClasses";
+} from "../../lib/instanceClasses";
 
 const GIB = 2 ** 30;
 
@@ -72,6 +72,6 @@ test("an unknown class's message names the key that fixes it and the families kn
     "db.r7g.*",
   ]);
   expect(unknownClassMessage("db.x2g.large")).toBe(
-    "instance class db.x2g.large is not in components/data/instanceClasses.ts (known: db.t3.*, db.t4g.*, db.m5.*, db.m6g.*, db.m6i.*, db.m7g.*, db.r5.*, db.r6g.*, db.r6i.*, db.r7g.*), so its default max_connections is unknown: set postgres.maxConnections",
+    "instance class db.x2g.large is not in lib/instanceClasses.ts (known: db.t3.*, db.t4g.*, db.m5.*, db.m6g.*, db.m6i.*, db.m7g.*, db.r5.*, db.r6g.*, db.r6i.*, db.r7g.*), so its default max_connections is unknown: set postgres.maxConnections",
   );
 });

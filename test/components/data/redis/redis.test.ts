@@ -1,5 +1,5 @@
-import { Redis, type RedisArgs } from "../../../components/data/redis";
-import { type RecordedResource, ofType, one, recordResources, resolve, settle } from "../../helpers/mocks";
+import { Redis, type RedisArgs } from "../../../../components/data/redis/redis";
+import { type RecordedResource, ofType, one, recordResources, resolve, settle } from "../../../helpers/mocks";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs";

@@ -8,11 +8,15 @@ import {
   isWeeklyWindow,
   localToUtcMinutes,
   parseWeeklyWindow,
-} from "../../stacks/time";
-import { EncryptionKey } from "../security/encryptionKey";
-import type { ServiceConnection } from "../service/connection";
-import { postgresFamily, postgresMajor } from "./engines";
-import { defaultMaxConnectionsForMemory, instanceClassMemoryBytes, unknownClassMessage } from "./instanceClasses";
+} from "../../../lib/time";
+import { EncryptionKey } from "../../security/encryptionKey";
+import type { ServiceConnection } from "../../../lib/connection";
+import { postgresFamily, postgresMajor } from "../../../lib/engines";
+import {
+  defaultMaxConnectionsForMemory,
+  instanceClassMemoryBytes,
+  unknownClassMessage,
+} from "../../../lib/instanceClasses";
 
 /** PostgreSQL's port; the security group rules and the connection use it. */
 export const POSTGRES_PORT = 5432;

@@ -8,7 +8,7 @@ import {
   describe as describeAlarm,
   serviceAlarms,
   timeToFire,
-} from "../../../components/monitoring/definitions";
+} from "../../../components/monitoring/alarmCatalogue";
 import { RUNBOOK } from "../../../stacks/runbook";
 
 const thresholds = RUNBOOK.thresholds;

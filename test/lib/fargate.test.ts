@@ -1,4 +1,4 @@
-import { describeFargateMemory, fargateMemoryChoices, isFargateSize } from "../../../components/service/fargate";
+import { describeFargateMemory, fargateMemoryChoices, isFargateSize } from "../../lib/fargate";
 
 describe("Fargate task sizes", () => {
   test.each([

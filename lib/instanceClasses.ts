@@ -73,5 +73,5 @@ export function defaultMaxConnectionsForMemory(memoryBytes: number): number {
 
 /** Why a class's default `max_connections` cannot be computed, naming the key that fixes it. */
 export function unknownClassMessage(instanceClass: string): string {
-  return `instance class ${instanceClass} is not in components/data/instanceClasses.ts (known: ${KNOWN_FAMILIES.join(", ")}), so its default max_connections is unknown: set postgres.maxConnections`;
+  return `instance class ${instanceClass} is not in lib/instanceClasses.ts (known: ${KNOWN_FAMILIES.join(", ")}), so its default max_connections is unknown: set postgres.maxConnections`;
 }
