@@ -18,3 +18,31 @@ export interface ServiceConnection {
   /** KMS keys that encrypt those secrets, for `kms:Decrypt` on the execution role. */
   kmsKeyArns: pulumi.Input<string>[];
 }
+
+/** libpq's names (which pg_dump and psql read) for the DB_* settings a database connection hands services. */
+const LIBPQ_NAMES: Record<string, string> = {
+  DB_HOST: "PGHOST",
+  DB_PORT: "PGPORT",
+  DB_NAME: "PGDATABASE",
+  DB_USER: "PGUSER",
+  DB_PASSWORD: "PGPASSWORD",
+};
+
+/**
+ * A database connection as libpq's environment (PGHOST, ...), with the server's certificate and
+ * name verified (`verify-full`: the reader must carry the CA bundle).
+ */
+export function libpqConnection(c: ServiceConnection): ServiceConnection {
+  const pick = (from: Record<string, pulumi.Input<string>>) =>
+    Object.fromEntries(
+      Object.entries(from)
+        .filter(([k]) => k in LIBPQ_NAMES)
+        .map(([k, v]) => [LIBPQ_NAMES[k]!, v]),
+    );
+  return {
+    environment: { ...pick(c.environment), PGSSLMODE: "verify-full" },
+    secrets: pick(c.secrets),
+    secretArns: c.secretArns,
+    kmsKeyArns: c.kmsKeyArns,
+  };
+}

@@ -28,7 +28,7 @@ import {
   loadBalancerAlarms,
   serviceAlarms,
 } from "../components/monitoring/alarmCatalogue";
-import type { ServiceConnection } from "../lib/connection";
+import { libpqConnection } from "../lib/connection";
 
 export interface Platform {
   network: Network;
@@ -74,9 +74,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
   ]);
 
   const network = new Network(config.environment, {
-    cidr: config.network.cidr,
-    availabilityZones: config.network.availabilityZones,
-    natGateways: config.network.natGateways,
+    ...config.network,
     flowLogRetentionDays: config.logRetentionDays,
     logKeyArn: logsKey.arn,
     accountId: identity.accountId,
@@ -85,58 +83,19 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
   const securityGroups = new TierSecurityGroups(config.environment, { vpcId: network.vpcId });
 
-  const pg = config.postgres;
-  const postgres = new Postgres(config.environment, {
+  const dataTier = {
     vpcId: network.vpcId,
     subnetIds: network.isolatedSubnetIds,
     clientSecurityGroupId: securityGroups.app.id,
-    identifier: pg.identifier,
-    engineVersion: pg.engineVersion,
-    instanceClass: pg.instanceClass,
-    allocatedStorageGb: pg.allocatedStorageGb,
-    maxAllocatedStorageGb: pg.maxAllocatedStorageGb,
-    databaseName: pg.databaseName,
-    masterUsername: pg.masterUsername,
-    multiAz: pg.multiAz,
-    deletionProtection: pg.deletionProtection,
-    backupRetentionDays: pg.backupRetentionDays,
-    backupWindowStart: pg.backupWindowStart,
     timeZone: config.timeZone,
-    maintenanceWindow: pg.maintenanceWindow,
-    slowQueryMs: pg.slowQueryMs,
-    maxConnections: pg.maxConnections,
-    pool: pg.pool,
-    performanceInsightsRetentionDays: pg.performanceInsightsRetentionDays,
-    monitoringIntervalSeconds: pg.monitoringIntervalSeconds,
-    restore: pg.restore,
-    logRetentionDays: config.logRetentionDays,
-    logKeyArn: logsKey.arn,
-    accountId: identity.accountId,
-    region: config.region,
-    partition: partition.partition,
-    protect: config.protect,
-  });
-
-  const rd = config.redis;
-  const redis = new Redis(config.environment, {
-    vpcId: network.vpcId,
-    subnetIds: network.isolatedSubnetIds,
-    clientSecurityGroupId: securityGroups.app.id,
-    engine: rd.engine,
-    engineVersion: rd.engineVersion,
-    nodeType: rd.nodeType,
-    nodes: rd.nodes,
-    multiAz: rd.multiAz,
-    snapshotRetentionDays: rd.snapshotRetentionDays,
-    snapshotWindowStart: rd.snapshotWindowStart,
-    timeZone: config.timeZone,
-    maintenanceWindow: rd.maintenanceWindow,
     logRetentionDays: config.logRetentionDays,
     logKeyArn: logsKey.arn,
     accountId: identity.accountId,
     partition: partition.partition,
     protect: config.protect,
-  });
+  };
+  const postgres = new Postgres(config.environment, { ...config.postgres, ...dataTier, region: config.region });
+  const redis = new Redis(config.environment, { ...config.redis, ...dataTier });
 
   // CloudWatch publishes alarm notifications into the encrypted topics.
   const alertsKey = key("alerts", "alarm notifications", [
@@ -157,33 +116,29 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
   const namePrefix = `opsbook-${config.environment}`;
   const cluster = new Cluster(config.environment, { clusterName: namePrefix });
-  const lb = config.loadBalancer;
   const loadBalancer = new LoadBalancer(config.environment, {
+    ...config.loadBalancer,
     vpcId: network.vpcId,
     subnetIds: network.publicSubnetIds,
     securityGroupId: securityGroups.loadBalancer.id,
     tls: config.domain.certificateArn
       ? { certificateArn: config.domain.certificateArn }
       : { domainName: config.domain.name!, hostedZoneId: config.domain.hostedZoneId! },
-    deletionProtection: lb.deletionProtection,
-    idleTimeoutSeconds: lb.idleTimeoutSeconds,
-    rateLimitPer5Minutes: lb.rateLimitPer5Minutes,
-    accessLogRetentionDays: lb.accessLogRetentionDays,
     protect: config.protect,
   });
 
   const services: Record<string, Service> = {};
   config.services.forEach((s, i) => {
     services[s.name] = new Service(s.name, {
-      container: {
-        image: s.image,
-        tag: s.tag,
-        port: s.port,
-        command: s.command,
-        cpu: s.cpu,
-        memory: s.memory,
-        environment: s.environment,
-      },
+      container: (({ image, tag, port, command, cpu, memory, environment }) => ({
+        image,
+        tag,
+        port,
+        command,
+        cpu,
+        memory,
+        environment,
+      }))(s),
       desiredCount: s.desiredCount,
       minCount: s.minCount,
       maxCount: s.maxCount,
@@ -220,10 +175,10 @@ export function buildPlatform(config: PlatformConfig): Platform {
     image: config.backup.image,
     tag: config.backup.tag,
     database: {
-      name: pg.databaseName,
-      connection: libpqConnection(postgres),
+      name: config.postgres.databaseName,
+      connection: libpqConnection(postgres.connection),
       instanceArn: postgres.arn,
-      backupRetentionDays: pg.backupRetentionDays,
+      backupRetentionDays: config.postgres.backupRetentionDays,
     },
     drRegion: config.backup.drRegion,
     dailyAt: config.backup.dailyAt,
@@ -263,12 +218,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
       memoryBytes: postgres.memoryBytes,
       allocatedStorageGb: postgres.allocatedStorageGb,
       maxConnections: postgres.maxConnections,
-      slowQueries: slowQueryMetric(config.environment, postgres),
+      slowQueries: postgres.slowQueries,
       thresholds: config.thresholds,
     }),
     ...cacheAlarms({ nodeIds: redis.nodeIds, thresholds: config.thresholds }),
     ...backupAlarms({
-      database: pg.databaseName,
+      database: config.postgres.databaseName,
       rpoHours: config.backup.rpoHours,
       metrics: backupMetrics(config.environment),
     }),
@@ -336,56 +291,7 @@ export function stackOutputs(platform: Platform) {
 
 /** What `aws ecs run-task` needs to run the migrations before services roll. */
 function migrationOutputs(platform: Platform) {
-  const service = platform.services[platform.migrationService]!;
-  const taskDefinitionArn = service.migrationTaskDefinition!.arn;
-  const subnets = pulumi.output(platform.network.privateSubnetIds);
-  const securityGroup = platform.securityGroups.app.id;
-  return {
-    taskDefinitionArn,
-    cluster: platform.cluster.name,
-    subnets,
-    securityGroups: [securityGroup],
-    command: pulumi.interpolate`aws ecs run-task --cluster ${platform.cluster.name} --task-definition ${taskDefinitionArn} --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${subnets.apply((s) => s.join(","))}],securityGroups=[${securityGroup}],assignPublicIp=DISABLED}'`,
-  };
-}
-
-/** The database as libpq's environment (PGHOST, ...), which pg_dump and psql in the backup job read. */
-function libpqConnection(postgres: Postgres): ServiceConnection {
-  const c = postgres.connection;
-  const rename: Record<string, string> = {
-    DB_HOST: "PGHOST",
-    DB_PORT: "PGPORT",
-    DB_NAME: "PGDATABASE",
-    DB_USER: "PGUSER",
-    DB_PASSWORD: "PGPASSWORD",
-  };
-  const pick = (from: Record<string, pulumi.Input<string>>) =>
-    Object.fromEntries(
-      Object.entries(from)
-        .filter(([k]) => k in rename)
-        .map(([k, v]) => [rename[k]!, v]),
-    );
-  return {
-    // The job's image carries the RDS CA bundle, so the server's certificate and name are checked.
-    environment: { ...pick(c.environment), PGSSLMODE: "verify-full" },
-    secrets: pick(c.secrets),
-    secretArns: c.secretArns,
-    kmsKeyArns: c.kmsKeyArns,
-  };
-}
-
-/** A metric counting the statements PostgreSQL logs as slower than `log_min_duration_statement`. */
-function slowQueryMetric(environment: string, postgres: Postgres): { namespace: string; metricName: string } {
-  const metric = { namespace: `Opsbook/${environment}`, metricName: "PostgresSlowQueries" };
-  new aws.cloudwatch.LogMetricFilter(
-    `${environment}-slow-queries`,
-    {
-      logGroupName: postgres.logGroups.postgresql.name,
-      // log_min_duration_statement writes "duration: 123.456 ms  statement: ..." for each slow statement.
-      pattern: '"duration:"',
-      metricTransformation: { namespace: metric.namespace, name: metric.metricName, value: "1", defaultValue: "0" },
-    },
-    { parent: postgres },
-  );
-  return metric;
+  const { taskDefinitionArn, cluster, subnets, securityGroups, command } =
+    platform.services[platform.migrationService]!.migration!;
+  return { taskDefinitionArn, cluster, subnets, securityGroups, command };
 }

@@ -1,14 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { RollbackSettings } from "../service/settings";
 
-export interface RollbackTriggers {
-  /** Roll back when a target stays unhealthy this many minutes (runbook 004: more than 2). */
-  unhealthyForMinutes: number;
-  /** Roll back when 5xx responses exceed this share of requests, in percent (runbook 004: 10). */
-  errorRatePercent: number;
-  /** ... for this many consecutive minutes (runbook 004: 1). */
-  errorRateForMinutes: number;
-}
+/** The rollback triggers (`opsbook:rollback`, R-rollback-triggers). */
+export type RollbackTriggers = RollbackSettings;
 
 export interface RollbackAlarmsArgs extends RollbackTriggers {
   /** Alarm names start with this, e.g. `opsbook-production-api`. */

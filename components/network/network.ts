@@ -1,14 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { MAX_ZONES, planSubnets } from "../../lib/cidr";
+import { planSubnets } from "../../lib/cidr";
+import type { NetworkSettings } from "./settings";
 
-export interface NetworkArgs {
-  /** VPC address range; the subnet plan (`planSubnets`) splits it per zone and tier. */
-  cidr: string;
+/** The parsed `opsbook:network` settings (./settings.ts) with the zones resolved, plus the stack's wiring. */
+export interface NetworkArgs extends Omit<NetworkSettings, "availabilityZones"> {
   /** Availability zones, 2 to 6; each gets a public, a private and an isolated subnet. */
   availabilityZones: string[];
-  /** "single": one NAT gateway in the first zone; "perAz": one per zone, so a zone outage keeps egress. */
-  natGateways: "single" | "perAz";
   /** Days VPC flow logs are kept. */
   flowLogRetentionDays: number;
   /** KMS key that encrypts the flow log group. */
@@ -39,9 +37,6 @@ export class Network extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:network:Network", name, {}, opts);
     const zones = args.availabilityZones;
-    if (zones.length < 2 || zones.length > MAX_ZONES) {
-      throw new pulumi.ResourceError(`availabilityZones must list 2 to ${MAX_ZONES} zones, got ${zones.length}`, this);
-    }
     const plan = planSubnets(args.cidr, zones.length);
     this.cidr = args.cidr;
 

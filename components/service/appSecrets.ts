@@ -2,14 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ServiceConnection } from "../../lib/connection";
+import type { AppSecretsSettings } from "./settings";
 
-export interface AppSecretsArgs {
-  /** Environment variable names, one generated secret each (e.g. JWT_SECRET). */
-  names: string[];
-  /** Characters per secret; the runbooks ask for at least 32. */
-  length: number;
-  /** A label; changing it generates every secret anew on the next update (the quarterly rotation). */
-  rotation: string;
+/** The parsed `opsbook:appSecrets` settings (./settings.ts: at least 32 characters, distinct names) plus wiring. */
+export interface AppSecretsArgs extends AppSecretsSettings {
   /** KMS key the secrets are encrypted with. */
   kmsKeyArn: pulumi.Input<string>;
   /** Pulumi `protect` on the secrets. */
@@ -27,14 +23,6 @@ export class AppSecrets extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:service:AppSecrets", name, {}, opts);
-    if (args.length < 32)
-      throw new pulumi.ResourceError(
-        `appSecrets.length must be at least 32 characters, got ${args.length}: set it with pulumi config set --path 'opsbook:appSecrets.length' 48`,
-        this,
-      );
-    if (new Set(args.names).size !== args.names.length)
-      throw new pulumi.ResourceError(`appSecrets.names has duplicates: ${args.names.join(", ")}`, this);
-
     this.secretArns = {};
     for (const envName of args.names) {
       const slug = envName.toLowerCase().replace(/_/g, "-");

@@ -1,11 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { LoadBalancerSettings } from "./settings";
 import { SecureBucket } from "../storage/secureBucket";
 
 /** TLS 1.3 and 1.2 only (runbook 003: TLS 1.2+). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-export interface LoadBalancerArgs {
+/** The parsed `opsbook:loadBalancer` settings (./settings.ts), the TLS source and the wiring. */
+export interface LoadBalancerArgs extends LoadBalancerSettings {
   vpcId: pulumi.Input<string>;
   /** Public subnets, two zones at least. */
   subnetIds: pulumi.Input<string>[];
@@ -13,12 +15,6 @@ export interface LoadBalancerArgs {
   securityGroupId: pulumi.Input<string>;
   /** An ACM certificate ARN, or a domain to request one for, validated in a Route 53 zone. */
   tls: { certificateArn: string } | { domainName: string; hostedZoneId: string };
-  deletionProtection: boolean;
-  idleTimeoutSeconds: number;
-  /** Requests one client IP may make in 5 minutes before the WAF blocks it. */
-  rateLimitPer5Minutes: number;
-  /** Days access logs are kept. */
-  accessLogRetentionDays: number;
   /** Pulumi `protect` for the access log bucket. */
   protect: boolean;
 }

@@ -2,41 +2,51 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { rollbackAlarms, type RollbackAlarmSet, type RollbackTriggers } from "../monitoring/rollbackAlarms";
 import type { ServiceConnection } from "../../lib/connection";
-import { describeFargateMemory, isFargateSize } from "../../lib/fargate";
+import type { HealthCheckSettings, ServiceSettings } from "./settings";
 import { containerSettings, ecsTaskRole, executionRole } from "./taskRoles";
 
-/** What runs: one container per task. */
-export interface ContainerSpec {
-  /** Image repository without the tag. */
-  image: string;
-  /** Image tag: what a deploy changes. */
-  tag: string;
-  /** Container port behind the load balancer; none for a worker. */
-  port?: number;
-  command?: string[];
-  /** Fargate CPU units and memory in MiB; must be a legal Fargate pair. */
-  cpu: number;
-  memory: number;
-  /** Plain settings. */
-  environment: Record<string, string>;
+/** What runs: one container per task (the container keys of a service's settings). */
+export type ContainerSpec = Pick<
+  ServiceSettings,
+  "image" | "tag" | "port" | "command" | "cpu" | "memory" | "environment"
+>;
+
+/** The load balancer health check (`opsbook:healthCheck`, with the service's own path). */
+export type HealthCheckSpec = HealthCheckSettings;
+
+/**
+ * A service's settings (./settings.ts checked them: Fargate size, counts, routes), reshaped for the
+ * component, plus the wiring from the stack.
+ */
+/** The one-off migration task and how to start it. */
+export interface MigrationTask {
+  taskDefinitionArn: pulumi.Output<string>;
+  cluster: pulumi.Input<string>;
+  subnets: pulumi.Output<string[]>;
+  securityGroups: pulumi.Input<string>[];
+  /** The `aws ecs run-task` command line, for an operator. */
+  command: pulumi.Output<string>;
 }
 
-/** The runbook's load balancer health check. */
-export interface HealthCheckSpec {
-  path: string;
-  intervalSeconds: number;
-  timeoutSeconds: number;
-  healthyThreshold: number;
-  unhealthyThreshold: number;
+function migrationTask(taskDefinitionArn: pulumi.Output<string>, args: ServiceArgs): MigrationTask {
+  const subnets = pulumi.output(args.subnetIds);
+  const securityGroup = args.securityGroupId;
+  return {
+    taskDefinitionArn,
+    cluster: args.cluster.name,
+    subnets,
+    securityGroups: [securityGroup],
+    command: pulumi.interpolate`aws ecs run-task --cluster ${args.cluster.name} --task-definition ${taskDefinitionArn} --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${subnets.apply((s) => s.join(","))}],securityGroups=[${securityGroup}],assignPublicIp=DISABLED}'`,
+  };
 }
 
 export interface ServiceArgs {
   container: ContainerSpec;
   /** Tasks at first deploy; autoscaling keeps the count between `minCount` and `maxCount` after. */
-  desiredCount: number;
-  minCount: number;
-  maxCount: number;
-  scaling: { cpuTargetPercent: number; requestsPerTarget: number };
+  desiredCount: ServiceSettings["desiredCount"];
+  minCount: ServiceSettings["minCount"];
+  maxCount: ServiceSettings["maxCount"];
+  scaling: ServiceSettings["scaling"];
   /** Alarm and log names start with this, e.g. `opsbook-production-api`. */
   namePrefix: string;
   cluster: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
@@ -83,6 +93,8 @@ export class Service extends pulumi.ComponentResource {
   readonly service: aws.ecs.Service;
   readonly taskDefinition: aws.ecs.TaskDefinition;
   readonly migrationTaskDefinition?: aws.ecs.TaskDefinition;
+  /** What `aws ecs run-task` needs to run the migrations before the services roll, and that command. */
+  readonly migration?: MigrationTask;
   readonly targetGroup?: aws.lb.TargetGroup;
   readonly rollbackAlarms?: RollbackAlarmSet;
   readonly logGroup: aws.cloudwatch.LogGroup;
@@ -155,7 +167,10 @@ export class Service extends pulumi.ComponentResource {
         { parent: this },
       );
     this.taskDefinition = taskDefinition("", c.command, true);
-    if (args.migrationCommand) this.migrationTaskDefinition = taskDefinition("-migrate", args.migrationCommand, false);
+    if (args.migrationCommand) {
+      this.migrationTaskDefinition = taskDefinition("-migrate", args.migrationCommand, false);
+      this.migration = migrationTask(this.migrationTaskDefinition.arn, args);
+    }
 
     const lb = args.loadBalancer;
     // ECS refuses a target group no listener uses, and tasks fail while their role has no policy yet.
@@ -225,17 +240,11 @@ export class Service extends pulumi.ComponentResource {
   }
 
   private validate(args: ServiceArgs): void {
+    // The settings schema checked sizes, counts and routes; what it cannot see is the wiring.
     const c = args.container;
     const fail = (message: string) => {
       throw new pulumi.ResourceError(message, this);
     };
-    if (!isFargateSize(c.cpu, c.memory))
-      fail(`memory ${c.memory} MiB does not fit cpu ${c.cpu}: Fargate allows ${describeFargateMemory(c.cpu)} MiB`);
-    if (args.minCount > args.maxCount) fail(`minCount ${args.minCount} is above maxCount ${args.maxCount}`);
-    if (args.desiredCount < args.minCount || args.desiredCount > args.maxCount)
-      fail(
-        `desiredCount ${args.desiredCount} must lie between minCount ${args.minCount} and maxCount ${args.maxCount}`,
-      );
     if (c.port !== undefined && !args.loadBalancer)
       fail(`a service with port ${c.port} needs a loadBalancer to receive traffic from`);
     if (args.subnetIds.length === 0) fail("subnetIds is empty: tasks need private subnets");

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { RUNBOOK } from "../../stacks/runbook";
+import { THRESHOLDS } from "../../lib/thresholds";
 import { readPackConfig, reconcileConfig, validate } from "../../tools/policy/config";
 import { PACK_NAME, policies } from "../pack";
 import { DEFAULT_FAMILIES } from "../rules/alarms";
@@ -71,7 +71,7 @@ describe("the pack", () => {
     // database, cache or service, so the coverage rule has no resource to hold them against.
     const unattached = ["certificateDaysToExpiry", "slowQueriesPerMinute"];
     expect([...new Set(DEFAULT_FAMILIES.map((f) => f.threshold))].sort()).toEqual(
-      Object.keys(RUNBOOK.thresholds)
+      Object.keys(THRESHOLDS)
         .filter((t) => !unattached.includes(t))
         .sort(),
     );

@@ -1,5 +1,5 @@
 import { ConfigError, parseConfig } from "../../stacks/config";
-import { RUNBOOK } from "../../stacks/runbook";
+import { THRESHOLDS } from "../../lib/thresholds";
 
 const services = [
   { name: "api", image: "registry.example.com/api", tag: "1.2.3", port: 8080, paths: ["/api/*"] },
@@ -57,7 +57,18 @@ describe("parseConfig defaults", () => {
       restoreDrillAt: "06:00",
       objectLock: false,
     });
-    expect(c.thresholds).toEqual(RUNBOOK.thresholds);
+    // The runbook table (operations runbook), value by value.
+    expect(c.thresholds).toEqual({
+      httpErrorRatePercent: { warning: 1, critical: 5 },
+      responseTimeP95Ms: { warning: 500, critical: 2000 },
+      cpuPercent: { warning: 70, critical: 90 },
+      memoryPercent: { warning: 80, critical: 95 },
+      diskPercent: { warning: 80, critical: 95 },
+      dbConnectionsPercent: { warning: 80, critical: 95 },
+      cacheHitRatePercent: { warning: 80, critical: 50 },
+      slowQueriesPerMinute: { warning: 10, critical: 60 },
+      certificateDaysToExpiry: { warning: 30, critical: 7 },
+    });
     expect(c.thresholds.cacheHitRatePercent).toEqual({ warning: 80, critical: 50 });
     expect(c.rollback).toEqual({ unhealthyForMinutes: 2, errorRatePercent: 10, errorRateForMinutes: 1 });
   });
@@ -92,7 +103,7 @@ describe("parseConfig defaults", () => {
   test("an override changes exactly that value", () => {
     const o = parseConfig("staging", raw({ "opsbook:thresholds": { cpuPercent: { warning: 75 } } }));
     expect(o.thresholds.cpuPercent).toEqual({ warning: 75, critical: 90 });
-    expect({ ...o.thresholds, cpuPercent: RUNBOOK.thresholds.cpuPercent }).toEqual(RUNBOOK.thresholds);
+    expect({ ...o.thresholds, cpuPercent: THRESHOLDS.cpuPercent }).toEqual(THRESHOLDS);
   });
 
   test("reads quoted numbers and booleans as values (hand-edited YAML)", () => {

@@ -1,79 +1,34 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  dailyOverlapsWeekly,
-  formatDailyWindow,
-  isHhmm,
-  isTimeZone,
-  isWeeklyWindow,
-  localToUtcMinutes,
-  parseWeeklyWindow,
-} from "../../../lib/time";
 import { EncryptionKey } from "../../security/encryptionKey";
 import type { ServiceConnection } from "../../../lib/connection";
-import { postgresFamily, postgresMajor } from "../../../lib/engines";
-import {
-  defaultMaxConnectionsForMemory,
-  instanceClassMemoryBytes,
-  unknownClassMessage,
-} from "../../../lib/instanceClasses";
+import { postgresFamily } from "../../../lib/engines";
+import { defaultMaxConnectionsForMemory, instanceClassMemoryBytes } from "../../../lib/instanceClasses";
+import { type PostgresRestore, type PostgresSettings, backupWindowUtc } from "./settings";
+
+export type { PostgresRestore } from "./settings";
 
 /** PostgreSQL's port; the security group rules and the connection use it. */
 export const POSTGRES_PORT = 5432;
 
-/** Create the database from a snapshot or from a point in time of another instance (only when it is created). */
-export type PostgresRestore =
-  { snapshotIdentifier: string } | { sourceDbInstanceIdentifier: string; restoreTime?: string };
-
-export interface PostgresArgs {
+/**
+ * The parsed `opsbook:postgres` settings (./settings.ts: defaults and rules) with the identifier the
+ * stack resolved, plus what the stack wires in from other components.
+ */
+export interface PostgresArgs extends Omit<PostgresSettings, "identifier"> {
+  /**
+   * RDS instance identifier. Log groups, the final snapshot and the Pulumi name of the instance
+   * derive from it, so a new identifier declares a new instance (empty unless `restore` is set).
+   */
+  identifier: string;
   /** VPC of the database's security group. */
   vpcId: pulumi.Input<string>;
   /** Isolated subnets (no route out of the VPC) for the DB subnet group; at least two zones. */
   subnetIds: pulumi.Input<string>[];
   /** Security group of the clients (the app tasks): the only source admitted on 5432, and given an egress rule to it. */
   clientSecurityGroupId: pulumi.Input<string>;
-  /**
-   * RDS instance identifier. Log groups, the final snapshot and the Pulumi name of the instance
-   * derive from it, so a new identifier declares a new instance (empty unless `restore` is set) and
-   * removes the old one. @default `opsbook-<name>`
-   */
-  identifier?: string;
-  /** PostgreSQL version, major ("16") or exact ("16.4"); the parameter group family follows the major. @default "16" */
-  engineVersion?: string;
-  /** RDS instance class, e.g. "db.t4g.medium". */
-  instanceClass: string;
-  /** Storage in GB at creation (gp3). */
-  allocatedStorageGb: number;
-  /** Storage autoscaling ceiling in GB; at least `allocatedStorageGb`. */
-  maxAllocatedStorageGb: number;
-  /** Database created with the instance; fixed at creation (a restore keeps its source's). @default "app" */
-  databaseName?: string;
-  /** Master user; its password lives in a Secrets Manager secret RDS manages. Fixed at creation. @default "app_admin" */
-  masterUsername?: string;
-  /** Standby in a second zone with automatic failover. @default true */
-  multiAz?: boolean;
-  /** RDS refuses to delete the instance while this is on. @default true */
-  deletionProtection?: boolean;
-  /** Days of automated backups, 1-35: the point-in-time recovery horizon. */
-  backupRetentionDays: number;
-  /** Start of the daily one-hour backup window, "HH:MM" local to `timeZone`. */
-  backupWindowStart: string;
-  /** IANA zone of `backupWindowStart`; converted to UTC at the zone's standard offset. */
+  /** IANA zone of `backupWindowStart`. */
   timeZone: string;
-  /** Weekly maintenance window in UTC, "ddd:HH:MM-ddd:HH:MM"; must not overlap the backup window. */
-  maintenanceWindow: string;
-  /** Statements slower than this many milliseconds are logged (`log_min_duration_statement`). */
-  slowQueryMs: number;
-  /** `max_connections` in the parameter group. @default RDS's formula from the class's memory (see instanceClasses.ts) */
-  maxConnections?: number;
-  /** Application connection pool per task, handed to services as DB_POOL_MIN / DB_POOL_MAX. */
-  pool: { min: number; max: number };
-  /** Days Performance Insights keeps its data: 7, a multiple of 31, or 731. @default 7 */
-  performanceInsightsRetentionDays?: number;
-  /** Seconds between enhanced monitoring samples: 1, 5, 10, 15, 30 or 60. @default 60 */
-  monitoringIntervalSeconds?: number;
-  /** Create the instance from a snapshot or a point in time; ignored once the instance exists. @default none */
-  restore?: PostgresRestore;
   /** Retention of the instance's CloudWatch log groups, in days. */
   logRetentionDays: number;
   /** KMS key of the log groups. */
@@ -82,15 +37,11 @@ export interface PostgresArgs {
   accountId: pulumi.Input<string>;
   /** Region of the instance, for the monitoring role's source condition. */
   region: string;
-  /** AWS partition. @default "aws" */
-  partition?: pulumi.Input<string>;
-  /** Pulumi `protect` on the instance and its key. @default true */
-  protect?: boolean;
+  /** AWS partition. */
+  partition: pulumi.Input<string>;
+  /** Pulumi `protect` on the instance and its key. */
+  protect: boolean;
 }
-
-const IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
-const PI_RETENTION = [7, 731, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1))];
-const MONITORING_INTERVALS = [1, 5, 10, 15, 30, 60];
 
 /**
  * An RDS PostgreSQL instance that is never reachable from outside the app tier and never unencrypted:
@@ -123,6 +74,8 @@ export class Postgres extends pulumi.ComponentResource {
   readonly monitoringRole: aws.iam.Role;
   private monitoringAttachment!: aws.iam.RolePolicyAttachment;
   readonly logGroups: { postgresql: aws.cloudwatch.LogGroup; upgrade: aws.cloudwatch.LogGroup };
+  /** The metric counting statements slower than `slowQueryMs`, from the postgresql log group. */
+  readonly slowQueries: { namespace: string; metricName: string };
   readonly instanceClass: string;
   /** `max_connections`: configured, or RDS's default for the class. Alarms express connections in percent of it. */
   readonly maxConnections: number;
@@ -135,64 +88,18 @@ export class Postgres extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:data:Postgres", name, {}, opts);
-    const identifier = args.identifier ?? `opsbook-${name}`;
-    const engineVersion = args.engineVersion ?? "16";
-    const fail = (message: string): never => {
-      throw new pulumi.ResourceError(message, this);
-    };
-
-    // ---- validation: every problem here would otherwise surface half-way through a deployment ----
-    if (!IDENTIFIER.test(identifier))
-      fail(
-        `identifier "${identifier}" is not an RDS identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen`,
-      );
-    const major = postgresMajor(engineVersion);
-    if (major === undefined || major < 16)
-      fail(`engineVersion must be PostgreSQL 16 or later, as "16" or "16.4"; got "${engineVersion}"`);
-    if (args.subnetIds.length < 2)
-      fail(
+    const identifier = args.identifier;
+    const engineVersion = args.engineVersion;
+    // The settings schema checked every value; what it cannot see is the wiring.
+    if (args.subnetIds.length < 2) {
+      throw new pulumi.ResourceError(
         `subnetIds must list subnets in at least two zones (an RDS subnet group needs them), got ${args.subnetIds.length}`,
-      );
-    if (!Number.isInteger(args.backupRetentionDays) || args.backupRetentionDays < 1 || args.backupRetentionDays > 35) {
-      fail(
-        `backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got ${args.backupRetentionDays}`,
+        this,
       );
     }
-    if (args.maxAllocatedStorageGb < args.allocatedStorageGb)
-      fail(
-        `maxAllocatedStorageGb (${args.maxAllocatedStorageGb}) must be at least allocatedStorageGb (${args.allocatedStorageGb})`,
-      );
-    if (args.pool.min > args.pool.max) fail(`pool.min (${args.pool.min}) must not exceed pool.max (${args.pool.max})`);
-    if (!isTimeZone(args.timeZone))
-      fail(`timeZone "${args.timeZone}" is not an IANA time zone, e.g. "UTC" or "Europe/Berlin"`);
-    if (!isHhmm(args.backupWindowStart)) fail(`backupWindowStart must be "HH:MM", got "${args.backupWindowStart}"`);
-    if (!isWeeklyWindow(args.maintenanceWindow))
-      fail(`maintenanceWindow must be "ddd:HH:MM-ddd:HH:MM" in UTC, got "${args.maintenanceWindow}"`);
-    const backupStart = localToUtcMinutes(args.backupWindowStart, args.timeZone);
-    const backupWindow = formatDailyWindow(backupStart, 60);
-    if (dailyOverlapsWeekly(backupStart, 60, parseWeeklyWindow(args.maintenanceWindow))) {
-      fail(
-        `maintenanceWindow ${args.maintenanceWindow} overlaps the daily backup window ${backupWindow} UTC (${args.backupWindowStart} ${args.timeZone}); move one of them`,
-      );
-    }
-    const piRetention = args.performanceInsightsRetentionDays ?? 7;
-    if (!PI_RETENTION.includes(piRetention))
-      fail(`performanceInsightsRetentionDays must be 7, a multiple of 31 up to 713, or 731; got ${piRetention}`);
-    const monitoringInterval = args.monitoringIntervalSeconds ?? 60;
-    if (!MONITORING_INTERVALS.includes(monitoringInterval))
-      fail(`monitoringIntervalSeconds must be one of ${MONITORING_INTERVALS.join(", ")}; got ${monitoringInterval}`);
+    const backupWindow = backupWindowUtc(args, args.timeZone);
     const memoryBytes = instanceClassMemoryBytes(args.instanceClass);
-    if (args.maxConnections === undefined && memoryBytes === undefined) fail(unknownClassMessage(args.instanceClass));
-    const restore = args.restore as
-      Partial<{ snapshotIdentifier: string; sourceDbInstanceIdentifier: string; restoreTime: string }> | undefined;
-    if (restore?.snapshotIdentifier !== undefined && restore.sourceDbInstanceIdentifier !== undefined) {
-      fail("restore takes either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }, not both");
-    }
-    if (restore?.sourceDbInstanceIdentifier === identifier) {
-      fail(
-        `a point-in-time restore creates a new instance: give it an identifier other than its source "${identifier}"`,
-      );
-    }
+    const restore = args.restore;
 
     this.identifier = identifier;
     this.instanceClass = args.instanceClass;
@@ -201,8 +108,8 @@ export class Postgres extends pulumi.ComponentResource {
     this.allocatedStorageGb = args.allocatedStorageGb;
     this.maxAllocatedStorageGb = args.maxAllocatedStorageGb;
     this.port = POSTGRES_PORT;
-    const partition = args.partition ?? "aws";
-    const protect = args.protect ?? true;
+    const partition = args.partition;
+    const protect = args.protect;
 
     // ---- children ----
     this.key = new EncryptionKey(
@@ -245,8 +152,8 @@ export class Postgres extends pulumi.ComponentResource {
         maxAllocatedStorage: args.maxAllocatedStorageGb,
         storageEncrypted: true,
         kmsKeyId: this.key.arn,
-        dbName: args.databaseName ?? "app",
-        username: args.masterUsername ?? "app_admin",
+        dbName: args.databaseName,
+        username: args.masterUsername,
         manageMasterUserPassword: true,
         masterUserSecretKmsKeyId: this.key.arn,
         iamDatabaseAuthenticationEnabled: true,
@@ -255,8 +162,8 @@ export class Postgres extends pulumi.ComponentResource {
         dbSubnetGroupName: this.subnetGroup.name,
         vpcSecurityGroupIds: [this.securityGroup.id],
         parameterGroupName: this.parameterGroup.name,
-        multiAz: args.multiAz ?? true,
-        deletionProtection: args.deletionProtection ?? true,
+        multiAz: args.multiAz,
+        deletionProtection: args.deletionProtection,
         backupRetentionPeriod: args.backupRetentionDays,
         backupWindow,
         maintenanceWindow: args.maintenanceWindow,
@@ -268,8 +175,8 @@ export class Postgres extends pulumi.ComponentResource {
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
         performanceInsightsEnabled: true,
         performanceInsightsKmsKeyId: this.key.arn,
-        performanceInsightsRetentionPeriod: piRetention,
-        monitoringInterval,
+        performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays,
+        monitoringInterval: args.monitoringIntervalSeconds,
         monitoringRoleArn: this.monitoringRole.arn,
         ...restoreInputs(restore),
       },
@@ -289,6 +196,8 @@ export class Postgres extends pulumi.ComponentResource {
         ignoreChanges: ["snapshotIdentifier", "restoreToPointInTime", "dbName", "username"],
       },
     );
+
+    this.slowQueries = this.createSlowQueryMetric(name);
 
     this.arn = this.instance.arn;
     this.resourceId = this.instance.resourceId;
@@ -327,6 +236,22 @@ export class Postgres extends pulumi.ComponentResource {
       masterSecretArn: this.masterSecretArn,
       kmsKeyArn: this.kmsKeyArn,
     });
+  }
+
+  /** Counts the statements PostgreSQL logs as slower than `log_min_duration_statement`. */
+  private createSlowQueryMetric(name: string): { namespace: string; metricName: string } {
+    const metric = { namespace: `Opsbook/${name}`, metricName: "PostgresSlowQueries" };
+    new aws.cloudwatch.LogMetricFilter(
+      `${name}-slow-queries`,
+      {
+        logGroupName: this.logGroups.postgresql.name,
+        // log_min_duration_statement writes "duration: 123.456 ms  statement: ..." for each slow statement.
+        pattern: '"duration:"',
+        metricTransformation: { namespace: metric.namespace, name: metric.metricName, value: "1", defaultValue: "0" },
+      },
+      { parent: this },
+    );
+    return metric;
   }
 
   private createSecurityGroup(name: string, args: PostgresArgs): aws.ec2.SecurityGroup {
@@ -445,11 +370,10 @@ export class Postgres extends pulumi.ComponentResource {
   }
 }
 
-function restoreInputs(
-  restore: Partial<{ snapshotIdentifier: string; sourceDbInstanceIdentifier: string; restoreTime: string }> | undefined,
-): Partial<aws.rds.InstanceArgs> {
-  if (restore?.snapshotIdentifier !== undefined) return { snapshotIdentifier: restore.snapshotIdentifier };
-  if (restore?.sourceDbInstanceIdentifier !== undefined) {
+function restoreInputs(restore: PostgresRestore): Partial<aws.rds.InstanceArgs> {
+  if (restore === undefined) return {};
+  if ("snapshotIdentifier" in restore) return { snapshotIdentifier: restore.snapshotIdentifier };
+  {
     return {
       restoreToPointInTime: restore.restoreTime
         ? { sourceDbInstanceIdentifier: restore.sourceDbInstanceIdentifier, restoreTime: restore.restoreTime }

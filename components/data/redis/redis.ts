@@ -1,18 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import {
-  dailyOverlapsWeekly,
-  formatDailyWindow,
-  isHhmm,
-  isTimeZone,
-  isWeeklyWindow,
-  localToUtcMinutes,
-  parseWeeklyWindow,
-} from "../../../lib/time";
 import { EncryptionKey } from "../../security/encryptionKey";
 import type { ServiceConnection } from "../../../lib/connection";
-import { type CacheEngine, cacheEngineProblem } from "../../../lib/engines";
+import { type RedisSettings, snapshotWindowUtc } from "./settings";
 
 /** Redis's port; the security group rules and the connection use it. */
 export const REDIS_PORT = 6379;
@@ -20,7 +11,8 @@ export const REDIS_PORT = 6379;
 /** ElastiCache takes 16 to 128 printable characters; letters and digits only keep clear of the forbidden ones. */
 const AUTH_TOKEN_LENGTH = 64;
 
-export interface RedisArgs {
+/** The parsed `opsbook:redis` settings (./settings.ts) plus what the stack wires in. */
+export interface RedisArgs extends RedisSettings {
   /** VPC of the cache's security group. */
   vpcId: pulumi.Input<string>;
   /** Isolated subnets (no route out of the VPC) for the cache subnet group. */
@@ -29,34 +21,18 @@ export interface RedisArgs {
   clientSecurityGroupId: pulumi.Input<string>;
   /** Replication group id; the log groups and the final snapshot derive from it. @default `opsbook-<name>` */
   replicationGroupId?: string;
-  /** "redis" (Redis OSS 7.0 / 7.1) or "valkey" (7.2 and later). @default "redis" */
-  engine?: CacheEngine;
-  /** Engine version, major.minor. @default "7.1" */
-  engineVersion?: string;
-  /** ElastiCache node type, e.g. "cache.t4g.small". */
-  nodeType: string;
-  /** Nodes: one primary plus replicas, 1 to 6. With 2 or more a replica takes over automatically when the primary fails. */
-  nodes: number;
-  /** Spread the nodes over zones and fail over across them; needs 2 or more nodes. @default true */
-  multiAz?: boolean;
-  /** Days daily snapshots are kept, 1-35. */
-  snapshotRetentionDays: number;
-  /** Start of the daily one-hour snapshot window, "HH:MM" local to `timeZone`. */
-  snapshotWindowStart: string;
-  /** IANA zone of `snapshotWindowStart`; converted to UTC at the zone's standard offset. */
+  /** IANA zone of `snapshotWindowStart`. */
   timeZone: string;
-  /** Weekly maintenance window in UTC, "ddd:HH:MM-ddd:HH:MM"; must not overlap the snapshot window. */
-  maintenanceWindow: string;
   /** Retention of the engine and slow log groups, in days. */
   logRetentionDays: number;
   /** KMS key of the log groups. */
   logKeyArn: pulumi.Input<string>;
   /** Account that owns the cache key. */
   accountId: pulumi.Input<string>;
-  /** AWS partition. @default "aws" */
-  partition?: pulumi.Input<string>;
-  /** Pulumi `protect` on the replication group, its key and the auth token secret. @default true */
-  protect?: boolean;
+  /** AWS partition. */
+  partition: pulumi.Input<string>;
+  /** Pulumi `protect` on the replication group, its key and the auth token secret. */
+  protect: boolean;
 }
 
 const GROUP_ID = /^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$/;
@@ -103,57 +79,23 @@ export class Redis extends pulumi.ComponentResource {
   constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:data:Redis", name, {}, opts);
     const groupId = args.replicationGroupId ?? `opsbook-${name}`;
-    const engine = args.engine ?? "redis";
-    const engineVersion = args.engineVersion ?? "7.1";
-    const multiAz = args.multiAz ?? true;
-    const fail = (message: string): never => {
-      throw new pulumi.ResourceError(message, this);
-    };
+    const { engine, engineVersion, multiAz } = args;
 
-    // ---- validation ----
-    if (!GROUP_ID.test(groupId))
-      fail(
+    // The settings schema checked every setting; the group id is derived from the component's name.
+    if (!GROUP_ID.test(groupId)) {
+      throw new pulumi.ResourceError(
         `replicationGroupId "${groupId}" is not an ElastiCache id: 1-40 lower-case letters, digits and single hyphens, starting with a letter, not ending with a hyphen`,
-      );
-    if (engine !== "redis" && engine !== "valkey") fail(`engine must be "redis" or "valkey", got "${String(engine)}"`);
-    const versionProblem = cacheEngineProblem(engine, engineVersion);
-    if (versionProblem)
-      fail(`engineVersion ${engineVersion} does not fit engine ${engine}: expected ${versionProblem}`);
-    if (!Number.isInteger(args.nodes) || args.nodes < 1 || args.nodes > 6)
-      fail(`nodes must be a whole number from 1 to 6 (a primary and up to five replicas), got ${args.nodes}`);
-    if (multiAz && args.nodes < 2)
-      fail(
-        `multiAz needs at least 2 nodes (a primary and a replica in another zone), got ${args.nodes}: add a node or turn multiAz off`,
-      );
-    if (
-      !Number.isInteger(args.snapshotRetentionDays) ||
-      args.snapshotRetentionDays < 1 ||
-      args.snapshotRetentionDays > 35
-    ) {
-      fail(
-        `snapshotRetentionDays must be a whole number from 1 to 35 (0 would turn snapshots off), got ${args.snapshotRetentionDays}`,
+        this,
       );
     }
-    if (!isTimeZone(args.timeZone))
-      fail(`timeZone "${args.timeZone}" is not an IANA time zone, e.g. "UTC" or "Europe/Berlin"`);
-    if (!isHhmm(args.snapshotWindowStart))
-      fail(`snapshotWindowStart must be "HH:MM", got "${args.snapshotWindowStart}"`);
-    if (!isWeeklyWindow(args.maintenanceWindow))
-      fail(`maintenanceWindow must be "ddd:HH:MM-ddd:HH:MM" in UTC, got "${args.maintenanceWindow}"`);
-    const snapshotStart = localToUtcMinutes(args.snapshotWindowStart, args.timeZone);
-    const snapshotWindow = formatDailyWindow(snapshotStart, 60);
-    if (dailyOverlapsWeekly(snapshotStart, 60, parseWeeklyWindow(args.maintenanceWindow))) {
-      fail(
-        `maintenanceWindow ${args.maintenanceWindow} overlaps the daily snapshot window ${snapshotWindow} UTC (${args.snapshotWindowStart} ${args.timeZone}); move one of them`,
-      );
-    }
+    const snapshotWindow = snapshotWindowUtc(args, args.timeZone);
 
     this.replicationGroupId = groupId;
     this.nodeIds = Array.from({ length: args.nodes }, (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`);
     this.nodeType = args.nodeType;
     this.nodes = args.nodes;
     this.port = REDIS_PORT;
-    const protect = args.protect ?? true;
+    const protect = args.protect;
 
     // ---- children ----
     this.key = new EncryptionKey(
@@ -161,7 +103,7 @@ export class Redis extends pulumi.ComponentResource {
       {
         description: `opsbook ${name}: Redis data at rest and its auth token`,
         accountId: args.accountId,
-        partition: args.partition ?? "aws",
+        partition: args.partition,
         protect,
       },
       { parent: this },

@@ -9,9 +9,9 @@ import {
   serviceAlarms,
   timeToFire,
 } from "../../../components/monitoring/alarmCatalogue";
-import { RUNBOOK } from "../../../stacks/runbook";
+import { THRESHOLDS } from "../../../lib/thresholds";
 
-const thresholds = RUNBOOK.thresholds;
+const thresholds = THRESHOLDS;
 const svc = serviceAlarms({
   service: "api",
   clusterName: "c",

@@ -1,6 +1,6 @@
 import { AlarmSet } from "../../../components/monitoring/alarmSet";
 import { serviceAlarms } from "../../../components/monitoring/alarmCatalogue";
-import { RUNBOOK } from "../../../stacks/runbook";
+import { THRESHOLDS } from "../../../lib/thresholds";
 import { ofType, recordResources, settle } from "../../helpers/mocks";
 
 describe("AlarmSet", () => {
@@ -13,7 +13,7 @@ describe("AlarmSet", () => {
       loadBalancerArnSuffix: "lb",
       targetGroupArnSuffix: "tg",
       healthCheck: { intervalSeconds: 30, unhealthyThreshold: 3 },
-      thresholds: RUNBOOK.thresholds,
+      thresholds: THRESHOLDS,
     });
     new AlarmSet("prod", {
       namePrefix: "opsbook-prod",
@@ -39,7 +39,7 @@ describe("AlarmSet", () => {
       loadBalancerArnSuffix: "lb",
       targetGroupArnSuffix: "tg",
       healthCheck: { intervalSeconds: 30, unhealthyThreshold: 3 },
-      thresholds: RUNBOOK.thresholds,
+      thresholds: THRESHOLDS,
     });
     expect(
       () =>

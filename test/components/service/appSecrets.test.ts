@@ -36,14 +36,4 @@ describe("AppSecrets", () => {
     });
     expect(await resolve(secrets.connection.kmsKeyArns)).toEqual(["arn:aws:kms:eu-west-1:123456789012:key/app"]);
   });
-
-  test.each<[string, number, string[], string]>([
-    ["short secrets", 16, ["A"], "appSecrets.length must be at least 32 characters, got 16"],
-    ["duplicate names", 48, ["A", "A"], "appSecrets.names has duplicates: A, A"],
-  ])("rejects %s", async (_, length, names, message) => {
-    await recordResources();
-    expect(() => new AppSecrets("bad", { names, length, rotation: "x", kmsKeyArn: "k", protect: false })).toThrow(
-      message,
-    );
-  });
 });

@@ -376,13 +376,6 @@ describe("Service variants", () => {
 
   test.each<[string, Partial<ServiceArgs>, string]>([
     [
-      "an illegal Fargate size",
-      { container: { ...args().container, cpu: 256, memory: 4096 } },
-      "memory 4096 MiB does not fit cpu 256: Fargate allows 512, 1024, 2048 MiB",
-    ],
-    ["min above max", { minCount: 9, maxCount: 8, desiredCount: 8 }, "minCount 9 is above maxCount 8"],
-    ["desired outside the range", { desiredCount: 1 }, "desiredCount 1 must lie between minCount 2 and maxCount 8"],
-    [
       "a port without a load balancer",
       { loadBalancer: undefined },
       "a service with port 8080 needs a loadBalancer to receive traffic from",

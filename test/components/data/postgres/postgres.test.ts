@@ -1,30 +1,43 @@
 import { Postgres, type PostgresArgs } from "../../../../components/data/postgres/postgres";
+import { postgresSettings } from "../../../../components/data/postgres/settings";
 import { type RecordedResource, ofType, one, policyOf, recordResources, resolve, settle } from "../../../helpers/mocks";
 
 const INSTANCE = "aws:rds/instance:Instance";
 const LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs";
 
-/** Production-like arguments; Berlin shows the backup window's conversion to UTC. */
-function args(overrides: Partial<PostgresArgs> = {}): PostgresArgs {
+/**
+ * Production-like arguments: settings as the schema parses them (its defaults for the keys not
+ * given), then the wiring; Berlin shows the backup window's conversion to UTC.
+ */
+function args(overrides: Partial<PostgresArgs> = {}): Omit<PostgresArgs, "identifier"> & { identifier?: string } {
   return {
+    ...postgresSettings.parse({
+      instanceClass: "db.r6g.large",
+      allocatedStorageGb: 100,
+      maxAllocatedStorageGb: 500,
+      backupRetentionDays: 30,
+      backupWindowStart: "02:00",
+      maintenanceWindow: "sun:04:00-sun:05:00",
+      slowQueryMs: 100,
+      pool: { min: 5, max: 20 },
+    }),
     vpcId: "vpc-1",
     subnetIds: ["isolated-a", "isolated-b", "isolated-c"],
     clientSecurityGroupId: "sg-app",
-    instanceClass: "db.r6g.large",
-    allocatedStorageGb: 100,
-    maxAllocatedStorageGb: 500,
-    backupRetentionDays: 30,
-    backupWindowStart: "02:00",
     timeZone: "Europe/Berlin",
-    maintenanceWindow: "sun:04:00-sun:05:00",
-    slowQueryMs: 100,
-    pool: { min: 5, max: 20 },
+    partition: "aws",
+    protect: true,
     logRetentionDays: 365,
     logKeyArn: LOG_KEY,
     accountId: "123456789012",
     region: "eu-west-1",
     ...overrides,
   };
+}
+
+/** A Postgres named `name`, its identifier `opsbook-<name>` unless the arguments give one. */
+function newPostgres(name: string, a = args()): Postgres {
+  return new Postgres(name, { ...a, identifier: a.identifier ?? `opsbook-${name}` });
 }
 
 // One recording for every instance the assertions below look at: building under mocks is the slow part.
@@ -39,8 +52,8 @@ const restores: Record<string, PostgresArgs["restore"]> = {
 };
 beforeAll(async () => {
   resources = await recordResources();
-  prod = new Postgres("prod", args());
-  variant = new Postgres(
+  prod = newPostgres("prod", args());
+  variant = newPostgres(
     "variant",
     args({
       engineVersion: "17.2",
@@ -52,8 +65,8 @@ beforeAll(async () => {
       partition: "aws",
     }),
   );
-  small = new Postgres("small", args({ instanceClass: "db.t4g.medium" }));
-  new Postgres(
+  small = newPostgres("small", args({ instanceClass: "db.t4g.medium" }));
+  newPostgres(
     "staging",
     args({
       multiAz: false,
@@ -67,7 +80,7 @@ beforeAll(async () => {
     }),
   );
   for (const [name, restore] of Object.entries(restores))
-    new Postgres(name, args({ identifier: `opsbook-${name}`, restore }));
+    newPostgres(name, args({ identifier: `opsbook-${name}`, restore }));
   await settle();
 });
 
@@ -307,77 +320,11 @@ describe("Postgres restore", () => {
   });
 });
 
-describe("Postgres rejects arguments AWS would refuse, naming the fix", () => {
-  test.each<[string, Partial<PostgresArgs>, string]>([
-    [
-      "a backup window overlapping maintenance",
-      { timeZone: "UTC", maintenanceWindow: "sun:02:30-sun:03:30" },
-      "maintenanceWindow sun:02:30-sun:03:30 overlaps the daily backup window 02:00-03:00 UTC (02:00 UTC); move one of them",
-    ],
-    [
-      "retention above RDS's limit",
-      { backupRetentionDays: 36 },
-      "backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got 36",
-    ],
-    [
-      "no backups",
-      { backupRetentionDays: 0 },
-      "backupRetentionDays must be a whole number from 1 to 35 (RDS's limit; 0 would turn backups off), got 0",
-    ],
-    [
-      "an unknown class without maxConnections",
-      { instanceClass: "db.x2g.large" },
-      "instance class db.x2g.large is not in lib/instanceClasses.ts",
-    ],
-    [
-      "PostgreSQL 15",
-      { engineVersion: "15.7" },
-      'engineVersion must be PostgreSQL 16 or later, as "16" or "16.4"; got "15.7"',
-    ],
-    [
-      "a single subnet",
-      { subnetIds: ["isolated-a"] },
-      "subnetIds must list subnets in at least two zones (an RDS subnet group needs them), got 1",
-    ],
-    [
-      "a storage ceiling below the storage",
-      { allocatedStorageGb: 100, maxAllocatedStorageGb: 50 },
-      "maxAllocatedStorageGb (50) must be at least allocatedStorageGb (100)",
-    ],
-    ["a pool upside down", { pool: { min: 30, max: 20 } }, "pool.min (30) must not exceed pool.max (20)"],
-    [
-      "an identifier with two hyphens",
-      { identifier: "opsbook--prod" },
-      'identifier "opsbook--prod" is not an RDS identifier',
-    ],
-    [
-      "a Performance Insights retention RDS refuses",
-      { performanceInsightsRetentionDays: 30 },
-      "performanceInsightsRetentionDays must be 7, a multiple of 31 up to 713, or 731; got 30",
-    ],
-    [
-      "monitoring turned off",
-      { monitoringIntervalSeconds: 0 },
-      "monitoringIntervalSeconds must be one of 1, 5, 10, 15, 30, 60; got 0",
-    ],
-    [
-      "both restore kinds",
-      {
-        identifier: "opsbook-prod-2",
-        restore: {
-          snapshotIdentifier: "s",
-          sourceDbInstanceIdentifier: "opsbook-prod",
-        } as unknown as PostgresArgs["restore"],
-      },
-      "restore takes either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }, not both",
-    ],
-    [
-      "a point-in-time restore onto its source",
-      { restore: { sourceDbInstanceIdentifier: "opsbook-prod" } },
-      'a point-in-time restore creates a new instance: give it an identifier other than its source "opsbook-prod"',
-    ],
-  ])("%s", async (_, overrides, message) => {
+describe("Postgres checks its wiring (the settings schema checks the settings)", () => {
+  test("refuses a single subnet: an RDS subnet group needs two zones", async () => {
     await recordResources();
-    expect(() => new Postgres("prod", args(overrides))).toThrow(message);
+    expect(() => newPostgres("prod", args({ subnetIds: ["isolated-a"] }))).toThrow(
+      "subnetIds must list subnets in at least two zones (an RDS subnet group needs them), got 1",
+    );
   });
 });

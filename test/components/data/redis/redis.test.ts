@@ -1,4 +1,6 @@
 import { Redis, type RedisArgs } from "../../../../components/data/redis/redis";
+import { redisSettings, redisStackRules } from "../../../../components/data/redis/settings";
+import { settingsProblems } from "../../../helpers/settings";
 import { type RecordedResource, ofType, one, recordResources, resolve, settle } from "../../../helpers/mocks";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
@@ -7,15 +9,19 @@ const LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs";
 /** Production-like arguments; Berlin shows the snapshot window's conversion to UTC. */
 function args(overrides: Partial<RedisArgs> = {}): RedisArgs {
   return {
+    ...redisSettings.parse({
+      nodeType: "cache.r6g.large",
+      nodes: 2,
+      snapshotRetentionDays: 7,
+      snapshotWindowStart: "03:00",
+      maintenanceWindow: "sun:05:00-sun:06:00",
+    }),
     vpcId: "vpc-1",
     subnetIds: ["isolated-a", "isolated-b", "isolated-c"],
     clientSecurityGroupId: "sg-app",
-    nodeType: "cache.r6g.large",
-    nodes: 2,
-    snapshotRetentionDays: 7,
-    snapshotWindowStart: "03:00",
     timeZone: "Europe/Berlin",
-    maintenanceWindow: "sun:05:00-sun:06:00",
+    partition: "aws",
+    protect: true,
     logRetentionDays: 365,
     logKeyArn: LOG_KEY,
     accountId: "123456789012",
@@ -219,45 +225,49 @@ describe("Redis", () => {
   });
 });
 
-describe("Redis rejects arguments AWS would refuse, naming the fix", () => {
-  test.each<[string, Partial<RedisArgs>, string]>([
+describe("Redis checks the group id its name gives (the settings schema checks the settings)", () => {
+  test("a group id longer than 40", async () => {
+    await recordResources();
+    expect(() => new Redis("prod", args({ replicationGroupId: `a${"b".repeat(40)}` }))).toThrow(
+      `replicationGroupId "a${"b".repeat(40)}" is not an ElastiCache id`,
+    );
+  });
+});
+
+describe("redis settings reject what ElastiCache would refuse", () => {
+  test.each<[string, Record<string, unknown>, string[]]>([
     [
       "Multi-AZ with one node",
       { nodes: 1 },
-      "multiAz needs at least 2 nodes (a primary and a replica in another zone), got 1: add a node or turn multiAz off",
+      ["nodes: at least 2 when redis.multiAz is true (a primary and a replica in another zone)"],
     ],
-    [
-      "seven nodes",
-      { nodes: 7 },
-      "nodes must be a whole number from 1 to 6 (a primary and up to five replicas), got 7",
-    ],
+    ["seven nodes", { nodes: 7 }, ["nodes: a whole number from 1 to 6"]],
     [
       "a Valkey version with engine redis",
       { engineVersion: "7.2" },
-      "engineVersion 7.2 does not fit engine redis: expected 7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey",
+      [
+        "engineVersion: 7.0 or 7.1 for engine redis; ElastiCache's later versions are Valkey's: set redis.engine to valkey",
+      ],
     ],
     [
       "a Redis version with engine valkey",
       { engine: "valkey", engineVersion: "7.1" },
-      "engineVersion 7.1 does not fit engine valkey: expected 7.2 or later for engine valkey",
+      ["engineVersion: 7.2 or later for engine valkey; for Redis OSS 7.0 or 7.1 set redis.engine to redis"],
     ],
-    [
-      "snapshots off",
-      { snapshotRetentionDays: 0 },
-      "snapshotRetentionDays must be a whole number from 1 to 35 (0 would turn snapshots off), got 0",
-    ],
-    [
-      "a snapshot window overlapping maintenance",
-      { timeZone: "UTC", maintenanceWindow: "wed:03:30-wed:04:30" },
-      "maintenanceWindow wed:03:30-wed:04:30 overlaps the daily snapshot window 03:00-04:00 UTC (03:00 UTC); move one of them",
-    ],
-    [
-      "a group id longer than 40",
-      { replicationGroupId: `a${"b".repeat(40)}` },
-      `replicationGroupId "a${"b".repeat(40)}" is not an ElastiCache id`,
-    ],
-  ])("%s", async (_, overrides, message) => {
-    await recordResources();
-    expect(() => new Redis("prod", args(overrides))).toThrow(message);
+    ["snapshots off", { snapshotRetentionDays: 0 }, ["snapshotRetentionDays: a whole number from 1 to 35 days"]],
+  ])("%s", (_, input, problems) => {
+    expect(settingsProblems(redisSettings, input)).toEqual(problems);
+  });
+
+  test("a snapshot window overlapping maintenance, in the stack's time zone", () => {
+    const found: string[] = [];
+    redisStackRules(
+      redisSettings.parse({ maintenanceWindow: "wed:03:30-wed:04:30" }),
+      { timeZone: "UTC" },
+      (p, _v, a) => found.push(`${p.join(".")}: ${a}`),
+    );
+    expect(found).toEqual([
+      "maintenanceWindow: a window that does not overlap the daily snapshot window (03:00 UTC, one hour)",
+    ]);
   });
 });

@@ -1,0 +1,51 @@
+/** `opsbook:backup`: the nightly dump job, its schedule, retention and restore drill. */
+import { z } from "zod";
+import { bool, hhmm, imageRepository, imageTag, int, matching, oneOf, REGION, type Report } from "../../lib/schema";
+
+export const backupSettings = z
+  .strictObject(
+    {
+      image: imageRepository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job").describe(
+        "the backup job's image (built from jobs/backup/Dockerfile), without the tag",
+      ),
+      tag: imageTag.describe("the backup job's image tag"),
+      dailyAt: hhmm.default("02:00").describe("time of the nightly pg_dump, local to `timeZone` (R-backup-schedule)"),
+      retentionDays: int(1, 3650, " days")
+        .default(30)
+        .describe("days dumps are kept in the backup bucket (R-backup-retention)"),
+      rpoHours: int(1, 168, " h").default(24).describe("alarm when the newest good backup is older (R-backup-rpo)"),
+      restoreDrillDay: oneOf(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])
+        .default("SUN")
+        .describe("day of the weekly restore drill (R-backup-restore-test)"),
+      restoreDrillAt: hhmm
+        .default("06:00")
+        .describe("time of the drill, local to `timeZone`; after the default Sunday maintenance windows"),
+      objectLock: bool().default(false).describe("S3 Object Lock (governance mode) on dumps for the retention period"),
+      drRegion: matching(REGION, "an AWS region, e.g. eu-central-1")
+        .optional()
+        .describe("a second region that receives copies of the dumps and the automated RDS backups"),
+    },
+    { error: "{ image, tag } of the backup job, and optionally dailyAt, retentionDays, rpoHours, ..." },
+  )
+  .describe("database dumps to S3 and the weekly restore drill");
+
+export type BackupSettings = z.output<typeof backupSettings>;
+
+/** Rules against the database's settings and the stack's region. Paths are relative to `opsbook:backup`. */
+export function backupStackRules(
+  backup: BackupSettings,
+  stack: { region: string; pointInTimeDays: number },
+  add: Report,
+): void {
+  if (backup.retentionDays < stack.pointInTimeDays) {
+    add(
+      ["retentionDays"],
+      backup.retentionDays,
+      `at least postgres.backupRetentionDays (${stack.pointInTimeDays}), so dumps outlive point-in-time recovery`,
+      stack.pointInTimeDays,
+    );
+  }
+  if (backup.drRegion && backup.drRegion === stack.region) {
+    add(["drRegion"], backup.drRegion, `a region other than the stack's own (${stack.region})`);
+  }
+}

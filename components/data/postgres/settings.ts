@@ -1,0 +1,155 @@
+/**
+ * `opsbook:postgres`: the database's settings, their defaults and the rules between them. The
+ * Postgres component takes the parsed result as its arguments, so every rule here is checked once,
+ * before anything is declared.
+ */
+import { z } from "zod";
+import { instanceClassMemoryBytes, unknownClassMessage } from "../../../lib/instanceClasses";
+import { dailyOverlapsWeekly, formatDailyWindow, localToUtcMinutes, parseWeeklyWindow } from "../../../lib/time";
+import { type Report, bool, hhmm, inList, int, matching, report, weeklyWindow, ON_VALID } from "../../../lib/schema";
+
+/** The application's connection pool per task (R-db-pool). */
+const POOL = { min: 5, max: 20 };
+
+/** RDS instance identifiers: 1-63 lower-case letters, digits and single hyphens, not ending with one. */
+export const RDS_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
+
+/** The retention periods Performance Insights accepts: 7 days, a multiple of 31 up to 713, or 731. */
+export const PERFORMANCE_INSIGHTS_RETENTION_DAYS = [7, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1)), 731];
+
+const restore = z
+  .union(
+    [
+      z.strictObject({ snapshotIdentifier: matching(/^[A-Za-z0-9:-]+$/, "an RDS snapshot identifier or ARN") }),
+      z.strictObject({
+        sourceDbInstanceIdentifier: matching(/^[a-z][a-z0-9-]{0,62}$/, "an RDS instance identifier"),
+        restoreTime: matching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "a UTC time, e.g. 2026-11-20T01:30:00Z").optional(),
+      }),
+    ],
+    { error: "either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }" },
+  )
+  .optional()
+  .describe(
+    "create the database from a snapshot or a point in time of another instance; read only when the instance is created",
+  );
+
+/** Create the database from a snapshot or from a point in time of another instance (only when it is created). */
+export type PostgresRestore = z.output<typeof restore>;
+
+export const postgresSettings = z
+  .strictObject({
+    identifier: matching(
+      RDS_IDENTIFIER,
+      "an RDS instance identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter, not ending with '-'",
+    )
+      .optional()
+      .describe(
+        "RDS instance identifier (default `opsbook-<environment>`); a new one declares a new instance, see the Data tier section",
+      ),
+    engineVersion: matching(/^(1[6-9])(\.\d+)?$/, 'PostgreSQL 16 or later, e.g. "16" or "16.4"')
+      .default("16")
+      .describe("major (`16`) or exact (`16.4`) version; the parameter group family follows the major (R-db-engine)"),
+    instanceClass: matching(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class, e.g. db.t4g.medium")
+      .default("db.t4g.medium")
+      .describe("RDS instance class"),
+    allocatedStorageGb: int(20, 65536, " GB").default(20).describe("gp3 storage at creation"),
+    maxAllocatedStorageGb: int(20, 65536, " GB").default(100).describe("storage autoscaling ceiling"),
+    databaseName: matching(/^[a-z][a-z0-9_]{0,62}$/, "lower-case letters, digits and '_', starting with a letter")
+      .default("app")
+      .describe("database created with the instance; fixed at creation (a restore keeps its source's)"),
+    masterUsername: matching(
+      /^[a-z][a-z0-9_]{0,15}$/,
+      "lower-case letters, digits and '_', starting with a letter, at most 16 characters",
+    )
+      .default("app_admin")
+      .describe("master user, its password in a Secrets Manager secret RDS manages; fixed at creation"),
+    multiAz: bool().default(true).describe("a standby in a second zone with automatic failover"),
+    deletionProtection: bool().default(true).describe("RDS refuses to delete the instance while this is on"),
+    backupRetentionDays: int(1, 35, " days")
+      .default(30)
+      .describe("days of automated backups: the point-in-time recovery horizon (R-backup-retention)"),
+    backupWindowStart: hhmm
+      .default("02:00")
+      .describe("start of the daily one-hour backup window, local to `timeZone` (R-backup-schedule)"),
+    maintenanceWindow: weeklyWindow
+      .default("sun:04:00-sun:05:00")
+      .describe("weekly maintenance window in UTC; must not overlap the backup window"),
+    performanceInsightsRetentionDays: inList(
+      PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+      "7, a multiple of 31 up to 713, or 731",
+    )
+      .default(7)
+      .describe("days Performance Insights keeps its data"),
+    monitoringIntervalSeconds: inList([1, 5, 10, 15, 30, 60])
+      .default(60)
+      .describe("seconds between enhanced monitoring samples"),
+    maxConnections: int(20, 262143)
+      .optional()
+      .describe(
+        "`max_connections`; omitted, RDS's formula from the class's memory (a class in lib/instanceClasses.ts)",
+      ),
+    pool: z
+      .strictObject({
+        min: int(0, 1000).default(POOL.min).describe("DB_POOL_MIN per task (R-db-pool)"),
+        max: int(1, 1000).default(POOL.max).describe("DB_POOL_MAX per task (R-db-pool)"),
+      })
+      .prefault({})
+      .describe("the application's connection pool per task"),
+    slowQueryMs: int(1, 60000, " ms")
+      .default(100)
+      .describe("statements slower than this are logged, `log_min_duration_statement` (R-alert-slow-queries)"),
+    restore,
+  })
+  .superRefine((pg, ctx) => {
+    if (pg.maxAllocatedStorageGb < pg.allocatedStorageGb) {
+      report(
+        ctx,
+        ["maxAllocatedStorageGb"],
+        pg.maxAllocatedStorageGb,
+        `at least allocatedStorageGb (${pg.allocatedStorageGb})`,
+        pg.allocatedStorageGb * 5,
+      );
+    }
+    if (pg.pool.min > pg.pool.max) {
+      report(ctx, ["pool", "min"], pg.pool.min, `at most pool.max (${pg.pool.max})`, Math.min(POOL.min, pg.pool.max));
+    }
+    if (pg.maxConnections === undefined && instanceClassMemoryBytes(pg.instanceClass) === undefined) {
+      report(ctx, ["maxConnections"], undefined, `a number: ${unknownClassMessage(pg.instanceClass)}`);
+    }
+  }, ON_VALID)
+  .prefault({})
+  .describe("the RDS PostgreSQL instance");
+
+export type PostgresSettings = z.output<typeof postgresSettings>;
+
+/** The daily backup window in UTC ("HH:MM-HH:MM"), one hour from `backupWindowStart` local to `timeZone`. */
+export function backupWindowUtc(pg: Pick<PostgresSettings, "backupWindowStart">, timeZone: string): string {
+  return formatDailyWindow(localToUtcMinutes(pg.backupWindowStart, timeZone), 60);
+}
+
+/**
+ * Rules that need values from outside `opsbook:postgres`: the stack's time zone and the identifier
+ * the stack gives the instance. Paths are relative to `opsbook:postgres`.
+ */
+export function postgresStackRules(pg: PostgresSettings, stack: { timeZone: string; identifier: string }, add: Report) {
+  if (
+    pg.restore &&
+    "sourceDbInstanceIdentifier" in pg.restore &&
+    pg.restore.sourceDbInstanceIdentifier === stack.identifier
+  ) {
+    add(
+      ["identifier"],
+      stack.identifier,
+      `an identifier other than the restore's source "${pg.restore.sourceDbInstanceIdentifier}": a point-in-time restore creates a new instance`,
+      `${pg.restore.sourceDbInstanceIdentifier}-2`,
+    );
+  }
+  const backupStart = localToUtcMinutes(pg.backupWindowStart, stack.timeZone);
+  if (dailyOverlapsWeekly(backupStart, 60, parseWeeklyWindow(pg.maintenanceWindow))) {
+    add(
+      ["maintenanceWindow"],
+      pg.maintenanceWindow,
+      `a window that does not overlap the daily backup window (${pg.backupWindowStart} ${stack.timeZone}, one hour)`,
+    );
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The compute part's settings: `opsbook:services`, `healthCheck`, `loadBalancer`, `domain`,
+ * `appSecrets`, `migrations` and `rollback`, with their defaults and the rules between them.
+ */
+import { z } from "zod";
+import { describeFargateMemory, FARGATE_CPU_UNITS, fargateMemoryChoices, isFargateSize } from "../../lib/fargate";
+import {
+  bool,
+  envName,
+  imageRepository,
+  imageTag,
+  inList,
+  int,
+  listOf,
+  matching,
+  num,
+  report,
+  type Report,
+  ON_VALID,
+} from "../../lib/schema";
+
+/** Service names: ECS service, log group and target group names derive from them. */
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
+const HTTP_PATH = /^\/[A-Za-z0-9_\-./]*$/;
+
+/** A load balancer rule holds at most five condition values. */
+const RULE_VALUES = 5;
+
+export const serviceSettings = z.strictObject({
+  name: matching(
+    SERVICE_NAME,
+    "lower-case letters, digits and '-', starting with a letter, at most 20 characters",
+  ).describe("service name; the ECS service, log group and target group names derive from it"),
+  image: imageRepository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api").describe(
+    "image repository without the tag, e.g. an ECR repository URL",
+  ),
+  tag: imageTag.describe("image tag: what a deploy changes"),
+  port: int(1, 65535).optional().describe("container port the load balancer sends traffic to; none for a worker"),
+  paths: listOf(
+    matching(/^\/[A-Za-z0-9_\-./*?]*$/, 'a path pattern starting with "/", e.g. "/api/*"'),
+    "path patterns",
+    RULE_VALUES,
+  )
+    .default([])
+    .describe("path patterns routed to this service"),
+  hosts: listOf(
+    matching(
+      /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/,
+      "a host name, e.g. admin.example.com or *.example.com",
+    ),
+    "host names",
+    RULE_VALUES,
+  )
+    .default([])
+    .describe("host names routed to this service (with `paths`, both must match); neither makes it the default"),
+  healthCheckPath: matching(HTTP_PATH, 'a path starting with "/"')
+    .optional()
+    .describe("health check path of this service (default `healthCheck.path`)"),
+  cpu: inList(FARGATE_CPU_UNITS).default(512).describe("Fargate CPU units (1024 = 1 vCPU)"),
+  memory: int(512, 122880, " MiB").default(1024).describe("memory in MiB, a Fargate size for the CPU"),
+  desiredCount: int(0, 100).default(2).describe("tasks running after a deploy (R-app-replicas)"),
+  minCount: int(0, 100).default(2).describe("autoscaling floor"),
+  maxCount: int(1, 100).default(6).describe("autoscaling ceiling"),
+  command: z
+    .array(z.string({ error: "a string" }), { error: "a list of strings" })
+    .optional()
+    .describe("command override for the container"),
+  scaling: z
+    .strictObject({
+      cpuTargetPercent: int(10, 95, " %")
+        .default(70)
+        .describe("average CPU of the tasks above which the service scales out (R-scale-horizontal)"),
+      requestsPerTarget: int(1, 100000).default(1000).describe("requests per task per minute at the load balancer"),
+    })
+    .prefault({})
+    .describe("target tracking"),
+  environment: z
+    .record(envName, z.string({ error: "a string" }), { error: "a map of NAME: value" })
+    .default({})
+    .describe("plain environment variables (never secrets: those come from Secrets Manager)"),
+});
+
+export type ServiceSettings = z.output<typeof serviceSettings>;
+
+/** Every service: one name, one port and one route each; exactly one default route. */
+export const servicesSettings = z
+  .array(serviceSettings, { error: "a list of services, each { name, image, tag, port, ... }" })
+  .min(1, { error: "at least one service" })
+  .superRefine(
+    (services, ctx) => checkServices(services, (path, value, allowed, fix) => report(ctx, path, value, allowed, fix)),
+    ON_VALID,
+  )
+  .describe("the app's services");
+
+function checkServices(services: ServiceSettings[], add: Report): void {
+  const names = new Set<string>();
+  const routes = new Map<string, string>();
+  const ports = new Map<number, string>();
+  let defaults = 0;
+  services.forEach((s, i) => {
+    const at = (k: string): PropertyKey[] => [i, k];
+    if (names.has(s.name)) add(at("name"), s.name, "a name no other service has");
+    names.add(s.name);
+    if (!isFargateSize(s.cpu, s.memory)) {
+      add(
+        at("memory"),
+        s.memory,
+        `with cpu ${s.cpu}: ${describeFargateMemory(s.cpu)} MiB`,
+        fargateMemoryChoices(s.cpu)[0],
+      );
+    }
+    if (s.minCount > s.maxCount) add(at("minCount"), s.minCount, `at most maxCount (${s.maxCount})`);
+    else if (s.desiredCount < s.minCount || s.desiredCount > s.maxCount) {
+      add(
+        at("desiredCount"),
+        s.desiredCount,
+        `between minCount (${s.minCount}) and maxCount (${s.maxCount})`,
+        s.minCount,
+      );
+    }
+    if (s.port === undefined) {
+      if (s.paths.length > 0)
+        add(at("paths"), s.paths, "no paths for a service without a port (a worker gets no traffic)");
+      if (s.hosts.length > 0)
+        add(at("hosts"), s.hosts, "no hosts for a service without a port (a worker gets no traffic)");
+      return;
+    }
+    // The load balancer reaches every service through one app security group: two services on
+    // one port would need the same rule twice, which AWS refuses.
+    const portOwner = ports.get(s.port);
+    if (portOwner) add(at("port"), s.port, `a port no other service uses (${s.port} is ${portOwner}'s)`);
+    ports.set(s.port, s.name);
+    if (s.paths.length === 0 && s.hosts.length === 0) defaults++;
+    if (s.paths.length + s.hosts.length > RULE_VALUES) {
+      add(
+        at("paths"),
+        s.paths,
+        `at most ${RULE_VALUES} paths and hosts together (a load balancer rule takes ${RULE_VALUES} values); ${s.hosts.length} hosts given`,
+      );
+    }
+    // A route is a host (or any host) with a path (or any path); two services may not claim one.
+    for (const host of s.hosts.length > 0 ? s.hosts : ["*"]) {
+      for (const path of s.paths.length > 0 ? s.paths : ["*"]) {
+        if (host === "*" && path === "*") continue;
+        const route = `${host} ${path}`;
+        const other = routes.get(route);
+        if (other) {
+          add(
+            at(s.paths.length > 0 ? "paths" : "hosts"),
+            s.paths.length > 0 ? s.paths : s.hosts,
+            `routes no other service claims ("${s.hosts.length > 0 ? `${host}` : ""}${path === "*" ? "" : path}" already goes to ${other})`,
+          );
+        }
+        routes.set(route, s.name);
+      }
+    }
+  });
+  const served = services.filter((s) => s.port !== undefined);
+  if (served.length > 0 && defaults !== 1) {
+    add(
+      [],
+      services.map((s) => s.name),
+      `exactly one service with a port and neither paths nor hosts (the load balancer's default); found ${defaults}`,
+    );
+  }
+}
+
+/** Target group health checks (R-health-check). */
+export const healthCheckSettings = z
+  .strictObject({
+    path: matching(HTTP_PATH, 'a path starting with "/"').default("/health").describe("path every service answers"),
+    intervalSeconds: int(5, 300, " s").default(30).describe("seconds between checks"),
+    timeoutSeconds: int(2, 120, " s").default(10).describe("seconds a check may take; less than the interval"),
+    healthyThreshold: int(2, 10).default(2).describe("passes in a row before a target is healthy"),
+    unhealthyThreshold: int(2, 10).default(3).describe("failures in a row before a target is unhealthy"),
+  })
+  .superRefine((hc, ctx) => {
+    if (hc.timeoutSeconds >= hc.intervalSeconds) {
+      report(
+        ctx,
+        ["timeoutSeconds"],
+        hc.timeoutSeconds,
+        `less than healthCheck.intervalSeconds (${hc.intervalSeconds})`,
+        10,
+      );
+    }
+  }, ON_VALID)
+  .prefault({})
+  .describe("the load balancer's health checks");
+
+export type HealthCheckSettings = z.output<typeof healthCheckSettings>;
+
+export const loadBalancerSettings = z
+  .strictObject({
+    deletionProtection: bool().default(true).describe("AWS refuses to delete the load balancer while this is on"),
+    idleTimeoutSeconds: int(1, 4000, " s").default(60).describe("seconds an idle connection stays open"),
+    rateLimitPer5Minutes: int(100, 2000000000)
+      .default(2000)
+      .describe("requests one client IP may make in 5 minutes before the WAF blocks it (R-security-rate-limit)"),
+    accessLogRetentionDays: int(1, 3650, " days").default(90).describe("days access logs are kept"),
+  })
+  .prefault({})
+  .describe("the public application load balancer");
+
+export type LoadBalancerSettings = z.output<typeof loadBalancerSettings>;
+
+export const domainSettings = z
+  .strictObject(
+    {
+      name: matching(/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, "a DNS name, e.g. app.example.com")
+        .optional()
+        .describe("DNS name to request a certificate for, validated in `hostedZoneId`"),
+      hostedZoneId: matching(/^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ")
+        .optional()
+        .describe("Route 53 zone of `name`"),
+      certificateArn: matching(
+        /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+        "an ACM certificate ARN",
+      )
+        .optional()
+        .describe("an existing ACM certificate instead"),
+    },
+    { error: "{ certificateArn } or { name, hostedZoneId }" },
+  )
+  .superRefine((domain, ctx) => {
+    if (!domain.certificateArn && !(domain.name && domain.hostedZoneId)) {
+      report(
+        ctx,
+        [],
+        domain,
+        "{ certificateArn } of an ACM certificate, or { name, hostedZoneId } to request one validated by DNS",
+      );
+    }
+  }, ON_VALID)
+  .describe("TLS for the load balancer (R-tls): `{ certificateArn }` or `{ name, hostedZoneId }`");
+
+export type DomainSettings = z.output<typeof domainSettings>;
+
+export const appSecretsSettings = z
+  .strictObject({
+    names: listOf(envName, "names")
+      .default(["JWT_SECRET", "JWT_REFRESH_SECRET", "SESSION_SECRET", "ENCRYPTION_KEY"])
+      .describe("secrets generated for the app and injected into every service (R-secret-generation)"),
+    length: int(32, 128).default(48).describe("characters per secret, at least 32 (R-secret-generation)"),
+    rotation: matching(/^[A-Za-z0-9._-]{1,64}$/, 'a label such as "2026-Q4"')
+      .default("initial")
+      .describe("change it to rotate every generated secret on the next `pulumi up` (R-secret-rotation)"),
+  })
+  .superRefine((secrets, ctx) => {
+    const seen = new Set<string>();
+    secrets.names.forEach((name, i) => {
+      if (seen.has(name)) report(ctx, ["names", i], name, "a name the list does not already have");
+      seen.add(name);
+    });
+  }, ON_VALID)
+  .prefault({})
+  .describe("generated app secrets");
+
+export type AppSecretsSettings = z.output<typeof appSecretsSettings>;
+
+export const migrationsSettings = z
+  .strictObject({
+    service: matching(SERVICE_NAME, "the name of a configured service")
+      .default("api")
+      .describe("service whose image and settings the migration task uses"),
+    command: z
+      .array(z.string({ error: "a string" }), { error: "a list of strings" })
+      .min(1, { error: "a non-empty list of strings" })
+      .default(["npx", "prisma", "migrate", "deploy"])
+      .describe("the migration command (R-deploy-migrations)"),
+  })
+  .prefault({})
+  .describe("the one-off task that runs database migrations before services roll");
+
+export type MigrationsSettings = z.output<typeof migrationsSettings>;
+
+/** Rules between `migrations` and `services`. Paths are relative to `opsbook:migrations`. */
+export function migrationsStackRules(migrations: MigrationsSettings, services: ServiceSettings[], add: Report): void {
+  const names = services.map((s) => s.name);
+  if (!names.includes(migrations.service)) {
+    add(["service"], migrations.service, `one of the configured services: ${[...new Set(names)].join(", ")}`, names[0]);
+  }
+}
+
+/** What makes an ECS deployment roll itself back (R-rollback-triggers). */
+export const rollbackSettings = z
+  .strictObject({
+    unhealthyForMinutes: int(1, 60, " min").default(2).describe("minutes of failing health checks"),
+    errorRatePercent: num(0.1, 100, " %").default(10).describe("5xx share of requests"),
+    errorRateForMinutes: int(1, 60, " min").default(1).describe("minutes above `errorRatePercent`"),
+  })
+  .prefault({})
+  .describe("what makes an ECS deployment roll itself back");
+
+export type RollbackSettings = z.output<typeof rollbackSettings>;

@@ -1,0 +1,25 @@
+/**
+ * The runbooks' alert thresholds, keyed by metric and severity: the one table that the alarm
+ * catalogue, the dashboard and the policy pack's coverage rules read (as defaults of
+ * `opsbook:thresholds`, which a stack may override value by value). See docs/runbooks.md.
+ */
+export const THRESHOLDS = {
+  // R-alert-error-rate, R-alert-latency, R-alert-cpu, R-alert-memory, R-alert-disk,
+  // R-alert-db-connections, R-alert-cache-hit
+  httpErrorRatePercent: { warning: 1, critical: 5 },
+  responseTimeP95Ms: { warning: 500, critical: 2000 },
+  cpuPercent: { warning: 70, critical: 90 },
+  memoryPercent: { warning: 80, critical: 95 },
+  diskPercent: { warning: 80, critical: 95 },
+  dbConnectionsPercent: { warning: 80, critical: 95 },
+  cacheHitRatePercent: { warning: 80, critical: 50 },
+  // The runbooks name these signals without a number (R-alert-slow-queries, R-alert-certificate):
+  // the numbers are this program's defaults.
+  slowQueriesPerMinute: { warning: 10, critical: 60 },
+  certificateDaysToExpiry: { warning: 30, critical: 7 },
+} as const;
+
+export type ThresholdMetric = keyof typeof THRESHOLDS;
+
+/** Metrics where a lower value is worse: their critical threshold lies below the warning one. */
+export const LOWER_IS_WORSE: ReadonlySet<ThresholdMetric> = new Set(["cacheHitRatePercent", "certificateDaysToExpiry"]);
