@@ -1,6 +1,6 @@
 /**
- * `runbook-alarm-coverage`: every database, cache and service has the runbook's alarms at every
- * severity, each with an action.
+ * `runbook-alarm-coverage`: every database, cache and service has its threshold alarms (the R-alert-*
+ * rows of docs/runbooks.md) at every severity, each with an action.
  *
  * The contract an alarm meets to count (README "Policy pack" has the same, for the components):
  * - it is an aws.cloudwatch.MetricAlarm with alarmActions and actions not disabled;
@@ -16,8 +16,8 @@
  *     service-target-group  TargetGroup = the arnSuffix of each target group in the service's
  *               loadBalancers (LoadBalancer may be given too; it is not compared)
  * The families (which metrics, for which kind of resource) are the rule's config, so they can change
- * with the runbooks; their `threshold` names the stack config threshold (stacks/runbook.ts) the
- * alarms use.
+ * with the runbooks; their `threshold` names the stack config threshold (`opsbook:thresholds.<name>`)
+ * the alarms use.
  */
 import type * as aws from "@pulumi/aws";
 import type { PolicyResource } from "@pulumi/policy";
@@ -45,7 +45,10 @@ export interface AlarmFamily {
   threshold: string;
 }
 
-/** The runbook's alarm table (RUNBOOKS.md "Alert thresholds") as alarm families. */
+/**
+ * The alert thresholds as alarm families: R-alert-cpu, R-alert-db-connections, R-alert-disk,
+ * R-alert-memory, R-alert-cache-hit, R-alert-error-rate, R-alert-latency-p95.
+ */
 export const DEFAULT_FAMILIES: AlarmFamily[] = [
   {
     name: "database-cpu",

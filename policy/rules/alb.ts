@@ -34,7 +34,7 @@ export const albHttpRedirectsToHttps = listenerRule({
   description: "Every plain-HTTP listener does one thing: redirect to HTTPS.",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["CKV_AWS_2", "ELB.1", "awsguard alb-http-to-https-redirection", "runbook 003"],
+  sources: ["CKV_AWS_2", "ELB.1", "awsguard alb-http-to-https-redirection", "runbook 003"], // R-tls-https-only
   remediationSteps:
     'Give the port-80 listener a single default action { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }.',
   check: ({ props, report }) => {
@@ -59,7 +59,7 @@ export const albModernTlsPolicy = listenerRule<{ allowedPolicies: string[] }>({
   description: "Every HTTPS listener uses a TLS 1.2+ security policy from the configured list (TLS 1.3 preferred).",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["CKV_AWS_103", "runbook 003"],
+  sources: ["CKV_AWS_103", "runbook 003"], // R-tls-version
   remediationSteps: 'Set sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" on the HTTPS listener.',
   config: {
     allowedPolicies: {
@@ -202,7 +202,7 @@ export const albWafAttached = stackRule({
     "Every internet-facing application load balancer has a WAF web ACL associated (rate limiting, managed rule sets).",
   enforcementLevel: "advisory",
   severity: "medium",
-  sources: ["ELB.16", "runbook 002"],
+  sources: ["ELB.16", "runbook 002"], // R-security-rate-limit
   preview:
     "the ARN of a load balancer created in the same update is unknown; the engine then reports this rule as advisory until the update.",
   remediationSteps:

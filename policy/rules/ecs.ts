@@ -1,7 +1,7 @@
 /**
  * ECS on Fargate: containers locked down and logging, secrets only from Secrets Manager, tasks
  * without public addresses, clusters with Container Insights, and deployments that roll back by
- * themselves (runbook 004's automatic rollback).
+ * themselves (R-rollback-auto).
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
@@ -143,7 +143,7 @@ export const ecsTaskSecretsNotInEnvironment = taskRule<{ secretNamePattern: stri
     "No container receives a secret as a plain environment variable; secrets come from Secrets Manager through `secrets`.",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["ECS.8", "runbook 003"],
+  sources: ["ECS.8", "runbook 003"], // R-secret-storage
   preview: DEFINITIONS_PREVIEW,
   remediationSteps:
     "Move the variable from environment to secrets: [{ name, valueFrom: <Secrets Manager secret ARN> }] and let the execution role read that secret.",
@@ -226,7 +226,7 @@ export const ecsServiceRollsBack = serviceRule({
     "Every ECS service rolls a failed deployment back by itself: the deployment circuit breaker and the deployment alarms both have rollback on.",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["runbook 004", "runbook 002"],
+  sources: ["runbook 004", "runbook 002"], // R-rollback-auto
   preview:
     "alarm names derived from resources created in the same update are unknown; the engine then reports this rule as advisory until the update.",
   remediationSteps:

@@ -55,7 +55,7 @@ export const elasticacheEncryptedInTransit = groupRule({
     "Every ElastiCache replication group requires TLS and authenticates clients (an AUTH token or RBAC user groups).",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["CKV_AWS_30", "CKV_AWS_31", "ElastiCache.5", "runbook 003"],
+  sources: ["CKV_AWS_30", "CKV_AWS_31", "ElastiCache.5", "runbook 003"], // R-cache-tls
   remediationSteps:
     'Set transitEncryptionEnabled: true (mode "required") and authToken from Secrets Manager, or userGroupIds; clients connect with rediss://.',
   check: ({ props, report }) => {

@@ -173,7 +173,7 @@ export const securityGroupDataPortSources = ingressRule<{ dataPorts: number[] }>
     "Data ports (PostgreSQL, Redis) admit only security groups, never address ranges or prefix lists (world ranges are reported by security-group-no-world-ingress).",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["CKV_AWS_260", "runbook 003"],
+  sources: ["CKV_AWS_260", "runbook 003"], // R-security-data-private
   remediationSteps:
     "Admit the application's security group with referencedSecurityGroupId (or sourceSecurityGroupId) instead of a CIDR or prefix list.",
   config: { ...PORTS_CONFIG },

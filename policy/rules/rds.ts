@@ -1,6 +1,6 @@
 /**
- * PostgreSQL on RDS: private, encrypted, backed up at the runbook's retention, watched, and only
- * reachable over TLS.
+ * PostgreSQL on RDS: private, encrypted, backed up as long as R-backup-retention asks, watched, and
+ * only reachable over TLS (R-db-tls).
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
@@ -110,7 +110,7 @@ export const rdsBackupRetention = instanceRule<{ minimumRetentionDays: number; r
     "Every RDS instance keeps automated backups (point-in-time recovery) for at least the configured days, taken in a daily window that does not overlap its maintenance window.",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["CKV_AWS_133", "RDS.11", "runbook 001"],
+  sources: ["CKV_AWS_133", "RDS.11", "runbook 001"], // R-backup-retention, R-backup-window
   remediationSteps:
     "Set backupRetentionPeriod to at least the configured days and backupWindow to a daily UTC window clear of maintenanceWindow.",
   config: {
@@ -329,7 +329,7 @@ export const rdsForceSsl = stackRule<{ requiredParameters: Record<string, string
     "Every RDS instance uses a parameter group declared in this stack that forces TLS (rds.force_ssl = 1) and sets every other required parameter.",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["CKV2_AWS_69", "runbook 003"],
+  sources: ["CKV2_AWS_69", "runbook 003"], // R-db-tls
   preview:
     "the name of a parameter group created in the same update is unknown; the engine then reports this rule as advisory until the update.",
   remediationSteps:

@@ -147,7 +147,7 @@ export const s3EncryptedWithKms = stackRule({
     "Every S3 bucket encrypts by default with a customer-managed KMS key and an S3 bucket key; buckets that receive ELB or S3 access logs, which AWS delivers only with SSE-S3, may use AES256.",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["CKV_AWS_19", "CKV_AWS_145", "runbook 001"],
+  sources: ["CKV_AWS_19", "CKV_AWS_145", "runbook 001"], // R-backup-encryption
   preview: COMPANION_PREVIEW,
   remediationSteps:
     'Declare aws.s3.BucketServerSideEncryptionConfiguration with rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: <key ARN> }, bucketKeyEnabled: true }].',
@@ -188,7 +188,7 @@ export const s3VersioningEnabled = companionRule<Versioning>({
   description: "Every S3 bucket keeps object versions, so an overwritten or deleted backup can be recovered.",
   enforcementLevel: "mandatory",
   severity: "high",
-  sources: ["CKV_AWS_21", "S3.14", "runbook 001"],
+  sources: ["CKV_AWS_21", "S3.14", "runbook 001"], // R-backup-location
   preview: COMPANION_PREVIEW,
   remediationSteps: 'Declare aws.s3.BucketVersioning with versioningConfiguration: { status: "Enabled" }.',
   companionTypes: S3.versioning,
@@ -240,7 +240,7 @@ export const s3LifecycleConfigured = companionRule<Lifecycle>({
     "Every S3 bucket has an enabled lifecycle rule, so objects (and old versions) expire instead of piling up.",
   enforcementLevel: "mandatory",
   severity: "low",
-  sources: ["CKV2_AWS_61", "S3.13", "runbook 001"],
+  sources: ["CKV2_AWS_61", "S3.13", "runbook 001"], // R-backup-retention
   preview: COMPANION_PREVIEW,
   remediationSteps:
     "Declare aws.s3.BucketLifecycleConfiguration with an enabled rule that expires objects and noncurrent versions after the retention period.",

@@ -1,7 +1,7 @@
 /**
  * The restore drill: proves the newest backup can actually be restored, by restoring it into a
  * throwaway database and comparing every table's row count with the count taken when the dump
- * was made. Its duration is the runbook's "time to recover".
+ * was made. Its duration is the time to recover (R-backup-rto).
  */
 import { randomBytes } from "node:crypto";
 import type { JobConfig } from "./config";
