@@ -4,7 +4,7 @@
  * `opsbook:thresholds`, which a stack may override value by value). See docs/runbooks.md.
  */
 export const THRESHOLDS = {
-  // R-alert-error-rate, R-alert-latency, R-alert-cpu, R-alert-memory, R-alert-disk,
+  // R-alert-error-rate, R-alert-latency-p95, R-alert-cpu, R-alert-memory, R-alert-disk,
   // R-alert-db-connections, R-alert-cache-hit
   httpErrorRatePercent: { warning: 1, critical: 5 },
   responseTimeP95Ms: { warning: 500, critical: 2000 },
@@ -13,7 +13,7 @@ export const THRESHOLDS = {
   diskPercent: { warning: 80, critical: 95 },
   dbConnectionsPercent: { warning: 80, critical: 95 },
   cacheHitRatePercent: { warning: 80, critical: 50 },
-  // The runbooks name these signals without a number (R-alert-slow-queries, R-alert-certificate):
+  // The runbooks name these signals without a number (R-alert-slow-queries, R-alert-cert-expiry):
   // the numbers are this program's defaults.
   slowQueriesPerMinute: { warning: 10, critical: 60 },
   certificateDaysToExpiry: { warning: 30, critical: 7 },

@@ -9,7 +9,7 @@ export const backupSettings = z
         "the backup job's image (built from jobs/backup/Dockerfile), without the tag",
       ),
       tag: imageTag.describe("the backup job's image tag"),
-      dailyAt: hhmm.default("02:00").describe("time of the nightly pg_dump, local to `timeZone` (R-backup-schedule)"),
+      dailyAt: hhmm.default("02:00").describe("time of the nightly pg_dump, local to `timeZone` (R-backup-window)"),
       retentionDays: int(1, 3650, " days")
         .default(30)
         .describe("days dumps are kept in the backup bucket (R-backup-retention)"),

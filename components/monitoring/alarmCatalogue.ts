@@ -378,7 +378,7 @@ export function cacheAlarms(args: { nodeIds: pulumi.Input<string>[]; thresholds:
   });
 }
 
-/** The load balancer's ACM certificate (runbook 001: checked weekly; this alarm checks daily). */
+/** The load balancer's ACM certificate (R-alert-cert-expiry: checked weekly; this alarm checks daily). */
 export function certificateAlarms(args: {
   certificateArn: pulumi.Input<string>;
   thresholds: Thresholds;

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RollbackSettings } from "../service/settings";
 
-/** The rollback triggers (`opsbook:rollback`, R-rollback-triggers). */
+/** The rollback triggers (`opsbook:rollback`, R-rollback-auto). */
 export type RollbackTriggers = RollbackSettings;
 
 export interface RollbackAlarmsArgs extends RollbackTriggers {

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LoadBalancerSettings } from "./settings";
 import { SecureBucket } from "../storage/secureBucket";
 
-/** TLS 1.3 and 1.2 only (runbook 003: TLS 1.2+). */
+/** TLS 1.3 and 1.2 only (R-tls-version: TLS 1.2+). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 /** The parsed `opsbook:loadBalancer` settings (./settings.ts), the TLS source and the wiring. */

@@ -58,7 +58,7 @@ export const serviceSettings = z.strictObject({
     .describe("health check path of this service (default `healthCheck.path`)"),
   cpu: inList(FARGATE_CPU_UNITS).default(512).describe("Fargate CPU units (1024 = 1 vCPU)"),
   memory: int(512, 122880, " MiB").default(1024).describe("memory in MiB, a Fargate size for the CPU"),
-  desiredCount: int(0, 100).default(2).describe("tasks running after a deploy (R-app-replicas)"),
+  desiredCount: int(0, 100).default(2).describe("tasks running after a deploy (R-app-counts)"),
   minCount: int(0, 100).default(2).describe("autoscaling floor"),
   maxCount: int(1, 100).default(6).describe("autoscaling ceiling"),
   command: z
@@ -165,7 +165,7 @@ function checkServices(services: ServiceSettings[], add: Report): void {
   }
 }
 
-/** Target group health checks (R-health-check). */
+/** Target group health checks (R-health-path, R-health-timing, R-health-thresholds). */
 export const healthCheckSettings = z
   .strictObject({
     path: matching(HTTP_PATH, 'a path starting with "/"').default("/health").describe("path every service answers"),
@@ -232,7 +232,7 @@ export const domainSettings = z
       );
     }
   }, ON_VALID)
-  .describe("TLS for the load balancer (R-tls): `{ certificateArn }` or `{ name, hostedZoneId }`");
+  .describe("TLS for the load balancer (R-tls-certificate): `{ certificateArn }` or `{ name, hostedZoneId }`");
 
 export type DomainSettings = z.output<typeof domainSettings>;
 
@@ -282,7 +282,7 @@ export function migrationsStackRules(migrations: MigrationsSettings, services: S
   }
 }
 
-/** What makes an ECS deployment roll itself back (R-rollback-triggers). */
+/** What makes an ECS deployment roll itself back (R-rollback-auto). */
 export const rollbackSettings = z
   .strictObject({
     unhealthyForMinutes: int(1, 60, " min").default(2).describe("minutes of failing health checks"),

@@ -48,7 +48,7 @@ export const postgresSettings = z
       ),
     engineVersion: matching(/^(1[6-9])(\.\d+)?$/, 'PostgreSQL 16 or later, e.g. "16" or "16.4"')
       .default("16")
-      .describe("major (`16`) or exact (`16.4`) version; the parameter group family follows the major (R-db-engine)"),
+      .describe("major (`16`) or exact (`16.4`) version; the parameter group family follows the major (R-db-version)"),
     instanceClass: matching(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class, e.g. db.t4g.medium")
       .default("db.t4g.medium")
       .describe("RDS instance class"),
@@ -70,7 +70,7 @@ export const postgresSettings = z
       .describe("days of automated backups: the point-in-time recovery horizon (R-backup-retention)"),
     backupWindowStart: hhmm
       .default("02:00")
-      .describe("start of the daily one-hour backup window, local to `timeZone` (R-backup-schedule)"),
+      .describe("start of the daily one-hour backup window, local to `timeZone` (R-backup-window)"),
     maintenanceWindow: weeklyWindow
       .default("sun:04:00-sun:05:00")
       .describe("weekly maintenance window in UTC; must not overlap the backup window"),

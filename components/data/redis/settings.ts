@@ -11,7 +11,7 @@ export const redisSettings = z
   .strictObject({
     engine: oneOf(["redis", "valkey"])
       .default("redis")
-      .describe("`redis` (Redis OSS 7.0 / 7.1) or `valkey` (7.2 and later) (R-cache-engine)"),
+      .describe("`redis` (Redis OSS 7.0 / 7.1) or `valkey` (7.2 and later) (R-cache-version)"),
     engineVersion: matching(/^\d+(\.\d+)?$/, 'a version, e.g. "7.1"')
       .default("7.1")
       .describe("major.minor: 7.0 or 7.1 for redis, 7.2 or later for valkey"),
