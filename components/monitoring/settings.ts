@@ -36,8 +36,12 @@ const MAXIMA: Record<ThresholdMetric, number> = {
 const thresholdPair = (metric: ThresholdMetric) =>
   z
     .strictObject({
-      warning: num(0, MAXIMA[metric]).default(THRESHOLDS[metric].warning),
-      critical: num(0, MAXIMA[metric]).default(THRESHOLDS[metric].critical),
+      warning: num(0, MAXIMA[metric])
+        .default(THRESHOLDS[metric].warning)
+        .describe(`warning threshold${LOWER_IS_WORSE.has(metric) ? " (lower is worse)" : ""}`),
+      critical: num(0, MAXIMA[metric])
+        .default(THRESHOLDS[metric].critical)
+        .describe(`critical threshold, ${LOWER_IS_WORSE.has(metric) ? "below" : "above"} the warning one`),
     })
     .superRefine((pair, ctx) => {
       const lower = LOWER_IS_WORSE.has(metric);
