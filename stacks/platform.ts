@@ -15,7 +15,7 @@ import { AlertTopics } from "../components/monitoring/alertTopics";
 import { AppSecrets } from "../components/service/appSecrets";
 import { Cluster } from "../components/service/cluster";
 import { LoadBalancer } from "../components/service/loadBalancer";
-import { Service } from "../components/service/service";
+import { type MigrationTask, Service } from "../components/service/service";
 import { AlarmSet } from "../components/monitoring/alarmSet";
 import { Dashboard } from "../components/monitoring/dashboard";
 import {
@@ -42,7 +42,8 @@ export interface Platform {
   cluster: Cluster;
   loadBalancer: LoadBalancer;
   services: Record<string, Service>;
-  migrationService: string;
+  /** The migration task, declared by the service `opsbook:migrations.service` names. */
+  migration: MigrationTask;
   alarms: AlarmSet;
   dashboard: Dashboard;
 }
@@ -201,9 +202,9 @@ export function buildPlatform(config: PlatformConfig): Platform {
     ...Object.values(services).flatMap((svc) =>
       svc.targetGroup
         ? serviceAlarms({
-            service: svc.serviceKey,
+            service: svc.appName,
             clusterName: cluster.name,
-            serviceName: svc.service.name,
+            serviceName: svc.ecsService.name,
             loadBalancerArnSuffix: loadBalancer.arnSuffix,
             targetGroupArnSuffix: svc.targetGroup.arnSuffix,
             healthCheck: config.healthCheck,
@@ -252,7 +253,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     cluster,
     loadBalancer,
     services,
-    migrationService: config.migrations.service,
+    migration: services[config.migrations.service]!.migration!,
     alarms,
     dashboard,
   };
@@ -282,16 +283,10 @@ export function stackOutputs(platform: Platform) {
     url: platform.loadBalancer.url,
     loadBalancerDnsName: platform.loadBalancer.dnsName,
     clusterName: platform.cluster.name,
-    serviceNames: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.service.name])),
+    serviceNames: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.ecsService.name])),
     alarmTopicArns: { warning: platform.alerts.topics.warning.arn, critical: platform.alerts.topics.critical.arn },
     dashboardName: platform.dashboard.dashboard.dashboardName,
-    migration: migrationOutputs(platform),
+    /** What `aws ecs run-task` needs to run the migrations before services roll. */
+    migration: platform.migration,
   };
-}
-
-/** What `aws ecs run-task` needs to run the migrations before services roll. */
-function migrationOutputs(platform: Platform) {
-  const { taskDefinitionArn, cluster, subnets, securityGroups, command } =
-    platform.services[platform.migrationService]!.migration!;
-  return { taskDefinitionArn, cluster, subnets, securityGroups, command };
 }

@@ -201,7 +201,7 @@ export function loadBalancerAlarms(args: {
   loadBalancerArnSuffix: pulumi.Input<string>;
   thresholds: Thresholds;
 }): AlarmDefinition[] {
-  const lb = { LoadBalancer: args.loadBalancerArnSuffix };
+  const loadBalancer = { LoadBalancer: args.loadBalancerArnSuffix };
   return [
     {
       subject: "load-balancer",
@@ -211,7 +211,10 @@ export function loadBalancerAlarms(args: {
       signal: {
         expression: "IF(requests > 0, 100 * errors / requests, 0)",
         label: "load balancer 5xx rate (%)",
-        metrics: { errors: alb("HTTPCode_ELB_5XX_Count", "Sum", lb), requests: alb("RequestCount", "Sum", lb) },
+        metrics: {
+          errors: alb("HTTPCode_ELB_5XX_Count", "Sum", loadBalancer),
+          requests: alb("RequestCount", "Sum", loadBalancer),
+        },
       },
       direction: "above",
       thresholds: args.thresholds.httpErrorRatePercent,

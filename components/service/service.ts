@@ -90,7 +90,8 @@ export const DEFAULT_ROUTE_PRIORITY = 50000;
  * CPU and requests. Cost: the tasks' vCPU and memory hours, and their logs.
  */
 export class Service extends pulumi.ComponentResource {
-  readonly service: aws.ecs.Service;
+  /** The ECS service. */
+  readonly ecsService: aws.ecs.Service;
   readonly taskDefinition: aws.ecs.TaskDefinition;
   readonly migrationTaskDefinition?: aws.ecs.TaskDefinition;
   /** What `aws ecs run-task` needs to run the migrations before the services roll, and that command. */
@@ -101,11 +102,11 @@ export class Service extends pulumi.ComponentResource {
   readonly executionRole: aws.iam.Role;
   readonly taskRole: aws.iam.Role;
   /** The service's name in the stack config (this component's name). */
-  readonly serviceKey: string;
+  readonly appName: string;
 
   constructor(name: string, args: ServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:service:Service", name, {}, opts);
-    this.serviceKey = name;
+    this.appName = name;
     this.validate(args);
     const c = args.container;
 
@@ -172,18 +173,18 @@ export class Service extends pulumi.ComponentResource {
       this.migration = migrationTask(this.migrationTaskDefinition.arn, args);
     }
 
-    const lb = args.loadBalancer;
+    const listener = args.loadBalancer;
     // ECS refuses a target group no listener uses, and tasks fail while their role has no policy yet.
     const startAfter: pulumi.Resource[] = [execution.policy];
-    if (lb && c.port !== undefined) {
-      const routing = this.createRouting(name, args, lb, c.port);
+    if (listener && c.port !== undefined) {
+      const routing = this.createRouting(name, args, listener, c.port);
       this.targetGroup = routing.targetGroup;
       startAfter.push(...routing.dependents);
       this.rollbackAlarms = rollbackAlarms(
         name,
         {
           namePrefix: args.namePrefix,
-          loadBalancerArnSuffix: lb.arnSuffix,
+          loadBalancerArnSuffix: listener.arnSuffix,
           targetGroupArnSuffix: this.targetGroup.arnSuffix,
           actionArn: args.rollback.alarmTopicArn,
           ...args.rollback,
@@ -192,7 +193,7 @@ export class Service extends pulumi.ComponentResource {
       );
     }
 
-    this.service = new aws.ecs.Service(
+    this.ecsService = new aws.ecs.Service(
       `${name}`,
       {
         name: args.namePrefix,
@@ -235,8 +236,8 @@ export class Service extends pulumi.ComponentResource {
       },
     );
 
-    this.createAutoscaling(name, args, lb);
-    this.registerOutputs({ serviceName: this.service.name, taskDefinitionArn: this.taskDefinition.arn });
+    this.createAutoscaling(name, args, listener);
+    this.registerOutputs({ serviceName: this.ecsService.name, taskDefinitionArn: this.taskDefinition.arn });
   }
 
   private validate(args: ServiceArgs): void {
@@ -253,10 +254,10 @@ export class Service extends pulumi.ComponentResource {
   private createRouting(
     name: string,
     args: ServiceArgs,
-    lb: NonNullable<ServiceArgs["loadBalancer"]>,
+    listener: NonNullable<ServiceArgs["loadBalancer"]>,
     port: number,
   ): { targetGroup: aws.lb.TargetGroup; dependents: pulumi.Resource[] } {
-    const hc = lb.healthCheck;
+    const healthCheck = listener.healthCheck;
     const targetGroup = new aws.lb.TargetGroup(
       `${name}`,
       {
@@ -268,31 +269,31 @@ export class Service extends pulumi.ComponentResource {
         deregistrationDelay: 30,
         healthCheck: {
           enabled: true,
-          path: hc.path,
+          path: healthCheck.path,
           protocol: "HTTP",
           port: "traffic-port",
           matcher: "200-299",
-          interval: hc.intervalSeconds,
-          timeout: hc.timeoutSeconds,
-          healthyThreshold: hc.healthyThreshold,
-          unhealthyThreshold: hc.unhealthyThreshold,
+          interval: healthCheck.intervalSeconds,
+          timeout: healthCheck.timeoutSeconds,
+          healthyThreshold: healthCheck.healthyThreshold,
+          unhealthyThreshold: healthCheck.unhealthyThreshold,
         },
       },
       { parent: this },
     );
-    const hosts = lb.hosts ?? [];
-    const isDefault = lb.paths.length === 0 && hosts.length === 0;
+    const hosts = listener.hosts ?? [];
+    const isDefault = listener.paths.length === 0 && hosts.length === 0;
     const conditions = isDefault
       ? [{ pathPattern: { values: ["/*"] } }]
       : [
           ...(hosts.length > 0 ? [{ hostHeader: { values: hosts } }] : []),
-          ...(lb.paths.length > 0 ? [{ pathPattern: { values: lb.paths } }] : []),
+          ...(listener.paths.length > 0 ? [{ pathPattern: { values: listener.paths } }] : []),
         ];
     const rule = new aws.lb.ListenerRule(
       `${name}`,
       {
-        listenerArn: lb.listenerArn,
-        priority: isDefault ? DEFAULT_ROUTE_PRIORITY : lb.priority,
+        listenerArn: listener.listenerArn,
+        priority: isDefault ? DEFAULT_ROUTE_PRIORITY : listener.priority,
         actions: [{ type: "forward", targetGroupArn: targetGroup.arn }],
         conditions,
       },
@@ -303,7 +304,7 @@ export class Service extends pulumi.ComponentResource {
       `${name}-from-alb`,
       {
         securityGroupId: args.securityGroupId,
-        referencedSecurityGroupId: lb.securityGroupId,
+        referencedSecurityGroupId: listener.securityGroupId,
         ipProtocol: "tcp",
         fromPort: port,
         toPort: port,
@@ -314,7 +315,7 @@ export class Service extends pulumi.ComponentResource {
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-alb-to-app`,
       {
-        securityGroupId: lb.securityGroupId,
+        securityGroupId: listener.securityGroupId,
         referencedSecurityGroupId: args.securityGroupId,
         ipProtocol: "tcp",
         fromPort: port,
@@ -326,13 +327,13 @@ export class Service extends pulumi.ComponentResource {
     return { targetGroup, dependents: [rule, ingress] };
   }
 
-  private createAutoscaling(name: string, args: ServiceArgs, lb: ServiceArgs["loadBalancer"]): void {
+  private createAutoscaling(name: string, args: ServiceArgs, listener: ServiceArgs["loadBalancer"]): void {
     const target = new aws.appautoscaling.Target(
       `${name}`,
       {
         serviceNamespace: "ecs",
         scalableDimension: "ecs:service:DesiredCount",
-        resourceId: pulumi.interpolate`service/${args.cluster.name}/${this.service.name}`,
+        resourceId: pulumi.interpolate`service/${args.cluster.name}/${this.ecsService.name}`,
         minCapacity: args.minCount,
         maxCapacity: args.maxCount,
       },
@@ -360,12 +361,12 @@ export class Service extends pulumi.ComponentResource {
         { parent: this },
       );
     policy("cpu", { predefinedMetricType: "ECSServiceAverageCPUUtilization" }, args.scaling.cpuTargetPercent);
-    if (lb && this.targetGroup) {
+    if (listener && this.targetGroup) {
       policy(
         "requests",
         {
           predefinedMetricType: "ALBRequestCountPerTarget",
-          resourceLabel: pulumi.interpolate`${lb.arnSuffix}/${this.targetGroup.arnSuffix}`,
+          resourceLabel: pulumi.interpolate`${listener.arnSuffix}/${this.targetGroup.arnSuffix}`,
         },
         args.scaling.requestsPerTarget,
       );
