@@ -120,3 +120,13 @@ export function dailyOverlapsWeekly(dailyStart: number, lengthMinutes: number, w
   }
   return false;
 }
+
+/** The one-hour daily window that starts at `hhmm` local to `timeZone` (at its standard offset), in UTC: "HH:MM-HH:MM". */
+export function dailyHourUtc(hhmm: string, timeZone: string): string {
+  return formatDailyWindow(localToUtcMinutes(hhmm, timeZone), 60);
+}
+
+/** Does the one-hour daily window starting at `hhmm` local to `timeZone` overlap the weekly UTC window? */
+export function dailyHourOverlaps(hhmm: string, timeZone: string, weeklyWindow: string): boolean {
+  return dailyOverlapsWeekly(localToUtcMinutes(hhmm, timeZone), 60, parseWeeklyWindow(weeklyWindow));
+}

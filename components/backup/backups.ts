@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
 import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
@@ -221,17 +222,7 @@ export class Backups extends pulumi.ComponentResource {
       `${name}-scheduler`,
       {
         description: "Lets EventBridge Scheduler start the backup job and the restore drill",
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "scheduler.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com", args.accountId),
       },
       { parent: this },
     );
@@ -336,17 +327,7 @@ export class Backups extends pulumi.ComponentResource {
       `${name}-replication`,
       {
         description: `Lets S3 copy backups to ${region}`,
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "s3.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy("s3.amazonaws.com", args.accountId),
       },
       { parent: this },
     );

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../../lib/iam";
 import { planSubnets } from "../../lib/cidr";
 import type { NetworkSettings } from "./settings";
 
@@ -158,22 +159,11 @@ export class Network extends pulumi.ComponentResource {
       `${name}-flow-logs`,
       {
         description: "Lets VPC Flow Logs write to its log group",
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: {
-                StringEquals: { "aws:SourceAccount": args.accountId },
-                ArnLike: {
-                  "aws:SourceArn": pulumi.interpolate`arn:aws:ec2:${args.region}:${args.accountId}:vpc-flow-log/*`,
-                },
-              },
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy(
+          "vpc-flow-logs.amazonaws.com",
+          args.accountId,
+          pulumi.interpolate`arn:aws:ec2:${args.region}:${args.accountId}:vpc-flow-log/*`,
+        ),
       },
       { parent: this },
     );

@@ -71,3 +71,54 @@ export class TierSecurityGroups extends pulumi.ComponentResource {
     this.registerOutputs({ loadBalancerSecurityGroupId: this.loadBalancer.id, appSecurityGroupId: this.app.id });
   }
 }
+
+/** A store's security group that admits one client group on one port, and the client's matching egress. */
+export interface ClientOnlyGroupArgs {
+  vpcId: pulumi.Input<string>;
+  /** The client tier's security group (the app tasks). */
+  clientSecurityGroupId: pulumi.Input<string>;
+  port: number;
+  /** The store's kind, e.g. "PostgreSQL"; and what the client reaches, e.g. "the database". */
+  engine: string;
+  target: string;
+  /** Logical names: the group, its ingress rule and the client's egress rule. */
+  names: { group: string; ingress: string; egress: string };
+}
+
+/**
+ * Declares the group of a data store: ingress only from the client group on `port`, and the client
+ * group's egress to it on the same port (the app tier has no other egress to the data tier).
+ */
+export function clientOnlySecurityGroup(args: ClientOnlyGroupArgs, parent: pulumi.Resource): aws.ec2.SecurityGroup {
+  const group = new aws.ec2.SecurityGroup(
+    args.names.group,
+    {
+      vpcId: args.vpcId,
+      description: `${args.engine}: ${args.port} from the app tier only`,
+      tags: { Name: args.names.group },
+    },
+    { parent },
+  );
+  const rule = { ipProtocol: "tcp", fromPort: args.port, toPort: args.port };
+  new aws.vpc.SecurityGroupIngressRule(
+    args.names.ingress,
+    {
+      securityGroupId: group.id,
+      description: `${args.engine} from the app tasks`,
+      ...rule,
+      referencedSecurityGroupId: args.clientSecurityGroupId,
+    },
+    { parent },
+  );
+  new aws.vpc.SecurityGroupEgressRule(
+    args.names.egress,
+    {
+      securityGroupId: args.clientSecurityGroupId,
+      description: `${args.engine} to ${args.target}`,
+      ...rule,
+      referencedSecurityGroupId: group.id,
+    },
+    { parent },
+  );
+  return group;
+}

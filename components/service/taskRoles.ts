@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
 
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/(.+)$/;
@@ -9,17 +10,7 @@ export function ecsTaskRole(name: string, accountId: pulumi.Input<string>, paren
   return new aws.iam.Role(
     name,
     {
-      assumeRolePolicy: pulumi.jsonStringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "ecs-tasks.amazonaws.com" },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-          },
-        ],
-      }),
+      assumeRolePolicy: serviceTrustPolicy("ecs-tasks.amazonaws.com", accountId),
     },
     { parent },
   );

@@ -1,10 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../../../lib/iam";
+import { clientOnlySecurityGroup } from "../../network/securityGroups";
+import { dailyHourUtc } from "../../../lib/time";
 import { EncryptionKey } from "../../security/encryptionKey";
 import type { ServiceConnection } from "../../../lib/connection";
 import { postgresFamily } from "../../../lib/engines";
 import { defaultMaxConnectionsForMemory, instanceClassMemoryBytes } from "../../../lib/instanceClasses";
-import { type PostgresRestore, type PostgresSettings, backupWindowUtc } from "./settings";
+import { type PostgresRestore, type PostgresSettings } from "./settings";
 
 export type { PostgresRestore } from "./settings";
 
@@ -97,7 +100,7 @@ export class Postgres extends pulumi.ComponentResource {
         this,
       );
     }
-    const backupWindow = backupWindowUtc(args, args.timeZone);
+    const backupWindow = dailyHourUtc(args.backupWindowStart, args.timeZone);
     const memoryBytes = instanceClassMemoryBytes(args.instanceClass);
     const restore = args.restore;
 
@@ -255,40 +258,17 @@ export class Postgres extends pulumi.ComponentResource {
   }
 
   private createSecurityGroup(name: string, args: PostgresArgs): aws.ec2.SecurityGroup {
-    const sg = new aws.ec2.SecurityGroup(
-      `${name}-db`,
+    return clientOnlySecurityGroup(
       {
         vpcId: args.vpcId,
-        description: `PostgreSQL: ${POSTGRES_PORT} from the app tier only`,
-        tags: { Name: `${name}-db` },
+        clientSecurityGroupId: args.clientSecurityGroupId,
+        port: POSTGRES_PORT,
+        engine: "PostgreSQL",
+        target: "the database",
+        names: { group: `${name}-db`, ingress: `${name}-db-from-app`, egress: `${name}-app-to-db` },
       },
-      { parent: this },
+      this,
     );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-db-from-app`,
-      {
-        securityGroupId: sg.id,
-        description: "PostgreSQL from the app tasks",
-        ipProtocol: "tcp",
-        fromPort: POSTGRES_PORT,
-        toPort: POSTGRES_PORT,
-        referencedSecurityGroupId: args.clientSecurityGroupId,
-      },
-      { parent: this },
-    );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-app-to-db`,
-      {
-        securityGroupId: args.clientSecurityGroupId,
-        description: "PostgreSQL to the database",
-        ipProtocol: "tcp",
-        fromPort: POSTGRES_PORT,
-        toPort: POSTGRES_PORT,
-        referencedSecurityGroupId: sg.id,
-      },
-      { parent: this },
-    );
-    return sg;
   }
 
   private createParameterGroup(name: string, engineVersion: string, args: PostgresArgs): aws.rds.ParameterGroup {
@@ -321,22 +301,11 @@ export class Postgres extends pulumi.ComponentResource {
       `${name}-db-monitoring`,
       {
         description: `Lets RDS enhanced monitoring of ${identifier} publish OS metrics`,
-        assumeRolePolicy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "monitoring.rds.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: {
-                StringEquals: { "aws:SourceAccount": args.accountId },
-                ArnLike: {
-                  "aws:SourceArn": pulumi.interpolate`arn:${partition}:rds:${args.region}:${args.accountId}:db:${identifier}`,
-                },
-              },
-            },
-          ],
-        }),
+        assumeRolePolicy: serviceTrustPolicy(
+          "monitoring.rds.amazonaws.com",
+          args.accountId,
+          pulumi.interpolate`arn:${partition}:rds:${args.region}:${args.accountId}:db:${identifier}`,
+        ),
       },
       { parent: this },
     );

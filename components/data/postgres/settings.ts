@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { instanceClassMemoryBytes, unknownClassMessage } from "../../../lib/instanceClasses";
-import { dailyOverlapsWeekly, formatDailyWindow, localToUtcMinutes, parseWeeklyWindow } from "../../../lib/time";
+import { dailyHourOverlaps } from "../../../lib/time";
 import { type Report, bool, hhmm, inList, int, matching, report, weeklyWindow, ON_VALID } from "../../../lib/schema";
 
 /** The application's connection pool per task (R-db-pool). */
@@ -122,11 +122,6 @@ export const postgresSettings = z
 
 export type PostgresSettings = z.output<typeof postgresSettings>;
 
-/** The daily backup window in UTC ("HH:MM-HH:MM"), one hour from `backupWindowStart` local to `timeZone`. */
-export function backupWindowUtc(pg: Pick<PostgresSettings, "backupWindowStart">, timeZone: string): string {
-  return formatDailyWindow(localToUtcMinutes(pg.backupWindowStart, timeZone), 60);
-}
-
 /**
  * Rules that need values from outside `opsbook:postgres`: the stack's time zone and the identifier
  * the stack gives the instance. Paths are relative to `opsbook:postgres`.
@@ -144,8 +139,7 @@ export function postgresStackRules(pg: PostgresSettings, stack: { timeZone: stri
       `${pg.restore.sourceDbInstanceIdentifier}-2`,
     );
   }
-  const backupStart = localToUtcMinutes(pg.backupWindowStart, stack.timeZone);
-  if (dailyOverlapsWeekly(backupStart, 60, parseWeeklyWindow(pg.maintenanceWindow))) {
+  if (dailyHourOverlaps(pg.backupWindowStart, stack.timeZone, pg.maintenanceWindow)) {
     add(
       ["maintenanceWindow"],
       pg.maintenanceWindow,

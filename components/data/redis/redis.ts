@@ -1,9 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { clientOnlySecurityGroup } from "../../network/securityGroups";
+import { dailyHourUtc } from "../../../lib/time";
 import { EncryptionKey } from "../../security/encryptionKey";
 import type { ServiceConnection } from "../../../lib/connection";
-import { type RedisSettings, snapshotWindowUtc } from "./settings";
+import { type RedisSettings } from "./settings";
 
 /** Redis's port; the security group rules and the connection use it. */
 export const REDIS_PORT = 6379;
@@ -88,7 +90,7 @@ export class Redis extends pulumi.ComponentResource {
         this,
       );
     }
-    const snapshotWindow = snapshotWindowUtc(args, args.timeZone);
+    const snapshotWindow = dailyHourUtc(args.snapshotWindowStart, args.timeZone);
 
     this.replicationGroupId = groupId;
     this.nodeIds = Array.from({ length: args.nodes }, (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`);
@@ -208,40 +210,17 @@ export class Redis extends pulumi.ComponentResource {
   }
 
   private createSecurityGroup(name: string, args: RedisArgs): aws.ec2.SecurityGroup {
-    const sg = new aws.ec2.SecurityGroup(
-      `${name}-redis`,
+    return clientOnlySecurityGroup(
       {
         vpcId: args.vpcId,
-        description: `Redis: ${REDIS_PORT} from the app tier only`,
-        tags: { Name: `${name}-redis` },
+        clientSecurityGroupId: args.clientSecurityGroupId,
+        port: REDIS_PORT,
+        engine: "Redis",
+        target: "the cache",
+        names: { group: `${name}-redis`, ingress: `${name}-redis-from-app`, egress: `${name}-app-to-redis` },
       },
-      { parent: this },
+      this,
     );
-    new aws.vpc.SecurityGroupIngressRule(
-      `${name}-redis-from-app`,
-      {
-        securityGroupId: sg.id,
-        description: "Redis from the app tasks",
-        ipProtocol: "tcp",
-        fromPort: REDIS_PORT,
-        toPort: REDIS_PORT,
-        referencedSecurityGroupId: args.clientSecurityGroupId,
-      },
-      { parent: this },
-    );
-    new aws.vpc.SecurityGroupEgressRule(
-      `${name}-app-to-redis`,
-      {
-        securityGroupId: args.clientSecurityGroupId,
-        description: "Redis to the cache",
-        ipProtocol: "tcp",
-        fromPort: REDIS_PORT,
-        toPort: REDIS_PORT,
-        referencedSecurityGroupId: sg.id,
-      },
-      { parent: this },
-    );
-    return sg;
   }
 
   private createLogGroup(

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { cacheEngineProblem } from "../../../lib/engines";
 import { type Report, bool, hhmm, int, matching, oneOf, report, weeklyWindow, ON_VALID } from "../../../lib/schema";
-import { dailyOverlapsWeekly, formatDailyWindow, localToUtcMinutes, parseWeeklyWindow } from "../../../lib/time";
+import { dailyHourOverlaps } from "../../../lib/time";
 
 export const redisSettings = z
   .strictObject({
@@ -50,15 +50,9 @@ export const redisSettings = z
 
 export type RedisSettings = z.output<typeof redisSettings>;
 
-/** The daily snapshot window in UTC ("HH:MM-HH:MM"), one hour from `snapshotWindowStart` local to `timeZone`. */
-export function snapshotWindowUtc(rd: Pick<RedisSettings, "snapshotWindowStart">, timeZone: string): string {
-  return formatDailyWindow(localToUtcMinutes(rd.snapshotWindowStart, timeZone), 60);
-}
-
 /** Rules that need the stack's time zone. Paths are relative to `opsbook:redis`. */
 export function redisStackRules(rd: RedisSettings, stack: { timeZone: string }, add: Report): void {
-  const start = localToUtcMinutes(rd.snapshotWindowStart, stack.timeZone);
-  if (dailyOverlapsWeekly(start, 60, parseWeeklyWindow(rd.maintenanceWindow))) {
+  if (dailyHourOverlaps(rd.snapshotWindowStart, stack.timeZone, rd.maintenanceWindow)) {
     add(
       ["maintenanceWindow"],
       rd.maintenanceWindow,
