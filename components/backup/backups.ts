@@ -6,9 +6,10 @@ import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRo
 import { SecureBucket } from "../storage/secureBucket";
 import { EncryptionKey } from "../security/encryptionKey";
 import { parseHhmm } from "../../lib/time";
+import { BACKUP_ENV, BACKUP_METRIC, DATABASE_DIMENSION, DUMP_PREFIX, metricsNamespace } from "../../lib/backupContract";
 
 /** Key prefix of the dumps in the bucket. */
-const BACKUP_PREFIX = "postgres";
+const BACKUP_PREFIX = DUMP_PREFIX;
 
 /**
  * Metrics the backup job publishes (jobs/backup/src/metrics.ts), with dimension `Database`. The
@@ -16,10 +17,10 @@ const BACKUP_PREFIX = "postgres";
  */
 export function backupMetrics(stack: string) {
   return {
-    namespace: `Opsbook/Backup/${stack}`,
-    lastSuccessfulBackup: "LastSuccessfulBackupTimestamp",
-    restoreDrillSuccess: "RestoreDrillSuccess",
-    dimension: "Database",
+    namespace: metricsNamespace(stack),
+    lastSuccessfulBackup: BACKUP_METRIC.lastSuccessfulBackupTimestamp,
+    restoreDrillSuccess: BACKUP_METRIC.restoreDrillSuccess,
+    dimension: DATABASE_DIMENSION,
   };
 }
 
@@ -174,10 +175,10 @@ export class Backups extends pulumi.ComponentResource {
     );
 
     const { environment, secrets } = containerSettings([args.database.connection], {
-      BACKUP_BUCKET: this.bucket.name,
-      BACKUP_PREFIX,
-      AWS_REGION: args.region,
-      METRICS_NAMESPACE: metrics.namespace,
+      [BACKUP_ENV.bucket]: this.bucket.name,
+      [BACKUP_ENV.prefix]: BACKUP_PREFIX,
+      [BACKUP_ENV.region]: args.region,
+      [BACKUP_ENV.metricsNamespace]: metrics.namespace,
     });
     const taskDefinition = (job: "backup" | "restore-drill") =>
       new aws.ecs.TaskDefinition(

@@ -8,26 +8,15 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
+import { PROTECTED_TYPES, statefulType } from "../../lib/stateful";
 import { type OpsbookPolicy, dayCount, resourceRule, show } from "./common";
 
-/** Types whose loss loses data or the keys to it, and how messages name them. */
-export const STATEFUL_KINDS: Record<string, string> = {
-  "aws:rds/instance:Instance": "RDS instance",
-  "aws:rds/cluster:Cluster": "RDS cluster",
-  "aws:elasticache/replicationGroup:ReplicationGroup": "ElastiCache replication group",
-  "aws:elasticache/cluster:Cluster": "ElastiCache cluster",
-  "aws:s3/bucket:Bucket": "S3 bucket",
-  "aws:s3/bucketV2:BucketV2": "S3 bucket",
-  "aws:kms/key:Key": "KMS key",
-  "aws:secretsmanager/secret:Secret": "Secret",
-};
-
-const kindOf = (type: string): string => STATEFUL_KINDS[type] ?? "Resource";
+const kindOf = (type: string): string => statefulType(type)?.kind ?? "Resource";
 
 export const statefulResourceProtected = resourceRule<Record<string, any>, { types: string[] }>({
   name: "stateful-resource-protected",
   description:
-    "Every stateful resource (database, cache, bucket, KMS key, secret) carries Pulumi `protect`, so no update or destroy deletes it.",
+    "Every stateful resource (database, table, cache, bucket, file system, volume, KMS key, secret) carries Pulumi `protect`, so no update or destroy deletes it.",
   enforcementLevel: "mandatory",
   severity: "critical",
   sources: ["runbook 003"],
@@ -39,7 +28,7 @@ export const statefulResourceProtected = resourceRule<Record<string, any>, { typ
     types: {
       type: "array",
       items: { type: "string" },
-      default: Object.keys(STATEFUL_KINDS),
+      default: [...PROTECTED_TYPES],
       description: "Type tokens of the stateful resources.",
     },
   },

@@ -1,6 +1,7 @@
 /**
  * What must hold for every stack, whatever its size: asserted by each stack's test file.
  */
+import { backupContract } from "../helpers/backupContract";
 import { type RecordedResource, ofType } from "../helpers/mocks";
 import { type Plan, stateful } from "../helpers/stack";
 
@@ -64,6 +65,8 @@ function dataSecurityGroups(plan: Plan): RecordedResource[] {
 }
 
 export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): void {
+  describe("the backup contract", () => backupContract(() => getPlan().resources));
+
   test("gives every resource a URN of its own, qualified by its ancestors' types as the engine does", () => {
     const urns = getPlan().resources.map((r) => r.urn);
     expect(new Set(urns).size).toBe(urns.length);

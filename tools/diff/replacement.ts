@@ -1,3 +1,5 @@
+import { isStateful, type StatefulTypeToken } from "../../lib/stateful";
+
 /**
  * Inputs whose change makes the AWS provider replace a stateful resource (delete and create
  * again) instead of updating it in place. Two offline plans cannot ask the provider, so this
@@ -7,8 +9,9 @@
  * Checked against the ForceNew markers of the Terraform AWS provider that `@pulumi/aws` bridges.
  * Deliberately absent: RDS `dbSubnetGroupName` (updated in place), ElastiCache `engine` (replaced
  * only on a downgrade) and `transitEncryptionEnabled` (replaced only below Redis 7.0.5).
+ * Keyed by the shared stateful types (lib/stateful.ts), so another key does not compile.
  */
-export const REPLACING_INPUTS: Readonly<Record<string, readonly string[]>> = {
+export const REPLACING_INPUTS: Readonly<Partial<Record<StatefulTypeToken, readonly string[]>>> = {
   "aws:rds/instance:Instance": [
     "identifier",
     "identifierPrefix",
@@ -63,5 +66,5 @@ export const REPLACING_INPUTS: Readonly<Record<string, readonly string[]>> = {
 
 /** The changed inputs of a resource of `type` that force its replacement, in table order. */
 export function replacingInputs(type: string, changedKeys: readonly string[]): string[] {
-  return (REPLACING_INPUTS[type] ?? []).filter((key) => changedKeys.includes(key));
+  return (isStateful(type) ? (REPLACING_INPUTS[type] ?? []) : []).filter((key) => changedKeys.includes(key));
 }

@@ -3,6 +3,7 @@
  * side effect. Every problem is reported at once, each naming the variable, its value (masked when
  * secret) and what is allowed, so one failed start is enough to fix the task definition.
  */
+import { BACKUP_ENV, DEFAULT_METRICS_NAMESPACE, DUMP_PREFIX } from "../../../lib/backupContract";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,9 +65,9 @@ export class ConfigError extends Error {
 
 export const DEFAULTS = {
   port: 5432,
-  prefix: "postgres",
+  prefix: DUMP_PREFIX,
   partSizeMiB: 16,
-  metricsNamespace: "Opsbook/Backup",
+  metricsNamespace: DEFAULT_METRICS_NAMESPACE,
   /** libpq waits for the OS TCP timeout (minutes) without it; an unreachable host should fail fast. */
   connectTimeoutSeconds: "10",
   applicationName: "opsbook-backup",
@@ -243,21 +244,21 @@ const RULES = {
  */
 export function loadConfig(env: Env): JobConfig {
   const read = new EnvReader(env);
-  const host = read.required("PGHOST", RULES.host);
-  const port = read.optional("PGPORT", RULES.port, DEFAULTS.port);
-  const database = read.required("PGDATABASE", RULES.database);
-  const user = read.required("PGUSER", RULES.user);
-  read.optional("PGPASSWORD", RULES.password, undefined, true);
-  const sslMode = read.optional("PGSSLMODE", RULES.sslMode, undefined);
-  const bucket = read.required("BACKUP_BUCKET", RULES.bucket);
-  const prefix = read.optional("BACKUP_PREFIX", RULES.prefix, DEFAULTS.prefix);
-  const region = read.required("AWS_REGION", RULES.region);
-  const s3Endpoint = read.optional("S3_ENDPOINT", RULES.s3Endpoint, undefined);
-  const forcePathStyle = read.optional("S3_FORCE_PATH_STYLE", RULES.forcePathStyle, s3Endpoint !== undefined);
-  const partSizeMiB = read.optional("BACKUP_PART_SIZE_MIB", RULES.partSize, DEFAULTS.partSizeMiB);
-  const metricsEnabled = read.optional("METRICS_ENABLED", RULES.metricsEnabled, true);
-  const namespace = read.optional("METRICS_NAMESPACE", RULES.namespace, DEFAULTS.metricsNamespace);
-  const cloudWatchEndpoint = read.optional("CLOUDWATCH_ENDPOINT", RULES.cloudWatchEndpoint, undefined);
+  const host = read.required(BACKUP_ENV.host, RULES.host);
+  const port = read.optional(BACKUP_ENV.port, RULES.port, DEFAULTS.port);
+  const database = read.required(BACKUP_ENV.database, RULES.database);
+  const user = read.required(BACKUP_ENV.user, RULES.user);
+  read.optional(BACKUP_ENV.password, RULES.password, undefined, true);
+  const sslMode = read.optional(BACKUP_ENV.sslMode, RULES.sslMode, undefined);
+  const bucket = read.required(BACKUP_ENV.bucket, RULES.bucket);
+  const prefix = read.optional(BACKUP_ENV.prefix, RULES.prefix, DEFAULTS.prefix);
+  const region = read.required(BACKUP_ENV.region, RULES.region);
+  const s3Endpoint = read.optional(BACKUP_ENV.s3Endpoint, RULES.s3Endpoint, undefined);
+  const forcePathStyle = read.optional(BACKUP_ENV.forcePathStyle, RULES.forcePathStyle, s3Endpoint !== undefined);
+  const partSizeMiB = read.optional(BACKUP_ENV.partSizeMiB, RULES.partSize, DEFAULTS.partSizeMiB);
+  const metricsEnabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
+  const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
+  const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
 
   const missing =
     host === undefined || database === undefined || user === undefined || bucket === undefined || region === undefined;

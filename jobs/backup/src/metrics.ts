@@ -7,28 +7,12 @@ import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwat
 import type { MetricsConfig } from "./config";
 import type { Logger } from "./log";
 import type { AwsCredentials } from "./storage";
+import { BACKUP_ENV, BACKUP_METRIC, DATABASE_DIMENSION } from "../../../lib/backupContract";
 
 /** Metric names, published in the configured namespace with the single dimension {@link DATABASE_DIMENSION}. */
-export const METRIC = {
-  /** 1 after a verified backup, 0 after a failed one (Count). Alarm "backup failed": Minimum < 1. */
-  backupSuccess: "BackupSuccess",
-  /**
-   * Epoch seconds of the last verified backup, published only on success (Seconds). Alarm
-   * "last good backup older than the RPO": SampleCount < 1 over every 1-hour period of the RPO,
-   * missing data breaching.
-   */
-  lastSuccessfulBackupTimestamp: "LastSuccessfulBackupTimestamp",
-  /** Size of the verified dump (Bytes). */
-  backupSizeBytes: "BackupSizeBytes",
-  /** Wall time of the backup from snapshot to verified pointer (Seconds). */
-  backupDurationSeconds: "BackupDurationSeconds",
-  /** 1 when the drill restored the latest dump with identical row counts, else 0 (Count). */
-  restoreDrillSuccess: "RestoreDrillSuccess",
-  /** Time to recover: create database, stream and restore the dump, verify row counts (Seconds). */
-  restoreDrillTimeToRecoverSeconds: "RestoreDrillTimeToRecoverSeconds",
-} as const;
+export const METRIC = BACKUP_METRIC;
 
-export const DATABASE_DIMENSION = "Database";
+export { DATABASE_DIMENSION };
 
 export type MetricUnit = "Seconds" | "Bytes" | "Count";
 
@@ -89,7 +73,7 @@ export function loggingPublisher(log: Logger): MetricsPublisher {
   return {
     async publish(database, metrics) {
       const values = Object.fromEntries(metrics.map((m) => [m.name, m.value]));
-      log.info("metrics disabled (METRICS_ENABLED=false); not published", { database, ...values });
+      log.info(`metrics disabled (${BACKUP_ENV.metricsEnabled}=false); not published`, { database, ...values });
     },
   };
 }

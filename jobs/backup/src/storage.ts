@@ -15,6 +15,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { Readable } from "node:stream";
 import type { StorageConfig } from "./config";
 import { JobError, errorMessage } from "./errors";
+import { BACKUP_ENV } from "../../../lib/backupContract";
 
 /** Static credentials or a provider; unset means the SDK's default chain (the ECS task role). */
 export type AwsCredentials = NonNullable<S3ClientConfig["credentials"]>;
@@ -72,7 +73,7 @@ export async function checkBucket(s3: S3Client, bucket: string): Promise<void> {
     const status = statusOf(error);
     if (status === 404 || (error as S3ErrorShape).name === "NoSuchBucket") {
       throw new JobError(
-        `S3 bucket "${bucket}" does not exist (HeadBucket returned 404); check BACKUP_BUCKET and AWS_REGION`,
+        `S3 bucket "${bucket}" does not exist (HeadBucket returned 404); check ${BACKUP_ENV.bucket} and ${BACKUP_ENV.region}`,
         { cause: error },
       );
     }

@@ -22,16 +22,20 @@ describe("stateful-resource-protected", () => {
     ]);
   });
 
-  test("reads the stateful types from config", async () => {
+  test("checks by default every type the shared table marks protected, a DynamoDB table too", async () => {
     expect(
       await violations(st.statefulResourceProtected, "aws:dynamodb/table:Table", {}, { name: "sessions" }),
-    ).toEqual([]);
+    ).toEqual([expect.stringContaining('DynamoDB table "sessions": protect (resource option) is false')]);
+  });
+
+  test("reads the stateful types from config", async () => {
+    expect(await violations(st.statefulResourceProtected, "aws:sqs/queue:Queue", {}, { name: "sessions" })).toEqual([]);
     expect(
       await violations(
         st.statefulResourceProtected,
-        "aws:dynamodb/table:Table",
+        "aws:sqs/queue:Queue",
         {},
-        { name: "sessions", config: { types: ["aws:dynamodb/table:Table"] } },
+        { name: "sessions", config: { types: ["aws:sqs/queue:Queue"] } },
       ),
     ).toEqual([expect.stringContaining('Resource "sessions": protect (resource option) is false')]);
   });

@@ -3,26 +3,14 @@
  * protection or a final snapshot dropped, `protect` removed, backups kept for less time or taken
  * at another time, encryption or TLS turned off.
  */
+import { STATEFUL } from "../../../lib/stateful";
 import { at, isUnknown, list, sameValue, show, text } from "../values";
 import { decreased, type Finding, isModified, type Rule, sides, turnedOff } from "./rule";
 
 /** Types whose loss loses data, keys or images, with the word a reviewer knows them by. */
-export const STATEFUL_TYPES: Readonly<Record<string, string>> = {
-  "aws:rds/instance:Instance": "database",
-  "aws:rds/cluster:Cluster": "database cluster",
-  "aws:dynamodb/table:Table": "table",
-  "aws:elasticache/replicationGroup:ReplicationGroup": "cache",
-  "aws:elasticache/cluster:Cluster": "cache",
-  "aws:elasticache/serverlessCache:ServerlessCache": "cache",
-  "aws:s3/bucket:Bucket": "bucket",
-  "aws:s3/bucketV2:BucketV2": "bucket",
-  "aws:kms/key:Key": "KMS key",
-  "aws:cloudwatch/logGroup:LogGroup": "log group",
-  "aws:secretsmanager/secret:Secret": "secret",
-  "aws:efs/fileSystem:FileSystem": "file system",
-  "aws:ebs/volume:Volume": "volume",
-  "aws:ecr/repository:Repository": "image repository",
-};
+export const STATEFUL_TYPES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(STATEFUL).map(([type, { noun }]) => [type, noun]),
+);
 
 /** What a replacement costs, where "the new one starts empty" is not the whole story. */
 const REPLACEMENT_COST: Readonly<Record<string, string>> = {
