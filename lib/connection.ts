@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { BACKUP_ENV } from "./backupContract";
 
 /**
  * What a service needs to reach a backing store: plain settings as environment variables, and
@@ -21,11 +22,11 @@ export interface ServiceConnection {
 
 /** libpq's names (which pg_dump and psql read) for the DB_* settings a database connection hands services. */
 const LIBPQ_NAMES: Record<string, string> = {
-  DB_HOST: "PGHOST",
-  DB_PORT: "PGPORT",
-  DB_NAME: "PGDATABASE",
-  DB_USER: "PGUSER",
-  DB_PASSWORD: "PGPASSWORD",
+  DB_HOST: BACKUP_ENV.host,
+  DB_PORT: BACKUP_ENV.port,
+  DB_NAME: BACKUP_ENV.database,
+  DB_USER: BACKUP_ENV.user,
+  DB_PASSWORD: BACKUP_ENV.password,
 };
 
 /**
@@ -40,7 +41,7 @@ export function libpqConnection(c: ServiceConnection): ServiceConnection {
         .map(([k, v]) => [LIBPQ_NAMES[k]!, v]),
     );
   return {
-    environment: { ...pick(c.environment), PGSSLMODE: "verify-full" },
+    environment: { ...pick(c.environment), [BACKUP_ENV.sslMode]: "verify-full" },
     secrets: pick(c.secrets),
     secretArns: c.secretArns,
     kmsKeyArns: c.kmsKeyArns,

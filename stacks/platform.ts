@@ -173,20 +173,14 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
   const backupsKey = key("backups", "database dumps");
   const backups = new Backups(config.environment, {
-    image: config.backup.image,
-    tag: config.backup.tag,
+    ...config.backup,
     database: {
       name: config.postgres.databaseName,
       connection: libpqConnection(postgres.connection),
       instanceArn: postgres.arn,
       backupRetentionDays: config.postgres.backupRetentionDays,
     },
-    drRegion: config.backup.drRegion,
-    dailyAt: config.backup.dailyAt,
-    restoreDrill: { day: config.backup.restoreDrillDay, at: config.backup.restoreDrillAt },
     timeZone: config.timeZone,
-    retentionDays: config.backup.retentionDays,
-    objectLock: config.backup.objectLock,
     kmsKeyArn: backupsKey.arn,
     cluster: { arn: cluster.arn },
     subnetIds: network.privateSubnetIds,

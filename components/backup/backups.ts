@@ -4,6 +4,7 @@ import { serviceTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
 import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
+import type { BackupSettings } from "./settings";
 import { EncryptionKey } from "../security/encryptionKey";
 import { parseHhmm } from "../../lib/time";
 import { BACKUP_ENV, BACKUP_METRIC, DATABASE_DIMENSION, DUMP_PREFIX, metricsNamespace } from "../../lib/backupContract";
@@ -24,10 +25,11 @@ export function backupMetrics(stack: string) {
   };
 }
 
-export interface BackupsArgs {
-  /** Backup job image without the tag, and the tag. */
-  image: string;
-  tag: string;
+/**
+ * The parsed `opsbook:backup` settings (./settings.ts; `rpoHours` feeds the alarm catalogue, not
+ * this component) plus the database to dump and the stack's wiring.
+ */
+export interface BackupsArgs extends Omit<BackupSettings, "rpoHours"> {
   /**
    * Database to dump: its connection (PG* settings and credentials), its name, and the instance ARN
    * and automated backup retention for the copy of its automated backups in `drRegion`.
@@ -38,16 +40,8 @@ export interface BackupsArgs {
     instanceArn?: pulumi.Input<string>;
     backupRetentionDays?: number;
   };
-  /** A second region that receives every dump and the database's automated backups. @default none */
-  drRegion?: string;
-  /** Daily backup time and weekly drill, local to `timeZone` (EventBridge Scheduler applies it). */
-  dailyAt: string;
-  restoreDrill: { day: "MON" | "TUE" | "WED" | "THU" | "FRI" | "SAT" | "SUN"; at: string };
+  /** IANA zone of `dailyAt` and the drill (EventBridge Scheduler applies it). */
   timeZone: string;
-  /** Days dumps are kept. */
-  retentionDays: number;
-  /** Governance-mode Object Lock on dumps for `retentionDays`. */
-  objectLock: boolean;
   /** KMS key that encrypts the dumps. */
   kmsKeyArn: pulumi.Input<string>;
   cluster: { arn: pulumi.Input<string> };
@@ -291,8 +285,8 @@ export class Backups extends pulumi.ComponentResource {
       drill: schedule(
         "restore-drill",
         this.drillTask.arn,
-        scheduleExpression(args.restoreDrill.at, args.restoreDrill.day),
-        `Weekly restore drill of the newest dump, ${args.restoreDrill.day} ${args.restoreDrill.at} ${args.timeZone}`,
+        scheduleExpression(args.restoreDrillAt, args.restoreDrillDay),
+        `Weekly restore drill of the newest dump, ${args.restoreDrillDay} ${args.restoreDrillAt} ${args.timeZone}`,
       ),
     };
     if (args.drRegion) this.replica = this.replicate(name, args, args.drRegion);
