@@ -25,9 +25,9 @@ export function configRows(schema: z.ZodType = configSchema): Row[] {
     const { inner, description, defaultValue, optional } = peel(s);
     const children =
       inner instanceof z.ZodObject
-        ? Object.entries(inner.shape as Record<string, z.ZodType>)
+        ? Object.entries(inner.shape)
         : inner instanceof z.ZodArray && unwrapAll(inner.element as z.ZodType) instanceof z.ZodObject
-          ? Object.entries((unwrapAll(inner.element as z.ZodType) as z.ZodObject).shape as Record<string, z.ZodType>)
+          ? Object.entries((unwrapAll(inner.element as z.ZodType) as z.ZodObject).shape)
           : [];
     const prefix = inner instanceof z.ZodArray ? `${key}[]` : key;
     if (children.length > 0 && key !== "") {

@@ -145,7 +145,7 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       {
         key: "opsbook:postgress",
         value: { multiAz: true },
-        allowed: expect.stringContaining('no such key; did you mean "postgres"?') as unknown as string,
+        allowed: expect.stringContaining('no such key; did you mean "postgres"?'),
         fix: "pulumi config rm 'opsbook:postgress' --stack staging",
       },
     ],
@@ -165,7 +165,7 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       {
         key: "opsbook:logRetentionDays",
         value: 10,
-        allowed: expect.stringMatching(/^one of 1, 3, 5, 7, 14, 30/) as unknown as string,
+        allowed: expect.stringMatching(/^one of 1, 3, 5, 7, 14, 30/),
         fix: "pulumi config set 'opsbook:logRetentionDays' '365' --stack staging",
       },
     ],
