@@ -24,7 +24,7 @@ export const STATEFUL_KINDS: Record<string, string> = {
 
 const kindOf = (type: string): string => STATEFUL_KINDS[type] ?? "Resource";
 
-export const statefulResourceProtected = resourceRule<Record<string, any>, { types: string[] }>({
+export const statefulResourceProtected = resourceRule<Record<string, unknown>, { types: string[] }>({
   name: "stateful-resource-protected",
   description:
     "Every stateful resource (database, cache, bucket, KMS key, secret) carries Pulumi `protect`, so no update or destroy deletes it.",
@@ -54,7 +54,7 @@ export const statefulResourceProtected = resourceRule<Record<string, any>, { typ
   },
 });
 
-type Props = Record<string, any>;
+type Props = Record<string, unknown>;
 
 /** What each stateful type needs so that its data survives a delete, as [property, found, required, fix] when it does not. */
 const KEEPS_DATA: Record<
