@@ -3,7 +3,7 @@
  * protection or a final snapshot dropped, `protect` removed, backups kept for less time or taken
  * at another time, encryption or TLS turned off.
  */
-import { at, isUnknown, list, sameValue, show, text } from "../values";
+import { asText, at, isUnknown, list, sameValue, show, text } from "../values";
 import { decreased, type Finding, isModified, type Rule, sides, turnedOff } from "./rule";
 
 /** Types whose loss loses data, keys or images, with the word a reviewer knows them by. */
@@ -182,7 +182,7 @@ function parameter(inputs: Record<string, unknown>, name: string): unknown {
 function redirectsToHttps(inputs: Record<string, unknown>): boolean {
   return list(inputs.defaultActions).some((action) => {
     const act = action as Record<string, unknown>;
-    return act.type === "redirect" && String(at(act, "redirect.protocol") ?? "").toUpperCase() === "HTTPS";
+    return act.type === "redirect" && asText(at(act, "redirect.protocol")).toUpperCase() === "HTTPS";
   });
 }
 
@@ -208,8 +208,8 @@ const tlsOff: Rule = (change) => {
   }
   if (PARAMETER_GROUP_TYPES.has(change.type)) {
     for (const name of TLS_PARAMETERS) {
-      const was = String(parameter(b, name) ?? "").toLowerCase();
-      const now = String(parameter(a, name) ?? "").toLowerCase();
+      const was = asText(parameter(b, name)).toLowerCase();
+      const now = asText(parameter(a, name)).toLowerCase();
       if ((was === "1" || was === "on") && now !== "1" && now !== "on")
         findings.push({
           kind: "tls-off",
