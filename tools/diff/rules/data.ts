@@ -189,10 +189,10 @@ function redirectsToHttps(inputs: Record<string, unknown>): boolean {
 const tlsOff: Rule = (change) => {
   const { b, a } = sides(change);
   const findings: Finding[] = [];
-  if (change.type === "aws:s3/bucketPolicy:BucketPolicy" && String(b.policy ?? "").includes("aws:SecureTransport")) {
+  if (change.type === "aws:s3/bucketPolicy:BucketPolicy" && asText(b.policy).includes("aws:SecureTransport")) {
     if (change.op === "delete")
       findings.push({ kind: "tls-off", detail: "bucket policy that refuses requests without TLS deleted" });
-    else if (isModified(change) && !isUnknown(a.policy) && !String(a.policy ?? "").includes("aws:SecureTransport")) {
+    else if (isModified(change) && !isUnknown(a.policy) && !asText(a.policy).includes("aws:SecureTransport")) {
       findings.push({
         kind: "tls-off",
         detail: "bucket policy no longer refuses requests without TLS (aws:SecureTransport)",
