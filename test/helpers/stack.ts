@@ -17,7 +17,7 @@ export const STATEFUL_TYPES = new Set([
 ]);
 
 export function planStack(stack: string): Promise<Plan> {
-  return buildPlan(stack, { load: () => require("../../index") });
+  return buildPlan(stack);
 }
 
 export function stateful(plan: Plan): RecordedResource[] {
