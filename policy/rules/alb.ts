@@ -215,7 +215,7 @@ export const albWafAttached = stackRule({
     );
     for (const lb of ofTypes(resources, LOAD_BALANCERS)) {
       const props = lb.props as Outputs<aws.lb.LoadBalancerState>;
-      if (props.internal === true || !isApplication(props as LoadBalancer)) continue;
+      if (props.internal === true || !isApplication(props)) continue;
       const ids = idSet(props.arn, props.id);
       if (![...ids].some((id) => associated.has(id))) {
         report(

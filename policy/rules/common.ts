@@ -87,7 +87,8 @@ export interface Subject<P> {
   opts: PolicyResourceOptions;
   /** `<kind> "<name>"`, e.g. `RDS instance "db"`: how messages name the resource. */
   label: string;
-  report(property: string, found: string, required: string, fix: string): void;
+  /** `this: void`: checks destructure it from the subject (it is an arrow function, bound to nothing). */
+  report(this: void, property: string, found: string, required: string, fix: string): void;
 }
 
 /**
@@ -167,12 +168,12 @@ export function policyDocument(value: unknown): { Statement?: unknown } | undefi
   if (typeof value === "string") {
     try {
       const parsed: unknown = JSON.parse(value);
-      return parsed !== null && typeof parsed === "object" ? (parsed as { Statement?: unknown }) : undefined;
+      return parsed !== null && typeof parsed === "object" ? parsed : undefined;
     } catch {
       return undefined;
     }
   }
-  return value !== null && typeof value === "object" ? (value as { Statement?: unknown }) : undefined;
+  return value !== null && typeof value === "object" ? value : undefined;
 }
 
 /** A policy document's statements as a list (a single statement may be given as an object). */

@@ -63,7 +63,7 @@ export function adminStatements(policy: unknown): number[] {
   });
 }
 
-export const iamNoAdminWildcards = resourceRule<Record<string, any>>({
+export const iamNoAdminWildcards = resourceRule<Record<string, unknown>>({
   name: "iam-no-admin-wildcards",
   description:
     'No IAM policy allows every action ("*") on every resource ("*"); each role gets the actions and resources it uses.',

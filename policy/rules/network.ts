@@ -36,7 +36,11 @@ export interface Ingress {
   prefixLists: string[];
 }
 
-function portRange(protocol: unknown, from: unknown, to: unknown): { protocol: string; from: number; to: number } {
+function portRange(
+  protocol: string | undefined,
+  from: unknown,
+  to: unknown,
+): { protocol: string; from: number; to: number } {
   const p = String(protocol ?? "").toLowerCase();
   if (p === "-1" || p === "all") return { protocol: "all", from: 0, to: MAX_PORT };
   return {
@@ -47,7 +51,7 @@ function portRange(protocol: unknown, from: unknown, to: unknown): { protocol: s
 }
 
 /** The ingress permissions a resource of one of the three shapes declares. */
-export function ingressOf(type: string, props: Record<string, any>): Ingress[] {
+export function ingressOf(type: string, props: Record<string, unknown>): Ingress[] {
   if (type === SECURITY_GROUP) {
     return ((props as SecurityGroup).ingress ?? []).map((rule, i) => ({
       where: `ingress[${i}]`,
@@ -105,12 +109,12 @@ const KINDS: Record<string, string> = {
 const kindOf = (type: string): string => KINDS[type] ?? "Security group";
 
 function ingressRule<C>(
-  meta: Omit<Parameters<typeof resourceRule<Record<string, any>, C>>[0], "types" | "kind" | "check"> & {
-    check: (subject: Subject<Record<string, any>>, ingress: Ingress, config: C) => void;
+  meta: Omit<Parameters<typeof resourceRule<Record<string, unknown>, C>>[0], "types" | "kind" | "check"> & {
+    check: (subject: Subject<Record<string, unknown>>, ingress: Ingress, config: C) => void;
   },
 ): OpsbookPolicy {
   const { check, ...rest } = meta;
-  return resourceRule<Record<string, any>, C>({
+  return resourceRule<Record<string, unknown>, C>({
     ...rest,
     types: INGRESS_TYPES,
     kind: kindOf,
@@ -190,7 +194,7 @@ export const securityGroupDataPortSources = ingressRule<{ dataPorts: number[] }>
   },
 });
 
-export const securityGroupDescriptions = resourceRule<Record<string, any>>({
+export const securityGroupDescriptions = resourceRule<Record<string, unknown>>({
   name: "security-group-descriptions",
   description: "Every security group and every rule in it says what it is for.",
   enforcementLevel: "mandatory",
@@ -223,7 +227,7 @@ export const securityGroupDescriptions = resourceRule<Record<string, any>>({
 });
 
 /** VPC ids as the stack's other resources refer to them. */
-function vpcIds(vpc: { props: Record<string, any> }): Set<string> {
+function vpcIds(vpc: { props: Record<string, unknown> }): Set<string> {
   return idSet(vpc.props.id, vpc.props.arn);
 }
 

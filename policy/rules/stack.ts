@@ -13,7 +13,7 @@ import { type OpsbookPolicy, dayCount, resourceRule, show } from "./common";
 
 const kindOf = (type: string): string => statefulType(type)?.kind ?? "Resource";
 
-export const statefulResourceProtected = resourceRule<Record<string, any>, { types: string[] }>({
+export const statefulResourceProtected = resourceRule<Record<string, unknown>, { types: string[] }>({
   name: "stateful-resource-protected",
   description:
     "Every stateful resource (database, table, cache, bucket, file system, volume, KMS key, secret) carries Pulumi `protect`, so no update or destroy deletes it.",
@@ -43,7 +43,7 @@ export const statefulResourceProtected = resourceRule<Record<string, any>, { typ
   },
 });
 
-type Props = Record<string, any>;
+type Props = Record<string, unknown>;
 
 /** What each stateful type needs so that its data survives a delete, as [property, found, required, fix] when it does not. */
 const KEEPS_DATA: Record<

@@ -34,9 +34,9 @@ export function one(resources: RecordedResource[], type: string, name: string): 
 }
 
 /** Parses a JSON policy document recorded as a string input. */
-export function policyOf(resource: RecordedResource, key = "policy"): { Statement: Array<Record<string, any>> } {
+export function policyOf(resource: RecordedResource, key = "policy"): { Statement: Array<Record<string, unknown>> } {
   const text = resource.inputs[key];
   if (typeof text !== "string")
     throw new Error(`${resource.name}.${key} is not a JSON string: ${JSON.stringify(text)}`);
-  return JSON.parse(text);
+  return JSON.parse(text) as { Statement: Array<Record<string, unknown>> };
 }

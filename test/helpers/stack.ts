@@ -11,7 +11,7 @@ export type { Plan };
 export const STATEFUL_TYPES: ReadonlySet<string> = new Set(PROTECTED_TYPES);
 
 export function planStack(stack: string): Promise<Plan> {
-  return buildPlan(stack, { load: () => require("../../index") });
+  return buildPlan(stack);
 }
 
 export function stateful(plan: Plan): RecordedResource[] {

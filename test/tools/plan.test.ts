@@ -2,6 +2,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { loadConfig } from "../../stacks/config";
+import { buildPlatform } from "../../stacks/platform";
 import { buildPlan, REPO_ROOT } from "../../tools/plan/plan";
 import { readStackFile } from "../../tools/plan/stackFile";
 
@@ -86,8 +88,6 @@ describe("buildPlan with bad config", () => {
     const attempt = buildPlan("demo", {
       root: dir,
       load: () => {
-        const { loadConfig } = require("../../stacks/config");
-        const { buildPlatform } = require("../../stacks/platform");
         const config = loadConfig();
         declared++;
         return buildPlatform(config);
@@ -149,7 +149,7 @@ describe("npm run plan", () => {
     );
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^opsbook \/ staging: \d+ resources\n/);
-    expect(run.stdout).toMatch(/^[├└]─ opsbook:network:Network  staging$/m);
-    expect(run.stdout).toMatch(/^│  [├└]─ aws:ec2\/vpc:Vpc  staging-vpc$/m);
+    expect(run.stdout).toMatch(/^[├└]─ opsbook:network:Network {2}staging$/m);
+    expect(run.stdout).toMatch(/^│ {2}[├└]─ aws:ec2\/vpc:Vpc {2}staging-vpc$/m);
   });
 });

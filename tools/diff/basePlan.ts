@@ -40,7 +40,8 @@ export function runPlan(root: string, stack: string, label: string): Promise<Pla
         const source = `the plan of stack "${stack}" at ${label}`;
         resolve(toPlan(parseJson(Buffer.concat(out).toString("utf8"), source), source));
       } catch (e) {
-        reject(e);
+        // parseJson and toPlan throw Errors; anything else is wrapped so callers always get one.
+        reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
   });

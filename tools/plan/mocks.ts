@@ -5,15 +5,17 @@
  * that a reference from one resource to another stays visible in the recorded inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
+import * as state from "@pulumi/pulumi/runtime/state";
 import { MOCK_ACCOUNT, mockState } from "./placeholders";
 
 export { MOCK_ACCOUNT, mockState } from "./placeholders";
 
 // Not in the published typings, but exported: the runtime's feature flags live in this store.
-const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore: () => Record<string, unknown> };
+const { getStore } = state as unknown as { getStore: () => Record<string, unknown> };
 
 export interface RecordedResource {
   urn: string;
@@ -69,6 +71,9 @@ function invoke(token: string, region: string): Record<string, unknown> {
   }
 }
 
+/** The base mock's URN maker: private in the typings, replaced below. */
+type WithNewUrn = { newUrn: (parent: string, type: string, name: string) => string };
+
 class RecordingMonitor extends MockMonitor {
   constructor(
     mocks: pulumi.runtime.Mocks,
@@ -78,22 +83,21 @@ class RecordingMonitor extends MockMonitor {
     // The engine qualifies a child's type with every ancestor's (`A$B$aws:s3/bucket:Bucket`); the
     // base mock keeps only the parent's, which makes two same-named resources under different
     // components collide. This URN is the engine's.
-    (this as unknown as { newUrn: (parent: string, type: string, name: string) => string }).newUrn = (
-      parent,
-      type,
-      name,
-    ) => {
+    (this as unknown as WithNewUrn).newUrn = (parent, type, name) => {
       const qualified = parent ? `${parent.split("::")[2]}$${type}` : type;
       return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${qualified}::${name}`;
     };
   }
 
-  override async registerResource(req: any, callback: (err: any, innerResponse: any) => void): Promise<void> {
+  override async registerResource(
+    req: RegisterResourceRequest,
+    callback: (err: unknown, innerResponse: unknown) => void,
+  ): Promise<void> {
     const type: string = req.getType();
     const name: string = req.getName();
     const parent: string = req.getParent();
     this.record({
-      urn: (this as any).newUrn(parent, type, name),
+      urn: (this as unknown as WithNewUrn).newUrn(parent, type, name),
       type,
       name,
       parent: parent || undefined,
@@ -103,7 +107,8 @@ class RecordingMonitor extends MockMonitor {
       deleteBeforeReplace: req.getDeletebeforereplace() === true,
       ignoreChanges: req.getIgnorechangesList(),
       dependencies: req.getDependenciesList(),
-      inputs: reveal(deserializeProperties(req.getObject())) as Record<string, unknown>,
+      // The runtime always sends the inputs (an empty struct when there are none).
+      inputs: reveal(deserializeProperties(req.getObject()!)) as Record<string, unknown>,
     });
     return super.registerResource(req, callback);
   }
@@ -120,7 +125,7 @@ export async function installRecordingMocks(
   resources: RecordedResource[],
 ): Promise<void> {
   const mocks: pulumi.runtime.Mocks = {
-    newResource: (args) => mockState(args.type, args.name, region, args.inputs),
+    newResource: (args) => mockState(args.type, args.name, region, args.inputs as Record<string, unknown>),
     call: (args) => invoke(args.token, region),
   };
   // setMocks turns on the runtime features (secrets, resource references); our monitor then replaces

@@ -10,6 +10,11 @@ export const MOCK_ACCOUNT = "123456789012";
 /** Services whose ARNs have no region. */
 const GLOBAL_SERVICES = new Set(["iam", "route53", "cloudfront"]);
 
+/** An input in a placeholder name: the names and ports read here are strings or numbers; else `fallback`. */
+function text(value: unknown, fallback: string): string {
+  return typeof value === "string" || typeof value === "number" ? String(value) : fallback;
+}
+
 /** Placeholder outputs a resource of `type` computes, beyond `id`, `arn` and `name`. */
 function computed(
   type: string,
@@ -19,13 +24,13 @@ function computed(
 ): Record<string, unknown> {
   switch (type) {
     case "aws:rds/instance:Instance": {
-      const identifier = String(inputs.identifier ?? name);
+      const identifier = text(inputs.identifier, name);
       const address = `${identifier}.mock.${region}.rds.amazonaws.com`;
       const port = inputs.port ?? 5432;
       return {
         address,
         port,
-        endpoint: `${address}:${port}`,
+        endpoint: `${address}:${text(port, "")}`,
         identifier,
         resourceId: `db-${identifier}`,
         masterUserSecrets: [
@@ -39,7 +44,7 @@ function computed(
     }
     case "aws:elasticache/replicationGroup:ReplicationGroup": {
       // ElastiCache names the member clusters <group id>-001, -002, ...
-      const groupId = String(inputs.replicationGroupId ?? name);
+      const groupId = text(inputs.replicationGroupId, name);
       const members = Array.from(
         { length: Number(inputs.numCacheClusters ?? 1) },
         (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`,
@@ -77,7 +82,7 @@ function computed(
       return {
         family: inputs.family ?? name,
         revision: 1,
-        arnWithoutRevision: `arn:aws:ecs:${region}:${MOCK_ACCOUNT}:task-definition/${inputs.family ?? name}`,
+        arnWithoutRevision: `arn:aws:ecs:${region}:${MOCK_ACCOUNT}:task-definition/${text(inputs.family, name)}`,
       };
     default:
       return {};
@@ -114,10 +119,10 @@ export function mockState(
   type: string,
   name: string,
   region: string,
-  inputs: Record<string, any>,
+  inputs: Record<string, unknown>,
 ): { id: string; state: Record<string, unknown> } {
   const arn = placeholderArn(type, name, region);
   const id = `${name}-id`;
-  const physicalName = inputs.name ?? (inputs.namePrefix ? `${inputs.namePrefix}mock` : name);
+  const physicalName = inputs.name ?? (inputs.namePrefix ? `${text(inputs.namePrefix, "")}mock` : name);
   return { id, state: { ...inputs, id, arn, name: physicalName, ...computed(type, name, region, inputs) } };
 }

@@ -5,6 +5,7 @@
  */
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
 import { installRecordingMocks, type RecordedResource } from "./mocks";
 import { readStackFile } from "./stackFile";
 
@@ -18,7 +19,7 @@ export interface Plan {
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 // Not in the published typings, but exported: resolves once every registration has been answered.
-const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+const { waitForRPCs } = settings as unknown as { waitForRPCs: () => Promise<void> };
 
 /** Waits until every resource the program declared has been registered. */
 export function settle(): Promise<void> {
@@ -27,7 +28,7 @@ export function settle(): Promise<void> {
 
 /** Resolves an output (or a plain value holding outputs) to its value. */
 export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
-  return new Promise((ok) => pulumi.output(value).apply((v) => ok(v as pulumi.Unwrap<T>)));
+  return new Promise((ok) => pulumi.output(value).apply((v) => ok(v)));
 }
 
 /**
@@ -41,7 +42,8 @@ export async function buildPlan(stack: string, options: { root?: string; load?: 
   await installRecordingMocks(file.project, stack, file.config["aws:region"] ?? "us-east-1", resources);
   pulumi.runtime.setAllConfig(file.config, file.secretKeys);
 
-  const exported = (options.load ?? (() => require(path.join(root, "index.ts"))))() as Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- import() would skip the .ts require hook
+  const exported = (options.load ?? ((): unknown => require(path.join(root, "index.ts"))))() as Record<string, unknown>;
   const outputs = (await resolve(exported)) as Record<string, unknown>;
   await settle();
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));

@@ -85,7 +85,7 @@ function toConfigString(key: string, value: unknown): { text: string; secret: bo
   if (typeof value === "string") return { text: value, secret: false };
   let secret = false;
   // Secure values nested in an object are decrypted by the CLI; offline they become placeholders.
-  const replaced = JSON.stringify(value, (k, v) => {
+  const replaced = JSON.stringify(value, (k, v: unknown) => {
     if (isSecure(v)) {
       secret = true;
       return `[secret ${key}.${k}]`;

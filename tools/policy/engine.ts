@@ -21,13 +21,14 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import * as proxy from "@pulumi/policy/proxy";
 import type { RecordedResource } from "../plan/mocks";
 import { mockState } from "../plan/placeholders";
 import type { ReconciledConfig } from "./config";
 
 // The analyzer's own proxy, from its module (the package index would also load gRPC and the Pulumi
 // runtime); exported at run time, but left out of the typings, which mark it internal.
-const { unknownCheckingProxy, UnknownValueError } = require("@pulumi/policy/proxy") as {
+const { unknownCheckingProxy, UnknownValueError } = proxy as unknown as {
   /** Wraps props so that reading an unknown (preview-time) value throws UnknownValueError. */
   unknownCheckingProxy: <T>(props: T) => T;
   UnknownValueError: new (...args: never[]) => Error;
@@ -77,7 +78,7 @@ function notApplicable(reason?: string): never {
 export function isTypeOf(type: string, resourceClass: unknown): boolean {
   const token = (resourceClass as { __pulumiType?: unknown } | undefined)?.__pulumiType;
   if (typeof token === "string" && token.length > 0) return type === token;
-  const isInstance = (resourceClass as { isInstance?: unknown } | undefined)?.isInstance;
+  const isInstance = (resourceClass as { isInstance?: (candidate: unknown) => unknown } | undefined)?.isInstance;
   return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
 }
 
@@ -196,7 +197,7 @@ export async function analyzeResources(resources: readonly RecordedResource[], r
             : [policy.validateResource];
       for (const validation of validations) {
         // A fresh copy per validation, as the engine deserializes one: a policy cannot change what the next one sees.
-        const props = unknownCheckingProxy(copy(record.inputs)) as Record<string, any>;
+        const props = unknownCheckingProxy(copy(record.inputs));
         const args: ResourceValidationArgs = {
           type: record.type,
           props,
@@ -240,7 +241,7 @@ export async function analyzeStack(
     const level = levelOf(run, policy);
     if (level === "disabled" || !isStackPolicy(policy)) continue;
     const policyResources: PolicyResource[] = resources.map((record) => {
-      const props = unknownCheckingProxy(outputsOf(record, region)) as Record<string, any>;
+      const props = unknownCheckingProxy(outputsOf(record, region));
       return {
         type: record.type,
         props,

@@ -13,7 +13,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => controller.abort());
 }
 
-main(process.argv.slice(2), process.env, { signal: controller.signal })
+// `void`: the chain handles main's rejection itself, and its last step only sets the exit code.
+void main(process.argv.slice(2), process.env, { signal: controller.signal })
   .then(
     (code) => code,
     (error: unknown) => {

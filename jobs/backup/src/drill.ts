@@ -61,6 +61,8 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
   const database = drillDatabaseName(deps.now(), randomBytes(2).toString("hex"));
   const started = deps.now();
   await createDatabase(pg, env, database);
+  // A flag, not `failure !== undefined`: whatever was thrown, even undefined, fails the drill.
+  let failed = false;
   let failure: unknown;
   try {
     await restoreInto(config, deps, latest, database);
@@ -71,11 +73,12 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
       );
     }
   } catch (error) {
+    failed = true;
     failure = error;
   }
   const timeToRecoverSeconds = secondsSince(deps, started);
-  await dropThrowaway(config, deps, database, failure === undefined);
-  if (failure !== undefined) {
+  await dropThrowaway(config, deps, database, !failed);
+  if (failed) {
     throw failure;
   }
   deps.log.info("restore drill passed", { key: latest.dumpKey, tables: latest.tables.length, timeToRecoverSeconds });

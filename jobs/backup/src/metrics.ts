@@ -71,9 +71,10 @@ export function cloudWatchPublisher(client: CloudWatchClient, namespace: string)
 /** Stands in for CloudWatch when metrics are switched off, so a run still shows what it measured. */
 export function loggingPublisher(log: Logger): MetricsPublisher {
   return {
-    async publish(database, metrics) {
+    publish(database, metrics) {
       const values = Object.fromEntries(metrics.map((m) => [m.name, m.value]));
       log.info(`metrics disabled (${BACKUP_ENV.metricsEnabled}=false); not published`, { database, ...values });
+      return Promise.resolve();
     },
   };
 }

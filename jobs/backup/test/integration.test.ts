@@ -160,8 +160,8 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
       sha256: sha256(stored),
       startedAt: "2026-11-22T02:00:00.000Z",
       finishedAt: "2026-11-22T02:00:01.000Z",
-      pgDumpVersion: expect.stringMatching(/^pg_dump \(PostgreSQL\) \d+\.\d+/),
-      serverVersion: expect.stringMatching(/^\d+\.\d+/),
+      pgDumpVersion: expect.stringMatching(/^pg_dump \(PostgreSQL\) \d+\.\d+/) as jest.AsymmetricMatcher,
+      serverVersion: expect.stringMatching(/^\d+\.\d+/) as jest.AsymmetricMatcher,
       tables: SEEDED_TABLES,
     });
     expect((await s3.read(BUCKET, MANIFEST)).toString("utf8")).toBe(latestText);

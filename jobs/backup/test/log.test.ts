@@ -15,10 +15,10 @@ describe("createJsonLogger", () => {
       String(stream.read() ?? "")
         .trim()
         .split("\n")
-        .map((line) => JSON.parse(line));
+        .map((line): unknown => JSON.parse(line));
     expect(parse(out)).toEqual([
       {
-        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as jest.AsymmetricMatcher,
         level: "info",
         command: "backup",
         message: "dump uploaded",
@@ -27,7 +27,7 @@ describe("createJsonLogger", () => {
     ]);
     expect(parse(err)).toEqual([
       {
-        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as jest.AsymmetricMatcher,
         level: "error",
         command: "backup",
         message: "backup failed: boom",

@@ -36,7 +36,10 @@ describe("publishers", () => {
   test("CloudWatch gets one PutMetricData call with the namespace, the Database dimension and the timestamp", async () => {
     const inputs: unknown[] = [];
     const client = {
-      send: async (command: { input: unknown }) => void inputs.push(command.input),
+      send: (command: { input: unknown }) => {
+        inputs.push(command.input);
+        return Promise.resolve();
+      },
     } as unknown as CloudWatchClient;
     const at = new Date("2026-11-22T02:03:10Z");
 

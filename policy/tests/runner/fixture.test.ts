@@ -69,7 +69,13 @@ describe("npm run policy arguments", () => {
   test("--json gives the diagnostics to other tools", async () => {
     const io = capture();
     expect(await runCli(["--plan", FIXTURE, "--json"], io)).toBe(1);
-    const parsed = JSON.parse(io.out.join(""));
+    const parsed = JSON.parse(io.out.join("")) as {
+      stack: string;
+      configFile: string | null;
+      mandatory: number;
+      advisory: number;
+      diagnostics: Array<{ policyName: string }>;
+    };
     expect({
       stack: parsed.stack,
       configFile: parsed.configFile,

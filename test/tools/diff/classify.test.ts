@@ -249,6 +249,17 @@ describe("encryption and TLS", () => {
       ["tls-off", "bucket policy no longer refuses requests without TLS (aws:SecureTransport)"],
     ]);
   });
+
+  test("a bucket policy given as a document object (as an offline plan records it) is read too", () => {
+    const document = { Statement: [{ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }] };
+    const tlsOnly = { bucket: "b", policy: document };
+    expect(risksOf("aws:s3/bucketPolicy:BucketPolicy", tlsOnly, { bucket: "b", policy: { Statement: [] } })).toEqual([
+      ["tls-off", "bucket policy no longer refuses requests without TLS (aws:SecureTransport)"],
+    ]);
+    expect(risksOf("aws:s3/bucketPolicy:BucketPolicy", tlsOnly, undefined)).toEqual([
+      ["tls-off", "bucket policy that refuses requests without TLS deleted"],
+    ]);
+  });
 });
 
 describe("public access", () => {

@@ -3,7 +3,7 @@
  * later or never (a threshold moved away from the trouble, more periods or datapoints before it
  * fires, a longer period, an action or its actions removed, missing data treated as fine).
  */
-import { isOn, isUnknown, list, num, show } from "../values";
+import { asText, isOn, isUnknown, list, num, show } from "../values";
 import { type Finding, increased, isModified, type Rule, sides } from "./rule";
 
 const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
@@ -86,7 +86,7 @@ function actionFindings(b: Record<string, unknown>, a: Record<string, unknown>):
   if (
     typeof a.treatMissingData === "string" &&
     quiet.has(a.treatMissingData) &&
-    !quiet.has(String(b.treatMissingData ?? "missing"))
+    !quiet.has(asText(b.treatMissingData, "missing"))
   ) {
     findings.push({
       kind: "alarm-loosened",

@@ -4,7 +4,7 @@
  * at another time, encryption or TLS turned off.
  */
 import { STATEFUL } from "../../../lib/stateful";
-import { at, isUnknown, list, sameValue, show, text } from "../values";
+import { asText, at, isUnknown, list, sameValue, show, text } from "../values";
 import { decreased, type Finding, isModified, type Rule, sides, turnedOff } from "./rule";
 
 /** Types whose loss loses data, keys or images, with the word a reviewer knows them by. */
@@ -170,17 +170,17 @@ function parameter(inputs: Record<string, unknown>, name: string): unknown {
 function redirectsToHttps(inputs: Record<string, unknown>): boolean {
   return list(inputs.defaultActions).some((action) => {
     const act = action as Record<string, unknown>;
-    return act.type === "redirect" && String(at(act, "redirect.protocol") ?? "").toUpperCase() === "HTTPS";
+    return act.type === "redirect" && asText(at(act, "redirect.protocol")).toUpperCase() === "HTTPS";
   });
 }
 
 const tlsOff: Rule = (change) => {
   const { b, a } = sides(change);
   const findings: Finding[] = [];
-  if (change.type === "aws:s3/bucketPolicy:BucketPolicy" && String(b.policy ?? "").includes("aws:SecureTransport")) {
+  if (change.type === "aws:s3/bucketPolicy:BucketPolicy" && asText(b.policy).includes("aws:SecureTransport")) {
     if (change.op === "delete")
       findings.push({ kind: "tls-off", detail: "bucket policy that refuses requests without TLS deleted" });
-    else if (isModified(change) && !isUnknown(a.policy) && !String(a.policy ?? "").includes("aws:SecureTransport")) {
+    else if (isModified(change) && !isUnknown(a.policy) && !asText(a.policy).includes("aws:SecureTransport")) {
       findings.push({
         kind: "tls-off",
         detail: "bucket policy no longer refuses requests without TLS (aws:SecureTransport)",
@@ -196,8 +196,8 @@ const tlsOff: Rule = (change) => {
   }
   if (PARAMETER_GROUP_TYPES.has(change.type)) {
     for (const name of TLS_PARAMETERS) {
-      const was = String(parameter(b, name) ?? "").toLowerCase();
-      const now = String(parameter(a, name) ?? "").toLowerCase();
+      const was = asText(parameter(b, name)).toLowerCase();
+      const now = asText(parameter(a, name)).toLowerCase();
       if ((was === "1" || was === "on") && now !== "1" && now !== "on")
         findings.push({
           kind: "tls-off",

@@ -3,13 +3,13 @@
  * publicly accessible, a bucket's public access block relaxed, public IPs handed out, a load
  * balancer turned internet-facing.
  */
-import { at, isUnknown, list, show } from "../values";
+import { asText, at, isUnknown, list, show } from "../values";
 import { isModified, type Rule, sides, turnedOff, turnedOn } from "./rule";
 
 const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
 function ports(rule: Record<string, unknown>, protocolKey: string): string {
-  const protocol = String(rule[protocolKey] ?? "?");
+  const protocol = asText(rule[protocolKey], "?");
   if (protocol === "-1" || protocol === "all") return "all traffic";
   const from = rule.fromPort;
   const to = rule.toPort;

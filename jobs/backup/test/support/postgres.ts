@@ -63,7 +63,7 @@ interface ServerUser {
 
 async function serverUser(): Promise<ServerUser> {
   if (process.getuid?.() !== 0) {
-    return { wrap: (command, args) => [command, args], own: async () => undefined };
+    return { wrap: (command, args) => [command, args], own: () => Promise.resolve() };
   }
   const uid = Number((await run("id", ["-u", "postgres"])).stdout.trim());
   const gid = Number((await run("id", ["-g", "postgres"])).stdout.trim());

@@ -38,8 +38,9 @@ export interface Publication {
 export class RecordingPublisher implements MetricsPublisher {
   readonly publications: Publication[] = [];
 
-  async publish(database: string, metrics: readonly Metric[], at: Date): Promise<void> {
+  publish(database: string, metrics: readonly Metric[], at: Date): Promise<void> {
     this.publications.push({ database, metrics: [...metrics], at });
+    return Promise.resolve();
   }
 }
 
