@@ -18,28 +18,22 @@ interface Row {
   meaning: string;
 }
 
-/** One row per leaf key (and per object key that has a description but no documented children). */
+/** One row per leaf key, and one per list of objects (`services[]`). */
 export function configRows(schema: z.ZodType = configSchema): Row[] {
   const rows: Row[] = [];
   const walk = (s: z.ZodType, key: string) => {
     const { inner, description, defaultValue, optional } = peel(s);
-    const children =
-      inner instanceof z.ZodObject
-        ? Object.entries(inner.shape)
-        : inner instanceof z.ZodArray && unwrapAll(inner.element as z.ZodType) instanceof z.ZodObject
-          ? Object.entries((unwrapAll(inner.element as z.ZodType) as z.ZodObject).shape)
-          : [];
-    const prefix = inner instanceof z.ZodArray ? `${key}[]` : key;
-    if (children.length > 0 && key !== "") {
-      if (inner instanceof z.ZodArray) {
-        rows.push({ key: prefix, default: show(defaultValue, optional), meaning: description ?? "" });
-      }
-    }
-    if (children.length > 0) {
-      for (const [k, child] of children) walk(child, prefix === "" ? k : `${prefix}.${k}`);
+    const element = inner instanceof z.ZodArray ? unwrapAll(inner.element as z.ZodType) : undefined;
+    const object = inner instanceof z.ZodObject ? inner : element instanceof z.ZodObject ? element : undefined;
+    const row = { default: show(defaultValue, optional), meaning: description ?? "" };
+    if (!object) {
+      rows.push({ key, ...row });
       return;
     }
-    rows.push({ key, default: show(defaultValue, optional), meaning: description ?? "" });
+    // A list of objects gets a row of its own, then one per key of its elements.
+    const prefix = element ? `${key}[]` : key;
+    if (element) rows.push({ key: prefix, ...row });
+    for (const [k, child] of Object.entries<z.ZodType>(object.shape)) walk(child, prefix === "" ? k : `${prefix}.${k}`);
   };
   walk(schema, "");
   return rows;

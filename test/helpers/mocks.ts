@@ -40,3 +40,20 @@ export function policyOf(resource: RecordedResource, key = "policy"): { Statemen
     throw new Error(`${resource.name}.${key} is not a JSON string: ${JSON.stringify(text)}`);
   return JSON.parse(text) as { Statement: Array<Record<string, unknown>> };
 }
+
+/** A container definition as a task definition records it (the keys the tests read). */
+export interface ContainerDefinition {
+  name: string;
+  image: string;
+  command?: string[];
+  environment: Array<{ name: string; value: string }>;
+  secrets: Array<{ name: string; valueFrom: string }>;
+  readonlyRootFilesystem?: boolean;
+  logConfiguration?: { logDriver: string; options: Record<string, string> };
+  [key: string]: unknown;
+}
+
+/** The container definitions of a recorded task definition. */
+export function containersOf(taskDefinition: RecordedResource): ContainerDefinition[] {
+  return JSON.parse(taskDefinition.inputs.containerDefinitions as string) as ContainerDefinition[];
+}

@@ -118,7 +118,13 @@ describe("parseConfig defaults", () => {
 });
 
 describe("parseConfig rejects bad input with the key, the value, what is allowed and the fix", () => {
-  test.each<[string, Record<string, unknown>, { key: string; value: unknown; allowed: string; fix: string }]>([
+  test.each<
+    [
+      string,
+      Record<string, unknown>,
+      { key: string; value: unknown; allowed: string | jest.AsymmetricMatcher; fix: string },
+    ]
+  >([
     [
       "retention above 35 days",
       { "opsbook:postgres": { backupRetentionDays: 40 } },
@@ -145,7 +151,7 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       {
         key: "opsbook:postgress",
         value: { multiAz: true },
-        allowed: expect.stringContaining('no such key; did you mean "postgres"?'),
+        allowed: expect.stringContaining('no such key; did you mean "postgres"?') as jest.AsymmetricMatcher,
         fix: "pulumi config rm 'opsbook:postgress' --stack staging",
       },
     ],
@@ -165,7 +171,7 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       {
         key: "opsbook:logRetentionDays",
         value: 10,
-        allowed: expect.stringMatching(/^one of 1, 3, 5, 7, 14, 30/),
+        allowed: expect.stringMatching(/^one of 1, 3, 5, 7, 14, 30/) as jest.AsymmetricMatcher,
         fix: "pulumi config set 'opsbook:logRetentionDays' '365' --stack staging",
       },
     ],

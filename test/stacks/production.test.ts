@@ -1,4 +1,4 @@
-import { ofType, one } from "../helpers/mocks";
+import { ofType, one, containersOf } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
@@ -37,10 +37,8 @@ describe("production stack, built from Pulumi.production.yaml", () => {
 
   test("runs api and web from their images, sized and scaled as the stack file says", () => {
     const containers = (name: string) =>
-      JSON.parse(
-        one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", name).inputs.containerDefinitions as string,
-      );
-    expect(containers("api")[0].image).toBe("123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/api:1.0.0");
+      containersOf(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", name));
+    expect(containers("api")[0]?.image).toBe("123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/api:1.0.0");
     expect(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "api").inputs).toMatchObject({
       cpu: "1024",
       memory: "2048",
@@ -61,7 +59,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       minCapacity: 2,
       maxCapacity: 6,
     });
-    expect(containers("api")[0].secrets.map((s: { name: string }) => s.name)).toEqual([
+    expect(containers("api")[0]?.secrets.map((s) => s.name)).toEqual([
       "JWT_SECRET",
       "JWT_REFRESH_SECRET",
       "SESSION_SECRET",
@@ -70,7 +68,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       "DB_PASSWORD",
       "REDIS_AUTH_TOKEN",
     ]);
-    expect(containers("api")[0].environment.map((e: { name: string }) => e.name)).toEqual([
+    expect(containers("api")[0]?.environment.map((e) => e.name)).toEqual([
       "APP_ROTATION_LABEL",
       "DB_HOST",
       "DB_PORT",
@@ -160,17 +158,14 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   });
 
   test("dumps the database nightly at 02:00 London time with libpq settings, and keeps the dumps locked for 30 days", () => {
-    const [container] = JSON.parse(
-      one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "production-backup").inputs
-        .containerDefinitions as string,
-    );
-    expect(container.environment.slice(0, 4)).toEqual([
+    const [container] = containersOf(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "production-backup"));
+    expect(container?.environment.slice(0, 4)).toEqual([
       { name: "PGHOST", value: "opsbook-production.mock.eu-west-1.rds.amazonaws.com" },
       { name: "PGPORT", value: "5432" },
       { name: "PGDATABASE", value: "app" },
       { name: "PGSSLMODE", value: "verify-full" },
     ]);
-    expect(container.secrets.map((s: { name: string }) => s.name)).toEqual(["PGUSER", "PGPASSWORD"]);
+    expect(container?.secrets.map((s) => s.name)).toEqual(["PGUSER", "PGPASSWORD"]);
     expect(one(plan.resources, "aws:scheduler/schedule:Schedule", "production-backup").inputs).toMatchObject({
       scheduleExpression: "cron(0 2 * * ? *)",
       scheduleExpressionTimezone: "Europe/London",
@@ -199,7 +194,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   test("draws every alarmed signal on one dashboard", () => {
     const body = JSON.parse(
       one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardBody as string,
-    );
+    ) as { widgets: unknown[] };
     expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 2 * 3 + 2);
     expect(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardName).toBe(
       "opsbook-production",

@@ -2,7 +2,7 @@
  * What must hold for every stack, whatever its size: asserted by each stack's test file.
  */
 import { backupContract } from "../helpers/backupContract";
-import { type RecordedResource, ofType } from "../helpers/mocks";
+import { type RecordedResource, ofType, containersOf } from "../helpers/mocks";
 import { type Plan, stateful } from "../helpers/stack";
 
 const DATA_PORTS = [5432, 6379];
@@ -139,7 +139,7 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     const tasks = ofType(getPlan().resources, "aws:ecs/taskDefinition:TaskDefinition");
     expect(tasks.length).toBeGreaterThan(0);
     for (const td of tasks) {
-      for (const c of JSON.parse(td.inputs.containerDefinitions as string) as Array<Record<string, any>>) {
+      for (const c of containersOf(td)) {
         expect({
           task: td.name,
           readonly: c.readonlyRootFilesystem,

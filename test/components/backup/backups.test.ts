@@ -1,7 +1,15 @@
 import { Backups, backupMetrics, type BackupsArgs, scheduleExpression } from "../../../components/backup/backups";
 import { alarmInputs } from "../../../components/monitoring/alarmSet";
 import { backupAlarms, describe as describeAlarm } from "../../../components/monitoring/alarmCatalogue";
-import { type RecordedResource, ofType, one, policyOf, recordResources, settle } from "../../helpers/mocks";
+import {
+  type RecordedResource,
+  ofType,
+  one,
+  policyOf,
+  recordResources,
+  settle,
+  containersOf,
+} from "../../helpers/mocks";
 
 const args: BackupsArgs = {
   image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job",
@@ -91,9 +99,7 @@ describe("Backups", () => {
   });
 
   test("runs the job image with the database settings, its credentials as secrets, and a read-only root", () => {
-    const [container] = JSON.parse(
-      one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-backup").inputs.containerDefinitions as string,
-    );
+    const [container] = containersOf(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-backup"));
     expect(container).toMatchObject({
       name: "backup",
       image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job:1.0.0",
@@ -114,11 +120,8 @@ describe("Backups", () => {
         { name: "PGPASSWORD", valueFrom: "arn:secret:db:password::" },
       ],
     });
-    const [drill] = JSON.parse(
-      one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-restore-drill").inputs
-        .containerDefinitions as string,
-    );
-    expect(drill.command).toEqual(["restore-drill"]);
+    const [drill] = containersOf(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-restore-drill"));
+    expect(drill?.command).toEqual(["restore-drill"]);
   });
 
   test("lets the job touch only its bucket, its key and its metric namespace", () => {

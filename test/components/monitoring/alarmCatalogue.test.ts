@@ -237,7 +237,7 @@ describe("dashboard widgets", () => {
     const w = widget(byFamily(svc, "response-time-p95"), "eu-west-1", 3) as {
       x: number;
       y: number;
-      properties: Record<string, any>;
+      properties: Record<string, unknown>;
     };
     expect([w.x, w.y]).toEqual([12, 6]);
     expect(w.properties.metrics).toEqual([
@@ -260,10 +260,10 @@ describe("dashboard widgets", () => {
   });
 
   test("draw metric math with its inputs hidden", () => {
-    const w = widget(byFamily(svc, "http-error-rate"), "eu-west-1", 0) as { properties: Record<string, any> };
+    const w = widget(byFamily(svc, "http-error-rate"), "eu-west-1", 0) as { properties: { metrics: unknown[][] } };
     expect(w.properties.metrics[0]).toEqual([
       { expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "api 5xx rate (%)", id: "signal" },
     ]);
-    expect(w.properties.metrics[1][6]).toEqual({ stat: "Sum", id: "errors", visible: false, period: 60 });
+    expect(w.properties.metrics[1]?.[6]).toEqual({ stat: "Sum", id: "errors", visible: false, period: 60 });
   });
 });

@@ -9,7 +9,7 @@ describe("TierSecurityGroups", () => {
 
     expect(one(resources, "aws:ec2/securityGroup:SecurityGroup", "t-alb").inputs).toMatchObject({
       vpcId: "vpc-1",
-      description: expect.stringContaining("HTTPS"),
+      description: expect.stringContaining("HTTPS") as jest.AsymmetricMatcher,
     });
     expect(one(resources, "aws:ec2/securityGroup:SecurityGroup", "t-app").inputs).toMatchObject({ vpcId: "vpc-1" });
     const ingress = ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);

@@ -63,7 +63,7 @@ describe("LoadBalancer with a certificate ARN", () => {
   test("rate-limits each client IP with a WAF web ACL attached to the load balancer", () => {
     const acl = one(resources, "aws:wafv2/webAcl:WebAcl", "edge").inputs;
     expect(acl.scope).toBe("REGIONAL");
-    expect((acl.rules as Array<Record<string, any>>)[0]).toMatchObject({
+    expect((acl.rules as Array<Record<string, unknown>>)[0]).toMatchObject({
       name: "rate-limit-per-ip",
       action: { block: {} },
       statement: { rateBasedStatement: { limit: 2000, aggregateKeyType: "IP" } },

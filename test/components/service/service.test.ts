@@ -1,5 +1,14 @@
 import { Service, type ServiceArgs, DEFAULT_ROUTE_PRIORITY } from "../../../components/service/service";
-import { type RecordedResource, ofType, one, policyOf, recordResources, settle } from "../../helpers/mocks";
+import {
+  type RecordedResource,
+  ofType,
+  one,
+  policyOf,
+  recordResources,
+  settle,
+  containersOf,
+  type ContainerDefinition,
+} from "../../helpers/mocks";
 
 const healthCheck = {
   path: "/health",
@@ -66,8 +75,8 @@ async function build(a: ServiceArgs = args()): Promise<RecordedResource[]> {
   return resources;
 }
 
-function containers(r: RecordedResource): Array<Record<string, any>> {
-  return JSON.parse(r.inputs.containerDefinitions as string);
+function containers(r: RecordedResource): ContainerDefinition[] {
+  return containersOf(r);
 }
 
 describe("Service with a load balancer", () => {
