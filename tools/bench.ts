@@ -1,22 +1,60 @@
 /**
- * `npm run bench [-- --runs N]`: how long the offline plan of each stack takes against the floor
- * (a bare node that only loads @pulumi/pulumi and @pulumi/aws), median of N runs, and the wall time
- * of the unit tests and the type-check. A benchmark, not a test: it prints, it does not judge.
+ * `npm run bench [-- --runs N] [--skip-checks]`: the offline plan of each stack against the floor (a
+ * bare node that only loads @pulumi/pulumi and @pulumi/aws), measured in pairs run back to back
+ * (floor, plan, floor, plan, ...) so that the machine's drift moves both sides of a ratio alike;
+ * the median and range of the pair ratios in wall time and peak memory (GNU time where installed,
+ * else the process's own maxRSS), for staging, production
+ * and a generated 30-service stack; the policy run and the diff of production in the same way;
+ * then the type-check, the linters and jest over several runs. A benchmark, not a test: it prints
+ * the figures beside their targets and judges nothing.
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { listStacks } from "./plan/stackFile";
+import { parse, stringify } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..");
 const REGISTER = ["-r", path.join(ROOT, "tools", "register.js")];
+const USAGE_HOOK = ["-r", path.join(ROOT, "tools", "bench", "usage.js")];
 
-function timeOnce(args: string[]): number {
+interface Run {
+  seconds: number;
+  /** Peak resident memory in MiB. */
+  peakMiB: number;
+}
+
+/** GNU time reports the peak memory of a process and of the processes it waited for (the diff's plans). */
+const GNU_TIME = "/usr/bin/time";
+
+/** Runs `node args` once in `cwd`: wall time, and peak memory from GNU time or else from the usage hook. */
+function runOnce(args: string[], cwd = ROOT): Run {
+  const report = path.join(os.tmpdir(), `opsbook-bench-${process.pid}.json`);
+  const timed = fs.existsSync(GNU_TIME);
+  const [command, commandArgs] = timed
+    ? [GNU_TIME, ["-f", "%M", "-o", report, process.execPath, ...args]]
+    : [process.execPath, [...USAGE_HOOK, ...args]];
   const start = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const run = spawnSync(command, commandArgs, {
+    cwd,
+    stdio: ["ignore", "ignore", "pipe"],
+    encoding: "utf8",
+    env: { ...process.env, OPSBOOK_BENCH_USAGE: report },
+  });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (run.status !== 0) throw new Error(`${args.join(" ")} failed:\n${run.stderr}`);
-  return seconds;
+  if (run.status !== 0) throw new Error(`node ${args.join(" ")} failed:\n${run.stderr}`);
+  const text = fs.readFileSync(report, "utf8");
+  fs.rmSync(report, { force: true });
+  const kib = timed ? Number(text.trim().split("\n").pop()) : (JSON.parse(text) as { maxRSS: number }).maxRSS;
+  return { seconds, peakMiB: kib / 1024 };
+}
+
+/** Runs a command (not node) once and returns its wall time; fails loudly if it fails. */
+function timeCommand(command: string, args: string[]): number {
+  const start = process.hrtime.bigint();
+  const run = spawnSync(command, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${run.stderr}`);
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 function median(values: number[]): number {
@@ -25,29 +63,140 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function measure(args: string[], runs: number): number {
-  timeOnce(args); // warm the file cache
-  return median(Array.from({ length: runs }, () => timeOnce(args)));
+function spread(values: number[], digits = 2): string {
+  return `median ${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)})`;
+}
+
+const FLOOR = ["-e", 'require("@pulumi/pulumi"); require("@pulumi/aws")'];
+
+/** Floor and subject alternately, `runs` pairs after one warm-up pair; prints the pair ratios. */
+function pairs(
+  label: string,
+  subject: string[],
+  runs: number,
+  targets: { wall: number; memory?: number },
+  cwd?: string,
+) {
+  runOnce(FLOOR, cwd);
+  runOnce(subject, cwd);
+  const wall: number[] = [];
+  const memory: number[] = [];
+  const seconds: number[] = [];
+  const peak: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const floor = runOnce(FLOOR, cwd);
+    const run = runOnce(subject, cwd);
+    wall.push(run.seconds / floor.seconds);
+    memory.push(run.peakMiB / floor.peakMiB);
+    seconds.push(run.seconds);
+    peak.push(run.peakMiB);
+  }
+  console.log(
+    `${label}: ${spread(seconds)} s, ${spread(peak, 0)} MiB; ` +
+      `x floor: wall ${spread(wall)} (target ${targets.wall}x), memory ${spread(memory)}` +
+      (targets.memory ? ` (target ${targets.memory}x)` : ""),
+  );
+}
+
+/**
+ * A copy of the project in a temporary folder whose only stack has `count` services, made from
+ * the production stack file; the program's folders are linked, not copied.
+ */
+function manyServicesProject(count: number): { dir: string; stack: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-bench-"));
+  for (const entry of ["index.ts", "stacks", "components", "lib", "node_modules", "package.json", "Pulumi.yaml"]) {
+    fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+  }
+  const file = parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
+  const [template] = file.config["opsbook:services"] as Array<Record<string, unknown>>;
+  file.config["opsbook:services"] = Array.from({ length: count }, (_, i) => ({
+    ...template,
+    name: i === 0 ? "api" : `svc${i}`,
+    port: 8000 + i,
+    // One service takes the load balancer's default route; the others claim a path each.
+    paths: i === count - 1 ? [] : [`/svc${i}/*`],
+    hosts: [],
+  }));
+  const stack = `bench${count}`;
+  fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(file));
+  return { dir, stack };
+}
+
+function repeat(label: string, runs: number, time: () => number, target?: string): void {
+  const times = Array.from({ length: runs }, time);
+  console.log(`${label}: ${spread(times)} s over ${runs} runs${target ? ` (target ${target})` : ""}`);
 }
 
 function main(): void {
-  const runsArg = process.argv.indexOf("--runs");
-  const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
-  if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs takes a whole number of at least 1");
-
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const runs = Number(arg("--runs") ?? 5);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs takes a whole number of at least 1, got ${arg("--runs")}`);
+  const load = os.loadavg()[0]!.toFixed(1);
   console.log(
-    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}; median of ${runs} runs`,
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ` +
+      `node ${process.version}, load ${load}; ${runs} pairs (floor, subject) after a warm-up pair`,
   );
-  const floor = measure(["-e", 'require("@pulumi/pulumi"); require("@pulumi/aws")'], runs);
-  console.log(`floor (load @pulumi/pulumi + @pulumi/aws): ${floor.toFixed(2)} s`);
-  for (const stack of listStacks(ROOT)) {
-    const plan = measure([...REGISTER, "tools/plan.ts", "--stack", stack, "--json"], runs);
-    console.log(`plan ${stack}: ${plan.toFixed(2)} s = ${(plan / floor).toFixed(2)}x floor (target: within 3x)`);
+  const plan = (stack: string) => [...REGISTER, path.join(ROOT, "tools", "plan.ts"), "--stack", stack, "--json"];
+  pairs("plan staging", plan("staging"), runs, { wall: 3 });
+  pairs("plan production", plan("production"), runs, { wall: 1.6, memory: 1.5 });
+  const many = manyServicesProject(30);
+  try {
+    pairs("plan 30 services", [...plan(many.stack), "--root", many.dir], runs, { wall: 3 }, many.dir);
+  } finally {
+    fs.rmSync(many.dir, { recursive: true, force: true });
   }
-  const jest = timeOnce([path.join(ROOT, "node_modules", "jest", "bin", "jest.js"), "--silent"]);
-  console.log(`unit tests (jest): ${jest.toFixed(2)} s`);
-  const tsc = timeOnce([path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "."]);
-  console.log(`type-check (tsc --noEmit): ${tsc.toFixed(2)} s`);
+  pairs("policy production", [...REGISTER, path.join(ROOT, "tools", "policy.ts"), "--stack", "production"], runs, {
+    wall: 2,
+  });
+  pairs(
+    "diff production",
+    [...REGISTER, path.join(ROOT, "tools", "diff.ts"), "--stack", "production", "--base", "HEAD"],
+    runs,
+    {
+      wall: 2,
+    },
+  );
+  if (process.argv.includes("--skip-checks")) return;
+
+  const bin = (pkg: string, file: string) => path.join(ROOT, "node_modules", pkg, file);
+  const checks = Math.min(runs, 3);
+  repeat("type-check (tsc, incremental)", checks, () =>
+    timeCommand(process.execPath, [
+      bin("typescript", "bin/tsc"),
+      "-p",
+      ".",
+      "--noEmit",
+      "--incremental",
+      "--tsBuildInfoFile",
+      path.join(ROOT, ".cache/tsc/root.tsbuildinfo"),
+    ]),
+  );
+  repeat("format check (prettier)", checks, () =>
+    timeCommand(process.execPath, [bin("prettier", "bin/prettier.cjs"), "--check", "."]),
+  );
+  repeat("lint (eslint, cached)", checks, () =>
+    timeCommand(process.execPath, [
+      bin("eslint", "bin/eslint.js"),
+      "--cache",
+      "--cache-strategy",
+      "content",
+      "--cache-location",
+      ".cache/eslint/",
+      ".",
+    ]),
+  );
+  repeat(
+    "jest",
+    checks,
+    () => timeCommand(process.execPath, [bin("jest", "bin/jest.js"), "--silent"]),
+    "npm test within 20 s",
+  );
 }
 
 main();

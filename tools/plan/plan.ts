@@ -42,10 +42,20 @@ export async function buildPlan(stack: string, options: { root?: string; load?: 
   await installRecordingMocks(file.project, stack, file.config["aws:region"] ?? "us-east-1", resources);
   pulumi.runtime.setAllConfig(file.config, file.secretKeys);
 
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- import() would skip the .ts require hook
-  const exported = (options.load ?? ((): unknown => require(path.join(root, "index.ts"))))() as Record<string, unknown>;
-  const outputs = (await resolve(exported)) as Record<string, unknown>;
-  await settle();
+  // @pulumi/pulumi captures a stack trace for every promise it creates (debuggablePromise), which
+  // is most of the program's run time here; the traces are only read when a promise leaks. The
+  // engine's source positions for resources set their own limit, so the plan is unchanged.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let outputs: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- import() would skip the .ts require hook
+    const exported = (options.load ?? ((): unknown => require(path.join(root, "index.ts"))))();
+    outputs = await resolve(exported as Record<string, unknown>);
+    await settle();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
   resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
   return { stack, project: file.project, resources, outputs };
 }
