@@ -1,5 +1,5 @@
 import { ofType, one, containersOf } from "../helpers/mocks";
-import { type Plan, planStack } from "../helpers/stack";
+import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 
@@ -10,6 +10,9 @@ const ISOLATED = [
 ];
 const DB_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-db-key";
 const REDIS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-redis-key";
+
+const file = stackFileConfig("production");
+const [api, web] = file.services;
 
 let plan: Plan;
 beforeAll(async () => {
@@ -26,39 +29,39 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       "production-public-eu-west-1b-id",
       "production-public-eu-west-1c-id",
     ]);
-    expect(one(plan.resources, "aws:ec2/vpc:Vpc", "production-vpc").inputs.cidrBlock).toBe("10.10.0.0/16");
+    expect(one(plan.resources, "aws:ec2/vpc:Vpc", "production-vpc").inputs.cidrBlock).toBe(file.network.cidr);
   });
 
-  test("keeps flow logs for a year", () => {
+  test("keeps flow logs as long as the stack file says", () => {
     expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "production-flow-logs").inputs.retentionInDays).toBe(
-      365,
+      file.logRetentionDays,
     );
   });
 
   test("runs api and web from their images, sized and scaled as the stack file says", () => {
     const containers = (name: string) =>
       containersOf(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", name));
-    expect(containers("api")[0]?.image).toBe("123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/api:1.0.0");
+    expect(api?.name).toBe("api");
+    expect(web?.name).toBe("web");
+    expect(containers("api")[0]?.image).toBe(`${api!.image}:${api!.tag}`);
     expect(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "api").inputs).toMatchObject({
-      cpu: "1024",
-      memory: "2048",
+      cpu: String(api!.cpu),
+      memory: String(api!.memory),
     });
     expect(one(plan.resources, "aws:ecs/service:Service", "api").inputs).toMatchObject({
-      desiredCount: 3,
+      desiredCount: api!.desiredCount,
       alarms: {
         enable: true,
         rollback: true,
         alarmNames: ["opsbook-production-api-rollback-unhealthy-targets", "opsbook-production-api-rollback-error-rate"],
       },
     });
-    expect(one(plan.resources, "aws:appautoscaling/target:Target", "api").inputs).toMatchObject({
-      minCapacity: 3,
-      maxCapacity: 10,
-    });
-    expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({
-      minCapacity: 2,
-      maxCapacity: 6,
-    });
+    for (const s of [api!, web!]) {
+      expect(one(plan.resources, "aws:appautoscaling/target:Target", s.name).inputs).toMatchObject({
+        minCapacity: s.minCount,
+        maxCapacity: s.maxCount,
+      });
+    }
     expect(containers("api")[0]?.secrets.map((s) => s.name)).toEqual([
       "JWT_SECRET",
       "JWT_REFRESH_SECRET",
@@ -85,7 +88,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   test("routes /api/* to api and everything else to web, health-checked at the runbook values", () => {
     expect(one(plan.resources, "aws:lb/listenerRule:ListenerRule", "api").inputs).toMatchObject({
       priority: 100,
-      conditions: [{ pathPattern: { values: ["/api/*"] } }],
+      conditions: [{ pathPattern: { values: api!.paths } }],
     });
     expect(one(plan.resources, "aws:lb/listenerRule:ListenerRule", "web").inputs).toMatchObject({
       priority: 50000,
