@@ -1,10 +1,13 @@
 import { ofType, one } from "../helpers/mocks";
-import { type Plan, planStack } from "../helpers/stack";
+import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 import { DEFAULT_SECURITY_GROUP, FLOW_LOG } from "../../policy/rules/network";
 
 const ISOLATED = ["staging-isolated-eu-west-1a-id", "staging-isolated-eu-west-1b-id"];
+
+const file = stackFileConfig("staging");
+const service = (name: string) => file.services.find((s) => s.name === name);
 
 let plan: Plan;
 beforeAll(async () => {
@@ -19,23 +22,26 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
     expect(ofType(plan.resources, "aws:ec2/natGateway:NatGateway").map((n) => n.name)).toEqual([
       "staging-nat-eu-west-1a",
     ]);
-    expect(one(plan.resources, "aws:ec2/vpc:Vpc", "staging-vpc").inputs.cidrBlock).toBe("10.20.0.0/16");
+    expect(one(plan.resources, "aws:ec2/vpc:Vpc", "staging-vpc").inputs.cidrBlock).toBe(file.network.cidr);
   });
 
   test("runs one task per service and lets the load balancer be deleted", () => {
-    expect(one(plan.resources, "aws:ecs/service:Service", "api").inputs.desiredCount).toBe(1);
+    expect(service("api")?.desiredCount).toBe(1);
+    expect(one(plan.resources, "aws:ecs/service:Service", "api").inputs.desiredCount).toBe(
+      service("api")?.desiredCount,
+    );
     expect(one(plan.resources, "aws:appautoscaling/target:Target", "web").inputs).toMatchObject({
-      minCapacity: 1,
-      maxCapacity: 2,
+      minCapacity: service("web")?.minCount,
+      maxCapacity: service("web")?.maxCount,
     });
     expect(one(plan.resources, "aws:lb/loadBalancer:LoadBalancer", "staging").inputs.enableDeletionProtection).toBe(
       false,
     );
   });
 
-  test("keeps flow logs for 30 days", () => {
+  test("keeps flow logs as long as the stack file says", () => {
     expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-flow-logs").inputs.retentionInDays).toBe(
-      30,
+      file.logRetentionDays,
     );
   });
 
