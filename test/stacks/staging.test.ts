@@ -33,6 +33,10 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
     );
   });
 
+  test("deploys at any time (R-deploy-windows: only production keeps windows)", () => {
+    expect(plan.outputs.deploy).toMatchObject({ anyTime: true, timeZone: "Europe/London" });
+  });
+
   test("keeps flow logs for 30 days", () => {
     expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-flow-logs").inputs.retentionInDays).toBe(
       30,
