@@ -4,6 +4,7 @@
  * drive it in-process; `main.ts` wires it to the process.
  */
 import { COMMON_FLAGS, parseFlags, renderHelp, type CommandSpec } from "./args";
+import { deploy, deploySpec, repoGit } from "./commands/deploy";
 import { history, historySpec } from "./commands/history";
 import { rollback, rollbackSpec } from "./commands/rollback";
 import type { Context } from "./context";
@@ -12,6 +13,7 @@ import { Progress } from "./progress";
 import { openStack, type StackHandle } from "./pulumi";
 
 const COMMANDS: Array<{ spec: CommandSpec; run: (ctx: Context) => Promise<number> }> = [
+  { spec: deploySpec, run: deploy },
   { spec: rollbackSpec, run: rollback },
   { spec: historySpec, run: history },
 ];
@@ -44,6 +46,7 @@ export interface World {
   now?: () => Date;
   signal?: AbortSignal;
   openStack?: (stack: string, workDir?: string) => Promise<StackHandle>;
+  git?: (args: string[]) => string;
 }
 
 /** Runs one command line; returns the exit code. Errors are printed with what to do. */
@@ -75,6 +78,7 @@ export async function run(argv: readonly string[], world: World): Promise<number
       now,
       signal: world.signal ?? new AbortController().signal,
       openStack: world.openStack ?? ((stack, dir) => openStack(stack, dir)),
+      git: world.git ?? repoGit,
     });
   } catch (e) {
     const err =

@@ -12,4 +12,6 @@ export interface Context {
   /** Aborted on Ctrl-C: a running update is cancelled. */
   signal: AbortSignal;
   openStack: (stack: string, workDir?: string) => Promise<StackHandle>;
+  /** git in the repository (the tests replace it). */
+  git: (args: string[]) => string;
 }

@@ -8,6 +8,7 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { renderHelp } from "../../ops/args";
 import { run, toolHelp } from "../../ops/cli";
+import { deploySpec } from "../../ops/commands/deploy";
 import { historySpec } from "../../ops/commands/history";
 import { rollbackSpec } from "../../ops/commands/rollback";
 
@@ -74,11 +75,11 @@ describe("opsbook --help", () => {
     const { code, stdout } = await opsbook(["--help"]);
     expect(code).toBe(0);
     expect(stdout).toBe(toolHelp());
-    for (const word of ["rollback", "history", "--stack", "--json", "Exit codes", "Ctrl-C"])
+    for (const word of ["deploy", "rollback", "history", "--stack", "--json", "Exit codes", "Ctrl-C"])
       expect(stdout).toContain(word);
   });
 
-  test.each([rollbackSpec, historySpec])("$name --help describes every flag", async (spec) => {
+  test.each([deploySpec, rollbackSpec, historySpec])("$name --help describes every flag", async (spec) => {
     const { code, stdout } = await opsbook([spec.name, "--help"]);
     expect(code).toBe(0);
     expect(stdout).toBe(renderHelp(spec));
