@@ -285,6 +285,10 @@ export function stackOutputs(platform: Platform) {
     dashboardName: platform.dashboard.dashboard.dashboardName,
     /** What `aws ecs run-task` needs to run the migrations before services roll. */
     migration: platform.migration,
+    /** Per load-balanced service, the worst case to the start and end of an automatic rollback (R-rollback-sla). */
+    rollbackTiming: Object.fromEntries(
+      Object.entries(platform.services).flatMap(([name, s]) => (s.rollbackTiming ? [[name, s.rollbackTiming]] : [])),
+    ),
     /** Deploy windows, notice topic and smoke checks: the `opsbook` command reads them from here. */
     deploy: {
       ...platform.deploy,

@@ -113,6 +113,13 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     });
   });
 
+  test("publishes each service's automatic rollback timing, inside runbook 004's 5 and 10 minutes", () => {
+    expect(plan.outputs.rollbackTiming).toEqual({
+      api: { startsWithinSeconds: 270, completesWithinSeconds: 420 },
+      web: { startsWithinSeconds: 270, completesWithinSeconds: 420 },
+    });
+  });
+
   test("publishes runbook 002's deploy windows and the smoke checks for the opsbook command", () => {
     expect(plan.outputs.deploy).toEqual({
       anyTime: false,

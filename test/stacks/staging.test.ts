@@ -35,6 +35,10 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
 
   test("deploys at any time (R-deploy-windows: only production keeps windows)", () => {
     expect(plan.outputs.deploy).toMatchObject({ anyTime: true, timeZone: "Europe/London" });
+    expect(plan.outputs.rollbackTiming).toEqual({
+      api: { startsWithinSeconds: 270, completesWithinSeconds: 420 },
+      web: { startsWithinSeconds: 270, completesWithinSeconds: 420 },
+    });
   });
 
   test("keeps flow logs for 30 days", () => {
