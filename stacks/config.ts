@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { backupSettings, backupStackRules } from "../components/backup/settings";
+import { deploySettings, deployStackRules } from "../components/deploy/settings";
 import { postgresSettings, postgresStackRules, RDS_IDENTIFIER } from "../components/data/postgres/settings";
 import { redisSettings, redisStackRules } from "../components/data/redis/settings";
 import { alertsSettings, customAlarmsSettings, thresholdsSettings } from "../components/monitoring/settings";
@@ -64,6 +65,7 @@ const schema = z.strictObject({
   customAlarms: customAlarmsSettings,
   rollback: rollbackSettings,
   backup: backupSettings,
+  deploy: deploySettings,
 });
 
 /** The schema of the `opsbook:` namespace, for the config reference (`npm run docs`). */
@@ -102,6 +104,7 @@ function stackRules(region: string) {
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
     backupStackRules(c.backup, { region, pointInTimeDays: c.postgres.backupRetentionDays }, reporter(ctx, ["backup"]));
+    deployStackRules(c.deploy, c.services, reporter(ctx, ["deploy"]));
   };
 }
 

@@ -46,6 +46,8 @@ export interface Platform {
   migration: MigrationTask;
   alarms: AlarmSet;
   dashboard: Dashboard;
+  /** `opsbook:deploy` with the stack's time zone, published for the `opsbook` command (R-deploy-windows). */
+  deploy: PlatformConfig["deploy"] & { timeZone: string };
 }
 
 /** Declares every resource of the platform for one stack. */
@@ -250,6 +252,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     migration: services[config.migrations.service]!.migration!,
     alarms,
     dashboard,
+    deploy: { ...config.deploy, timeZone: config.timeZone },
   };
 }
 
@@ -282,5 +285,14 @@ export function stackOutputs(platform: Platform) {
     dashboardName: platform.dashboard.dashboard.dashboardName,
     /** What `aws ecs run-task` needs to run the migrations before services roll. */
     migration: platform.migration,
+    /** Per load-balanced service, the worst case to the start and end of an automatic rollback (R-rollback-sla). */
+    rollbackTiming: Object.fromEntries(
+      Object.entries(platform.services).flatMap(([name, s]) => (s.rollbackTiming ? [[name, s.rollbackTiming]] : [])),
+    ),
+    /** Deploy windows, notice topic and smoke checks: the `opsbook` command reads them from here. */
+    deploy: {
+      ...platform.deploy,
+      notifyTopicArn: platform.deploy.notifyTopic ?? platform.alerts.topics.warning.arn,
+    },
   };
 }

@@ -5,6 +5,9 @@ import type { RollbackSettings } from "../service/settings";
 /** The rollback triggers (`opsbook:rollback`, R-rollback-auto). */
 export type RollbackTriggers = RollbackSettings;
 
+/** Every rollback alarm evaluates one-minute periods, so a trigger of N minutes is N periods. */
+export const ROLLBACK_ALARM_PERIOD_SECONDS = 60;
+
 export interface RollbackAlarmsArgs extends RollbackTriggers {
   /** Alarm names start with this, e.g. `opsbook-production-api`. */
   namePrefix: string;
@@ -41,7 +44,7 @@ export function rollbackAlarms(name: string, args: RollbackAlarmsArgs, parent: p
       metricName: "UnHealthyHostCount",
       dimensions,
       statistic: "Maximum",
-      period: 60,
+      period: ROLLBACK_ALARM_PERIOD_SECONDS,
       evaluationPeriods: args.unhealthyForMinutes,
       datapointsToAlarm: args.unhealthyForMinutes,
       comparisonOperator: "GreaterThanThreshold",
@@ -66,12 +69,18 @@ export function rollbackAlarms(name: string, args: RollbackAlarmsArgs, parent: p
             metricName: "HTTPCode_Target_5XX_Count",
             dimensions,
             stat: "Sum",
-            period: 60,
+            period: ROLLBACK_ALARM_PERIOD_SECONDS,
           },
         },
         {
           id: "requests",
-          metric: { namespace: "AWS/ApplicationELB", metricName: "RequestCount", dimensions, stat: "Sum", period: 60 },
+          metric: {
+            namespace: "AWS/ApplicationELB",
+            metricName: "RequestCount",
+            dimensions,
+            stat: "Sum",
+            period: ROLLBACK_ALARM_PERIOD_SECONDS,
+          },
         },
         // No requests means no errors, not a division by zero.
         {

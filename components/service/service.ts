@@ -1,6 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { rollbackAlarms, type RollbackAlarmSet, type RollbackTriggers } from "../monitoring/rollbackAlarms";
+import {
+  ROLLBACK_ALARM_PERIOD_SECONDS,
+  rollbackAlarms,
+  type RollbackAlarmSet,
+  type RollbackTriggers,
+} from "../monitoring/rollbackAlarms";
+import { rollbackTiming, type RollbackTiming } from "../../lib/rollbackTiming";
 import type { ServiceConnection } from "../../lib/connection";
 import type { HealthCheckSettings, ServiceSettings } from "./settings";
 import { containerSettings, ecsTaskRole, executionRole } from "./taskRoles";
@@ -80,6 +86,11 @@ export interface ServiceArgs {
   accountId: pulumi.Input<string>;
 }
 
+/** Time a new task has to pass its first load balancer health checks. */
+export const HEALTH_CHECK_GRACE_SECONDS = 60;
+/** Long enough for in-flight requests to finish, short enough that deploys and rollbacks stay quick. */
+export const DEREGISTRATION_DELAY_SECONDS = 30;
+
 /** Last listener rule priority: the default service's catch-all. */
 export const DEFAULT_ROUTE_PRIORITY = 50000;
 
@@ -98,6 +109,8 @@ export class Service extends pulumi.ComponentResource {
   readonly migration?: MigrationTask;
   readonly targetGroup?: aws.lb.TargetGroup;
   readonly rollbackAlarms?: RollbackAlarmSet;
+  /** Worst-case start and end of an automatic rollback (R-rollback-sla); load-balanced services only. */
+  readonly rollbackTiming?: RollbackTiming;
   readonly logGroup: aws.cloudwatch.LogGroup;
   readonly executionRole: aws.iam.Role;
   readonly taskRole: aws.iam.Role;
@@ -191,6 +204,13 @@ export class Service extends pulumi.ComponentResource {
         },
         this,
       );
+      this.rollbackTiming = rollbackTiming({
+        healthCheck: listener.healthCheck,
+        rollback: args.rollback,
+        alarmPeriodSeconds: ROLLBACK_ALARM_PERIOD_SECONDS,
+        healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_SECONDS,
+        deregistrationDelaySeconds: DEREGISTRATION_DELAY_SECONDS,
+      });
     }
 
     this.ecsService = new aws.ecs.Service(
@@ -210,7 +230,7 @@ export class Service extends pulumi.ComponentResource {
         ...(this.targetGroup && c.port !== undefined
           ? {
               loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: "app", containerPort: c.port }],
-              healthCheckGracePeriodSeconds: 60,
+              healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_SECONDS,
             }
           : {}),
         // Rolling deploys never drop below full capacity, and undo themselves when tasks fail to start.
@@ -265,8 +285,7 @@ export class Service extends pulumi.ComponentResource {
         port,
         protocol: "HTTP",
         targetType: "ip",
-        // Long enough for in-flight requests to finish, short enough that deploys and rollbacks stay quick.
-        deregistrationDelay: 30,
+        deregistrationDelay: DEREGISTRATION_DELAY_SECONDS,
         healthCheck: {
           enabled: true,
           path: healthCheck.path,

@@ -206,6 +206,26 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       },
     ],
     [
+      "a Friday deploy window",
+      { "opsbook:deploy": { windows: [{ days: ["fri"], from: "10:00", to: "12:00" }] } },
+      {
+        key: "opsbook:deploy.windows[0].days[0]",
+        value: "fri",
+        allowed: "mon, tue, wed or thu: never Fridays or weekends",
+        fix: "pulumi config set --path 'opsbook:deploy.windows[0].days[0]' <value> --stack staging",
+      },
+    ],
+    [
+      "smoke checks for a service the stack does not run",
+      { "opsbook:deploy": { smokeChecks: { admin: [{ path: "/" }] } } },
+      {
+        key: "opsbook:deploy.smokeChecks.admin",
+        value: "admin",
+        allowed: "a service of opsbook:services (api, web)",
+        fix: "pulumi config set --path 'opsbook:deploy.smokeChecks.admin' <value> --stack staging",
+      },
+    ],
+    [
       "Multi-AZ Redis with one node",
       { "opsbook:redis": { multiAz: true, nodes: 1 } },
       {

@@ -116,6 +116,25 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     });
   });
 
+  test("publishes each service's automatic rollback timing, inside runbook 004's 5 and 10 minutes", () => {
+    expect(plan.outputs.rollbackTiming).toEqual({
+      api: { startsWithinSeconds: 270, completesWithinSeconds: 420 },
+      web: { startsWithinSeconds: 270, completesWithinSeconds: 420 },
+    });
+  });
+
+  test("publishes runbook 002's deploy windows and the smoke checks for the opsbook command", () => {
+    expect(plan.outputs.deploy).toEqual({
+      anyTime: false,
+      windows: [{ days: ["tue", "wed"], from: "10:00", to: "14:00" }],
+      holidays: ["2026-12-25", "2026-12-28", "2027-01-01"],
+      monthEndDays: 1,
+      timeZone: "Europe/London",
+      notifyTopicArn: "arn:aws:sns:eu-west-1:123456789012:production-warning",
+      smokeChecks: { api: [{ path: "/api/status", status: 200 }], web: [{ path: "/", status: 200 }] },
+    });
+  });
+
   test("exports what a deploy needs: URL, cluster, services, topics and the migration task", () => {
     expect(plan.outputs).toMatchObject({
       url: "https://production.eu-west-1.elb.amazonaws.com",

@@ -39,6 +39,14 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
     );
   });
 
+  test("deploys at any time (R-deploy-windows: only production keeps windows)", () => {
+    expect(plan.outputs.deploy).toMatchObject({ anyTime: true, timeZone: "Europe/London" });
+    expect(plan.outputs.rollbackTiming).toEqual({
+      api: { startsWithinSeconds: 270, completesWithinSeconds: 420 },
+      web: { startsWithinSeconds: 270, completesWithinSeconds: 420 },
+    });
+  });
+
   test("keeps flow logs as long as the stack file says", () => {
     expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-flow-logs").inputs.retentionInDays).toBe(
       file.logRetentionDays,

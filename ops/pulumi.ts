@@ -1,0 +1,92 @@
+/**
+ * The stack through Pulumi's Automation API: a LocalWorkspace over this repository (or over a
+ * worktree at an earlier commit, for a rollback). The `pulumi` found on PATH runs every command;
+ * the tests put a fake one there that replays recorded CLI output.
+ */
+import {
+  CommandError,
+  ConcurrentUpdateError,
+  LocalWorkspace,
+  type ConfigMap,
+  type Stack,
+  type UpResult,
+  type UpdateSummary,
+} from "@pulumi/pulumi/automation";
+import * as path from "path";
+import { EXIT, OpsError } from "./errors";
+
+/** The repository this file lives in: ops/.. */
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+export interface StackHandle {
+  name: string;
+  history(): Promise<UpdateSummary[]>;
+  outputs(): Promise<Record<string, unknown>>;
+  setConfig(config: ConfigMap): Promise<void>;
+  up(opts: {
+    message: string;
+    targets?: string[];
+    onOutput: (s: string) => void;
+    signal?: AbortSignal;
+  }): Promise<UpResult>;
+}
+
+/** What went wrong in a Pulumi command, as an OpsError that says what to do. */
+export function pulumiError(e: unknown, what: string, stack: string, signal?: AbortSignal): OpsError {
+  if (signal?.aborted) {
+    return new OpsError(
+      `${what} was interrupted; the update was cancelled`,
+      `check the stack with: pulumi stack --stack ${stack}; run \`pulumi refresh --stack ${stack}\` if a resource operation was cut off`,
+      EXIT.interrupted,
+    );
+  }
+  if (e instanceof ConcurrentUpdateError) {
+    return new OpsError(
+      `${what}: another update is running on stack ${stack}`,
+      "wait for it to finish; if nothing is running any more, `pulumi cancel --stack " + stack + "`",
+    );
+  }
+  if (e instanceof CommandError) {
+    const text = e.message
+      .split("\n")
+      .filter((l) => /error|stderr/i.test(l))
+      .slice(0, 6)
+      .join("\n");
+    return new OpsError(
+      `${what} failed:\n${text || e.message}`,
+      `read Pulumi's output above; rerun with the same flags once fixed`,
+    );
+  }
+  return new OpsError(`${what} failed: ${e instanceof Error ? e.message : String(e)}`, "see the error above");
+}
+
+/** Selects `stack` in a LocalWorkspace over `workDir` (the repository, or a worktree). */
+export async function openStack(
+  stack: string,
+  workDir: string = REPO_ROOT,
+  env: Record<string, string> = {},
+): Promise<StackHandle> {
+  let selected: Stack;
+  try {
+    selected = await LocalWorkspace.selectStack({ stackName: stack, workDir }, { envVars: env });
+  } catch (e) {
+    throw new OpsError(
+      `cannot select stack "${stack}": ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`,
+      "check `pulumi login` (the state backend) and the stack name: pulumi stack ls",
+    );
+  }
+  return {
+    name: stack,
+    history: () => selected.history(undefined, undefined, true),
+    outputs: async () =>
+      Object.fromEntries(Object.entries(await selected.outputs()).map(([k, v]) => [k, v.value as unknown])),
+    setConfig: (config) => selected.setAllConfig(config),
+    up: (opts) =>
+      selected.up({
+        message: opts.message,
+        ...(opts.targets ? { target: opts.targets } : {}),
+        onOutput: opts.onOutput,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }),
+  };
+}
