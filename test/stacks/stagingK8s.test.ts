@@ -325,5 +325,22 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       ["opsbook-staging-k8s-api", 11],
       ["opsbook-staging-k8s-web", 11],
     ]);
+    // The runbook's thresholds, from the same table as the CloudWatch alarms.
+    const api = rule.spec.groups![0]!.rules!;
+    expect(
+      api.map((r) => `${r.labels!.family} ${r.labels!.severity} ${String(r.expr).split(" > ").pop()} ${r.for}`),
+    ).toEqual([
+      "http-error-rate warning 1 5m",
+      "http-error-rate critical 5 5m",
+      "response-time-p95 warning 500 5m",
+      "response-time-p95 critical 2000 5m",
+      "cpu warning 70 5m",
+      "cpu critical 90 5m",
+      "memory warning 80 5m",
+      "memory critical 95 5m",
+      "unavailable-replicas warning 0 1m",
+      "unavailable-replicas critical 0 2m",
+      "rollback-error-rate critical 10 1m",
+    ]);
   });
 });
