@@ -11,6 +11,7 @@ import { backupSettings, backupStackRules } from "../components/backup/settings"
 import { deploySettings, deployStackRules } from "../components/deploy/settings";
 import { postgresSettings, postgresStackRules, RDS_IDENTIFIER } from "../components/data/postgres/settings";
 import { redisSettings, redisStackRules } from "../components/data/redis/settings";
+import { computeSettings, kubernetesSettings, kubernetesStackRules } from "../components/kubernetes/settings";
 import { alertsSettings, customAlarmsSettings, thresholdsSettings } from "../components/monitoring/settings";
 import { availabilityZones, networkSettings, networkStackRules } from "../components/network/settings";
 import {
@@ -59,13 +60,15 @@ const schema = z.strictObject({
   appSecrets: appSecretsSettings,
   migrations: migrationsSettings,
   loadBalancer: loadBalancerSettings,
-  domain: domainSettings,
+  domain: domainSettings.optional(),
   alerts: alertsSettings,
   thresholds: thresholdsSettings,
   customAlarms: customAlarmsSettings,
   rollback: rollbackSettings,
   backup: backupSettings,
   deploy: deploySettings,
+  compute: computeSettings,
+  kubernetes: kubernetesSettings,
 });
 
 /** The schema of the `opsbook:` namespace, for the config reference (`npm run docs`). */
@@ -105,6 +108,16 @@ function stackRules(region: string) {
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
     backupStackRules(c.backup, { region, pointInTimeDays: c.postgres.backupRetentionDays }, reporter(ctx, ["backup"]));
     deployStackRules(c.deploy, c.services, reporter(ctx, ["deploy"]));
+    // The load balancer's certificate: only ECS has one (the Kubernetes Ingress has `kubernetes.tls`).
+    if (c.compute.platform === "ecs" && c.domain === undefined) {
+      reporter(ctx)(["domain"], undefined, "{ certificateArn } or { name, hostedZoneId } on the ECS platform");
+    }
+    kubernetesStackRules(
+      c.kubernetes,
+      { platform: c.compute.platform, services: c.services },
+      reporter(ctx, ["kubernetes"]),
+      reporter(ctx),
+    );
   };
 }
 

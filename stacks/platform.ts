@@ -29,6 +29,8 @@ import {
   serviceAlarms,
 } from "../components/monitoring/alarmCatalogue";
 import { libpqConnection } from "../lib/connection";
+import { KubernetesApps } from "../components/kubernetes/apps";
+import { ClusterDataAccess } from "../components/kubernetes/dataAccess";
 
 export interface Platform {
   network: Network;
@@ -39,11 +41,16 @@ export interface Platform {
   backups: Backups;
   alerts: AlertTopics;
   appSecrets: AppSecrets;
+  /** The ECS cluster: the services' and the backup job's; on Kubernetes, the backup job's only. */
   cluster: Cluster;
-  loadBalancer: LoadBalancer;
+  /** The ECS platform's load balancer; none on Kubernetes (the cluster's ingress controller serves). */
+  loadBalancer?: LoadBalancer;
+  /** The ECS services; none on Kubernetes. */
   services: Record<string, Service>;
-  /** The migration task, declared by the service `opsbook:migrations.service` names. */
-  migration: MigrationTask;
+  /** The services on the cluster when `compute.platform` is `kubernetes`. */
+  kubernetes?: KubernetesApps;
+  /** The migration task, declared by the service `opsbook:migrations.service` names (ECS only). */
+  migration?: MigrationTask;
   alarms: AlarmSet;
   dashboard: Dashboard;
   /** `opsbook:deploy` with the stack's time zone, published for the `opsbook` command (R-deploy-windows). */
@@ -119,59 +126,88 @@ export function buildPlatform(config: PlatformConfig): Platform {
 
   const namePrefix = `opsbook-${config.environment}`;
   const cluster = new Cluster(config.environment, { clusterName: namePrefix });
-  const loadBalancer = new LoadBalancer(config.environment, {
-    ...config.loadBalancer,
-    vpcId: network.vpcId,
-    subnetIds: network.publicSubnetIds,
-    securityGroupId: securityGroups.loadBalancer.id,
-    tls: config.domain.certificateArn
-      ? { certificateArn: config.domain.certificateArn }
-      : { domainName: config.domain.name!, hostedZoneId: config.domain.hostedZoneId! },
-    protect: config.protect,
-  });
+  const onKubernetes = config.compute.platform === "kubernetes";
+  const loadBalancer = onKubernetes ? undefined : ecsLoadBalancer();
+  function ecsLoadBalancer(): LoadBalancer {
+    const domain = config.domain!; // the stack rules require it on ECS
+    return new LoadBalancer(config.environment, {
+      ...config.loadBalancer,
+      vpcId: network.vpcId,
+      subnetIds: network.publicSubnetIds,
+      securityGroupId: securityGroups.loadBalancer.id,
+      tls: domain.certificateArn
+        ? { certificateArn: domain.certificateArn }
+        : { domainName: domain.name!, hostedZoneId: domain.hostedZoneId! },
+      protect: config.protect,
+    });
+  }
 
   const services: Record<string, Service> = {};
-  config.services.forEach((s, i) => {
-    services[s.name] = new Service(s.name, {
-      container: (({ image, tag, port, command, cpu, memory, environment }) => ({
-        image,
-        tag,
-        port,
-        command,
-        cpu,
-        memory,
-        environment,
-      }))(s),
-      desiredCount: s.desiredCount,
-      minCount: s.minCount,
-      maxCount: s.maxCount,
-      scaling: s.scaling,
-      namePrefix: `${namePrefix}-${s.name}`,
-      cluster: { arn: cluster.arn, name: cluster.name },
-      vpcId: network.vpcId,
-      subnetIds: network.privateSubnetIds,
-      securityGroupId: securityGroups.app.id,
-      loadBalancer:
-        s.port === undefined
-          ? undefined
-          : {
-              listenerArn: loadBalancer.https.arn,
-              arnSuffix: loadBalancer.arnSuffix,
-              securityGroupId: securityGroups.loadBalancer.id,
-              paths: s.paths,
-              hosts: s.hosts,
-              priority: 100 + 10 * i,
-              healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
-            },
-      connections: [appSecrets.connection, postgres.connection, redis.connection],
-      rollback: { ...config.rollback, alarmTopicArn: alerts.topics.critical.arn },
-      logRetentionDays: config.logRetentionDays,
-      logKmsKeyArn: logsKey.arn,
-      migrationCommand: s.name === config.migrations.service ? config.migrations.command : undefined,
-      region: config.region,
-      accountId: identity.accountId,
+  if (loadBalancer)
+    config.services.forEach((s, i) => {
+      services[s.name] = new Service(s.name, {
+        container: (({ image, tag, port, command, cpu, memory, environment }) => ({
+          image,
+          tag,
+          port,
+          command,
+          cpu,
+          memory,
+          environment,
+        }))(s),
+        desiredCount: s.desiredCount,
+        minCount: s.minCount,
+        maxCount: s.maxCount,
+        scaling: s.scaling,
+        namePrefix: `${namePrefix}-${s.name}`,
+        cluster: { arn: cluster.arn, name: cluster.name },
+        vpcId: network.vpcId,
+        subnetIds: network.privateSubnetIds,
+        securityGroupId: securityGroups.app.id,
+        loadBalancer:
+          s.port === undefined
+            ? undefined
+            : {
+                listenerArn: loadBalancer.https.arn,
+                arnSuffix: loadBalancer.arnSuffix,
+                securityGroupId: securityGroups.loadBalancer.id,
+                paths: s.paths,
+                hosts: s.hosts,
+                priority: 100 + 10 * i,
+                healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
+              },
+        connections: [appSecrets.connection, postgres.connection, redis.connection],
+        rollback: { ...config.rollback, alarmTopicArn: alerts.topics.critical.arn },
+        logRetentionDays: config.logRetentionDays,
+        logKmsKeyArn: logsKey.arn,
+        migrationCommand: s.name === config.migrations.service ? config.migrations.command : undefined,
+        region: config.region,
+        accountId: identity.accountId,
+      });
     });
-  });
+
+  const kubernetes = onKubernetes ? kubernetesApps() : undefined;
+  function kubernetesApps(): KubernetesApps {
+    const k = config.kubernetes;
+    new ClusterDataAccess(config.environment, {
+      clientSecurityGroupId: k.clientSecurityGroupId!, // required on Kubernetes by the stack rules
+      stores: [
+        { name: "postgres", engine: "PostgreSQL", securityGroupId: postgres.securityGroup.id, port: postgres.port },
+        { name: "redis", engine: "Redis", securityGroupId: redis.securityGroup.id, port: redis.port },
+      ],
+    });
+    return new KubernetesApps(config.environment, {
+      ...k,
+      host: k.host!,
+      runbookUrl: k.runbookUrl!,
+      environment: config.environment,
+      services: config.services.map((s) => ({ ...s, port: s.port! })),
+      healthCheckPath: config.healthCheck.path,
+      connections: [appSecrets.connection, postgres.connection, redis.connection],
+      thresholds: config.thresholds,
+      rollback: config.rollback,
+    });
+  }
 
   const backupsKey = key("backups", "database dumps");
   const backups = new Backups(config.environment, {
@@ -201,15 +237,19 @@ export function buildPlatform(config: PlatformConfig): Platform {
             service: svc.appName,
             clusterName: cluster.name,
             serviceName: svc.ecsService.name,
-            loadBalancerArnSuffix: loadBalancer.arnSuffix,
+            loadBalancerArnSuffix: loadBalancer!.arnSuffix,
             targetGroupArnSuffix: svc.targetGroup.arnSuffix,
             healthCheck: config.healthCheck,
             thresholds: config.thresholds,
           })
         : [],
     ),
-    ...loadBalancerAlarms({ loadBalancerArnSuffix: loadBalancer.arnSuffix, thresholds: config.thresholds }),
-    ...certificateAlarms({ certificateArn: loadBalancer.certificateArn, thresholds: config.thresholds }),
+    ...(loadBalancer
+      ? [
+          ...loadBalancerAlarms({ loadBalancerArnSuffix: loadBalancer.arnSuffix, thresholds: config.thresholds }),
+          ...certificateAlarms({ certificateArn: loadBalancer.certificateArn, thresholds: config.thresholds }),
+        ]
+      : []),
     ...databaseAlarms({
       instanceIdentifier: postgres.identifier,
       memoryBytes: postgres.memoryBytes,
@@ -249,7 +289,8 @@ export function buildPlatform(config: PlatformConfig): Platform {
     cluster,
     loadBalancer,
     services,
-    migration: services[config.migrations.service]!.migration!,
+    kubernetes,
+    migration: services[config.migrations.service]?.migration,
     alarms,
     dashboard,
     deploy: { ...config.deploy, timeZone: config.timeZone },
@@ -277,8 +318,8 @@ export function stackOutputs(platform: Platform) {
     redisPort: platform.redis.port,
     redisAuthTokenSecretArn: platform.redis.authTokenSecretArn,
     backupBucketName: platform.backups.bucket.name,
-    url: platform.loadBalancer.url,
-    loadBalancerDnsName: platform.loadBalancer.dnsName,
+    url: platform.loadBalancer?.url ?? platform.kubernetes?.url,
+    loadBalancerDnsName: platform.loadBalancer?.dnsName,
     clusterName: platform.cluster.name,
     serviceNames: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.ecsService.name])),
     alarmTopicArns: { warning: platform.alerts.topics.warning.arn, critical: platform.alerts.topics.critical.arn },
@@ -294,5 +335,13 @@ export function stackOutputs(platform: Platform) {
       ...platform.deploy,
       notifyTopicArn: platform.deploy.notifyTopic ?? platform.alerts.topics.warning.arn,
     },
+    ...(platform.kubernetes
+      ? {
+          kubernetesNamespace: platform.kubernetes.namespace.metadata.name,
+          deploymentNames: Object.fromEntries(
+            Object.entries(platform.kubernetes.services).map(([name, s]) => [name, s.deployment.metadata.name]),
+          ),
+        }
+      : {}),
   };
 }

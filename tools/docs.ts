@@ -77,6 +77,8 @@ function unwrapAll(s: z.ZodType): z.ZodType {
 function show(value: unknown, optional: boolean): string {
   if (value === undefined) return optional ? "none" : "required";
   if (Array.isArray(value) && value.length === 0) return "none";
+  if (Array.isArray(value) && value.some((v) => typeof v === "object" && v !== null))
+    return `\`${JSON.stringify(value)}\``;
   if (Array.isArray(value)) return value.map((v) => `\`${String(v)}\``).join(", ");
   if (typeof value === "object" && value !== null && Object.keys(value).length === 0) return "none";
   return `\`${typeof value === "string" ? value : JSON.stringify(value)}\``;

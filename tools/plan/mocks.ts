@@ -48,8 +48,14 @@ function reveal(value: unknown): unknown {
 }
 
 /** Answers for the provider functions (invokes) the program calls. */
-function invoke(token: string, region: string): Record<string, unknown> {
+function invoke(token: string, region: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
+    case "aws:secretsmanager/getSecretVersion:getSecretVersion": {
+      // A JSON secret, so a reference to one of its keys (`<arn>:password::`) resolves too.
+      const id = String(inputs.secretId);
+      const secretString = JSON.stringify({ username: `[username in ${id}]`, password: `[password in ${id}]` });
+      return { id, arn: id, secretId: id, secretString, versionId: "mock-version", versionStages: ["AWSCURRENT"] };
+    }
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return {
         accountId: MOCK_ACCOUNT,
@@ -126,7 +132,7 @@ export async function installRecordingMocks(
 ): Promise<void> {
   const mocks: pulumi.runtime.Mocks = {
     newResource: (args) => mockState(args.type, args.name, region, args.inputs as Record<string, unknown>),
-    call: (args) => invoke(args.token, region),
+    call: (args) => invoke(args.token, region, args.inputs as Record<string, unknown>),
   };
   // setMocks turns on the runtime features (secrets, resource references); our monitor then replaces
   // its own, and setMockOptions resets those features to off, so they are put back: without them a

@@ -1,0 +1,267 @@
+/**
+ * The Kubernetes objects of one service, as plain specs built from the parsed settings: pure, so
+ * the component declares them and the tests read every field. Types are `@pulumi/kubernetes`'s
+ * input types; the tests also check the recorded objects against kubernetes-models' schemas.
+ */
+import type * as In from "@pulumi/kubernetes/types/input";
+import type * as pulumi from "@pulumi/pulumi";
+import type { ServiceSettings } from "../service/settings";
+import type { KubernetesSettings, ProbeSettings } from "./settings";
+
+/** The named container port every probe, Service and ServiceMonitor refers to. */
+export const HTTP_PORT_NAME = "http";
+/** Port of each Service (the container port stays the service's own). */
+export const SERVICE_PORT = 80;
+/** A non-root uid/gid outside the ranges base images use for their own users. */
+export const RUN_AS_USER = 10001;
+/** Bytes /tmp may hold: an emptyDir without a limit could fill the node's disk. */
+export const TMP_SIZE_LIMIT = "256Mi";
+
+/** What one service's objects are built from. */
+export interface ServiceManifestArgs {
+  service: Pick<
+    ServiceSettings,
+    | "name"
+    | "image"
+    | "tag"
+    | "command"
+    | "cpu"
+    | "memory"
+    | "desiredCount"
+    | "minCount"
+    | "maxCount"
+    | "scaling"
+    | "healthCheckPath"
+  > & { port: number };
+  kubernetes: Pick<KubernetesSettings, "namespace" | "probes" | "requestPercentOfLimits" | "metrics" | "prometheus">;
+  /** `healthCheck.path`: the probe path when neither the probe nor the service names one. */
+  healthCheckPath: string;
+  /** Labels every object of the stack carries (part-of, instance). */
+  commonLabels: Record<string, string>;
+  /** Plain environment variables: the connections' settings and the service's own. */
+  environment: Record<string, pulumi.Input<string>>;
+  /** Name of the service's Secret and the variables it holds (each one key of the same name). */
+  secret: { name: pulumi.Input<string>; keys: string[] };
+  /** `rollback.unhealthyForMinutes`: a rollout that makes no progress this long fails. */
+  unhealthyForMinutes: number;
+}
+
+/** Labels that select one service's pods. */
+export function selectorLabels(service: string): Record<string, string> {
+  return { "app.kubernetes.io/name": service };
+}
+
+/** Fargate CPU units (1024 per vCPU) as Kubernetes millicores, e.g. 512 -> "500m" rounded to 5m. */
+export function millicores(units: number): number {
+  return Math.round((units * 1000) / 1024 / 5) * 5;
+}
+
+/**
+ * Limits are the service's `cpu` and `memory`; requests are `requestPercentOfLimits` of them
+ * (R-k8s-resources: the runbook's 250m / 256Mi of 500m / 512Mi is 50 %).
+ */
+export function resources(cpuUnits: number, memoryMiB: number, requestPercent: number) {
+  const cpu = millicores(cpuUnits);
+  const request = (v: number) => Math.max(1, Math.round((v * requestPercent) / 100));
+  return {
+    limits: { cpu: `${cpu}m`, memory: `${memoryMiB}Mi` },
+    requests: { cpu: `${request(cpu)}m`, memory: `${request(memoryMiB)}Mi` },
+  };
+}
+
+function httpProbe(p: ProbeSettings, path: string): In.core.v1.Probe {
+  return {
+    httpGet: { path, port: HTTP_PORT_NAME, scheme: "HTTP" },
+    initialDelaySeconds: p.initialDelaySeconds,
+    periodSeconds: p.periodSeconds,
+    timeoutSeconds: p.timeoutSeconds,
+    failureThreshold: p.failureThreshold,
+    successThreshold: 1,
+  };
+}
+
+/**
+ * The service's Deployment (R-k8s-deployment): rolling, never below the running count; a rollout
+ * that makes no progress within the rollback trigger's minutes fails (Pulumi's await logic then
+ * fails the update); both probes (R-k8s-probes); requests and limits (R-k8s-resources); a
+ * container that cannot gain privileges or write outside /tmp; secrets only from the Secret.
+ */
+export function deploymentSpec(a: ServiceManifestArgs): In.apps.v1.DeploymentSpec {
+  const s = a.service;
+  const labels = { ...a.commonLabels, ...selectorLabels(s.name) };
+  const probePath = (p: ProbeSettings) => p.path ?? s.healthCheckPath ?? a.healthCheckPath;
+  return {
+    replicas: s.desiredCount,
+    revisionHistoryLimit: 10, // `kubectl rollout undo` needs the previous ReplicaSets
+    // R-rollback-auto: failing health checks for 2 minutes end the rollout.
+    progressDeadlineSeconds: a.unhealthyForMinutes * 60,
+    selector: { matchLabels: selectorLabels(s.name) },
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+    template: {
+      metadata: { labels },
+      spec: {
+        automountServiceAccountToken: false, // the app does not call the Kubernetes API
+        enableServiceLinks: false, // no *_SERVICE_HOST variables next to the app's own
+        terminationGracePeriodSeconds: 30,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: RUN_AS_USER,
+          runAsGroup: RUN_AS_USER,
+          fsGroup: RUN_AS_USER,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        containers: [
+          {
+            name: s.name,
+            image: `${s.image}:${s.tag}`,
+            imagePullPolicy: "IfNotPresent",
+            // ECS `command` replaces the image's CMD; in Kubernetes that is `args`.
+            ...(s.command ? { args: s.command } : {}),
+            ports: [{ name: HTTP_PORT_NAME, containerPort: s.port, protocol: "TCP" }],
+            env: [
+              ...Object.entries(a.environment).map(([name, value]) => ({ name, value })),
+              ...a.secret.keys.map((key) => ({
+                name: key,
+                valueFrom: { secretKeyRef: { name: a.secret.name, key } },
+              })),
+            ],
+            resources: resources(s.cpu, s.memory, a.kubernetes.requestPercentOfLimits),
+            livenessProbe: httpProbe(a.kubernetes.probes.liveness, probePath(a.kubernetes.probes.liveness)),
+            readinessProbe: httpProbe(a.kubernetes.probes.readiness, probePath(a.kubernetes.probes.readiness)),
+            securityContext: {
+              runAsNonRoot: true,
+              privileged: false,
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ["ALL"] },
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          },
+        ],
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }],
+      },
+    },
+  };
+}
+
+/** The ClusterIP Service in front of the pods. */
+export function serviceSpec(service: string): In.core.v1.ServiceSpec {
+  return {
+    type: "ClusterIP",
+    selector: selectorLabels(service),
+    ports: [{ name: HTTP_PORT_NAME, port: SERVICE_PORT, targetPort: HTTP_PORT_NAME, protocol: "TCP" }],
+  };
+}
+
+/**
+ * CPU target tracking between the counts (R-scale-horizontal). Kubernetes measures utilisation
+ * against the requests, ECS against the task's CPU: the same percentage scales out earlier here.
+ */
+export function hpaSpec(
+  deploymentName: pulumi.Input<string>,
+  s: ServiceManifestArgs["service"],
+): In.autoscaling.v2.HorizontalPodAutoscalerSpec {
+  return {
+    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName },
+    minReplicas: s.minCount,
+    maxReplicas: s.maxCount,
+    metrics: [
+      {
+        type: "Resource",
+        resource: { name: "cpu", target: { type: "Utilization", averageUtilization: s.scaling.cpuTargetPercent } },
+      },
+    ],
+  };
+}
+
+/** Voluntary disruptions (node drains) take one pod at a time. */
+export function pdbSpec(service: string): In.policy.v1.PodDisruptionBudgetSpec {
+  return { maxUnavailable: 1, selector: { matchLabels: selectorLabels(service) } };
+}
+
+/** Prometheus scrapes `/metrics` on the service port (R-health-metrics). */
+export function serviceMonitorSpec(service: string, namespace: string, metricsPath: string) {
+  return {
+    selector: { matchLabels: selectorLabels(service) },
+    namespaceSelector: { matchNames: [namespace] },
+    endpoints: [{ port: HTTP_PORT_NAME, path: metricsPath, interval: "30s", scheme: "http" }],
+  };
+}
+
+/** Ingress allowed by default to no pod of the namespace (R-k8s-network-policy). */
+export function defaultDenySpec(): In.networking.v1.NetworkPolicySpec {
+  return { podSelector: {}, policyTypes: ["Ingress"] };
+}
+
+/**
+ * The one way in to a service's pods: the ingress controller's pods on the HTTP port, and
+ * Prometheus on the same port for `/metrics`. Egress stays open: the pods reach RDS, ElastiCache
+ * and AWS APIs outside the cluster.
+ */
+export function allowIngressSpec(
+  service: string,
+  k: Pick<KubernetesSettings, "ingressController" | "prometheus">,
+): In.networking.v1.NetworkPolicySpec {
+  const fromNamespace = (namespace: string, podLabels?: Record<string, string>) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+    ...(podLabels ? { podSelector: { matchLabels: podLabels } } : {}),
+  });
+  return {
+    podSelector: { matchLabels: selectorLabels(service) },
+    policyTypes: ["Ingress"],
+    ingress: [
+      {
+        from: [fromNamespace(k.ingressController.namespace, k.ingressController.podLabels)],
+        ports: [{ protocol: "TCP", port: HTTP_PORT_NAME }],
+      },
+      { from: [fromNamespace(k.prometheus.namespace)], ports: [{ protocol: "TCP", port: HTTP_PORT_NAME }] },
+    ],
+  };
+}
+
+/** An ALB path pattern as an Ingress path: "/api/*" -> Prefix "/api", "/health" -> Exact. */
+export function ingressPath(pattern: string): { path: string; pathType: "Prefix" | "Exact" } {
+  if (!pattern.endsWith("*")) return { path: pattern, pathType: "Exact" };
+  const prefix = pattern.slice(0, -1).replace(/\/+$/, "");
+  return { path: prefix === "" ? "/" : prefix, pathType: "Prefix" };
+}
+
+/**
+ * The stack's Ingress (R-k8s-tls): every service's hosts and paths as on the load balancer (a
+ * service without hosts answers on `host`; one without paths takes every path), TLS for every host.
+ */
+export function ingressSpec(a: {
+  services: Array<{ name: string; hosts: string[]; paths: string[]; serviceName: pulumi.Input<string> }>;
+  host: string;
+  ingressClassName: string;
+  tlsSecretName: string;
+}): In.networking.v1.IngressSpec {
+  const byHost = new Map<string, In.networking.v1.HTTPIngressPath[]>();
+  for (const s of a.services) {
+    const backend = { service: { name: s.serviceName, port: { name: HTTP_PORT_NAME } } };
+    for (const host of s.hosts.length > 0 ? s.hosts : [a.host]) {
+      const paths = byHost.get(host) ?? [];
+      for (const p of s.paths.length > 0 ? s.paths : ["/*"]) paths.push({ ...ingressPath(p), backend });
+      byHost.set(host, paths);
+    }
+  }
+  const hosts = [...byHost.keys()];
+  return {
+    ingressClassName: a.ingressClassName,
+    tls: [{ hosts, secretName: a.tlsSecretName }],
+    rules: hosts.map((host) => ({ host, http: { paths: byHost.get(host)! } })),
+  };
+}
+
+/**
+ * Annotations of the Ingress: HTTP redirected to HTTPS (ingress-nginx's names; other controllers
+ * ignore them and need their own), and cert-manager's issuer when it issues the certificate.
+ */
+export function ingressAnnotations(clusterIssuer: string | undefined): Record<string, string> {
+  return {
+    "nginx.ingress.kubernetes.io/ssl-redirect": "true",
+    "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
+    ...(clusterIssuer ? { "cert-manager.io/cluster-issuer": clusterIssuer } : {}),
+  };
+}

@@ -1,0 +1,346 @@
+import { Deployment, type IDeployment } from "kubernetes-models/apps/v1/Deployment";
+import {
+  HorizontalPodAutoscaler,
+  type IHorizontalPodAutoscaler,
+} from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import { Namespace, type INamespace } from "kubernetes-models/v1/Namespace";
+import { Secret, type ISecret } from "kubernetes-models/v1/Secret";
+import { Service, type IService } from "kubernetes-models/v1/Service";
+import { Ingress, type IIngress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { NetworkPolicy, type INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { PodDisruptionBudget, type IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import {
+  PrometheusRule,
+  type IPrometheusRule,
+} from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
+import {
+  ServiceMonitor,
+  type IServiceMonitor,
+} from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import { one, ofType, type RecordedResource } from "../helpers/mocks";
+import { type Plan, planStack } from "../helpers/stack";
+
+let plan: Plan;
+beforeAll(async () => {
+  plan = await planStack("staging-k8s");
+});
+
+const NS = "opsbook-staging";
+const common = { "app.kubernetes.io/part-of": "opsbook", "app.kubernetes.io/instance": "opsbook-staging-k8s" };
+const apiLabels = { ...common, "app.kubernetes.io/name": "api" };
+
+/** A recorded object's inputs, typed by kubernetes-models' interface (a misspelled field fails tsc). */
+function manifest<T>(type: string, name: string): T {
+  return one(plan.resources, type, name).inputs as T;
+}
+
+/** Every Kubernetes object of the stack, with the kubernetes-models class that validates its kind. */
+const VALIDATORS: Record<string, (o: unknown) => { validate(): void }> = {
+  "apps/v1 Deployment": (o) => new Deployment(o as IDeployment),
+  "autoscaling/v2 HorizontalPodAutoscaler": (o) => new HorizontalPodAutoscaler(o as IHorizontalPodAutoscaler),
+  "v1 Namespace": (o) => new Namespace(o as INamespace),
+  "v1 Secret": (o) => new Secret(o as ISecret),
+  "v1 Service": (o) => new Service(o as IService),
+  "networking.k8s.io/v1 Ingress": (o) => new Ingress(o as IIngress),
+  "networking.k8s.io/v1 NetworkPolicy": (o) => new NetworkPolicy(o as INetworkPolicy),
+  "policy/v1 PodDisruptionBudget": (o) => new PodDisruptionBudget(o as IPodDisruptionBudget),
+  "monitoring.coreos.com/v1 PrometheusRule": (o) => new PrometheusRule(o as IPrometheusRule),
+  "monitoring.coreos.com/v1 ServiceMonitor": (o) => new ServiceMonitor(o as IServiceMonitor),
+};
+
+const kubernetesObjects = (): RecordedResource[] =>
+  plan.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+
+describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
+  test("declares no ECS service, load balancer, target group or ECS alarm; ECS runs only the backup job", () => {
+    const types = new Set(plan.resources.map((r) => r.type));
+    // The backup job stays on Fargate, as on the ECS platform: its two task definitions are the only ones.
+    expect(ofType(plan.resources, "aws:ecs/taskDefinition:TaskDefinition").map((t) => t.inputs.family)).toEqual([
+      "opsbook-staging-k8s-backup",
+      "opsbook-staging-k8s-restore-drill",
+    ]);
+    for (const t of [
+      "aws:ecs/service:Service",
+      "aws:lb/loadBalancer:LoadBalancer",
+      "aws:lb/targetGroup:TargetGroup",
+      "aws:lb/listener:Listener",
+      "aws:appautoscaling/target:Target",
+    ])
+      expect({ type: t, declared: types.has(t) }).toEqual({ type: t, declared: false });
+    const alarms = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs.name as string);
+    expect(alarms.filter((n) => /AWS\/ECS|-api-|-web-|load-balancer|certificate/.test(n))).toEqual([]);
+    // The data tier, its alarms and the backups stay on AWS.
+    expect(alarms).toEqual(expect.arrayContaining(["opsbook-staging-k8s-database-cpu-warning"]));
+    expect(types.has("aws:rds/instance:Instance")).toBe(true);
+    expect(types.has("aws:scheduler/schedule:Schedule")).toBe(true);
+  });
+
+  test("declares every object with its apiVersion and kind, each valid by the kubernetes-models schemas", () => {
+    const kinds = kubernetesObjects().map((r) => `${String(r.inputs.apiVersion)} ${String(r.inputs.kind)}`);
+    expect([...new Set(kinds)].sort()).toEqual(Object.keys(VALIDATORS).sort());
+    for (const r of kubernetesObjects()) {
+      const validator = VALIDATORS[`${String(r.inputs.apiVersion)} ${String(r.inputs.kind)}`]!;
+      // The plan shows a Secret's whole stringData as "[secret]" (the SDK marks the map secret):
+      // the schema sees the object without it, and the masking is asserted below.
+      const { stringData: _masked, ...visible } = r.inputs;
+      expect(() => validator(r.inputs.kind === "Secret" ? visible : r.inputs).validate()).not.toThrow();
+    }
+  });
+
+  test("lists every Kubernetes object in the plan with its apiVersion and kind, in the namespace", () => {
+    for (const r of kubernetesObjects()) {
+      const meta = r.inputs.metadata as { name: string; namespace?: string };
+      expect(meta.name).toEqual(expect.any(String));
+      if (r.inputs.kind !== "Namespace")
+        expect({ name: meta.name, namespace: meta.namespace }).toEqual({ name: meta.name, namespace: NS });
+    }
+    expect(kubernetesObjects()).toHaveLength(1 + 1 + 1 + 1 + 2 * 7);
+  });
+
+  test("the api Deployment: runbook probes, resources, rolling without losing capacity, locked-down container", () => {
+    const d = manifest<IDeployment>("kubernetes:apps/v1:Deployment", "api");
+    expect(d.metadata).toEqual({ name: "api", namespace: NS, labels: apiLabels });
+    const { template, ...spec } = d.spec!;
+    expect(spec).toEqual({
+      replicas: 3,
+      revisionHistoryLimit: 10,
+      progressDeadlineSeconds: 120,
+      selector: { matchLabels: { "app.kubernetes.io/name": "api" } },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+    });
+    expect(template.metadata).toEqual({ labels: apiLabels });
+    const { containers, ...pod } = template.spec!;
+    expect(pod).toEqual({
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 30,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        runAsGroup: 10001,
+        fsGroup: 10001,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+    });
+    expect(containers).toHaveLength(1);
+    const { env, ...container } = containers[0]!;
+    expect(container).toEqual({
+      name: "api",
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/api:1.0.0",
+      imagePullPolicy: "IfNotPresent",
+      ports: [{ name: "http", containerPort: 8080, protocol: "TCP" }],
+      resources: { limits: { cpu: "500m", memory: "1024Mi" }, requests: { cpu: "250m", memory: "512Mi" } },
+      livenessProbe: {
+        httpGet: { path: "/health", port: "http", scheme: "HTTP" },
+        initialDelaySeconds: 30,
+        periodSeconds: 10,
+        timeoutSeconds: 3,
+        failureThreshold: 3,
+        successThreshold: 1,
+      },
+      readinessProbe: {
+        httpGet: { path: "/health", port: "http", scheme: "HTTP" },
+        initialDelaySeconds: 5,
+        periodSeconds: 5,
+        timeoutSeconds: 3,
+        failureThreshold: 3,
+        successThreshold: 1,
+      },
+      securityContext: {
+        runAsNonRoot: true,
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    });
+    // The same variables as the ECS services: settings in plain values, credentials only from the Secret.
+    const plain = Object.fromEntries(env!.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    expect(plain).toEqual({
+      APP_ROTATION_LABEL: "initial",
+      DB_HOST: "opsbook-staging-k8s.mock.eu-west-1.rds.amazonaws.com",
+      DB_PORT: "5432",
+      DB_NAME: "app",
+      DB_SSLMODE: "require",
+      DB_POOL_MIN: expect.any(String) as string,
+      DB_POOL_MAX: expect.any(String) as string,
+      REDIS_HOST: "master.opsbook-staging-k8s.mock.cache.amazonaws.com",
+      REDIS_PORT: "6379",
+      REDIS_TLS: "true",
+    });
+    const fromSecret = env!.filter((e) => e.value === undefined);
+    expect(fromSecret).toEqual(
+      [
+        "JWT_SECRET",
+        "JWT_REFRESH_SECRET",
+        "SESSION_SECRET",
+        "ENCRYPTION_KEY",
+        "DB_USER",
+        "DB_PASSWORD",
+        "REDIS_AUTH_TOKEN",
+      ].map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: "api-env", key } } })),
+    );
+  });
+
+  test("the HPA keeps replicas between the service's counts; Pulumi leaves the replica count to it", () => {
+    expect(one(plan.resources, "kubernetes:apps/v1:Deployment", "api").ignoreChanges).toEqual(["spec.replicas"]);
+    const hpa = manifest<IHorizontalPodAutoscaler>("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "web");
+    expect(hpa.spec).toEqual({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+      minReplicas: 2,
+      maxReplicas: 4,
+      metrics: [
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+      ],
+    });
+  });
+
+  test("the Secret holds the credentials as secret values, never in the plan in clear", () => {
+    const s = manifest<ISecret>("kubernetes:core/v1:Secret", "api-env");
+    expect(s).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      metadata: { name: "api-env", namespace: NS, labels: apiLabels },
+      stringData: "[secret]",
+    });
+  });
+
+  test("Service, PDB, NetworkPolicies and ServiceMonitor", () => {
+    expect(manifest<IService>("kubernetes:core/v1:Service", "api").spec).toEqual({
+      type: "ClusterIP",
+      selector: { "app.kubernetes.io/name": "api" },
+      ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+    });
+    expect(manifest<IPodDisruptionBudget>("kubernetes:policy/v1:PodDisruptionBudget", "api").spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: { "app.kubernetes.io/name": "api" } },
+    });
+    expect(
+      manifest<INetworkPolicy>("kubernetes:networking.k8s.io/v1:NetworkPolicy", "staging-k8s-default-deny"),
+    ).toMatchObject({
+      metadata: { name: "default-deny-ingress", namespace: NS },
+      spec: { podSelector: {}, policyTypes: ["Ingress"] },
+    });
+    expect(manifest<INetworkPolicy>("kubernetes:networking.k8s.io/v1:NetworkPolicy", "api-allow-ingress").spec).toEqual(
+      {
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "api" } },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } },
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx" } },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: "http" }],
+          },
+          {
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }],
+            ports: [{ protocol: "TCP", port: "http" }],
+          },
+        ],
+      },
+    );
+    expect(manifest<IServiceMonitor>("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "api")).toEqual({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: "api", namespace: NS, labels: { ...apiLabels, release: "kube-prometheus-stack" } },
+      spec: {
+        selector: { matchLabels: { "app.kubernetes.io/name": "api" } },
+        namespaceSelector: { matchNames: [NS] },
+        endpoints: [{ port: "http", path: "/metrics", interval: "30s", scheme: "http" }],
+      },
+    });
+  });
+
+  test("the Ingress routes both services on the host over TLS from cert-manager, redirecting HTTP", () => {
+    const ingress = manifest<IIngress>("kubernetes:networking.k8s.io/v1:Ingress", "staging-k8s");
+    expect(ingress.metadata).toEqual({
+      name: "opsbook",
+      namespace: NS,
+      labels: common,
+      annotations: {
+        "nginx.ingress.kubernetes.io/ssl-redirect": "true",
+        "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
+        "cert-manager.io/cluster-issuer": "letsencrypt",
+      },
+    });
+    expect(ingress.spec).toEqual({
+      ingressClassName: "nginx",
+      tls: [{ hosts: ["staging.example.com"], secretName: "opsbook-staging-k8s-tls" }],
+      rules: [
+        {
+          host: "staging.example.com",
+          http: {
+            paths: [
+              { path: "/api", pathType: "Prefix", backend: { service: { name: "api", port: { name: "http" } } } },
+              { path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { name: "http" } } } },
+            ],
+          },
+        },
+      ],
+    });
+  });
+
+  test("the namespace enforces the restricted Pod Security Standard", () => {
+    expect(manifest<INamespace>("kubernetes:core/v1:Namespace", "staging-k8s").metadata).toEqual({
+      name: NS,
+      labels: {
+        ...common,
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+      },
+    });
+  });
+
+  test("the provider uses the ambient kubeconfig and the namespace; the objects go through it", () => {
+    const provider = one(plan.resources, "pulumi:providers:kubernetes", "staging-k8s");
+    expect(provider.inputs).toMatchObject({ namespace: NS });
+    expect(provider.inputs.kubeconfig).toBeUndefined();
+  });
+
+  test("the database and the cache admit the cluster's security group on their ports only", () => {
+    const rules = ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
+      (r) => r.inputs.referencedSecurityGroupId === "sg-0123456789abcdef0",
+    );
+    expect(rules.map((r) => [r.name, r.inputs.fromPort, r.inputs.toPort, r.inputs.ipProtocol])).toEqual([
+      ["staging-k8s-postgres-from-cluster", 5432, 5432, "tcp"],
+      ["staging-k8s-redis-from-cluster", 6379, 6379, "tcp"],
+    ]);
+  });
+
+  test("the PrometheusRule carries the selector labels Prometheus picks rules by", () => {
+    const rule = manifest<IPrometheusRule>("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "staging-k8s-alerts");
+    expect(rule.metadata).toEqual({
+      name: "opsbook-alerts",
+      namespace: NS,
+      labels: { ...common, release: "kube-prometheus-stack" },
+    });
+    expect(rule.spec.groups!.map((g) => [g.name, g.rules!.length])).toEqual([
+      ["opsbook-staging-k8s-api", 11],
+      ["opsbook-staging-k8s-web", 11],
+    ]);
+    // The runbook's thresholds, from the same table as the CloudWatch alarms.
+    const api = rule.spec.groups![0]!.rules!;
+    expect(
+      api.map((r) => `${r.labels!.family} ${r.labels!.severity} ${String(r.expr).split(" > ").pop()} ${r.for}`),
+    ).toEqual([
+      "http-error-rate warning 1 5m",
+      "http-error-rate critical 5 5m",
+      "response-time-p95 warning 500 5m",
+      "response-time-p95 critical 2000 5m",
+      "cpu warning 70 5m",
+      "cpu critical 90 5m",
+      "memory warning 80 5m",
+      "memory critical 95 5m",
+      "unavailable-replicas warning 0 1m",
+      "unavailable-replicas critical 0 2m",
+      "rollback-error-rate critical 10 1m",
+    ]);
+  });
+});
