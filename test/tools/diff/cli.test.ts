@@ -101,13 +101,23 @@ describe("the plan at a git ref", () => {
   }
 
   test("--base HEAD builds this repository's plan in a temporary worktree, then removes it", async () => {
-    const before = baseWorktrees(REPO_ROOT);
-    const basePlan = await planAtRef(REPO_ROOT, "HEAD", "staging");
+    // Its own temporary folder, so base worktrees of other runs in this repository do not count.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-diff-test-"));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    let basePlan: Awaited<ReturnType<typeof planAtRef>>;
+    try {
+      basePlan = await planAtRef(REPO_ROOT, "HEAD", "staging");
+      expect(baseWorktrees(REPO_ROOT).filter((w) => w.includes(tmp))).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
     expect([basePlan.stack, basePlan.project]).toEqual(["staging", "opsbook"]);
     expect(basePlan.resources.filter((r) => r.type === "aws:ec2/vpc:Vpc").map((r) => r.urn)).toEqual([
       "urn:pulumi:staging::opsbook::opsbook:network:Network$aws:ec2/vpc:Vpc::staging-vpc",
     ]);
-    expect(baseWorktrees(REPO_ROOT)).toEqual(before);
   }, 30_000); // one offline plan in a child process: about a second, more on a loaded machine
 
   test("a ref from before the offline plan is refused, and its worktree removed all the same", async () => {
