@@ -53,12 +53,12 @@ export function rollbackTimingProblems(t: RollbackTiming): string[] {
   const problems: string[] = [];
   if (t.startsWithinSeconds > ROLLBACK_LIMITS.startsWithinSeconds) {
     problems.push(
-      `starts within ${t.startsWithinSeconds} s, more than runbook 004's ${ROLLBACK_LIMITS.startsWithinSeconds} s`,
+      `${t.startsWithinSeconds} s to start, more than runbook 004's ${ROLLBACK_LIMITS.startsWithinSeconds} s`,
     );
   }
   if (t.completesWithinSeconds > ROLLBACK_LIMITS.completesWithinSeconds) {
     problems.push(
-      `completes within ${t.completesWithinSeconds} s, more than runbook 004's ${ROLLBACK_LIMITS.completesWithinSeconds} s`,
+      `${t.completesWithinSeconds} s to complete, more than runbook 004's ${ROLLBACK_LIMITS.completesWithinSeconds} s`,
     );
   }
   return problems;

@@ -5,7 +5,8 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { type OpsbookPolicy, type Subject, resourceRule, show } from "./common";
+import { rollbackTiming, rollbackTimingProblems } from "../../lib/rollbackTiming";
+import { type OpsbookPolicy, type Subject, idSet, message, ofTypes, resourceRule, show, stackRule } from "./common";
 
 export const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
 export const ECS_SERVICE = "aws:ecs/service:Service";
@@ -253,6 +254,81 @@ export const ecsServiceRollsBack = serviceRule({
   },
 });
 
+const TARGET_GROUP = "aws:lb/targetGroup:TargetGroup";
+const METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+
+interface AlarmProps {
+  name?: string;
+  metricName?: string;
+  period?: number;
+  evaluationPeriods?: number;
+  metricQueries?: Array<{ metric?: { period?: number } }>;
+}
+
+export const ecsRollbackTiming = stackRule({
+  name: "ecs-rollback-timing",
+  description:
+    "Every load-balanced ECS service's automatic rollback starts within 5 minutes of a bad deploy and completes within 10, worst case, from its target group's health check and deregistration delay, its rollback alarms' periods and its grace period.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  sources: ["runbook 004"], // R-rollback-sla
+  preview:
+    "target group ARNs and alarm names of resources created in the same update are unknown; the engine then reports this rule as advisory until the update.",
+  remediationSteps:
+    "Shorten the health check (healthCheck.intervalSeconds, unhealthyThreshold), the rollback triggers (rollback.unhealthyForMinutes, errorRateForMinutes) or the deregistration delay.",
+  check: (resources, _config, report) => {
+    const alarms = ofTypes(resources, [METRIC_ALARM]).map((a) => a.props as AlarmProps);
+    const groups = ofTypes(resources, [TARGET_GROUP]);
+    for (const svc of ofTypes(resources, [ECS_SERVICE])) {
+      const props = svc.props as Service;
+      const arn = props.loadBalancers?.[0]?.targetGroupArn;
+      if (!arn) continue;
+      const group = groups.find((g) =>
+        idSet((g.props as { arn?: unknown }).arn, (g.props as { id?: unknown }).id).has(arn),
+      );
+      const names = props.alarms?.alarmNames ?? [];
+      const triggers = alarms.filter((a) => a.name !== undefined && names.includes(a.name));
+      if (!group || triggers.length === 0) continue; // ecs-service-rolls-back reports a service without alarms
+      const tg = group.props as {
+        deregistrationDelay?: number | string;
+        healthCheck?: Record<string, number | undefined>;
+      };
+      const hc = tg.healthCheck ?? {};
+      const periodOf = (a: AlarmProps) =>
+        Math.max(a.period ?? 0, ...(a.metricQueries ?? []).map((q) => q.metric?.period ?? 0));
+      const unhealthy = triggers.filter((a) => a.metricName === "UnHealthyHostCount");
+      const other = triggers.filter((a) => a.metricName !== "UnHealthyHostCount");
+      // One period for all: the longest, so the result is a bound, never an underestimate.
+      const timing = rollbackTiming({
+        healthCheck: {
+          intervalSeconds: hc.interval ?? 30,
+          healthyThreshold: hc.healthyThreshold ?? 5,
+          unhealthyThreshold: hc.unhealthyThreshold ?? 2,
+        },
+        rollback: {
+          unhealthyForMinutes: Math.max(0, ...unhealthy.map((a) => a.evaluationPeriods ?? 1)),
+          errorRateForMinutes: Math.max(0, ...other.map((a) => a.evaluationPeriods ?? 1)),
+        },
+        alarmPeriodSeconds: Math.max(...triggers.map(periodOf)),
+        healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds ?? 0,
+        deregistrationDelaySeconds: Number(tg.deregistrationDelay ?? 300),
+      });
+      for (const problem of rollbackTimingProblems(timing)) {
+        report(
+          svc,
+          message(
+            `ECS service "${svc.name}"`,
+            "worst-case automatic rollback",
+            problem,
+            "a start within 300 s and an end within 600 s of a bad deploy (runbook 004)",
+            "shorten the health check interval or thresholds, the rollback alarm periods, the grace period or the deregistration delay",
+          ),
+        );
+      }
+    }
+  },
+});
+
 export const ecsClusterContainerInsights = resourceRule<Cluster, { allowedValues: string[] }>({
   name: "ecs-cluster-container-insights",
   description: "Every ECS cluster has Container Insights on, so task CPU, memory and restarts are in CloudWatch.",
@@ -291,5 +367,6 @@ export const ecsPolicies: OpsbookPolicy[] = [
   ecsTaskSeparateRoles,
   ecsServiceNoPublicIp,
   ecsServiceRollsBack,
+  ecsRollbackTiming,
   ecsClusterContainerInsights,
 ];

@@ -24,19 +24,19 @@ describe("rollback timing (R-rollback-sla)", () => {
       "a slow health check (every 60 s, 5 failures) starts too late",
       { healthCheck: { intervalSeconds: 60, healthyThreshold: 2, unhealthyThreshold: 5 } },
       { startsWithinSeconds: 300 + 180, completesWithinSeconds: 480 + 60 + 120 + 30 },
-      ["starts within 480 s, more than runbook 004's 300 s", "completes within 690 s, more than runbook 004's 600 s"],
+      ["480 s to start, more than runbook 004's 300 s", "690 s to complete, more than runbook 004's 600 s"],
     ],
     [
       "a long error-rate trigger is the slower one",
       { rollback: { unhealthyForMinutes: 2, errorRateForMinutes: 5 } },
       { startsWithinSeconds: 360, completesWithinSeconds: 510 },
-      ["starts within 360 s, more than runbook 004's 300 s"],
+      ["360 s to start, more than runbook 004's 300 s"],
     ],
     [
       "a long drain finishes too late",
       { deregistrationDelaySeconds: 300, healthCheckGracePeriodSeconds: 120 },
       { startsWithinSeconds: 270, completesWithinSeconds: 270 + 120 + 60 + 300 },
-      ["completes within 750 s, more than runbook 004's 600 s"],
+      ["750 s to complete, more than runbook 004's 600 s"],
     ],
   ])("%s", (_, change, timing, problems) => {
     const t = rollbackTiming({ ...runbook, ...change });

@@ -1,7 +1,7 @@
 import * as ecs from "../../rules/ecs";
-import { analyzeResources } from "../../../tools/policy/engine";
+import { analyzeResources, outputsOf } from "../../../tools/policy/engine";
 import { reconcileConfig } from "../../../tools/policy/config";
-import { changed, resource, violations } from "../helpers";
+import { changed, resource, stackViolations, violations } from "../helpers";
 
 const container = {
   name: "api",
@@ -262,5 +262,69 @@ describe("container rules during preview", () => {
     expect(diagnostics.map((d) => [d.enforcementLevel, d.message.startsWith("can't run")])).toEqual([
       ["advisory", true],
     ]);
+  });
+});
+
+describe("ecs-rollback-timing (R-rollback-sla)", () => {
+  // The ARN the offline plan's mocks give a target group named "api-tg".
+  const TG_ARN = "arn:aws:lb:eu-west-1:123456789012:targetgroup/api-tg";
+  const service = (extra: Record<string, unknown> = {}) =>
+    resource(ecs.ECS_SERVICE, "api", {
+      loadBalancers: [{ targetGroupArn: TG_ARN, containerName: "app", containerPort: 8080 }],
+      healthCheckGracePeriodSeconds: 60,
+      alarms: { enable: true, rollback: true, alarmNames: ["api-unhealthy", "api-errors"] },
+      ...extra,
+    });
+  const targetGroup = (healthCheck: Record<string, unknown> = {}, deregistrationDelay = 30) =>
+    resource("aws:lb/targetGroup:TargetGroup", "api-tg", {
+      deregistrationDelay,
+      healthCheck: { interval: 30, healthyThreshold: 2, unhealthyThreshold: 3, ...healthCheck },
+    });
+  const unhealthy = (evaluationPeriods = 2) =>
+    resource("aws:cloudwatch/metricAlarm:MetricAlarm", "api-unhealthy", {
+      name: "api-unhealthy",
+      metricName: "UnHealthyHostCount",
+      period: 60,
+      evaluationPeriods,
+    });
+  const errors = (evaluationPeriods = 1) =>
+    resource("aws:cloudwatch/metricAlarm:MetricAlarm", "api-errors", {
+      name: "api-errors",
+      evaluationPeriods,
+      metricQueries: [
+        { id: "errors", metric: { period: 60 } },
+        { id: "rate", expression: "errors" },
+      ],
+    });
+
+  test("the runbook's settings pass: 270 s to start, 420 s to complete", async () => {
+    expect(outputsOf(targetGroup(), "eu-west-1").arn).toBe(TG_ARN);
+    expect(await stackViolations(ecs.ecsRollbackTiming, [service(), targetGroup(), unhealthy(), errors()])).toEqual([]);
+  });
+
+  test("a slow health check fails both limits", async () => {
+    const found = await stackViolations(ecs.ecsRollbackTiming, [
+      service(),
+      targetGroup({ interval: 60, unhealthyThreshold: 5 }),
+      unhealthy(),
+      errors(),
+    ]);
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(
+      /^api: ECS service "api": worst-case automatic rollback is 480 s to start, more than runbook 004's 300 s/,
+    );
+    expect(found[1]).toMatch(/690 s to complete, more than runbook 004's 600 s/);
+  });
+
+  test("AWS's default deregistration delay (300 s) makes the rollback complete too late", async () => {
+    const tg = targetGroup();
+    delete tg.inputs.deregistrationDelay;
+    const found = await stackViolations(ecs.ecsRollbackTiming, [service(), tg, unhealthy(), errors()]);
+    expect(found).toEqual([expect.stringMatching(/690 s to complete/) as unknown as string]);
+  });
+
+  test("a long error-rate trigger starts too late", async () => {
+    const found = await stackViolations(ecs.ecsRollbackTiming, [service(), targetGroup(), unhealthy(), errors(5)]);
+    expect(found).toEqual([expect.stringMatching(/360 s to start/) as unknown as string]);
   });
 });
