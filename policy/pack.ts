@@ -9,6 +9,7 @@ import type { OpsbookPolicy } from "./rules/common";
 import { ecsPolicies } from "./rules/ecs";
 import { elasticachePolicies } from "./rules/elasticache";
 import { kmsIamPolicies } from "./rules/kms-iam";
+import { kubernetesPolicies } from "./rules/kubernetes";
 import { networkPolicies } from "./rules/network";
 import { rdsPolicies } from "./rules/rds";
 import { s3Policies } from "./rules/s3";
@@ -27,6 +28,7 @@ export const policies: OpsbookPolicy[] = [
   ...rdsPolicies,
   ...elasticachePolicies,
   ...ecsPolicies,
+  ...kubernetesPolicies,
   ...albPolicies,
   ...s3Policies,
   ...networkPolicies,

@@ -19,6 +19,7 @@ import {
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { one, ofType, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
+import { checkPlan, stackConfigFile } from "../../tools/policy/cli";
 
 let plan: Plan;
 beforeAll(async () => {
@@ -341,6 +342,16 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       "unavailable-replicas warning 0 1m",
       "unavailable-replicas critical 0 2m",
       "rollback-error-rate critical 10 1m",
+    ]);
+  });
+
+  test("the policy pack, Kubernetes rules included, passes it with no mandatory violation", async () => {
+    const report = await checkPlan(plan, { configFile: stackConfigFile("staging-k8s") });
+    expect(report.diagnostics.filter((d) => d.enforcementLevel === "mandatory")).toEqual([]);
+    expect([...new Set(report.diagnostics.map((d) => d.policyName))].sort()).toEqual([
+      "elasticache-failover",
+      "rds-deletion-protection",
+      "rds-multi-az",
     ]);
   });
 });
