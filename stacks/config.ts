@@ -101,7 +101,11 @@ function stackRules(region: string) {
     postgresStackRules(c.postgres, { timeZone: c.timeZone, identifier }, reporter(ctx, ["postgres"]));
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
-    backupStackRules(c.backup, { region, pointInTimeDays: c.postgres.backupRetentionDays }, reporter(ctx, ["backup"]));
+    backupStackRules(
+      c.backup,
+      { region, pointInTimeDays: c.postgres.backupRetentionDays, timeZone: c.timeZone },
+      reporter(ctx, ["backup"]),
+    );
   };
 }
 

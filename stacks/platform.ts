@@ -29,6 +29,7 @@ import {
   serviceAlarms,
 } from "../components/monitoring/alarmCatalogue";
 import { libpqConnection } from "../lib/connection";
+import { rpoAlarmHours } from "../lib/time";
 
 export interface Platform {
   network: Network;
@@ -220,6 +221,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     ...backupAlarms({
       database: config.postgres.databaseName,
       rpoHours: config.backup.rpoHours,
+      alarmAfterHours: rpoAlarmHours({ ...config.backup, timeZone: config.timeZone }),
       metrics: backupMetrics(config.environment),
     }),
     ...customAlarms(config.customAlarms),

@@ -444,13 +444,24 @@ export function customAlarms(
   }));
 }
 
-/** Backups: the newest good dump older than the RPO (critical), a failed restore drill (warning). */
+/**
+ * Backups: no verified dump for longer than the schedule can explain (critical), a failed restore
+ * drill (warning).
+ */
 export function backupAlarms(args: {
   database: string;
+  /** The RPO, for the reader. */
   rpoHours: number;
+  /**
+   * Hours without a verified dump before paging: `lib/time.ts` `rpoAlarmHours`, the RPO or the
+   * schedule's longest gap (clock changes included) plus the run time and one hour of bucketing.
+   * @default rpoHours
+   */
+  alarmAfterHours?: number;
   metrics: { namespace: string; lastSuccessfulBackup: string; restoreDrillSuccess: string; dimension: string };
 }): AlarmDefinition[] {
   const dimensions = { [args.metrics.dimension]: args.database };
+  const hours = args.alarmAfterHours ?? args.rpoHours;
   return [
     {
       subject: "backups",
@@ -470,9 +481,9 @@ export function backupAlarms(args: {
       direction: "below",
       thresholds: { critical: 1 },
       periodSeconds: 3600,
-      evaluationPeriods: args.rpoHours,
+      evaluationPeriods: hours,
       missingData: "breaching",
-      action: `No verified backup for ${args.rpoHours} h, the RPO: read the backup job's log group, run the job by hand, and take an RDS snapshot meanwhile.`,
+      action: `No verified backup for ${hours} h (RPO ${args.rpoHours} h, plus the slack the daily schedule and its run time need): read the backup job's log group, run the job by hand, and take an RDS snapshot meanwhile.`,
     },
     {
       subject: "backups",
@@ -491,7 +502,10 @@ export function backupAlarms(args: {
       thresholds: { warning: 1 },
       periodSeconds: 3600,
       evaluationPeriods: 1,
-      missingData: "notBreaching", // the drill runs weekly: hours without it are normal
+      // The drill runs weekly, so most hours have no data. "ignore" keeps the last state: a failed
+      // drill stays in ALARM until the next drill passes, instead of clearing (and sending OK) an
+      // hour later as "notBreaching" would (R-backup-restore-test).
+      missingData: "ignore",
       action:
         "The newest dump did not restore with equal row counts: read the drill's log, then test the previous dump by hand.",
     },

@@ -53,6 +53,7 @@ describe("parseConfig defaults", () => {
       dailyAt: "02:00",
       retentionDays: 30,
       rpoHours: 24,
+      maxRunMinutes: 120,
       restoreDrillDay: "SUN",
       restoreDrillAt: "06:00",
       objectLock: false,
@@ -412,6 +413,17 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
         value: "7.1",
         allowed: "7.2 or later for engine valkey; for Redis OSS 7.0 or 7.1 set redis.engine to redis",
         fix: "pulumi config set --path 'opsbook:redis.engineVersion' <value> --stack staging",
+      },
+    ],
+    [
+      "an RPO whose alarm window would outgrow CloudWatch's 7 days of one-hour periods",
+      { "opsbook:backup": { image: "registry.example.com/backup-job", tag: "1.0.0", rpoHours: 168 } },
+      {
+        key: "opsbook:backup.rpoHours",
+        value: 168,
+        allowed:
+          "a value that keeps the RPO alarm's window (171 h: the RPO or the schedule's longest gap, plus maxRunMinutes 120, plus 1 h) within CloudWatch's 168 h; lower rpoHours or maxRunMinutes",
+        fix: "pulumi config set --path 'opsbook:backup.rpoHours' '165' --stack staging",
       },
     ],
     [
