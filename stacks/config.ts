@@ -19,6 +19,7 @@ import {
   loadBalancerSettings,
   migrationsSettings,
   migrationsStackRules,
+  scalingStackRules,
   rollbackSettings,
   servicesSettings,
 } from "../components/service/settings";
@@ -101,6 +102,7 @@ function stackRules(region: string) {
     postgresStackRules(c.postgres, { timeZone: c.timeZone, identifier }, reporter(ctx, ["postgres"]));
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
+    scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));
     backupStackRules(
       c.backup,
       { region, pointInTimeDays: c.postgres.backupRetentionDays, timeZone: c.timeZone },

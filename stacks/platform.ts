@@ -163,7 +163,9 @@ export function buildPlatform(config: PlatformConfig): Platform {
               healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
             },
       connections: [appSecrets.connection, postgres.connection, redis.connection],
-      rollback: { ...config.rollback, alarmTopicArn: alerts.topics.critical.arn },
+      // The warning topic: the catalogue's critical alarms on the same signals already page for the
+      // event, so a rollback tells the team (email) without paging twice.
+      rollback: { ...config.rollback, alarmTopicArn: alerts.topics.warning.arn },
       logRetentionDays: config.logRetentionDays,
       logKmsKeyArn: logsKey.arn,
       migrationCommand: s.name === config.migrations.service ? config.migrations.command : undefined,

@@ -103,4 +103,61 @@ export function alarmProperties(getPlan: () => Plan, stack: string): void {
     const drill = alarmOn(getPlan(), "RestoreDrillSuccess");
     expect(drill.inputs).toMatchObject({ treatMissingData: "ignore", comparisonOperator: "LessThanThreshold" });
   });
+
+  test("one event pages once: a single alarm per signal and target group sends to the critical topic", () => {
+    const alarms = ofType(getPlan().resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    const paging = alarms.filter((a) => (a.inputs.alarmActions as string[]).some((arn) => arn.endsWith("-critical")));
+    const signals = (a: RecordedResource): string[] => {
+      const own = a.inputs.metricName ? [[a.inputs.metricName, a.inputs.dimensions]] : [];
+      const queried = (
+        (a.inputs.metricQueries ?? []) as Array<{ metric?: { metricName: string; dimensions: unknown } }>
+      )
+        .filter((q) => q.metric)
+        .map((q) => [q.metric!.metricName, q.metric!.dimensions]);
+      return [...own, ...queried].map((m) => JSON.stringify(m));
+    };
+    for (const metric of ["UnHealthyHostCount", "HTTPCode_Target_5XX_Count"]) {
+      const byTarget = new Map<string, string[]>();
+      for (const alarm of paging) {
+        for (const signal of signals(alarm).filter((s) => s.includes(`"${metric}"`))) {
+          byTarget.set(signal, [...(byTarget.get(signal) ?? []), alarm.inputs.name as string]);
+        }
+      }
+      expect(byTarget.size).toBeGreaterThan(0);
+      for (const names of byTarget.values()) {
+        expect(names).toHaveLength(1);
+      }
+    }
+    const rollback = alarms.filter((a) => (a.inputs.name as string).includes("-rollback-"));
+    expect(rollback.length).toBeGreaterThan(0);
+    for (const alarm of rollback) {
+      expect(alarm.inputs.alarmActions).toEqual([expect.stringMatching(/-warning$/)]);
+    }
+  });
+
+  test("no alarm watches one cache node's own hit rate, which an idle replica would trip", () => {
+    const alarms = ofType(getPlan().resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(alarms.filter((a) => a.inputs.metricName === "CacheHitRate")).toEqual([]);
+    expect(alarms.filter((a) => (a.inputs.name as string).includes("cache-hit-rate"))).toHaveLength(2);
+  });
+
+  test("warning thresholds sit above the autoscaling targets", () => {
+    const cpuWarning = alarmNamed(getPlan(), "-api-cpu-warning").inputs.threshold as number;
+    const policies = ofType(getPlan().resources, "aws:appautoscaling/policy:Policy").filter((p) =>
+      JSON.stringify(p.inputs).includes("ECSServiceAverageCPUUtilization"),
+    );
+    expect(policies.length).toBeGreaterThan(0);
+    for (const policy of policies) {
+      const target = (policy.inputs.targetTrackingScalingPolicyConfiguration as { targetValue: number }).targetValue;
+      expect(target).toBeLessThan(cpuWarning);
+    }
+  });
+}
+
+function alarmNamed(plan: Plan, suffix: string): RecordedResource {
+  const [alarm] = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) =>
+    (a.inputs.name as string).endsWith(suffix),
+  );
+  expect(alarm).toBeDefined();
+  return alarm!;
 }

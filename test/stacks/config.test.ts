@@ -93,7 +93,7 @@ describe("parseConfig defaults", () => {
       desiredCount: 2,
       minCount: 2,
       maxCount: 6,
-      scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000 },
+      scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000 },
       environment: {},
     });
     expect(c.network.availabilityZones).toEqual(["eu-west-1a", "eu-west-1b"]);
@@ -413,6 +413,17 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
         value: "7.1",
         allowed: "7.2 or later for engine valkey; for Redis OSS 7.0 or 7.1 set redis.engine to redis",
         fix: "pulumi config set --path 'opsbook:redis.engineVersion' <value> --stack staging",
+      },
+    ],
+    [
+      "an autoscaling CPU target at the CPU warning threshold",
+      { "opsbook:services": [{ ...services[0], scaling: { cpuTargetPercent: 70 } }, services[1]] },
+      {
+        key: "opsbook:services[0].scaling.cpuTargetPercent",
+        value: 70,
+        allowed:
+          "below thresholds.cpuPercent.warning (70), or the CPU warning fires while autoscaling holds the target",
+        fix: "pulumi config set --path 'opsbook:services[0].scaling.cpuTargetPercent' '60' --stack staging",
       },
     ],
     [

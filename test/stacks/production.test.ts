@@ -137,20 +137,21 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   test("declares the runbook alarm set: per service, load balancer, certificate, database, each cache node, backups, rollback", () => {
     const alarms = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
     // services 2 x (4 pairs + 2 critical); load balancer, certificate: a pair each; database 5 pairs;
-    // cache 2 nodes x 3 pairs; backups: 1 critical + 1 warning; rollback: 2 per service.
-    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 10 + 2 * 6 + 2 + 2 * 2);
+    // cache: the group's hit rate and 2 nodes x 2 pairs; backups: 1 critical + 1 warning;
+    // rollback: 2 per service, to the warning topic (the critical alarms page for the same event).
+    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 10 + 2 + 2 * 4 + 2 + 2 * 2);
     const bySeverity = (severity: string) =>
       alarms.filter((a) => (a.inputs.tags as Record<string, string>).severity === severity).length;
     expect([bySeverity("warning"), bySeverity("critical")]).toEqual([
-      2 * 4 + 1 + 1 + 5 + 2 * 3 + 1,
-      2 * 6 + 1 + 1 + 5 + 2 * 3 + 1 + 2 * 2,
+      2 * 4 + 1 + 1 + 5 + 1 + 2 * 2 + 1 + 2 * 2,
+      2 * 6 + 1 + 1 + 5 + 1 + 2 * 2 + 1,
     ]);
     expect(
       one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-database-connections-critical").inputs,
     ).toMatchObject({ threshold: 95 });
     expect(
-      one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-cache-node-2-hit-rate-warning").inputs,
-    ).toMatchObject({ threshold: 80, dimensions: { CacheClusterId: "opsbook-production-002" } });
+      one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-cache-hit-rate-warning").inputs,
+    ).toMatchObject({ threshold: 80, comparisonOperator: "LessThanThreshold" });
     expect(
       one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-api-http-error-rate-critical").inputs,
     ).toMatchObject({ threshold: 5, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-critical"] });
@@ -197,7 +198,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     const body = JSON.parse(
       one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardBody as string,
     ) as { widgets: unknown[] };
-    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 2 * 3 + 2);
+    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 1 + 2 * 2 + 2);
     expect(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardName).toBe(
       "opsbook-production",
     );
