@@ -236,7 +236,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       maintenanceWindow: "sun:04:00-sun:05:00",
       copyTagsToSnapshot: true,
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: "opsbook-production-final",
+      finalSnapshotIdentifier: "opsbook-production-final-0a1b2c3d",
       deleteAutomatedBackups: false,
       enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
       performanceInsightsEnabled: true,
@@ -288,7 +288,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       snapshotRetentionLimit: 7,
       snapshotWindow: "03:00-04:00",
       maintenanceWindow: "sun:05:00-sun:06:00",
-      finalSnapshotIdentifier: "opsbook-production-final",
+      finalSnapshotIdentifier: "opsbook-production-final-0a1b2c3d",
       logDeliveryConfigurations: [
         {
           destinationType: "cloudwatch-logs",

@@ -60,7 +60,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       backupWindow: "02:00-03:00",
       maintenanceWindow: "sun:04:00-sun:05:00",
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: "opsbook-staging-final",
+      finalSnapshotIdentifier: "opsbook-staging-final-0a1b2c3d",
       manageMasterUserPassword: true,
       performanceInsightsEnabled: true,
       monitoringInterval: 60,
@@ -95,7 +95,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       authToken: "[secret]",
       snapshotRetentionLimit: 1,
       snapshotWindow: "03:00-04:00",
-      finalSnapshotIdentifier: "opsbook-staging-final",
+      finalSnapshotIdentifier: "opsbook-staging-final-0a1b2c3d",
     });
     expect(group.protect).toBe(false);
     expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "staging-redis").inputs.subnetIds).toEqual(

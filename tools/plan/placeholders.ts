@@ -75,6 +75,8 @@ function computed(
     case "random:index/randomPassword:RandomPassword":
     case "random:index/randomString:RandomString":
       return { result: `[generated ${name}]` };
+    case "random:index/randomId:RandomId":
+      return { hex: "0a1b2c3d" };
     case "aws:ecs/cluster:Cluster":
     case "aws:ecs/service:Service":
       return { name: inputs.name ?? name };
