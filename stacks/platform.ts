@@ -81,6 +81,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     logKeyArn: logsKey.arn,
     accountId: identity.accountId,
     region: config.region,
+    partition: partition.partition,
   });
 
   const securityGroups = new TierSecurityGroups(config.environment, { vpcId: network.vpcId });
@@ -192,6 +193,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     logKmsKeyArn: logsKey.arn,
     protect: config.protect,
     region: config.region,
+    partition: partition.partition,
     accountId: identity.accountId,
   });
 

@@ -53,6 +53,8 @@ export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMi
   protect: boolean;
   region: string;
   accountId: pulumi.Input<string>;
+  /** The stack's partition (`aws`, `aws-us-gov`, `aws-cn`), for the disaster-recovery key's policy. */
+  partition: pulumi.Input<string>;
 }
 
 /** "02:30" on `day` -> an EventBridge Scheduler cron expression. */
@@ -300,6 +302,7 @@ export class Backups extends pulumi.ComponentResource {
       {
         description: `opsbook ${name}: backups in ${region}`,
         accountId: args.accountId,
+        partition: args.partition,
         protect: args.protect,
         region,
       },

@@ -38,6 +38,7 @@ const args: BackupsArgs = {
   protect: true,
   region: "eu-west-1",
   accountId: "123456789012",
+  partition: "aws",
 };
 
 describe("scheduleExpression", () => {
