@@ -105,7 +105,12 @@ function stackRules(region: string) {
     scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));
     backupStackRules(
       c.backup,
-      { region, pointInTimeDays: c.postgres.backupRetentionDays, timeZone: c.timeZone },
+      {
+        region,
+        pointInTimeDays: c.postgres.backupRetentionDays,
+        timeZone: c.timeZone,
+        engineVersion: c.postgres.engineVersion,
+      },
       reporter(ctx, ["backup"]),
     );
   };

@@ -29,7 +29,7 @@ export function backupMetrics(stack: string) {
  * The parsed `opsbook:backup` settings (./settings.ts; `rpoHours` feeds the alarm catalogue, not
  * this component) plus the database to dump and the stack's wiring.
  */
-export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMinutes"> {
+export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMinutes" | "clientMajor"> {
   /**
    * Database to dump: its connection (PG* settings and credentials), its name, and the instance ARN
    * and automated backup retention for the copy of its automated backups in `drRegion`.

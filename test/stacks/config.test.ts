@@ -50,6 +50,7 @@ describe("parseConfig defaults", () => {
     expect(c.backup).toEqual({
       image: "registry.example.com/backup-job",
       tag: "1.0.0",
+      clientMajor: 16,
       dailyAt: "02:00",
       retentionDays: 30,
       rpoHours: 24,
@@ -413,6 +414,17 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
         value: "7.1",
         allowed: "7.2 or later for engine valkey; for Redis OSS 7.0 or 7.1 set redis.engine to redis",
         fix: "pulumi config set --path 'opsbook:redis.engineVersion' <value> --stack staging",
+      },
+    ],
+    [
+      "a backup image whose PostgreSQL client is not the engine's major",
+      { "opsbook:postgres": { engineVersion: "17.2" } },
+      {
+        key: "opsbook:backup.clientMajor",
+        value: 16,
+        allowed:
+          "17, the major of postgres.engineVersion (17.2): build the image with --build-arg PG_MAJOR=17, set backup.tag to it, then this",
+        fix: "pulumi config set --path 'opsbook:backup.clientMajor' '17' --stack staging",
       },
     ],
     [
