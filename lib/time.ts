@@ -130,3 +130,53 @@ export function dailyHourUtc(hhmm: string, timeZone: string): string {
 export function dailyHourOverlaps(hhmm: string, timeZone: string, weeklyWindow: string): boolean {
   return dailyOverlapsWeekly(localToUtcMinutes(hhmm, timeZone), 60, parseWeeklyWindow(weeklyWindow));
 }
+
+/**
+ * The UTC instant a scheduler running "every day at `minutes` local to `zone`" starts on the
+ * given calendar day. Where the clock repeats an hour (autumn) the later of the two instants is
+ * taken, and where it skips one (spring) the time after the jump: both the latest start a
+ * scheduler may choose, so gaps computed from them are never too small.
+ */
+export function localDailyRunUtc(zone: string, year: number, month: number, day: number, minutes: number): number {
+  const local = Date.UTC(year, month - 1, day, 0, minutes);
+  const hour = 3_600_000;
+  const offsets = [...new Set([offsetMinutesAt(zone, local - 36 * hour), offsetMinutesAt(zone, local + 36 * hour)])];
+  const valid = offsets.map((o) => local - o * 60_000).filter((u) => offsetMinutesAt(zone, u) * 60_000 === local - u);
+  return valid.length > 0 ? Math.max(...valid) : local - Math.min(...offsets) * 60_000;
+}
+
+/**
+ * The longest time, in minutes, between two consecutive starts of a daily schedule at `hhmm`
+ * local to `zone`, over every day of `year` and into the next: 24 h where the zone keeps one
+ * offset, 25 h across an autumn clock change of one hour (R-backup-rpo).
+ */
+export function longestDailyGapMinutes(hhmm: string, zone: string, year = 2026): number {
+  const minutes = parseHhmm(hhmm);
+  let longest = 0;
+  let previous = localDailyRunUtc(zone, year, 1, 1, minutes);
+  for (let day = 2; day <= 370; day++) {
+    const date = new Date(Date.UTC(year, 0, day));
+    const start = localDailyRunUtc(zone, date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), minutes);
+    longest = Math.max(longest, (start - previous) / 60_000);
+    previous = start;
+  }
+  return longest;
+}
+
+/**
+ * Hours without a verified backup after which the RPO alarm fires (R-backup-rpo). A daily job
+ * at `dailyAt` in `timeZone` can leave up to the schedule's longest gap (25 h across an autumn
+ * clock change) plus the difference in run time between two runs (at most `maxRunMinutes`)
+ * between two successes; one more hour covers the alarm's hourly buckets, in which a success
+ * late in one hour and the next early in another are a bucket further apart. The RPO itself is
+ * the floor: a longer RPO never makes the alarm stricter than the operator asked.
+ */
+export function rpoAlarmHours(backup: {
+  rpoHours: number;
+  dailyAt: string;
+  timeZone: string;
+  maxRunMinutes: number;
+}): number {
+  const gap = Math.max(backup.rpoHours * 60, longestDailyGapMinutes(backup.dailyAt, backup.timeZone));
+  return Math.ceil((gap + backup.maxRunMinutes) / 60) + 1;
+}

@@ -21,6 +21,7 @@ import {
   loadBalancerSettings,
   migrationsSettings,
   migrationsStackRules,
+  scalingStackRules,
   rollbackSettings,
   servicesSettings,
 } from "../components/service/settings";
@@ -106,7 +107,17 @@ function stackRules(region: string) {
     postgresStackRules(c.postgres, { timeZone: c.timeZone, identifier }, reporter(ctx, ["postgres"]));
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
-    backupStackRules(c.backup, { region, pointInTimeDays: c.postgres.backupRetentionDays }, reporter(ctx, ["backup"]));
+    scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));
+    backupStackRules(
+      c.backup,
+      {
+        region,
+        pointInTimeDays: c.postgres.backupRetentionDays,
+        timeZone: c.timeZone,
+        engineVersion: c.postgres.engineVersion,
+      },
+      reporter(ctx, ["backup"]),
+    );
     deployStackRules(c.deploy, c.services, reporter(ctx, ["deploy"]));
     // The load balancer's certificate: only ECS has one (the Kubernetes Ingress has `kubernetes.tls`).
     if (c.compute.platform === "ecs" && c.domain === undefined) {

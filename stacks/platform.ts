@@ -31,6 +31,7 @@ import {
 import { libpqConnection } from "../lib/connection";
 import { KubernetesApps } from "../components/kubernetes/apps";
 import { ClusterDataAccess } from "../components/kubernetes/dataAccess";
+import { rpoAlarmHours } from "../lib/time";
 
 export interface Platform {
   network: Network;
@@ -89,6 +90,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     logKeyArn: logsKey.arn,
     accountId: identity.accountId,
     region: config.region,
+    partition: partition.partition,
   });
 
   const securityGroups = new TierSecurityGroups(config.environment, { vpcId: network.vpcId });
@@ -177,7 +179,9 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
               },
         connections: [appSecrets.connection, postgres.connection, redis.connection],
-        rollback: { ...config.rollback, alarmTopicArn: alerts.topics.critical.arn },
+        // The warning topic: the catalogue's critical alarms on the same signals already page for the
+        // event, so a rollback tells the team (email) without paging twice.
+        rollback: { ...config.rollback, alarmTopicArn: alerts.topics.warning.arn },
         logRetentionDays: config.logRetentionDays,
         logKmsKeyArn: logsKey.arn,
         migrationCommand: s.name === config.migrations.service ? config.migrations.command : undefined,
@@ -227,6 +231,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     logKmsKeyArn: logsKey.arn,
     protect: config.protect,
     region: config.region,
+    partition: partition.partition,
     accountId: identity.accountId,
   });
 
@@ -262,6 +267,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     ...backupAlarms({
       database: config.postgres.databaseName,
       rpoHours: config.backup.rpoHours,
+      alarmAfterHours: rpoAlarmHours({ ...config.backup, timeZone: config.timeZone }),
       metrics: backupMetrics(config.environment),
     }),
     ...customAlarms(config.customAlarms),

@@ -29,7 +29,7 @@ export function backupMetrics(stack: string) {
  * The parsed `opsbook:backup` settings (./settings.ts; `rpoHours` feeds the alarm catalogue, not
  * this component) plus the database to dump and the stack's wiring.
  */
-export interface BackupsArgs extends Omit<BackupSettings, "rpoHours"> {
+export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMinutes" | "clientMajor"> {
   /**
    * Database to dump: its connection (PG* settings and credentials), its name, and the instance ARN
    * and automated backup retention for the copy of its automated backups in `drRegion`.
@@ -53,6 +53,8 @@ export interface BackupsArgs extends Omit<BackupSettings, "rpoHours"> {
   protect: boolean;
   region: string;
   accountId: pulumi.Input<string>;
+  /** The stack's partition (`aws`, `aws-us-gov`, `aws-cn`), for the disaster-recovery key's policy. */
+  partition: pulumi.Input<string>;
 }
 
 /** "02:30" on `day` -> an EventBridge Scheduler cron expression. */
@@ -300,6 +302,7 @@ export class Backups extends pulumi.ComponentResource {
       {
         description: `opsbook ${name}: backups in ${region}`,
         accountId: args.accountId,
+        partition: args.partition,
         protect: args.protect,
         region,
       },

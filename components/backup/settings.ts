@@ -1,5 +1,7 @@
 /** `opsbook:backup`: the nightly dump job, its schedule, retention and restore drill. */
 import { z } from "zod";
+import { postgresMajor } from "../../lib/engines";
+import { rpoAlarmHours } from "../../lib/time";
 import { bool, hhmm, imageRepository, imageTag, int, matching, oneOf, REGION, type Report } from "../../lib/schema";
 
 export const backupSettings = z
@@ -9,11 +11,23 @@ export const backupSettings = z
         "the backup job's image (built from jobs/backup/Dockerfile), without the tag",
       ),
       tag: imageTag.describe("the backup job's image tag"),
+      clientMajor: int(16, 99)
+        .default(16)
+        .describe(
+          "PostgreSQL client major in that image (its `--build-arg PG_MAJOR`); must equal postgres.engineVersion's major",
+        ),
       dailyAt: hhmm.default("02:00").describe("time of the nightly pg_dump, local to `timeZone` (R-backup-window)"),
       retentionDays: int(1, 3650, " days")
         .default(30)
         .describe("days dumps are kept in the backup bucket (R-backup-retention)"),
-      rpoHours: int(1, 168, " h").default(24).describe("alarm when the newest good backup is older (R-backup-rpo)"),
+      rpoHours: int(1, 168, " h")
+        .default(24)
+        .describe(
+          "the RPO: alarm when the newest good backup is older than this, or than the schedule's longest gap, plus maxRunMinutes (R-backup-rpo)",
+        ),
+      maxRunMinutes: int(5, 1440, " min")
+        .default(120)
+        .describe("longest a nightly dump may take; the RPO alarm allows for it before calling a backup late"),
       restoreDrillDay: oneOf(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])
         .default("SUN")
         .describe("day of the weekly restore drill (R-backup-restore-test)"),
@@ -34,9 +48,31 @@ export type BackupSettings = z.output<typeof backupSettings>;
 /** Rules against the database's settings and the stack's region. Paths are relative to `opsbook:backup`. */
 export function backupStackRules(
   backup: BackupSettings,
-  stack: { region: string; pointInTimeDays: number },
+  stack: { region: string; pointInTimeDays: number; timeZone: string; engineVersion: string },
   add: Report,
 ): void {
+  // pg_dump refuses a server of a newer major, and one of an older major writes archives the
+  // drill's pg_restore reads but nobody tested against the running engine: the image built for
+  // the engine, and nothing else, is accepted. Upgrade both in one change.
+  const engineMajor = postgresMajor(stack.engineVersion);
+  if (engineMajor !== undefined && backup.clientMajor !== engineMajor) {
+    add(
+      ["clientMajor"],
+      backup.clientMajor,
+      `${engineMajor}, the major of postgres.engineVersion (${stack.engineVersion}): build the image with --build-arg PG_MAJOR=${engineMajor}, set backup.tag to it, then this`,
+      engineMajor,
+    );
+  }
+  // CloudWatch evaluates an alarm of one-hour periods over at most 7 days (168 periods).
+  const window = rpoAlarmHours({ ...backup, timeZone: stack.timeZone });
+  if (window > 168) {
+    add(
+      ["rpoHours"],
+      backup.rpoHours,
+      `a value that keeps the RPO alarm's window (${window} h: the RPO or the schedule's longest gap, plus maxRunMinutes ${backup.maxRunMinutes}, plus 1 h) within CloudWatch's 168 h; lower rpoHours or maxRunMinutes`,
+      Math.max(1, backup.rpoHours - (window - 168)),
+    );
+  }
   if (backup.retentionDays < stack.pointInTimeDays) {
     add(
       ["retentionDays"],

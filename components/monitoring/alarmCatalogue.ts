@@ -325,10 +325,52 @@ export function databaseAlarms(args: {
   ];
 }
 
-/** Redis per node: hit rate, engine CPU and memory. */
+/**
+ * Redis: the hit rate of the whole group, and engine CPU and memory per node. The hit rate is
+ * hits over lookups summed over every node, not each node's own `CacheHitRate`: a replica that
+ * serves no reads (the services use the primary endpoint) has no lookups, and an alarm on its
+ * own rate would fire on an idle node with nothing wrong (R-alert-cache-hit).
+ */
 export function cacheAlarms(args: { nodeIds: pulumi.Input<string>[]; thresholds: Thresholds }): AlarmDefinition[] {
   const t = args.thresholds;
-  return args.nodeIds.flatMap((nodeId, i) => {
+  const count = (metricName: string, nodeId: pulumi.Input<string>): MetricRef => ({
+    namespace: "AWS/ElastiCache",
+    metricName,
+    dimensions: { CacheClusterId: nodeId },
+    stat: "Sum",
+  });
+  const metrics: Record<string, MetricRef> = {};
+  args.nodeIds.forEach((nodeId, i) => {
+    metrics[`hits${i + 1}`] = count("CacheHits", nodeId);
+    metrics[`misses${i + 1}`] = count("CacheMisses", nodeId);
+  });
+  // A node without data in a period (no lookups) adds nothing instead of blanking the sum.
+  const sum = (prefix: string): string =>
+    `SUM([${args.nodeIds.map((_, i) => `FILL(${prefix}${i + 1}, 0)`).join(", ")}])`;
+  const hitRate: AlarmDefinition = {
+    subject: "cache",
+    family: "hit-rate",
+    what: "cache hit rate over all nodes (hits / lookups)",
+    unit: "%",
+    signal: {
+      // No lookups at all is no hit rate: 100, not a division by zero.
+      expression: `IF(${sum("hits")} + ${sum("misses")} > 0, 100 * ${sum("hits")} / (${sum("hits")} + ${sum("misses")}), 100)`,
+      label: "cache hit rate (%)",
+      metrics,
+    },
+    direction: "below",
+    thresholds: t.cacheHitRatePercent,
+    // Hit rate swings with traffic; fifteen minutes keeps a burst of misses from paging.
+    periodSeconds: 300,
+    evaluationPeriods: 3,
+    missingData: "notBreaching", // no lookups, no hit rate
+    action: "Check key expiry and eviction (memory alarm); a new release may have changed cache keys.",
+  };
+  return [hitRate, ...perNodeCacheAlarms(args.nodeIds, t)];
+}
+
+function perNodeCacheAlarms(nodeIds: pulumi.Input<string>[], t: Thresholds): AlarmDefinition[] {
+  return nodeIds.flatMap((nodeId, i) => {
     const node = (metricName: string): MetricRef => ({
       namespace: "AWS/ElastiCache",
       metricName,
@@ -337,20 +379,6 @@ export function cacheAlarms(args: { nodeIds: pulumi.Input<string>[]; thresholds:
     });
     const subject = `cache-node-${i + 1}`;
     return [
-      {
-        subject,
-        family: "hit-rate",
-        what: `cache hit rate of node ${i + 1}`,
-        unit: "%",
-        signal: { metric: node("CacheHitRate") },
-        direction: "below" as const,
-        thresholds: t.cacheHitRatePercent,
-        // Hit rate swings with traffic; fifteen minutes keeps a burst of misses from paging.
-        periodSeconds: 300,
-        evaluationPeriods: 3,
-        missingData: "notBreaching" as const, // no lookups, no hit rate
-        action: "Check key expiry and eviction (memory alarm); a new release may have changed cache keys.",
-      },
       {
         subject,
         family: "cpu",
@@ -444,13 +472,24 @@ export function customAlarms(
   }));
 }
 
-/** Backups: the newest good dump older than the RPO (critical), a failed restore drill (warning). */
+/**
+ * Backups: no verified dump for longer than the schedule can explain (critical), a failed restore
+ * drill (warning).
+ */
 export function backupAlarms(args: {
   database: string;
+  /** The RPO, for the reader. */
   rpoHours: number;
+  /**
+   * Hours without a verified dump before paging: `lib/time.ts` `rpoAlarmHours`, the RPO or the
+   * schedule's longest gap (clock changes included) plus the run time and one hour of bucketing.
+   * @default rpoHours
+   */
+  alarmAfterHours?: number;
   metrics: { namespace: string; lastSuccessfulBackup: string; restoreDrillSuccess: string; dimension: string };
 }): AlarmDefinition[] {
   const dimensions = { [args.metrics.dimension]: args.database };
+  const hours = args.alarmAfterHours ?? args.rpoHours;
   return [
     {
       subject: "backups",
@@ -470,9 +509,9 @@ export function backupAlarms(args: {
       direction: "below",
       thresholds: { critical: 1 },
       periodSeconds: 3600,
-      evaluationPeriods: args.rpoHours,
+      evaluationPeriods: hours,
       missingData: "breaching",
-      action: `No verified backup for ${args.rpoHours} h, the RPO: read the backup job's log group, run the job by hand, and take an RDS snapshot meanwhile.`,
+      action: `No verified backup for ${hours} h (RPO ${args.rpoHours} h, plus the slack the daily schedule and its run time need): read the backup job's log group, run the job by hand, and take an RDS snapshot meanwhile.`,
     },
     {
       subject: "backups",
@@ -491,7 +530,10 @@ export function backupAlarms(args: {
       thresholds: { warning: 1 },
       periodSeconds: 3600,
       evaluationPeriods: 1,
-      missingData: "notBreaching", // the drill runs weekly: hours without it are normal
+      // The drill runs weekly, so most hours have no data. "ignore" keeps the last state: a failed
+      // drill stays in ALARM until the next drill passes, instead of clearing (and sending OK) an
+      // hour later as "notBreaching" would (R-backup-restore-test).
+      missingData: "ignore",
       action:
         "The newest dump did not restore with equal row counts: read the drill's log, then test the previous dump by hand.",
     },

@@ -14,7 +14,10 @@ export interface RollbackAlarmsArgs extends RollbackTriggers {
   /** `arnSuffix` of the load balancer and of the service's target group: the metric dimensions. */
   loadBalancerArnSuffix: pulumi.Input<string>;
   targetGroupArnSuffix: pulumi.Input<string>;
-  /** SNS topic told when a deploy is being rolled back. */
+  /**
+   * SNS topic told when a deploy is being rolled back: the warning topic, since the catalogue's
+   * critical alarms on the same signals (unhealthy targets, 5xx rate) page for the event once.
+   */
   actionArn: pulumi.Input<string>;
 }
 
@@ -52,7 +55,7 @@ export function rollbackAlarms(name: string, args: RollbackAlarmsArgs, parent: p
       treatMissingData: "notBreaching",
       alarmActions: [args.actionArn],
       okActions: [args.actionArn],
-      tags: { severity: "critical", purpose: "rollback" },
+      tags: { severity: "warning", purpose: "rollback" },
     },
     { parent },
   );
@@ -97,7 +100,7 @@ export function rollbackAlarms(name: string, args: RollbackAlarmsArgs, parent: p
       treatMissingData: "notBreaching",
       alarmActions: [args.actionArn],
       okActions: [args.actionArn],
-      tags: { severity: "critical", purpose: "rollback" },
+      tags: { severity: "warning", purpose: "rollback" },
     },
     { parent },
   );

@@ -15,6 +15,8 @@ export interface NetworkArgs extends Omit<NetworkSettings, "availabilityZones"> 
   /** Account and region the flow log role may be assumed from (confused-deputy guard). */
   accountId: pulumi.Input<string>;
   region: string;
+  /** The stack's partition (`aws`, `aws-us-gov`, `aws-cn`), for the flow-log source ARN. */
+  partition: pulumi.Input<string>;
 }
 
 /** Subnet ids of one tier, in zone order. */
@@ -162,7 +164,7 @@ export class Network extends pulumi.ComponentResource {
         assumeRolePolicy: serviceTrustPolicy(
           "vpc-flow-logs.amazonaws.com",
           args.accountId,
-          pulumi.interpolate`arn:aws:ec2:${args.region}:${args.accountId}:vpc-flow-log/*`,
+          pulumi.interpolate`arn:${args.partition}:ec2:${args.region}:${args.accountId}:vpc-flow-log/*`,
         ),
       },
       { parent: this },

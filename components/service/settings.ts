@@ -67,9 +67,13 @@ export const serviceSettings = z.strictObject({
     .describe("command override for the container"),
   scaling: z
     .strictObject({
+      // Below the CPU warning (70): target tracking holds the average near its target, so a
+      // warning at the target itself would flap under normal load (R-alert-cpu).
       cpuTargetPercent: int(10, 95, " %")
-        .default(70)
-        .describe("average CPU of the tasks above which the service scales out (R-scale-horizontal)"),
+        .default(60)
+        .describe(
+          "average CPU of the tasks above which the service scales out, below thresholds.cpuPercent.warning (R-scale-horizontal)",
+        ),
       requestsPerTarget: int(1, 100000).default(1000).describe("requests per task per minute at the load balancer"),
     })
     .prefault({})
@@ -293,3 +297,22 @@ export const rollbackSettings = z
   .describe("what makes an ECS deployment roll itself back");
 
 export type RollbackSettings = z.output<typeof rollbackSettings>;
+
+/**
+ * Autoscaling targets sit below the warning thresholds (R-alert-cpu, R-scale-horizontal): target
+ * tracking keeps the average CPU around its target, so a warning at or below the target fires
+ * under the load the service is sized for. A warning then means scaling out did not keep up.
+ * Paths are relative to `opsbook:services`.
+ */
+export function scalingStackRules(services: ServiceSettings[], cpuWarningPercent: number, add: Report): void {
+  services.forEach((service, index) => {
+    if (service.scaling.cpuTargetPercent >= cpuWarningPercent) {
+      add(
+        [index, "scaling", "cpuTargetPercent"],
+        service.scaling.cpuTargetPercent,
+        `below thresholds.cpuPercent.warning (${cpuWarningPercent}), or the CPU warning fires while autoscaling holds the target`,
+        Math.max(10, cpuWarningPercent - 10),
+      );
+    }
+  });
+}

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy } from "../../lib/iam";
+import { partitionOfRegion } from "../../lib/partition";
 import type { ServiceConnection } from "../../lib/connection";
 
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/(.+)$/;
@@ -50,7 +51,7 @@ export function executionRole(
       Sid: "PullImage",
       Effect: "Allow",
       Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-      Resource: `arn:aws:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
+      Resource: `arn:${partitionOfRegion(ecr[2]!)}:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
     });
   }
   if (secretArns.length > 0)

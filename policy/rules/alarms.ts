@@ -89,7 +89,7 @@ export const DEFAULT_FAMILIES: AlarmFamily[] = [
     name: "cache-hit-rate",
     scope: "cache",
     namespace: "AWS/ElastiCache",
-    metricNames: ["CacheHitRate"],
+    metricNames: ["CacheHitRate", "CacheHits"],
     threshold: "cacheHitRatePercent",
   },
   {

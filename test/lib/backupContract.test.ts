@@ -37,6 +37,7 @@ const args: BackupsArgs = {
   protect: true,
   region: "eu-west-1",
   accountId: "123456789012",
+  partition: "aws",
 };
 
 let resources: RecordedResource[];

@@ -2,6 +2,9 @@ import {
   dailyOverlapsWeekly,
   formatDailyWindow,
   localToUtcMinutes,
+  localDailyRunUtc,
+  longestDailyGapMinutes,
+  rpoAlarmHours,
   parseHhmm,
   parseWeeklyWindow,
   standardOffsetMinutes,
@@ -50,5 +53,32 @@ describe("weekly windows", () => {
     [120, 60, "sun:04:00-sun:05:00", false],
   ])("daily %d+%d vs %s -> %s", (start, length, weekly, overlaps) => {
     expect(dailyOverlapsWeekly(start, length, parseWeeklyWindow(weekly))).toBe(overlaps);
+  });
+});
+
+describe("daily schedules across clock changes (R-backup-rpo)", () => {
+  test("a run at 01:30 in London: the later instant on the repeated autumn hour, after the jump in spring", () => {
+    expect(new Date(localDailyRunUtc("Europe/London", 2026, 10, 25, 90)).toISOString()).toBe(
+      "2026-10-25T01:30:00.000Z",
+    );
+    expect(new Date(localDailyRunUtc("Europe/London", 2026, 3, 29, 90)).toISOString()).toBe("2026-03-29T01:30:00.000Z");
+    expect(new Date(localDailyRunUtc("Europe/London", 2026, 7, 1, 120)).toISOString()).toBe("2026-07-01T01:00:00.000Z");
+  });
+
+  test.each([
+    ["Europe/London", 25 * 60],
+    ["America/New_York", 25 * 60],
+    ["Australia/Lord_Howe", 24 * 60 + 30],
+    ["UTC", 24 * 60],
+    ["Asia/Kolkata", 24 * 60],
+  ])("the longest gap between two 02:00 runs in %s is %d min", (zone, minutes) => {
+    expect(longestDailyGapMinutes("02:00", zone)).toBe(minutes);
+  });
+
+  test("the RPO alarm allows the longest gap, the run time and an hour of bucketing, never less than the RPO", () => {
+    const backup = { dailyAt: "02:00", timeZone: "Europe/London", maxRunMinutes: 120 };
+    expect(rpoAlarmHours({ ...backup, rpoHours: 24 })).toBe(28);
+    expect(rpoAlarmHours({ ...backup, timeZone: "UTC", rpoHours: 24 })).toBe(27);
+    expect(rpoAlarmHours({ ...backup, rpoHours: 48 })).toBe(51);
   });
 });

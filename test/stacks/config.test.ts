@@ -50,9 +50,11 @@ describe("parseConfig defaults", () => {
     expect(c.backup).toEqual({
       image: "registry.example.com/backup-job",
       tag: "1.0.0",
+      clientMajor: 16,
       dailyAt: "02:00",
       retentionDays: 30,
       rpoHours: 24,
+      maxRunMinutes: 120,
       restoreDrillDay: "SUN",
       restoreDrillAt: "06:00",
       objectLock: false,
@@ -92,7 +94,7 @@ describe("parseConfig defaults", () => {
       desiredCount: 2,
       minCount: 2,
       maxCount: 6,
-      scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000 },
+      scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000 },
       environment: {},
     });
     expect(c.network.availabilityZones).toEqual(["eu-west-1a", "eu-west-1b"]);
@@ -432,6 +434,39 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
         value: "7.1",
         allowed: "7.2 or later for engine valkey; for Redis OSS 7.0 or 7.1 set redis.engine to redis",
         fix: "pulumi config set --path 'opsbook:redis.engineVersion' <value> --stack staging",
+      },
+    ],
+    [
+      "a backup image whose PostgreSQL client is not the engine's major",
+      { "opsbook:postgres": { engineVersion: "17.2" } },
+      {
+        key: "opsbook:backup.clientMajor",
+        value: 16,
+        allowed:
+          "17, the major of postgres.engineVersion (17.2): build the image with --build-arg PG_MAJOR=17, set backup.tag to it, then this",
+        fix: "pulumi config set --path 'opsbook:backup.clientMajor' '17' --stack staging",
+      },
+    ],
+    [
+      "an autoscaling CPU target at the CPU warning threshold",
+      { "opsbook:services": [{ ...services[0], scaling: { cpuTargetPercent: 70 } }, services[1]] },
+      {
+        key: "opsbook:services[0].scaling.cpuTargetPercent",
+        value: 70,
+        allowed:
+          "below thresholds.cpuPercent.warning (70), or the CPU warning fires while autoscaling holds the target",
+        fix: "pulumi config set --path 'opsbook:services[0].scaling.cpuTargetPercent' '60' --stack staging",
+      },
+    ],
+    [
+      "an RPO whose alarm window would outgrow CloudWatch's 7 days of one-hour periods",
+      { "opsbook:backup": { image: "registry.example.com/backup-job", tag: "1.0.0", rpoHours: 168 } },
+      {
+        key: "opsbook:backup.rpoHours",
+        value: 168,
+        allowed:
+          "a value that keeps the RPO alarm's window (171 h: the RPO or the schedule's longest gap, plus maxRunMinutes 120, plus 1 h) within CloudWatch's 168 h; lower rpoHours or maxRunMinutes",
+        fix: "pulumi config set --path 'opsbook:backup.rpoHours' '165' --stack staging",
       },
     ],
     [

@@ -1,6 +1,7 @@
 import { ofType, one, containersOf } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
+import { alarmProperties } from "./alarmProperties";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 
 const ISOLATED = [
@@ -21,6 +22,7 @@ beforeAll(async () => {
 
 describe("production stack, built from Pulumi.production.yaml", () => {
   stackInvariants(() => plan, true);
+  describe("alarm properties", () => alarmProperties(() => plan, "production"));
 
   test("spans three zones with a NAT gateway in each", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(9);
@@ -157,20 +159,21 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   test("declares the runbook alarm set: per service, load balancer, certificate, database, each cache node, backups, rollback", () => {
     const alarms = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
     // services 2 x (4 pairs + 2 critical); load balancer, certificate: a pair each; database 5 pairs;
-    // cache 2 nodes x 3 pairs; backups: 1 critical + 1 warning; rollback: 2 per service.
-    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 10 + 2 * 6 + 2 + 2 * 2);
+    // cache: the group's hit rate and 2 nodes x 2 pairs; backups: 1 critical + 1 warning;
+    // rollback: 2 per service, to the warning topic (the critical alarms page for the same event).
+    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 10 + 2 + 2 * 4 + 2 + 2 * 2);
     const bySeverity = (severity: string) =>
       alarms.filter((a) => (a.inputs.tags as Record<string, string>).severity === severity).length;
     expect([bySeverity("warning"), bySeverity("critical")]).toEqual([
-      2 * 4 + 1 + 1 + 5 + 2 * 3 + 1,
-      2 * 6 + 1 + 1 + 5 + 2 * 3 + 1 + 2 * 2,
+      2 * 4 + 1 + 1 + 5 + 1 + 2 * 2 + 1 + 2 * 2,
+      2 * 6 + 1 + 1 + 5 + 1 + 2 * 2 + 1,
     ]);
     expect(
       one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-database-connections-critical").inputs,
     ).toMatchObject({ threshold: 95 });
     expect(
-      one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-cache-node-2-hit-rate-warning").inputs,
-    ).toMatchObject({ threshold: 80, dimensions: { CacheClusterId: "opsbook-production-002" } });
+      one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-cache-hit-rate-warning").inputs,
+    ).toMatchObject({ threshold: 80, comparisonOperator: "LessThanThreshold" });
     expect(
       one(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "production-api-http-error-rate-critical").inputs,
     ).toMatchObject({ threshold: 5, alarmActions: ["arn:aws:sns:eu-west-1:123456789012:production-critical"] });
@@ -217,7 +220,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     const body = JSON.parse(
       one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardBody as string,
     ) as { widgets: unknown[] };
-    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 2 * 3 + 2);
+    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 1 + 2 * 2 + 2);
     expect(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardName).toBe(
       "opsbook-production",
     );
@@ -255,7 +258,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       maintenanceWindow: "sun:04:00-sun:05:00",
       copyTagsToSnapshot: true,
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: "opsbook-production-final",
+      finalSnapshotIdentifier: "opsbook-production-final-0a1b2c3d",
       deleteAutomatedBackups: false,
       enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
       performanceInsightsEnabled: true,
@@ -307,7 +310,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       snapshotRetentionLimit: 7,
       snapshotWindow: "03:00-04:00",
       maintenanceWindow: "sun:05:00-sun:06:00",
-      finalSnapshotIdentifier: "opsbook-production-final",
+      finalSnapshotIdentifier: "opsbook-production-final-0a1b2c3d",
       logDeliveryConfigurations: [
         {
           destinationType: "cloudwatch-logs",

@@ -1,6 +1,7 @@
 import { ofType, one } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
+import { alarmProperties } from "./alarmProperties";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 import { DEFAULT_SECURITY_GROUP, FLOW_LOG } from "../../policy/rules/network";
 
@@ -16,6 +17,7 @@ beforeAll(async () => {
 
 describe("staging stack, built from Pulumi.staging.yaml", () => {
   stackInvariants(() => plan, false);
+  describe("alarm properties", () => alarmProperties(() => plan, "staging"));
 
   test("spans two zones and shares one NAT gateway", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(6);
@@ -72,7 +74,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       backupWindow: "02:00-03:00",
       maintenanceWindow: "sun:04:00-sun:05:00",
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: "opsbook-staging-final",
+      finalSnapshotIdentifier: "opsbook-staging-final-0a1b2c3d",
       manageMasterUserPassword: true,
       performanceInsightsEnabled: true,
       monitoringInterval: 60,
@@ -107,7 +109,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       authToken: "[secret]",
       snapshotRetentionLimit: 1,
       snapshotWindow: "03:00-04:00",
-      finalSnapshotIdentifier: "opsbook-staging-final",
+      finalSnapshotIdentifier: "opsbook-staging-final-0a1b2c3d",
     });
     expect(group.protect).toBe(false);
     expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "staging-redis").inputs.subnetIds).toEqual(

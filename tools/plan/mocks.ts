@@ -10,6 +10,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
+import { partitionOfRegion } from "../../lib/partition";
 import { MOCK_ACCOUNT, mockState } from "./placeholders";
 
 export { MOCK_ACCOUNT, mockState } from "./placeholders";
@@ -59,16 +60,23 @@ function invoke(token: string, region: string, inputs: Record<string, unknown>):
     case "aws:index/getCallerIdentity:getCallerIdentity":
       return {
         accountId: MOCK_ACCOUNT,
-        arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/offline-plan`,
+        arn: `arn:${partitionOfRegion(region)}:iam::${MOCK_ACCOUNT}:user/offline-plan`,
         userId: "OFFLINEPLAN",
         id: MOCK_ACCOUNT,
       };
     case "aws:index/getPartition:getPartition":
-      return { partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" };
+      return partitionOfRegion(region) === "aws-cn"
+        ? { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn", reverseDnsPrefix: "cn.com.amazonaws", id: "aws-cn" }
+        : {
+            partition: partitionOfRegion(region),
+            dnsSuffix: "amazonaws.com",
+            reverseDnsPrefix: "com.amazonaws",
+            id: partitionOfRegion(region),
+          };
     case "aws:index/getRegion:getRegion":
       return { name: region, region, id: region, description: region };
     case "aws:elb/getServiceAccount:getServiceAccount":
-      return { arn: "arn:aws:iam::156460612806:root", id: "156460612806" };
+      return { arn: `arn:${partitionOfRegion(region)}:iam::156460612806:root`, id: "156460612806" };
     default: {
       const message = `the offline plan has no answer for the provider function ${token}: add one in tools/plan/mocks.ts`;
       // The runtime reports an invoke failure by its `details`.

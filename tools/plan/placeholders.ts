@@ -3,6 +3,7 @@
  * endpoints), derived from the resource's type, name and inputs. Pure, with no Pulumi runtime, so
  * that the policy runner can compute the same outputs cheaply.
  */
+import { partitionOfRegion } from "../../lib/partition";
 
 /** The account every placeholder ARN names. */
 export const MOCK_ACCOUNT = "123456789012";
@@ -35,7 +36,7 @@ function computed(
         resourceId: `db-${identifier}`,
         masterUserSecrets: [
           {
-            secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!${identifier}`,
+            secretArn: `arn:${partitionOfRegion(region)}:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:rds!${identifier}`,
             kmsKeyId: inputs.masterUserSecretKmsKeyId ?? "",
             secretStatus: "active",
           },
@@ -75,6 +76,8 @@ function computed(
     case "random:index/randomPassword:RandomPassword":
     case "random:index/randomString:RandomString":
       return { result: `[generated ${name}]` };
+    case "random:index/randomId:RandomId":
+      return { hex: "0a1b2c3d" };
     case "aws:ecs/cluster:Cluster":
     case "aws:ecs/service:Service":
       return { name: inputs.name ?? name };
@@ -82,23 +85,24 @@ function computed(
       return {
         family: inputs.family ?? name,
         revision: 1,
-        arnWithoutRevision: `arn:aws:ecs:${region}:${MOCK_ACCOUNT}:task-definition/${text(inputs.family, name)}`,
+        arnWithoutRevision: `arn:${partitionOfRegion(region)}:ecs:${region}:${MOCK_ACCOUNT}:task-definition/${text(inputs.family, name)}`,
       };
     default:
       return {};
   }
 }
 
-/** ARN shapes that do not follow `arn:aws:<module>:<region>:<account>:<kind>/<name>`. */
+/** ARN shapes that do not follow `arn:${partitionOfRegion(region)}:<module>:<region>:<account>:<kind>/<name>`. */
 const ARN_SHAPES: Record<string, (name: string, region: string) => string> = {
-  "aws:cloudwatch/logGroup:LogGroup": (name, region) => `arn:aws:logs:${region}:${MOCK_ACCOUNT}:log-group:${name}`,
+  "aws:cloudwatch/logGroup:LogGroup": (name, region) =>
+    `arn:${partitionOfRegion(region)}:logs:${region}:${MOCK_ACCOUNT}:log-group:${name}`,
   "aws:cloudwatch/metricAlarm:MetricAlarm": (name, region) =>
-    `arn:aws:cloudwatch:${region}:${MOCK_ACCOUNT}:alarm:${name}`,
-  "aws:sns/topic:Topic": (name, region) => `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${name}`,
-  "aws:s3/bucket:Bucket": (name) => `arn:aws:s3:::${name}-mock`,
-  "aws:s3/bucketV2:BucketV2": (name) => `arn:aws:s3:::${name}-mock`,
+    `arn:${partitionOfRegion(region)}:cloudwatch:${region}:${MOCK_ACCOUNT}:alarm:${name}`,
+  "aws:sns/topic:Topic": (name, region) => `arn:${partitionOfRegion(region)}:sns:${region}:${MOCK_ACCOUNT}:${name}`,
+  "aws:s3/bucket:Bucket": (name, region) => `arn:${partitionOfRegion(region)}:s3:::${name}-mock`,
+  "aws:s3/bucketV2:BucketV2": (name, region) => `arn:${partitionOfRegion(region)}:s3:::${name}-mock`,
   "aws:secretsmanager/secret:Secret": (name, region) =>
-    `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}`,
+    `arn:${partitionOfRegion(region)}:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}`,
 };
 
 function placeholderArn(type: string, name: string, region: string): string {
@@ -108,7 +112,7 @@ function placeholderArn(type: string, name: string, region: string): string {
   const service = (module.split("/")[0] ?? module).toLowerCase();
   const kind = (type.split(":")[2] ?? "resource").toLowerCase();
   if (pkg !== "aws") return `${pkg}:${kind}:${name}`;
-  return `arn:aws:${service}:${GLOBAL_SERVICES.has(service) ? "" : region}:${MOCK_ACCOUNT}:${kind}/${name}`;
+  return `arn:${partitionOfRegion(region)}:${service}:${GLOBAL_SERVICES.has(service) ? "" : region}:${MOCK_ACCOUNT}:${kind}/${name}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { serviceTrustPolicy } from "../../../lib/iam";
 import { clientOnlySecurityGroup } from "../../network/securityGroups";
 import { dailyHourUtc } from "../../../lib/time";
@@ -140,6 +141,17 @@ export class Postgres extends pulumi.ComponentResource {
       upgrade: this.createLogGroup(name, identifier, "upgrade", args),
     };
 
+    // R-rollback-database: snapshot names are unique per region and account, so a fixed
+    // `<identifier>-final` lets only the first deletion under an identifier succeed (the next
+    // fails with DBSnapshotAlreadyExists). The suffix is generated once and kept in state, beside
+    // the instance and named like it: a new identifier or a stack built again gets a new one.
+    // `finalSnapshotIdentifier` does not force a replacement (the provider's schema has no
+    // ForceNew on it), so adopting the suffix is an in-place update.
+    const finalSnapshotSuffix = new random.RandomId(
+      `${name}-${identifier}-final-snapshot`,
+      { byteLength: 4 },
+      { parent: this },
+    );
     this.instance = new aws.rds.Instance(
       `${name}-${identifier}`,
       {
@@ -172,7 +184,7 @@ export class Postgres extends pulumi.ComponentResource {
         maintenanceWindow: args.maintenanceWindow,
         copyTagsToSnapshot: true,
         skipFinalSnapshot: false,
-        finalSnapshotIdentifier: `${identifier}-final`,
+        finalSnapshotIdentifier: pulumi.interpolate`${identifier}-final-${finalSnapshotSuffix.hex}`,
         // Automated backups outlive a deleted instance until their retention ends: a restore can still use them.
         deleteAutomatedBackups: false,
         enabledCloudwatchLogsExports: ["postgresql", "upgrade"],

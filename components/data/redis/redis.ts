@@ -112,6 +112,14 @@ export class Redis extends pulumi.ComponentResource {
     );
     this.kmsKeyArn = this.key.arn;
 
+    // Unique per replication group's life, as the database's (components/data/postgres): a fixed
+    // `<group>-final` makes the second deletion under the same id fail (SnapshotAlreadyExists).
+    // In state, so it does not change between updates; not a replacing input.
+    const finalSnapshotSuffix = new random.RandomId(
+      `${name}-${groupId}-redis-final-snapshot`,
+      { byteLength: 4 },
+      { parent: this },
+    );
     const password = new random.RandomPassword(
       `${name}-redis-auth-token`,
       { length: AUTH_TOKEN_LENGTH, special: false },
@@ -170,7 +178,7 @@ export class Redis extends pulumi.ComponentResource {
         snapshotRetentionLimit: args.snapshotRetentionDays,
         snapshotWindow,
         maintenanceWindow: args.maintenanceWindow,
-        finalSnapshotIdentifier: `${groupId}-final`,
+        finalSnapshotIdentifier: pulumi.interpolate`${groupId}-final-${finalSnapshotSuffix.hex}`,
         logDeliveryConfigurations: [
           {
             destinationType: "cloudwatch-logs",

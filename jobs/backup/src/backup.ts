@@ -4,19 +4,20 @@
  * deleted, so a half-written archive can never be mistaken for a backup.
  */
 import type { ChildProcess } from "node:child_process";
+import { pipeline } from "node:stream/promises";
 import type { JobConfig } from "./config";
 import { describeExit, succeeded } from "./child";
 import { publishAfterFailure, secondsSince, type JobDeps } from "./deps";
 import { JobError, errorMessage } from "./errors";
 import { backupKeys, latestKey, type BackupKeys } from "./keys";
-import { qualifiedName, type BackupManifest } from "./manifest";
+import { type BackupManifest } from "./manifest";
+import { CopyRowCounter, archiveShortfalls } from "./archive";
 import { backupFailedMetrics, backupSucceededMetrics } from "./metrics";
 import {
   openSnapshotSession,
   pgDumpVersion,
+  startDataScript,
   startDump,
-  startListing,
-  tablesWithoutDataEntry,
   type CountedTable,
   type SnapshotSession,
 } from "./postgres";
@@ -181,9 +182,11 @@ function stopDump(child: ChildProcess): boolean {
 }
 
 /**
- * Reads the stored object back: its size must match, `pg_restore --list` must read its table of
- * contents and show a TABLE DATA entry for every counted table, and its sha256 must equal that of
- * the bytes pg_dump wrote.
+ * Reads the stored object back, all of it (R-backup-integrity): its size must match; `pg_restore
+ * --data-only` must read every data block and exit 0; the script it writes must hold, for every
+ * counted table, a complete COPY block with exactly the rows counted in the dump's snapshot; and
+ * the bytes read must have the sha256 of what pg_dump wrote. A pg_dump whose output was cut short
+ * but which exited 0 fails here, before `latest.json` can move.
  */
 async function verifyStoredDump(
   config: JobConfig,
@@ -199,18 +202,24 @@ async function verifyStoredDump(
     throw new JobError(`verification failed: ${url} holds ${size} bytes but pg_dump wrote ${written.bytes}`);
   }
   const body = await openObject(deps.s3, bucket, key, "the uploaded dump");
-  const listing = startListing(config.childEnv);
+  const reader = startDataScript(config.childEnv, deps.signal);
+  const rows = new CopyRowCounter();
+  const counted = pipeline(reader.process.stdout, rows);
   const readBack = new ByteTally();
   try {
-    await feed(body, listing.process.stdin, readBack, true);
+    await feed(body, reader.process.stdin, readBack, true);
   } catch (error) {
-    listing.process.kill("SIGTERM");
+    reader.process.kill("SIGTERM");
+    await counted.catch(() => undefined);
     throw new JobError(`verification failed: reading ${url} back failed: ${errorMessage(error)}`, { cause: error });
   }
-  const exit = await listing.exit;
+  const [exit] = await Promise.all([reader.exit, counted]);
+  if (deps.signal?.aborted) {
+    throw new JobError("the backup was cancelled by a termination signal before it was verified");
+  }
   if (!succeeded(exit)) {
     throw new JobError(
-      `verification failed: pg_restore --list cannot read ${url}: ${describeExit("pg_restore", exit)}`,
+      `verification failed: pg_restore cannot read all the data of ${url}: ${describeExit("pg_restore", exit)}`,
     );
   }
   const sha256 = readBack.digest();
@@ -219,10 +228,10 @@ async function verifyStoredDump(
       `verification failed: ${url} reads back as ${readBack.bytes} bytes with sha256 ${sha256}, but pg_dump wrote ${written.bytes} bytes with sha256 ${written.sha256}`,
     );
   }
-  const missing = tablesWithoutDataEntry(listing.stdout(), tables);
-  if (missing.length > 0) {
+  const shortfalls = archiveShortfalls(tables, rows.tables());
+  if (shortfalls.length > 0) {
     throw new JobError(
-      `verification failed: pg_restore --list of ${url} shows no TABLE DATA entry for ${missing.map(qualifiedName).join(", ")}`,
+      `verification failed: the data in ${url} does not match the rows counted in the dump's snapshot: ${shortfalls.join("; ")}`,
     );
   }
 }

@@ -27,7 +27,7 @@ export interface Child {
 export interface StartOptions {
   env: Readonly<Record<string, string>>;
   /**
-   * "capture" keeps it in memory (small outputs: a query result, `pg_restore --list`); "stream"
+   * "capture" keeps it in memory (small outputs: a query result); "stream"
    * leaves it for the caller to consume; "discard" (the default) drains it so the child never
    * blocks on a full pipe.
    */

@@ -25,7 +25,7 @@ const PSQL_FLAGS = [
 /** pg_dump gives up instead of queueing forever behind a migration's exclusive lock. */
 const LOCK_WAIT_TIMEOUT = "120s";
 
-/** A counted table and its OID, which identifies it in `pg_restore --list` unambiguously. */
+/** A counted table and its OID. */
 export interface CountedTable extends TableRowCount {
   oid: number;
 }
@@ -81,20 +81,6 @@ export function parseRowCounts(output: string): CountedTable[] {
     }
     return { schema, table, rows: count as number, oid: oid as number };
   });
-}
-
-/**
- * Tables whose data `pg_restore --list` does not show, i.e. whose rows are not in the archive.
- * Listing lines look like `3343; 0 16384 TABLE DATA public accounts owner`, where 16384 is the
- * table's OID. Names are printed unquoted and may contain spaces, so the OID is what is matched.
- */
-export function tablesWithoutDataEntry<T extends CountedTable>(listing: string, tables: readonly T[]): T[] {
-  const withData = new Set<number>();
-  for (const line of listing.split("\n")) {
-    const match = /^\d+; \d+ (\d+) TABLE DATA /.exec(line);
-    if (match?.[1] !== undefined) withData.add(Number(match[1]));
-  }
-  return tables.filter((t) => !withData.has(t.oid));
 }
 
 /** What went wrong talking to the server, telling "could not connect" (psql exit 2) apart. */
@@ -239,9 +225,13 @@ export function startDump(env: ChildEnv, snapshotId: string, signal?: AbortSigna
   return startChild("pg_dump", args, { env, stdout: "stream", ...(signal && { signal }) });
 }
 
-/** Starts `pg_restore --list`, which reads an archive from stdin and prints its table of contents. */
-export function startListing(env: ChildEnv): Child {
-  return startChild("pg_restore", ["--list"], { env, stdout: "capture" });
+/**
+ * Starts `pg_restore --data-only` from stdin to a script on stdout, for the caller to stream: it
+ * reads and decompresses every data block of the archive, which `--list` (the table of contents
+ * only) does not. No database is involved.
+ */
+export function startDataScript(env: ChildEnv, signal?: AbortSignal): Child {
+  return startChild("pg_restore", ["--data-only", "--file=-"], { env, stdout: "stream", ...(signal && { signal }) });
 }
 
 /**

@@ -60,8 +60,7 @@ export interface FeedResult {
 
 /**
  * Copies `source` into `sink` (typically a child's stdin), showing every chunk to `tally`.
- * A sink that goes away early (`pg_restore --list` stops after the table of contents, or a
- * restore fails) is not an error here; the caller learns why from the child's exit status.
+ * A sink that goes away early (pg_restore stops at a corrupt block, or a restore fails) is not an error here; the caller learns why from the child's exit status.
  *
  * @param drainAfterSinkCloses keep reading the source to the end when the sink closes early, so
  *   the tally covers every byte (needed to hash the whole object)

@@ -229,6 +229,26 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
     });
   }, 30_000);
 
+  test("a dump cut short by a pg_dump that still exits 0 fails verification, is deleted and keeps latest.json", async () => {
+    const before = await bucketState();
+    // The archive's table of contents comes first and is complete, so only reading the data itself
+    // can tell: the cut falls inside the table data, after a whole upload part.
+    const cutShort = ['"$REAL_PG_DUMP" "$@" | head -c 5400000', "exit 0"];
+    await withFakePgDump(cutShort, async (path) => {
+      const run = await runJob("backup", "2026-11-23T02:00:00Z", { PATH: path });
+
+      expect(run.code).toBe(1);
+      expect(run.log.errors()).toHaveLength(1);
+      expect(run.log.errors()[0]).toMatch(
+        /^backup failed: verification failed: pg_restore cannot read all the data of s3:\/\/opsbook-backups\/postgres\/app\/2026\/11\/23\/app-20261123T020000\.000Z\.dump: pg_restore exited with code 1: pg_restore: error: /,
+      );
+      expect(run.metrics.publications.map((p) => p.metrics)).toEqual([
+        [{ name: METRIC.backupSuccess, value: 0, unit: "Count" }],
+      ]);
+      expect(await bucketState()).toEqual(before);
+    });
+  }, 30_000);
+
   test("an unreachable database fails the backup before anything is uploaded", async () => {
     const before = await bucketState();
     const closedPort = await freePort();

@@ -1,47 +1,4 @@
-import { connectionTarget, parseRowCounts, tablesWithoutDataEntry } from "../src/postgres";
-
-// Shape of `pg_restore --list` output (PostgreSQL 15/16): names are printed unquoted; the third
-// number of an entry is the object's OID.
-const LISTING = `;
-; Archive created at 2026-11-22 03:21:28 UTC
-;     dbname: app
-;     Format: CUSTOM
-;
-; Selected TOC Entries:
-;
-6; 2615 16387 SCHEMA - billing admin
-215; 1259 16384 TABLE public customers admin
-216; 1259 16388 TABLE public audit log admin
-217; 1259 16390 TABLE billing invoices admin
-3343; 0 16384 TABLE DATA public customers admin
-3344; 0 16388 TABLE DATA public audit log admin
-3190; 2606 16392 CONSTRAINT public customers customers_pkey admin
-`;
-
-describe("tablesWithoutDataEntry", () => {
-  test("finds the tables whose data the archive does not contain, by OID", () => {
-    const tables = [
-      { schema: "billing", table: "invoices", rows: 10, oid: 16390 },
-      { schema: "public", table: "audit log", rows: 3, oid: 16388 },
-      { schema: "public", table: "customers", rows: 250, oid: 16384 },
-    ];
-    expect(tablesWithoutDataEntry(LISTING, tables)).toEqual([
-      { schema: "billing", table: "invoices", rows: 10, oid: 16390 },
-    ]);
-  });
-
-  test("a name that is a prefix of another table's name with a space is not mistaken for it", () => {
-    const tables = [{ schema: "public", table: "audit", rows: 1, oid: 16400 }];
-    expect(tablesWithoutDataEntry(LISTING, tables)).toEqual(tables);
-  });
-
-  test("table-definition and constraint lines with the same OID do not count as data", () => {
-    const tables = [{ schema: "billing", table: "invoices", rows: 10, oid: 16390 }];
-    const listing =
-      "217; 1259 16390 TABLE billing invoices admin\n3190; 2606 16390 CONSTRAINT billing invoices invoices_pkey admin\n";
-    expect(tablesWithoutDataEntry(listing, tables)).toEqual(tables);
-  });
-});
+import { connectionTarget, parseRowCounts } from "../src/postgres";
 
 describe("parseRowCounts", () => {
   test("reads psql's JSON array of [schema, table, rows, oid]", () => {

@@ -122,7 +122,7 @@ test("matches a cache by its replication group id as well as its member clusters
     await stackViolations(runbookAlarmCoverage, [...watched, ...without("cache-hit-rate-warning"), otherCache]),
   ).toEqual([
     expect.stringContaining(
-      'ElastiCache replication group "redis": alarms on AWS/ElastiCache CacheHitRate (family "cache-hit-rate") is only critical',
+      'ElastiCache replication group "redis": alarms on AWS/ElastiCache CacheHitRate or CacheHits (family "cache-hit-rate") is only critical',
     ),
   ]);
 });

@@ -38,6 +38,7 @@ const args: BackupsArgs = {
   protect: true,
   region: "eu-west-1",
   accountId: "123456789012",
+  partition: "aws",
 };
 
 describe("scheduleExpression", () => {
@@ -212,13 +213,13 @@ describe("backup alarms", () => {
     expect(describeAlarm(rpo!, "critical")).toMatch(/^CRITICAL: verified backups of app per hour below 1 for 24 h\./);
   });
 
-  test("warn when a restore drill fails", () => {
+  test("warn when a restore drill fails, and stay in ALARM through the drill-less hours until the next drill", () => {
     expect(alarmInputs("opsbook-prod", drill!, "warning", "arn:warning")).toMatchObject({
       metricName: "RestoreDrillSuccess",
       statistic: "Minimum",
       threshold: 1,
       comparisonOperator: "LessThanThreshold",
-      treatMissingData: "notBreaching",
+      treatMissingData: "ignore",
     });
     expect(drill!.thresholds.critical).toBeUndefined();
   });

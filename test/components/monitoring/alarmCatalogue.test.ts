@@ -1,3 +1,4 @@
+import { runInNewContext } from "node:vm";
 import { alarmInputs, alarmName } from "../../../components/monitoring/alarmSet";
 import { widget } from "../../../components/monitoring/dashboard";
 import {
@@ -169,25 +170,45 @@ describe("database, cache and certificate definitions", () => {
     ]);
   });
 
-  test("watch every cache node, hit rate falling below 80 % and 50 %", () => {
+  test("watch every cache node's CPU and memory, and the group's hit rate falling below 80 % and 50 %", () => {
     const cache = cacheAlarms({ nodeIds: ["rg-001", "rg-002"], thresholds });
     expect(cache.map((d) => `${d.subject}/${d.family}`)).toEqual([
-      "cache-node-1/hit-rate",
+      "cache/hit-rate",
       "cache-node-1/cpu",
       "cache-node-1/memory",
-      "cache-node-2/hit-rate",
       "cache-node-2/cpu",
       "cache-node-2/memory",
     ]);
-    expect(alarmInputs("p", cache[3]!, "critical", "t")).toMatchObject({
-      namespace: "AWS/ElastiCache",
-      metricName: "CacheHitRate",
-      dimensions: { CacheClusterId: "rg-002" },
-      comparisonOperator: "LessThanThreshold",
-      threshold: 50,
-      period: 300,
-      evaluationPeriods: 3,
-    });
+    const inputs = alarmInputs("p", cache[0]!, "critical", "t");
+    expect(inputs).toMatchObject({ comparisonOperator: "LessThanThreshold", threshold: 50, evaluationPeriods: 3 });
+    const queries = inputs.metricQueries as Array<{
+      id: string;
+      expression?: string;
+      metric?: Record<string, unknown>;
+    }>;
+    expect(queries.filter((q) => q.metric).map((q) => [q.id, q.metric!.metricName, q.metric!.dimensions])).toEqual([
+      ["hits1", "CacheHits", { CacheClusterId: "rg-001" }],
+      ["misses1", "CacheMisses", { CacheClusterId: "rg-001" }],
+      ["hits2", "CacheHits", { CacheClusterId: "rg-002" }],
+      ["misses2", "CacheMisses", { CacheClusterId: "rg-002" }],
+    ]);
+  });
+
+  test("an idle replica cannot bring the hit rate down: hits and lookups are summed over the nodes", () => {
+    const [hitRate] = cacheAlarms({ nodeIds: ["rg-001", "rg-002"], thresholds });
+    const signal = hitRate!.signal as { expression: string };
+    // Evaluate the expression as CloudWatch would for one period: the primary 95 % hits, the
+    // replica no data at all (FILL turns it into 0), and a group with no lookups.
+    const evaluate = (values: Record<string, number | undefined>): number => {
+      const js = signal.expression
+        .replace(/FILL\((\w+), 0\)/g, (_, id: string) => String(values[id] ?? 0))
+        .replace(/SUM\(\[([^\]]*)\]\)/g, (_, list: string) => `(${list.split(",").join("+")})`)
+        .replace(/IF\((.*) > 0, (.*), 100\)$/, "(($1) > 0 ? ($2) : 100)");
+      return runInNewContext(js) as number;
+    };
+    expect(evaluate({ hits1: 950, misses1: 50 })).toBe(95);
+    expect(evaluate({})).toBe(100);
+    expect(evaluate({ hits1: 400, misses1: 600 })).toBe(40);
   });
 
   test("warn 30 days and page 7 days before the certificate expires", () => {

@@ -13,6 +13,7 @@ async function build(natGateways: "single" | "perAz"): Promise<{ resources: Reco
     logKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/logs",
     accountId: "123456789012",
     region: "eu-west-1",
+    partition: "aws",
   });
   await settle();
   return { resources, network };

@@ -4,7 +4,7 @@ import { settingsProblems } from "../../helpers/settings";
 const api = { name: "api", image: "registry.example.com/api", tag: "1.0.0", port: 8080 };
 
 describe("service settings", () => {
-  test("a service gets the runbook's sizes and counts: 512 CPU units, 1024 MiB, 2 tasks scaling 2 to 6 at 70 % CPU", () => {
+  test("a service gets the runbook's sizes and counts: 512 CPU units, 1024 MiB, 2 tasks scaling 2 to 6 at 60 % CPU", () => {
     expect(servicesSettings.parse([api])).toEqual([
       {
         ...api,
@@ -15,7 +15,7 @@ describe("service settings", () => {
         desiredCount: 2,
         minCount: 2,
         maxCount: 6,
-        scaling: { cpuTargetPercent: 70, requestsPerTarget: 1000 },
+        scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000 },
         environment: {},
       },
     ]);

@@ -121,7 +121,7 @@ describe("Postgres", () => {
       maintenanceWindow: "sun:04:00-sun:05:00",
       copyTagsToSnapshot: true,
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: "opsbook-prod-final",
+      finalSnapshotIdentifier: "opsbook-prod-final-0a1b2c3d",
       deleteAutomatedBackups: false,
       enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
       performanceInsightsEnabled: true,
@@ -285,12 +285,27 @@ describe("Postgres", () => {
       backupRetentionPeriod: 7,
       backupWindow: "02:00-03:00",
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: "staging-db-final",
+      finalSnapshotIdentifier: "staging-db-final-0a1b2c3d",
       dbName: "shop",
       username: "shop_admin",
     });
     expect(db.protect).toBe(false);
     expect(one(resources, "aws:kms/key:Key", "staging-db-key").protect).toBe(false);
+  });
+
+  test("names the final snapshot with a suffix kept in state, one per identifier, so no two deletions collide", () => {
+    const suffixes = ofType(resources, "random:index/randomId:RandomId").filter((r) =>
+      r.name.endsWith("-final-snapshot"),
+    );
+    // One per instance, named after its identifier: a new identifier (or a new stack) draws a new suffix.
+    expect(of("prod", "random:index/randomId:RandomId").map((r) => [r.name, r.inputs.byteLength])).toEqual([
+      ["prod-opsbook-prod-final-snapshot", 4],
+    ]);
+    expect(new Set(suffixes.map((r) => r.name)).size).toBe(suffixes.length);
+    expect(suffixes).toHaveLength(ofType(resources, "aws:rds/instance:Instance").length);
+    // The identifier is part of the name too, so snapshots of different instances never meet.
+    const [staging] = of("staging", "aws:rds/instance:Instance");
+    expect(staging!.inputs.finalSnapshotIdentifier).toBe("staging-db-final-0a1b2c3d");
   });
 
   test("declares no restore unless asked", () => {

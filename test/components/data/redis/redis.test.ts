@@ -83,7 +83,7 @@ describe("Redis", () => {
       snapshotRetentionLimit: 7,
       snapshotWindow: "02:00-03:00",
       maintenanceWindow: "sun:05:00-sun:06:00",
-      finalSnapshotIdentifier: "opsbook-prod-final",
+      finalSnapshotIdentifier: "opsbook-prod-final-0a1b2c3d",
       logDeliveryConfigurations: [
         {
           destinationType: "cloudwatch-logs",
@@ -210,7 +210,7 @@ describe("Redis", () => {
       transitEncryptionEnabled: true,
       snapshotRetentionLimit: 1,
       snapshotWindow: "03:00-04:00",
-      finalSnapshotIdentifier: "staging-cache-final",
+      finalSnapshotIdentifier: "staging-cache-final-0a1b2c3d",
     });
     expect(group.protect).toBe(false);
     expect(one(resources, "aws:secretsmanager/secret:Secret", "staging-redis-auth-token").protect).toBe(false);
