@@ -194,7 +194,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       minReplicas: 2,
       maxReplicas: 4,
       metrics: [
-        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } },
       ],
     });
   });
