@@ -113,7 +113,8 @@ function manyServicesProject(count: number): { dir: string; stack: string } {
   const [template] = file.config["opsbook:services"] as Array<Record<string, unknown>>;
   file.config["opsbook:services"] = Array.from({ length: count }, (_, i) => ({
     ...template,
-    name: i === 0 ? "api" : `svc${i}`,
+    // The first and last keep the stack file's names (migrations and smoke checks refer to them).
+    name: i === 0 ? "api" : i === count - 1 ? "web" : `svc${i}`,
     port: 8000 + i,
     // One service takes the load balancer's default route; the others claim a path each.
     paths: i === count - 1 ? [] : [`/svc${i}/*`],
