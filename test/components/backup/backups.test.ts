@@ -1,4 +1,4 @@
-import { Backups, backupMetrics, type BackupsArgs, scheduleExpression } from "../../../components/backup/backups";
+import { Backups, backupMetrics, scheduleExpression } from "../../../components/backup/backups";
 import { alarmInputs } from "../../../components/monitoring/alarmSet";
 import { backupAlarms, describe as describeAlarm } from "../../../components/monitoring/alarmCatalogue";
 import {
@@ -10,36 +10,9 @@ import {
   settle,
   containersOf,
 } from "../../helpers/mocks";
+import { backupsArgs } from "../../helpers/backups";
 
-const args: BackupsArgs = {
-  image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job",
-  tag: "1.0.0",
-  database: {
-    name: "app",
-    connection: {
-      environment: { PGHOST: "db.internal", PGPORT: "5432", PGDATABASE: "app", PGSSLMODE: "require" },
-      secrets: { PGUSER: "arn:secret:db:username::", PGPASSWORD: "arn:secret:db:password::" },
-      secretArns: ["arn:secret:db"],
-      kmsKeyArns: ["arn:key:db"],
-    },
-  },
-  dailyAt: "02:00",
-  restoreDrillDay: "SUN",
-  restoreDrillAt: "04:00",
-  timeZone: "Europe/London",
-  retentionDays: 30,
-  objectLock: true,
-  kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/backups",
-  cluster: { arn: "arn:aws:ecs:eu-west-1:123456789012:cluster/opsbook-prod" },
-  subnetIds: ["subnet-a", "subnet-b"],
-  securityGroupId: "sg-app",
-  logRetentionDays: 365,
-  logKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/logs",
-  protect: true,
-  region: "eu-west-1",
-  accountId: "123456789012",
-  partition: "aws",
-};
+const args = backupsArgs({ PGHOST: "db.internal", PGPORT: "5432", PGDATABASE: "app", PGSSLMODE: "require" });
 
 describe("scheduleExpression", () => {
   test.each([
