@@ -9,14 +9,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { bool, str, type CommandSpec } from "../args";
+import { ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
 import type { Context } from "../context";
 import { EXIT, OpsError, Refusal, UsageError } from "../errors";
 import { GIT_HEAD, printableConfig, rollbackMessage, selectRollback, updateConfig, type Update } from "../history";
 import { fmt } from "../progress";
 import { pulumiError, REPO_ROOT } from "../pulumi";
-
-/** Runbook 004: a rollback starts within 5 minutes and completes within 10. */
-export const ROLLBACK_SLA = { initiateSeconds: 5 * 60, completeSeconds: 10 * 60 };
 
 export const rollbackSpec: CommandSpec = {
   name: "rollback",
@@ -133,7 +131,8 @@ export async function rollback(ctx: Context): Promise<number> {
     const timing = {
       initiatedSeconds: Math.round(initiated),
       completedSeconds: Math.round(completed),
-      withinSla: initiated <= ROLLBACK_SLA.initiateSeconds && completed <= ROLLBACK_SLA.completeSeconds,
+      withinSla:
+        initiated <= ROLLBACK_LIMITS.startsWithinSeconds && completed <= ROLLBACK_LIMITS.completesWithinSeconds,
     };
     if (bool(ctx.flags, "json")) ctx.out(JSON.stringify({ ...plan, timing }, null, 2) + "\n");
     else {

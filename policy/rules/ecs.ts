@@ -5,7 +5,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { rollbackTiming, rollbackTimingProblems } from "../../lib/rollbackTiming";
+import { rollbackTiming, rollbackTimingProblems, ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
 import { type OpsbookPolicy, type Subject, idSet, message, ofTypes, resourceRule, show, stackRule } from "./common";
 
 export const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
@@ -320,7 +320,7 @@ export const ecsRollbackTiming = stackRule({
             `ECS service "${svc.name}"`,
             "worst-case automatic rollback",
             problem,
-            "a start within 300 s and an end within 600 s of a bad deploy (runbook 004)",
+            `a start within ${ROLLBACK_LIMITS.startsWithinSeconds} s and an end within ${ROLLBACK_LIMITS.completesWithinSeconds} s of a bad deploy (runbook 004)`,
             "shorten the health check interval or thresholds, the rollback alarm periods, the grace period or the deregistration delay",
           ),
         );
