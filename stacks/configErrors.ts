@@ -97,11 +97,14 @@ export class ProblemWriter {
         },
       ];
     }
+    // An object where something else was given: zod's own words name no key, so list the keys.
+    const known =
+      issue.code === "invalid_type" && issue.expected === "object" ? knownKeysAt(this.schema, issue.path) : [];
     return [
       {
         key: this.key(issue.path),
         value: valueAt(input, issue.path),
-        allowed: issue.message,
+        allowed: known.length > 0 ? `a map with the keys ${known.join(", ")}` : issue.message,
         fix: this.setFix(issue.path, defaultAt(this.schema, issue.path)),
       },
     ];

@@ -532,6 +532,17 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
     expect(parseConfig("staging", raw()).postgres.identifier).toBe("opsbook-staging");
   });
 
+  test("a part given as something other than a map names the keys it takes", () => {
+    expect(problemsOf(raw({ "opsbook:network": null }))).toEqual([
+      {
+        key: "opsbook:network",
+        value: null,
+        allowed: "a map with the keys cidr, availabilityZones, natGateways",
+        fix: `pulumi config set 'opsbook:network' '{"cidr":"10.0.0.0/16","natGateways":"perAz"}' --stack staging`,
+      },
+    ]);
+  });
+
   test("rejects an unknown time zone", () => {
     expect(problemsOf(raw({ "opsbook:timeZone": "Mars/Olympus" }))).toEqual([
       {
