@@ -12,6 +12,7 @@ import { Postgres } from "../components/data/postgres/postgres";
 import { Redis } from "../components/data/redis/redis";
 import { Backups, backupMetrics } from "../components/backup/backups";
 import { AlertTopics } from "../components/monitoring/alertTopics";
+import { DeploymentFailurePage } from "../components/monitoring/deploymentFailures";
 import { AppSecrets } from "../components/service/appSecrets";
 import { Cluster } from "../components/service/cluster";
 import { LoadBalancer } from "../components/service/loadBalancer";
@@ -109,15 +110,26 @@ export function buildPlatform(config: PlatformConfig): Platform {
   const postgres = new Postgres(config.environment, { ...config.postgres, ...dataTier, region: config.region });
   const redis = new Redis(config.environment, { ...config.redis, ...dataTier });
 
+  const namePrefix = `opsbook-${config.environment}`;
+  const cluster = new Cluster(config.environment, { clusterName: namePrefix });
+  const onKubernetes = config.compute.platform === "kubernetes";
+  // ECS rolls a failed deployment back by itself; this rule pages for it (R-rollback-page). Declared
+  // before the alerts key, whose policy lets EventBridge use the key for this rule only.
+  const deploymentFailures = onKubernetes
+    ? undefined
+    : new DeploymentFailurePage(config.environment, { environment: config.environment, clusterArn: cluster.arn });
+
   // CloudWatch publishes alarm notifications into the encrypted topics.
   const alertsKey = key("alerts", "alarm notifications", [
     { principal: "cloudwatch.amazonaws.com", condition: { StringEquals: { "aws:SourceAccount": identity.accountId } } },
+    ...(deploymentFailures ? [deploymentFailures.keyGrant] : []),
   ]);
   const alerts = new AlertTopics(config.environment, {
     kmsKeyArn: alertsKey.arn,
     emails: config.alerts.emails,
     httpsEndpoints: config.alerts.httpsEndpoints,
   });
+  deploymentFailures?.pageTo(alerts.topics.critical, identity.accountId);
 
   const appSecretsKey = key("app-secrets", "app secrets");
   const appSecrets = new AppSecrets(config.environment, {
@@ -126,9 +138,6 @@ export function buildPlatform(config: PlatformConfig): Platform {
     protect: config.protect,
   });
 
-  const namePrefix = `opsbook-${config.environment}`;
-  const cluster = new Cluster(config.environment, { clusterName: namePrefix });
-  const onKubernetes = config.compute.platform === "kubernetes";
   const loadBalancer = onKubernetes ? undefined : ecsLoadBalancer();
   function ecsLoadBalancer(): LoadBalancer {
     const domain = config.domain!; // the stack rules require it on ECS

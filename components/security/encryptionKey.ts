@@ -7,7 +7,12 @@ export interface KeyServiceGrant {
   principal: pulumi.Input<string>;
   /** Encryption-context or source conditions the service must meet, as IAM condition JSON. */
   condition?: pulumi.Input<Record<string, unknown>>;
+  /** What the service may do with the key. @default encrypt, decrypt, re-encrypt, generate data keys, describe */
+  actions?: string[];
 }
+
+/** What a service may do with a key unless its grant says less. */
+const SERVICE_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"];
 
 export interface EncryptionKeyArgs {
   /** What the key protects; shown in the KMS console. */
@@ -47,7 +52,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
       .all([
         args.accountId,
         partition,
-        pulumi.all((args.services ?? []).map((s) => pulumi.all([s.principal, s.condition]))),
+        pulumi.all((args.services ?? []).map((s) => pulumi.all([s.principal, s.condition, s.actions]))),
       ])
       .apply(([account, part, services]) => [
         {
@@ -57,11 +62,11 @@ export class EncryptionKey extends pulumi.ComponentResource {
           Action: "kms:*",
           Resource: "*",
         },
-        ...services.map(([principal, condition], i) => ({
+        ...services.map(([principal, condition, actions], i) => ({
           Sid: `ServiceUse${i}`,
           Effect: "Allow",
           Principal: { Service: principal },
-          Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+          Action: actions ?? SERVICE_ACTIONS,
           Resource: "*",
           ...(condition ? { Condition: condition } : {}),
         })),

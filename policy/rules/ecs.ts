@@ -6,7 +6,18 @@
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
 import { rollbackTiming, rollbackTimingProblems, ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
-import { type OpsbookPolicy, type Subject, idSet, message, ofTypes, resourceRule, show, stackRule } from "./common";
+import {
+  type OpsbookPolicy,
+  type Subject,
+  asList,
+  idSet,
+  message,
+  ofTypes,
+  policyDocument,
+  resourceRule,
+  show,
+  stackRule,
+} from "./common";
 
 export const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
 export const ECS_SERVICE = "aws:ecs/service:Service";
@@ -329,6 +340,61 @@ export const ecsRollbackTiming = stackRule({
   },
 });
 
+const EVENT_RULE = "aws:cloudwatch/eventRule:EventRule";
+const EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget";
+
+/** Whether an EventBridge pattern matches ECS's failed deployments (R-rollback-page). */
+function matchesDeploymentFailures(pattern: unknown): boolean {
+  const p = policyDocument(pattern) as
+    { source?: unknown; "detail-type"?: unknown; detail?: { eventName?: unknown } } | undefined;
+  const has = (field: unknown, value: string) => asList(field).includes(value);
+  return (
+    has(p?.source, "aws.ecs") &&
+    has(p?.["detail-type"], "ECS Deployment State Change") &&
+    // No eventName filter matches every deployment event, the failures too.
+    (p?.detail?.eventName === undefined || has(p.detail.eventName, "SERVICE_DEPLOYMENT_FAILED"))
+  );
+}
+
+export const ecsDeploymentFailuresPage = stackRule({
+  name: "ecs-deployment-failures-page",
+  description:
+    "A stack with ECS services has an EventBridge rule on ECS's `SERVICE_DEPLOYMENT_FAILED` deployment events with a target, so an automatic rollback pages even when no deploy command is watching.",
+  enforcementLevel: "mandatory",
+  severity: "medium",
+  sources: ["runbook 004"], // R-rollback-page
+  preview:
+    "event patterns built from a cluster created in the same update are unknown; the engine then reports this rule as advisory until the update.",
+  remediationSteps:
+    'Declare an aws.cloudwatch.EventRule with eventPattern { source: ["aws.ecs"], "detail-type": ["ECS Deployment State Change"], detail: { eventName: ["SERVICE_DEPLOYMENT_FAILED"] } } and an EventTarget sending it to the critical topic.',
+  check: (resources, _config, report) => {
+    const services = ofTypes(resources, [ECS_SERVICE]);
+    if (services.length === 0) return;
+    const rules = ofTypes(resources, [EVENT_RULE]).filter((r) =>
+      matchesDeploymentFailures((r.props as { eventPattern?: unknown }).eventPattern),
+    );
+    const targeted = rules.filter((r) => {
+      const names = idSet((r.props as { name?: unknown }).name, r.name);
+      return ofTypes(resources, [EVENT_TARGET]).some((t) => names.has(String((t.props as { rule?: unknown }).rule)));
+    });
+    if (targeted.length > 0) return;
+    for (const cluster of ofTypes(resources, [ECS_CLUSTER])) {
+      report(
+        cluster,
+        message(
+          `ECS cluster "${cluster.name}"`,
+          "deployment failure page",
+          rules.length > 0
+            ? `rule ${show(rules[0]!.name)} has no target`
+            : "no EventBridge rule on SERVICE_DEPLOYMENT_FAILED",
+          "an EventBridge rule on its services' ECS Deployment State Change events named SERVICE_DEPLOYMENT_FAILED, with a target (runbook 004)",
+          "declare the rule and an EventTarget to the critical SNS topic (components/monitoring/deploymentFailures.ts DeploymentFailurePage)",
+        ),
+      );
+    }
+  },
+});
+
 export const ecsClusterContainerInsights = resourceRule<Cluster, { allowedValues: string[] }>({
   name: "ecs-cluster-container-insights",
   description: "Every ECS cluster has Container Insights on, so task CPU, memory and restarts are in CloudWatch.",
@@ -368,5 +434,6 @@ export const ecsPolicies: OpsbookPolicy[] = [
   ecsServiceNoPublicIp,
   ecsServiceRollsBack,
   ecsRollbackTiming,
+  ecsDeploymentFailuresPage,
   ecsClusterContainerInsights,
 ];

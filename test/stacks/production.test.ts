@@ -2,6 +2,7 @@ import { ofType, one, containersOf } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 import { alarmProperties } from "./alarmProperties";
+import { deploymentFailurePage } from "./deploymentFailurePage";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 
 const ISOLATED = [
@@ -23,6 +24,7 @@ beforeAll(async () => {
 describe("production stack, built from Pulumi.production.yaml", () => {
   stackInvariants(() => plan, true);
   describe("alarm properties", () => alarmProperties(() => plan, "production"));
+  deploymentFailurePage(() => plan, "production");
 
   test("spans three zones with a NAT gateway in each", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(9);

@@ -2,6 +2,7 @@ import { ofType, one } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 import { alarmProperties } from "./alarmProperties";
+import { deploymentFailurePage } from "./deploymentFailurePage";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 import { DEFAULT_SECURITY_GROUP, FLOW_LOG } from "../../policy/rules/network";
 
@@ -18,6 +19,7 @@ beforeAll(async () => {
 describe("staging stack, built from Pulumi.staging.yaml", () => {
   stackInvariants(() => plan, false);
   describe("alarm properties", () => alarmProperties(() => plan, "staging"));
+  deploymentFailurePage(() => plan, "staging");
 
   test("spans two zones and shares one NAT gateway", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(6);

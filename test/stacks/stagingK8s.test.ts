@@ -66,6 +66,9 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       "aws:lb/targetGroup:TargetGroup",
       "aws:lb/listener:Listener",
       "aws:appautoscaling/target:Target",
+      // No ECS service deploys here, so no deployment failure page (R-rollback-page is the ECS platform's).
+      "aws:cloudwatch/eventRule:EventRule",
+      "aws:sns/topicPolicy:TopicPolicy",
     ])
       expect({ type: t, declared: types.has(t) }).toEqual({ type: t, declared: false });
     const alarms = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs.name as string);

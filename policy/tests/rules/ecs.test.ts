@@ -328,3 +328,70 @@ describe("ecs-rollback-timing (R-rollback-sla)", () => {
     expect(found).toEqual([expect.stringMatching(/360 s to start/) as unknown as string]);
   });
 });
+
+describe("ecs-deployment-failures-page (R-rollback-page)", () => {
+  const cluster = () => resource(ecs.ECS_CLUSTER, "staging", { name: "opsbook-staging" });
+  const service = () => resource(ecs.ECS_SERVICE, "api", { cluster: "opsbook-staging" });
+  const rule = (pattern: Record<string, unknown>) =>
+    resource("aws:cloudwatch/eventRule:EventRule", "failures", {
+      name: "opsbook-staging-ecs-deployment-failed",
+      eventPattern: JSON.stringify(pattern),
+    });
+  const target = (ruleName = "opsbook-staging-ecs-deployment-failed") =>
+    resource("aws:cloudwatch/eventTarget:EventTarget", "failures", {
+      rule: ruleName,
+      arn: "arn:aws:sns:eu-west-1:123456789012:critical",
+    });
+  const FAILED = {
+    source: ["aws.ecs"],
+    "detail-type": ["ECS Deployment State Change"],
+    resources: [{ prefix: "arn:aws:ecs:eu-west-1:123456789012:service/opsbook-staging/" }],
+    detail: { eventName: ["SERVICE_DEPLOYMENT_FAILED"] },
+  };
+
+  test("a rule on failed deployments with a target passes", async () => {
+    expect(
+      await stackViolations(ecs.ecsDeploymentFailuresPage, [cluster(), service(), rule(FAILED), target()]),
+    ).toEqual([]);
+  });
+
+  test("a cluster without services (the backup job's, on Kubernetes) needs none", async () => {
+    expect(await stackViolations(ecs.ecsDeploymentFailuresPage, [cluster()])).toEqual([]);
+  });
+
+  test("a cluster with services and no such rule is a finding on the cluster", async () => {
+    expect(await stackViolations(ecs.ecsDeploymentFailuresPage, [cluster(), service()])).toEqual([
+      'staging: ECS cluster "staging": deployment failure page is no EventBridge rule on SERVICE_DEPLOYMENT_FAILED; ' +
+        "required: an EventBridge rule on its services' ECS Deployment State Change events named SERVICE_DEPLOYMENT_FAILED, with a target (runbook 004). " +
+        "Fix: declare the rule and an EventTarget to the critical SNS topic (components/monitoring/deploymentFailures.ts DeploymentFailurePage).",
+    ]);
+  });
+
+  test("a rule on other events, or one nothing targets, does not page", async () => {
+    const completed = { ...FAILED, detail: { eventName: ["SERVICE_DEPLOYMENT_COMPLETED"] } };
+    expect(
+      await stackViolations(ecs.ecsDeploymentFailuresPage, [cluster(), service(), rule(completed), target()]),
+    ).toHaveLength(1);
+    expect(
+      await stackViolations(ecs.ecsDeploymentFailuresPage, [
+        cluster(),
+        service(),
+        rule({ source: ["aws.ec2"] }),
+        target(),
+      ]),
+    ).toHaveLength(1);
+    expect(await stackViolations(ecs.ecsDeploymentFailuresPage, [cluster(), service(), rule(FAILED)])).toEqual([
+      expect.stringContaining('deployment failure page is rule "failures" has no target') as unknown as string,
+    ]);
+    expect(
+      await stackViolations(ecs.ecsDeploymentFailuresPage, [cluster(), service(), rule(FAILED), target("other")]),
+    ).toHaveLength(1);
+  });
+
+  test("a rule on every deployment event of ECS pages for the failures too", async () => {
+    const all = { source: ["aws.ecs"], "detail-type": ["ECS Deployment State Change"] };
+    expect(await stackViolations(ecs.ecsDeploymentFailuresPage, [cluster(), service(), rule(all), target()])).toEqual(
+      [],
+    );
+  });
+});
