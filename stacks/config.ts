@@ -19,6 +19,8 @@ import {
   domainSettings,
   healthCheckSettings,
   loadBalancerSettings,
+  maintenanceSettings,
+  maintenanceStackRules,
   migrationsSettings,
   migrationsStackRules,
   scalingStackRules,
@@ -61,6 +63,7 @@ const schema = z.strictObject({
   appSecrets: appSecretsSettings,
   migrations: migrationsSettings,
   loadBalancer: loadBalancerSettings,
+  maintenance: maintenanceSettings,
   domain: domainSettings.optional(),
   alerts: alertsSettings,
   thresholds: thresholdsSettings,
@@ -119,6 +122,11 @@ function stackRules(region: string) {
       reporter(ctx, ["backup"]),
     );
     deployStackRules(c.deploy, c.services, reporter(ctx, ["deploy"]));
+    maintenanceStackRules(
+      c.maintenance,
+      { platform: c.compute.platform, services: c.services },
+      reporter(ctx, ["maintenance"]),
+    );
     // The load balancer's certificate: only ECS has one (the Kubernetes Ingress has `kubernetes.tls`).
     if (c.compute.platform === "ecs" && c.domain === undefined) {
       reporter(ctx)(["domain"], undefined, "{ certificateArn } or { name, hostedZoneId } on the ECS platform");

@@ -16,6 +16,7 @@ import { DeploymentFailurePage } from "../components/monitoring/deploymentFailur
 import { AppSecrets } from "../components/service/appSecrets";
 import { Cluster } from "../components/service/cluster";
 import { LoadBalancer } from "../components/service/loadBalancer";
+import { MaintenanceMode } from "../components/service/maintenance";
 import { type MigrationTask, Service } from "../components/service/service";
 import { AlarmSet } from "../components/monitoring/alarmSet";
 import { Dashboard } from "../components/monitoring/dashboard";
@@ -197,6 +198,18 @@ export function buildPlatform(config: PlatformConfig): Platform {
         region: config.region,
         accountId: identity.accountId,
       });
+    });
+
+  // On, its rules sit ahead of every service rule; off, nothing is declared (R-ops-maintenance-mode).
+  const { enabled: maintenanceOn, ...maintenance } = config.maintenance;
+  if (loadBalancer && maintenanceOn)
+    new MaintenanceMode(config.environment, {
+      ...maintenance,
+      listenerArn: loadBalancer.https.arn,
+      services: config.services.flatMap((s) => {
+        const targetGroup = services[s.name]?.targetGroup;
+        return targetGroup ? [{ name: s.name, hosts: s.hosts, paths: s.paths, targetGroupArn: targetGroup.arn }] : [];
+      }),
     });
 
   const kubernetes = onKubernetes ? kubernetesApps() : undefined;

@@ -1,9 +1,19 @@
 /**
  * The compute part's settings: `opsbook:services`, `healthCheck`, `loadBalancer`, `domain`,
- * `appSecrets`, `migrations` and `rollback`, with their defaults and the rules between them.
+ * `appSecrets`, `migrations`, `rollback` and `maintenance`, with their defaults and the rules between them.
  */
 import { z } from "zod";
+import { isCidr } from "../../lib/cidr";
 import { describeFargateMemory, FARGATE_CPU_UNITS, fargateMemoryChoices, isFargateSize } from "../../lib/fargate";
+import {
+  allowRules,
+  MAINTENANCE_PRIORITY,
+  maintenancePage,
+  MAX_ALLOW_RULES,
+  MAX_BODY_CHARACTERS,
+  MAX_LISTENER_RULES,
+  RULE_CONDITION_VALUES,
+} from "../../lib/maintenance";
 import {
   bool,
   envName,
@@ -315,4 +325,82 @@ export function scalingStackRules(services: ServiceSettings[], cpuWarningPercent
       );
     }
   });
+}
+
+/** Maintenance mode: the HTTPS listener answers 503 with a page, except to the allowed CIDRs (R-ops-maintenance-mode). */
+export const maintenanceSettings = z
+  .strictObject({
+    enabled: bool()
+      .default(false)
+      .describe("answer every request with the 503 maintenance page, except from `allow`; services keep running"),
+    allow: listOf(
+      z.string({ error: "an IPv4 CIDR block, e.g. 203.0.113.0/24" }).refine(isCidr, {
+        error: "an IPv4 CIDR block with its network address, e.g. 203.0.113.0/24 or 198.51.100.7/32",
+      }),
+      "IPv4 CIDR blocks",
+    )
+      .default([])
+      .describe("source CIDRs that still reach the services during maintenance (the team, to verify)"),
+    message: z
+      .string({ error: "a sentence for the maintenance page" })
+      .min(1, { error: "a non-empty sentence for the maintenance page" })
+      .default("We are carrying out planned maintenance and will be back shortly.")
+      .describe("what the maintenance page says (plain text)"),
+    retryAfterSeconds: int(30, 86400, " s")
+      .default(600)
+      .describe(
+        "seconds after which the page tells visitors to try again and reloads itself (an ALB cannot send `Retry-After`)",
+      ),
+  })
+  .superRefine((m, ctx) => {
+    const seen = new Set<string>();
+    m.allow.forEach((cidr, i) => {
+      if (seen.has(cidr)) report(ctx, ["allow", i], cidr, "a CIDR block the list does not already have");
+      seen.add(cidr);
+    });
+    const body = maintenancePage(m.message, m.retryAfterSeconds).length;
+    if (body > MAX_BODY_CHARACTERS) {
+      report(
+        ctx,
+        ["message"],
+        m.message,
+        `a shorter message: the page would be ${body} characters, a load balancer fixed response takes at most ${MAX_BODY_CHARACTERS}`,
+      );
+    }
+  }, ON_VALID)
+  .prefault({})
+  .describe("maintenance mode on the load balancer (`opsbook maintenance on|off`)");
+
+export type MaintenanceSettings = z.output<typeof maintenanceSettings>;
+
+/**
+ * Rules between `maintenance`, the services and the platform. Paths are relative to
+ * `opsbook:maintenance`: the allow rules must fit below the 503 rule's priority and in the
+ * listener's rule limit.
+ */
+export function maintenanceStackRules(
+  maintenance: MaintenanceSettings,
+  context: { platform: string; services: ServiceSettings[] },
+  add: Report,
+): void {
+  if (context.platform !== "ecs") {
+    if (maintenance.enabled)
+      add(
+        ["enabled"],
+        true,
+        `false on the ${context.platform} platform: maintenance mode is a rule on the ECS platform's load balancer (the cluster's ingress controller serves here)`,
+        false,
+      );
+    return;
+  }
+  const routes = context.services.filter((s) => s.port !== undefined);
+  const rules = allowRules(routes, maintenance.allow).length;
+  const limit = Math.min(MAX_ALLOW_RULES, MAX_LISTENER_RULES - routes.length - 1);
+  if (rules > limit) {
+    add(
+      ["allow"],
+      maintenance.allow,
+      `fewer CIDR blocks: these need ${rules} listener rules (a rule takes ${RULE_CONDITION_VALUES} condition values, hosts and paths included), at most ${limit} fit below the maintenance rule's priority ${MAINTENANCE_PRIORITY} with ${routes.length} service rules; merge blocks into wider ones`,
+    );
+  }
 }
