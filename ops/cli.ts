@@ -6,6 +6,7 @@
 import { COMMON_FLAGS, parseFlags, renderHelp, type CommandSpec } from "./args";
 import { deploy, deploySpec, repoGit } from "./commands/deploy";
 import { history, historySpec } from "./commands/history";
+import { maintenance, maintenanceSpec } from "./commands/maintenance";
 import { rollback, rollbackSpec } from "./commands/rollback";
 import type { Context } from "./context";
 import { EXIT, OpsError, UsageError } from "./errors";
@@ -16,6 +17,7 @@ const COMMANDS: Array<{ spec: CommandSpec; run: (ctx: Context) => Promise<number
   { spec: deploySpec, run: deploy },
   { spec: rollbackSpec, run: rollback },
   { spec: historySpec, run: history },
+  { spec: maintenanceSpec, run: maintenance },
 ];
 
 export function toolHelp(): string {

@@ -23,6 +23,10 @@ export interface StackHandle {
   history(): Promise<UpdateSummary[]>;
   outputs(): Promise<Record<string, unknown>>;
   setConfig(config: ConfigMap): Promise<void>;
+  /** Sets keys that are paths into an object or list, e.g. `opsbook:maintenance.allow[0]` (`--path`). */
+  setConfigPaths(config: ConfigMap): Promise<void>;
+  /** Removes a key given as a path, e.g. `opsbook:maintenance.allow` (`pulumi config rm --path`). */
+  removeConfigPath(key: string): Promise<void>;
   up(opts: {
     message: string;
     targets?: string[];
@@ -81,6 +85,8 @@ export async function openStack(
     outputs: async () =>
       Object.fromEntries(Object.entries(await selected.outputs()).map(([k, v]) => [k, v.value as unknown])),
     setConfig: (config) => selected.setAllConfig(config),
+    setConfigPaths: (config) => selected.setAllConfig(config, true),
+    removeConfigPath: (key) => selected.removeConfig(key, true),
     up: (opts) =>
       selected.up({
         message: opts.message,
