@@ -45,7 +45,7 @@ export const deploySpec: CommandSpec = {
     {
       name: "force",
       kind: "boolean",
-      description: "deploy outside the windows without being a hotfix; needs --reason",
+      description: "deploy outside the windows without being a hotfix, or with a critical alarm firing; needs --reason",
     },
     {
       name: "reason",

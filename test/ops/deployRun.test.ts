@@ -480,6 +480,42 @@ describe("opsbook deploy (R-deploy-order)", () => {
   }, 60_000);
 });
 
+describe("opsbook deploy, more cases", () => {
+  test("a service whose task definition the update kept needs no new ECS deployment", async () => {
+    const after = outputs(7);
+    after.services.web.taskDefinitionArn = td("opsbook-production-web", 6);
+    scenario({ ups: [MIGRATE_UP, { ...FULL_UP, outputs: after }, ROLLBACK_UP] });
+    runningRevision = () => 7;
+    // ECS runs web:6 still (unchanged) and api:7.
+    ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => {
+      logged("DescribeServices", input);
+      return {
+        services: input.services.map((name) => ({
+          serviceName: name,
+          taskDefinition: td(name, name.endsWith("-web") ? 6 : 7),
+        })),
+      };
+    });
+    const r = await deploy(["--set", "api=1.4.2"]);
+    expect(r.stderr).not.toMatch(/what to do/);
+    expect(r.code).toBe(0);
+    const listed = entries()
+      .filter((e) => e.aws === "ListServiceDeployments")
+      .map((e) => (e.input as { service: string }).service);
+    expect(listed).toEqual(["opsbook-production-api"]);
+  }, 60_000);
+
+  test("--force --reason deploys with a critical alarm firing, and says so", async () => {
+    firingAt = (poll) => (poll === 0 ? ["opsbook-production-database-cpu-critical"] : []);
+    const r = await deploy(["--set", "api=1.4.2", "--force", "--reason", "this release is the fix"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /warning: deploying with opsbook-production-database-cpu-critical in ALARM \(--force: this release is the fix\)/,
+    );
+    expect(ups()[1]!.ci).toMatchObject({ PULUMI_CI_BUILD_TYPE: "forced" });
+  }, 60_000);
+});
+
 describe("opsbook deploy refuses before anything changes (exit 3)", () => {
   test("a dirty tree", async () => {
     const r = await deploy(["--set", "api=1.4.2"], {
