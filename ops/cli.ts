@@ -12,6 +12,8 @@ import type { Context } from "./context";
 import { EXIT, OpsError, UsageError } from "./errors";
 import { Progress } from "./progress";
 import { openStack, type StackHandle } from "./pulumi";
+import { awsClients, type AwsClients } from "./aws";
+import type { Fetch } from "./deploy/verify";
 
 const COMMANDS: Array<{ spec: CommandSpec; run: (ctx: Context) => Promise<number> }> = [
   { spec: deploySpec, run: deploy },
@@ -47,8 +49,12 @@ export interface World {
   stderr: (text: string) => void;
   now?: () => Date;
   signal?: AbortSignal;
-  openStack?: (stack: string, workDir?: string) => Promise<StackHandle>;
+  openStack?: (stack: string, workDir?: string, env?: Record<string, string>) => Promise<StackHandle>;
   git?: (args: string[]) => string;
+  aws?: (region: string) => AwsClients;
+  fetch?: Fetch;
+  sleep?: (ms: number) => Promise<void>;
+  env?: Record<string, string | undefined>;
 }
 
 /** Runs one command line; returns the exit code. Errors are printed with what to do. */
@@ -79,8 +85,12 @@ export async function run(argv: readonly string[], world: World): Promise<number
       progress,
       now,
       signal: world.signal ?? new AbortController().signal,
-      openStack: world.openStack ?? ((stack, dir) => openStack(stack, dir)),
+      openStack: world.openStack ?? ((stack, dir, env) => openStack(stack, dir, env)),
       git: world.git ?? repoGit,
+      aws: world.aws ?? awsClients,
+      fetch: world.fetch ?? ((url, init) => fetch(url, init)),
+      sleep: world.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      env: world.env ?? process.env,
     });
   } catch (e) {
     const err =

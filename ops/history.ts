@@ -31,8 +31,19 @@ export function deployMessage(tags: Record<string, string>, commit: string, note
   const set = Object.entries(tags)
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
-  return `opsbook deploy tags ${set} at ${commit.slice(0, 12)}${note ? ` (${note})` : ""}`;
+  const what = set === "" ? "the stack file" : `tags ${set}`;
+  return `opsbook deploy ${what} at ${commit.slice(0, 12)}${note ? ` (${note})` : ""}`;
 }
+
+/**
+ * The update message of a deploy's first, targeted update (only the migration task definition):
+ * its state is the old services with the new migrations, so no rollback returns to it.
+ */
+export function migrationsMessage(tags: Record<string, string>, commit: string): string {
+  return deployMessage(tags, commit, "migrations only").replace(/^opsbook deploy/, "opsbook deploy migrations");
+}
+
+const isMigrationsOnly = (u: Pick<Update, "message">): boolean => /^opsbook deploy migrations\b/.test(u.message ?? "");
 
 /** The version a rollback update reverted from, or undefined when `u` is not a rollback. */
 export function rolledBackFrom(u: Pick<Update, "message">): number | undefined {
@@ -103,8 +114,12 @@ export function selectRollback(history: readonly Update[], to?: number): Selecti
     if (u.version >= current.version) return `v${u.version} is not before the current v${current.version}`;
     if (u.result !== "succeeded") return `v${u.version} did not succeed (${u.result})`;
     if (bad.has(u.version)) return `v${u.version} was rolled back by a later rollback`;
+    if (isMigrationsOnly(u)) return `v${u.version} updated only the migration task of a deploy`;
     if (!u.environment?.[GIT_HEAD]) return `v${u.version} recorded no git commit (${GIT_HEAD})`;
-    if (u.environment["git.dirty"] === "true") return `v${u.version} ran from a tree with uncommitted changes`;
+    // `opsbook deploy` starts only from a clean tree; with --set the one change is the tags it set
+    // in the stack file, and the config it ran with is recorded with the update and applied back.
+    if (u.environment["git.dirty"] === "true" && !/^opsbook deploy tags\b/.test(u.message ?? ""))
+      return `v${u.version} ran from a tree with uncommitted changes`;
     return undefined;
   };
   if (to !== undefined) {

@@ -22,7 +22,10 @@ export interface StackHandle {
   name: string;
   history(): Promise<UpdateSummary[]>;
   outputs(): Promise<Record<string, unknown>>;
-  setConfig(config: ConfigMap): Promise<void>;
+  /** `pulumi config set-all`; with `path`, keys such as `opsbook:services[0].tag` set one value inside. */
+  setConfig(config: ConfigMap, path?: boolean): Promise<void>;
+  /** The stack file's config as the update will run it (`pulumi config --json`). */
+  config(): Promise<ConfigMap>;
   /** Sets keys that are paths into an object or list, e.g. `opsbook:maintenance.allow[0]` (`--path`). */
   setConfigPaths(config: ConfigMap): Promise<void>;
   /** Removes a key given as a path, e.g. `opsbook:maintenance.allow` (`pulumi config rm --path`). */
@@ -84,7 +87,8 @@ export async function openStack(
     history: () => selected.history(undefined, undefined, true),
     outputs: async () =>
       Object.fromEntries(Object.entries(await selected.outputs()).map(([k, v]) => [k, v.value as unknown])),
-    setConfig: (config) => selected.setAllConfig(config),
+    setConfig: (config, path) => selected.setAllConfig(config, path),
+    config: () => selected.getAllConfig(),
     setConfigPaths: (config) => selected.setAllConfig(config, true),
     removeConfigPath: (key) => selected.removeConfig(key, true),
     up: (opts) =>

@@ -352,6 +352,20 @@ export function stackOutputs(platform: Platform) {
     serviceNames: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.ecsService.name])),
     alarmTopicArns: { warning: platform.alerts.topics.warning.arn, critical: platform.alerts.topics.critical.arn },
     dashboardName: platform.dashboard.dashboard.dashboardName,
+    /** Per ECS service, what `opsbook deploy` verifies: task definition, ECS service, routing, health path. */
+    services: Object.fromEntries(
+      Object.entries(platform.services).map(([name, s]) => [
+        name,
+        {
+          serviceName: s.ecsService.name,
+          taskDefinitionArn: s.taskDefinition.arn,
+          taskDefinitionFamily: s.taskDefinition.family,
+          ...(s.routing ? { routing: s.routing } : {}),
+        },
+      ]),
+    ),
+    /** The critical alarms: a deploy does not start while one fires and watches them after (R-deploy-post-watch). */
+    criticalAlarmNames: platform.alarms.criticalAlarmNames,
     /** What `aws ecs run-task` needs to run the migrations before services roll. */
     migration: platform.migration,
     /** Per load-balanced service, the worst case to the start and end of an automatic rollback (R-rollback-sla). */

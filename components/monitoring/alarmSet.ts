@@ -74,6 +74,8 @@ export function alarmInputs(
  */
 export class AlarmSet extends pulumi.ComponentResource {
   readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+  /** Names of the critical alarms: a deploy does not start while one fires, and watches them after (R-deploy-post-watch). */
+  readonly criticalAlarmNames: string[] = [];
 
   constructor(name: string, args: AlarmSetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:monitoring:AlarmSet", name, {}, opts);
@@ -88,6 +90,7 @@ export class AlarmSet extends pulumi.ComponentResource {
             this,
           );
         seen.add(alarm);
+        if (severity === "critical") this.criticalAlarmNames.push(alarm);
         this.alarms.push(
           new aws.cloudwatch.MetricAlarm(
             `${name}-${d.subject}-${d.family}-${severity}`,

@@ -27,21 +27,42 @@ export type HealthCheckSpec = HealthCheckSettings;
 /** The one-off migration task and how to start it. */
 export interface MigrationTask {
   taskDefinitionArn: pulumi.Output<string>;
+  /** The task definition's family: ECS DescribeTaskDefinition by family finds its newest revision. */
+  family: pulumi.Output<string>;
+  /** The resource's URN: `pulumi up --target` updates only it before the migrations run (R-deploy-migrations). */
+  taskDefinitionUrn: pulumi.Output<string>;
   cluster: pulumi.Input<string>;
   subnets: pulumi.Output<string[]>;
   securityGroups: pulumi.Input<string>[];
+  launchType: "FARGATE";
+  /** The container whose exit code says whether the migrations succeeded. */
+  containerName: string;
+  /** Where its output goes: the stream is `<logStreamPrefix>/<containerName>/<task id>` (awslogs). */
+  logGroup: pulumi.Output<string>;
+  logStreamPrefix: string;
   /** The `aws ecs run-task` command line, for an operator. */
   command: pulumi.Output<string>;
 }
 
-function migrationTask(taskDefinitionArn: pulumi.Output<string>, args: ServiceArgs): MigrationTask {
+function migrationTask(
+  taskDefinition: aws.ecs.TaskDefinition,
+  logGroup: aws.cloudwatch.LogGroup,
+  args: ServiceArgs,
+): MigrationTask {
+  const taskDefinitionArn = taskDefinition.arn;
   const subnets = pulumi.output(args.subnetIds);
   const securityGroup = args.securityGroupId;
   return {
     taskDefinitionArn,
+    family: taskDefinition.family,
+    taskDefinitionUrn: taskDefinition.urn,
     cluster: args.cluster.name,
     subnets,
     securityGroups: [securityGroup],
+    launchType: "FARGATE",
+    containerName: CONTAINER_NAME,
+    logGroup: logGroup.name,
+    logStreamPrefix: "task",
     command: pulumi.interpolate`aws ecs run-task --cluster ${args.cluster.name} --task-definition ${taskDefinitionArn} --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${subnets.apply((s) => s.join(","))}],securityGroups=[${securityGroup}],assignPublicIp=DISABLED}'`,
   };
 }
@@ -93,6 +114,17 @@ export const DEREGISTRATION_DELAY_SECONDS = 30;
 
 /** Last listener rule priority: the default service's catch-all. */
 export const DEFAULT_ROUTE_PRIORITY = 50000;
+/** The one container of every task definition. */
+export const CONTAINER_NAME = "app";
+
+/** How the load balancer reaches a service: what `opsbook deploy` needs to request its health path (R-deploy-verify). */
+export interface ServiceRouting {
+  paths: string[];
+  hosts: string[];
+  /** The listener rule's priority: lower is evaluated first. */
+  priority: number;
+  healthCheckPath: string;
+}
 
 /**
  * One app service on Fargate: a task definition whose container runs with a read-only root file
@@ -107,6 +139,8 @@ export class Service extends pulumi.ComponentResource {
   readonly migrationTaskDefinition?: aws.ecs.TaskDefinition;
   /** What `aws ecs run-task` needs to run the migrations before the services roll, and that command. */
   readonly migration?: MigrationTask;
+  /** The listener rule's conditions and the health path; load-balanced services only. */
+  readonly routing?: ServiceRouting;
   readonly targetGroup?: aws.lb.TargetGroup;
   readonly rollbackAlarms?: RollbackAlarmSet;
   /** Worst-case start and end of an automatic rollback (R-rollback-sla); load-balanced services only. */
@@ -143,7 +177,7 @@ export class Service extends pulumi.ComponentResource {
     this.taskRole = ecsTaskRole(`${name}-task`, args.accountId, this);
     const { environment, secrets } = containerSettings(args.connections, c.environment);
     const container = (command: string[] | undefined, withPort: boolean) => ({
-      name: "app",
+      name: CONTAINER_NAME,
       image: `${c.image}:${c.tag}`,
       essential: true,
       ...(command ? { command } : {}),
@@ -183,7 +217,7 @@ export class Service extends pulumi.ComponentResource {
     this.taskDefinition = taskDefinition("", c.command, true);
     if (args.migrationCommand) {
       this.migrationTaskDefinition = taskDefinition("-migrate", args.migrationCommand, false);
-      this.migration = migrationTask(this.migrationTaskDefinition.arn, args);
+      this.migration = migrationTask(this.migrationTaskDefinition, this.logGroup, args);
     }
 
     const listener = args.loadBalancer;
@@ -191,6 +225,13 @@ export class Service extends pulumi.ComponentResource {
     const startAfter: pulumi.Resource[] = [execution.policy];
     if (listener && c.port !== undefined) {
       const routing = this.createRouting(name, args, listener, c.port);
+      const hosts = listener.hosts ?? [];
+      this.routing = {
+        paths: listener.paths,
+        hosts,
+        priority: listener.paths.length === 0 && hosts.length === 0 ? DEFAULT_ROUTE_PRIORITY : listener.priority,
+        healthCheckPath: listener.healthCheck.path,
+      };
       this.targetGroup = routing.targetGroup;
       startAfter.push(...routing.dependents);
       this.rollbackAlarms = rollbackAlarms(
@@ -229,7 +270,9 @@ export class Service extends pulumi.ComponentResource {
         },
         ...(this.targetGroup && c.port !== undefined
           ? {
-              loadBalancers: [{ targetGroupArn: this.targetGroup.arn, containerName: "app", containerPort: c.port }],
+              loadBalancers: [
+                { targetGroupArn: this.targetGroup.arn, containerName: CONTAINER_NAME, containerPort: c.port },
+              ],
               healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_SECONDS,
             }
           : {}),

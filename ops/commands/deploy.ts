@@ -1,27 +1,41 @@
 /**
- * `opsbook deploy`: the release procedure of runbooks 001, 002 and 004 as one command. This
- * version plans: it checks the deploy window (R-deploy-windows) and the preconditions it can check
- * without AWS (R-deploy-pre-checks), and prints the steps and the config it would set. `--dry-run`
- * is required until the AWS steps (backup, migrations, verify, watch) are built.
+ * `opsbook deploy`: the release procedure of runbooks 001, 002 and 004 as one command
+ * (R-deploy-order): the window (R-deploy-windows) and the preconditions (R-deploy-pre-checks), a
+ * notice (R-deploy-notify), a manual RDS snapshot (R-deploy-backup-first), the migrations before
+ * the code (R-deploy-migrations), the full update, verify (R-deploy-verify, R-deploy-smoke-tests),
+ * watch (R-deploy-post-watch), and on any failure the stack revert of `opsbook rollback`.
  */
 import { execFileSync } from "child_process";
 import { deployVerdict, type DeployCalendar } from "../../lib/deployWindows";
 import { bool, list, str, type CommandSpec } from "../args";
 import type { Context } from "../context";
 import { EXIT, OpsError, Refusal, UsageError } from "../errors";
-import { deployMessage, stackUpdates, type Update } from "../history";
-import { REPO_ROOT } from "../pulumi";
+import { deployMessage, migrationsMessage, stackUpdates, type Update } from "../history";
+import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
+import { pulumiError, REPO_ROOT, type StackHandle } from "../pulumi";
+import { stackFacts } from "../deploy/facts";
+import {
+  alarmsFiring,
+  latestTaskDefinition,
+  notify,
+  runMigration,
+  snapshotIdentifier,
+  takeSnapshot,
+} from "../deploy/steps";
+import { unreachableSmokeChecks, verify, watch } from "../deploy/verify";
+import { applyRollback, outputValues, planRollback, slaText, verifyAfter } from "./rollback";
 
 export const deploySpec: CommandSpec = {
   name: "deploy",
   summary:
-    "Ship new image tags: window and preconditions, RDS snapshot, migrations, full update, verify, watch, roll back on failure. This version plans only (--dry-run).",
+    "Ship the stack file (or new image tags): window and preconditions, RDS snapshot, migrations, full update, verify, watch, roll back on failure.",
   flags: [
     {
       name: "set",
       kind: "list",
       value: "<service>=<tag>",
-      description: "the image tag to ship per service, e.g. api=1.4.2",
+      description:
+        "set these image tags in the stack config first, e.g. api=1.4.2; without it the stack file ships as committed",
     },
     {
       name: "hotfix",
@@ -31,7 +45,7 @@ export const deploySpec: CommandSpec = {
     {
       name: "force",
       kind: "boolean",
-      description: "deploy outside the windows without being a hotfix; needs --reason",
+      description: "deploy outside the windows without being a hotfix, or with a critical alarm firing; needs --reason",
     },
     {
       name: "reason",
@@ -51,8 +65,16 @@ export const deploySpec: CommandSpec = {
       description: "the ref production commits must be on (default origin/main, else main)",
     },
   ],
-  details:
-    "Exit code 3 means a rule refused the deploy before anything changed; the message says which and what to do.",
+  details: [
+    "Steps: window; clean tree on main (production); no update running; no critical alarm in ALARM; notice; RDS snapshot;",
+    "set the tags (--set); `up --target` the migration task definition, run it, require exit code 0; the full `up`; verify",
+    "each changed service (ECS deployment SUCCESSFUL, the stack's task definition running, /health 200 and the smoke checks",
+    "through the load balancer); watch the critical alarms and ECS deployments for 5 min (15 with --hotfix); notice.",
+    "Exit code 3: refused before anything changed (window, dirty tree, not on main, update running, alarm firing).",
+    "Exit code 1: a step failed before the services changed (snapshot, migration); the services run the old version.",
+    "Exit code 4: the update, verify or watch failed and the stack was rolled back to the version before the deploy.",
+    "Exit code 130: interrupted; the running update was cancelled.",
+  ].join("\n"),
 };
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -159,22 +181,74 @@ export function checkTree(
   return { commit };
 }
 
+/**
+ * The `PULUMI_CI_*` variables Pulumi reads for an update's environment metadata when no CI it
+ * knows is detected (pulumi/pulumi pkg/util/ciutil generic.go): who ran the deploy, and its id.
+ * In a CI Pulumi knows (GitHub Actions sets CI), Pulumi records that CI's run itself.
+ */
+export function ciEnvironment(
+  env: Record<string, string | undefined>,
+  o: { deployId: string; kind: string },
+): Record<string, string> {
+  if (env.CI || env.GITHUB_ACTIONS) return {};
+  const user = env.USER ?? env.USERNAME ?? env.LOGNAME ?? "unknown";
+  return {
+    PULUMI_CI_SYSTEM: `opsbook (${user})`,
+    PULUMI_CI_BUILD_ID: o.deployId,
+    PULUMI_CI_BUILD_TYPE: o.kind,
+  };
+}
+
+/** The image tags the stack file names, from `pulumi config --json` (`opsbook:services`). */
+export function fileTags(config: Record<string, { value?: string; objectValue?: unknown }>): Record<string, string> {
+  const services = config["opsbook:services"];
+  let list: unknown = services?.objectValue;
+  if (list === undefined && services?.value) {
+    try {
+      list = JSON.parse(services.value);
+    } catch {
+      list = [];
+    }
+  }
+  if (!Array.isArray(list)) return {};
+  return Object.fromEntries(
+    list
+      .filter(
+        (x): x is { name: unknown; tag: unknown } => typeof x === "object" && x !== null && "name" in x && "tag" in x,
+      )
+      .map((x) => [String(x.name), String(x.tag)]),
+  );
+}
+
+async function up(
+  ctx: Context,
+  handle: StackHandle,
+  stack: string,
+  what: string,
+  opts: { message: string; targets?: string[] },
+) {
+  try {
+    return await handle.up({ ...opts, onOutput: (s) => ctx.progress.log(s), signal: ctx.signal });
+  } catch (e) {
+    if (e instanceof ConcurrentUpdateError && !ctx.signal.aborted) {
+      throw new Refusal(
+        `${what}: another update is running on stack ${stack}`,
+        `wait for it to end and deploy again; if nothing runs any more: pulumi cancel --stack ${stack}`,
+      );
+    }
+    throw pulumiError(e, what, stack, ctx.signal);
+  }
+}
+
 export async function deploy(ctx: Context): Promise<number> {
   const stack = str(ctx.flags, "stack")!;
   const tags = parseSet(list(ctx.flags, "set"));
-  if (Object.keys(tags).length === 0) throw new UsageError("--set <service>=<tag> is required", "deploy");
   const hotfix = bool(ctx.flags, "hotfix");
   const force = bool(ctx.flags, "force");
   const reason = str(ctx.flags, "reason");
   if (force && !reason)
     throw new UsageError("--force needs --reason <text>: a forced deploy is recorded with why", "deploy");
-  if (!bool(ctx.flags, "dry-run")) {
-    throw new OpsError(
-      "this version of opsbook deploy only plans: the backup, migration, verify and watch steps are not built yet",
-      'run it with --dry-run; ship with the recipe in README "A deploy, and when it goes bad"',
-      EXIT.failed,
-    );
-  }
+  const dryRun = bool(ctx.flags, "dry-run");
 
   const handle = await ctx.progress.step(`select stack ${stack}`, () => ctx.openStack(stack));
   const outputs = await ctx.progress.step("read the stack outputs", () => handle.outputs());
@@ -201,39 +275,267 @@ export async function deploy(ctx: Context): Promise<number> {
   const { commit } = await ctx.progress.step("check the git tree", () =>
     Promise.resolve(checkTree(!calendar.anyTime, str(ctx.flags, "main-ref"), ctx.git)),
   );
-  const config = tagConfig(stackUpdates(history)[0], tags, stack);
+  const config = Object.keys(tags).length > 0 ? tagConfig(stackUpdates(history)[0], tags, stack) : {};
   const note = [hotfix ? "hotfix" : "", force ? `forced: ${reason}` : "", !force && reason ? reason : ""]
     .filter(Boolean)
     .join("; ");
-  const message = deployMessage(tags, commit, note || undefined);
-  const steps = [
-    "check that no critical alarm is firing",
-    "take a manual RDS snapshot named for the deploy and wait until it is available",
-    `set ${Object.entries(config)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(", ")}`,
-    "update only the migration task definition, run the migration task, require exit code 0",
-    `pulumi up with the message "${message}"`,
-    "verify each changed service: ECS deployment SUCCESSFUL, the stack's task definition running, /health 200, smoke checks",
-    `watch the critical alarms and ECS deployments for ${hotfix ? 15 : 5} min; roll back on any failure`,
-  ];
-  for (const s of steps) ctx.progress.skip(s, "dry run");
-  const plan = {
-    stack,
-    commit,
-    window: {
-      open: verdict.open,
-      why: verdict.why,
-      ...(verdict.open ? {} : { override: hotfix ? "hotfix" : "force" }),
-    },
-    config,
-    message,
-    steps,
-  };
-  if (bool(ctx.flags, "json")) ctx.out(JSON.stringify(plan, null, 2) + "\n");
-  else
-    ctx.out(
-      `would deploy ${stack} at ${commit.slice(0, 12)}:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join("\n")}\n`,
+  const watchMinutes = hotfix ? 15 : 5;
+
+  if (dryRun) {
+    const message = deployMessage(tags, commit, note || undefined);
+    const steps = [
+      "check that no critical alarm is firing",
+      "take a manual RDS snapshot named for the deploy and wait until it is available",
+      Object.keys(config).length > 0
+        ? `set ${Object.entries(config)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(", ")}`
+        : "ship the stack file as committed (no --set)",
+      "update only the migration task definition, run the migration task, require exit code 0",
+      `pulumi up with the message "${message}"`,
+      "verify each changed service: ECS deployment SUCCESSFUL, the stack's task definition running, /health 200, smoke checks",
+      `watch the critical alarms and ECS deployments for ${watchMinutes} min; roll back on any failure`,
+    ];
+    for (const s of steps) ctx.progress.skip(s, "dry run");
+    const plan = {
+      stack,
+      commit,
+      window: {
+        open: verdict.open,
+        why: verdict.why,
+        ...(verdict.open ? {} : { override: hotfix ? "hotfix" : "force" }),
+      },
+      config,
+      message,
+      steps,
+    };
+    if (bool(ctx.flags, "json")) ctx.out(JSON.stringify(plan, null, 2) + "\n");
+    else
+      ctx.out(
+        `would deploy ${stack} at ${commit.slice(0, 12)}:\n${steps.map((s, i) => `  ${i + 1}. ${s}`).join("\n")}\n`,
+      );
+    return EXIT.ok;
+  }
+
+  const facts = stackFacts(outputs, stack);
+  const unreachable = unreachableSmokeChecks(facts);
+  if (unreachable.length > 0) {
+    throw new Refusal(
+      `smoke checks the load balancer would not send to their service:\n  - ${unreachable.join("\n  - ")}`,
+      "fix opsbook:deploy.smokeChecks (a path inside the service's routes), commit, and deploy again",
     );
-  return EXIT.ok;
+  }
+  const aws = ctx.aws(facts.region);
+  await ctx.progress.step("check that no critical alarm is firing", async () => {
+    const firing = await alarmsFiring(aws.cloudwatch, facts.criticalAlarmNames);
+    if (firing.length > 0 && force) {
+      ctx.progress.log(`warning: deploying with ${firing.join(", ")} in ALARM (--force: ${reason})`);
+    } else if (firing.length > 0) {
+      throw new Refusal(
+        `critical alarm${firing.length > 1 ? "s" : ""} in ALARM on ${stack}: ${firing.join(", ")}`,
+        "a deploy does not start during an incident: resolve it first, or, when this deploy is the fix, add --force --reason <text>",
+      );
+    }
+  });
+
+  const started = ctx.progress.elapsed();
+  const deployId = snapshotIdentifier(stack, now, commit);
+  const kind = hotfix ? "hotfix" : force ? "forced" : "deploy";
+  const updater = await ctx.progress.step("select the stack for the update", () =>
+    ctx.openStack(stack, undefined, ciEnvironment(ctx.env, { deployId, kind })),
+  );
+  const who = ctx.env.GITHUB_ACTIONS
+    ? `GitHub Actions run ${ctx.env.GITHUB_RUN_ID ?? "?"} (${ctx.env.GITHUB_ACTOR ?? "?"})`
+    : (ctx.env.USER ?? ctx.env.USERNAME ?? "unknown");
+  const noticeLines = (t: Record<string, string>, extra: Record<string, string> = {}) => ({
+    stack,
+    tags:
+      Object.entries(t)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ") || "as in the stack file",
+    commit,
+    who,
+    ...(note ? { note } : {}),
+    ...extra,
+  });
+  const say = (subject: string, lines: Record<string, string>) =>
+    ctx.progress.step(`notify: ${subject}`, () =>
+      notify(aws.sns, facts.notifyTopicArn, subject, lines, (w) => ctx.progress.log(`warning: ${w}`)),
+    );
+  await say(`opsbook deploy of ${stack} started`, noticeLines(tags, { result: "started" }));
+
+  let shipped = tags;
+  let since: Date;
+  let after: Record<string, unknown>;
+  let version: number | undefined;
+  try {
+    await ctx.progress.step(
+      `snapshot ${facts.databaseIdentifier} before the migrations`,
+      () =>
+        takeSnapshot(aws.rds, {
+          instance: facts.databaseIdentifier,
+          identifier: deployId,
+          tags: {
+            "opsbook:stack": stack,
+            "opsbook:commit": commit,
+            "opsbook:reason": "backup before deploy (runbooks 001, 002, 004)",
+          },
+          sleep: ctx.sleep,
+          log: (s) => ctx.progress.log(s),
+        }),
+      (snap) => snap.identifier,
+    );
+    if (Object.keys(config).length > 0) {
+      await ctx.progress.step(
+        `set ${Object.entries(config)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ")}`,
+        async () => {
+          try {
+            await updater.setConfig(
+              Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: false }])),
+              true,
+            );
+          } catch (e) {
+            throw pulumiError(e, "setting the tags", stack);
+          }
+        },
+      );
+    } else {
+      shipped = await ctx.progress.step(
+        "read the tags the stack file ships",
+        async () => fileTags(await updater.config()),
+        (t) =>
+          Object.entries(t)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(", "),
+      );
+    }
+    const m = facts.migration;
+    if (m) {
+      const migrationService = Object.keys(shipped).find((n) => m.family.endsWith(`-${n}-migrate`));
+      await ctx.progress.step("update only the migration task definition", () =>
+        up(ctx, updater, stack, "the migration task definition update", {
+          message: migrationsMessage(shipped, commit),
+          targets: [m.taskDefinitionUrn],
+        }),
+      );
+      const arn = await ctx.progress.step("find the new migration task definition", () =>
+        latestTaskDefinition(aws.ecs, m.family, migrationService ? shipped[migrationService] : undefined),
+      );
+      await ctx.progress.step(
+        "run the migrations",
+        () =>
+          runMigration(aws.ecs, m, arn, { sleep: ctx.sleep, log: (s) => ctx.progress.log(s), region: facts.region }),
+        (r) => `task ${r.taskArn.split("/").pop()} exit code ${r.exitCode}`,
+      );
+    } else ctx.progress.skip("run the migrations", "the stack declares no migration task");
+    since = ctx.now();
+  } catch (e) {
+    await say(`opsbook deploy of ${stack} FAILED before the update`, noticeLines(shipped, { result: failure(e) }));
+    throw e;
+  }
+
+  const message = deployMessage(shipped, commit, note || undefined);
+  let problem: string | undefined;
+  try {
+    const result = await ctx.progress.step(`pulumi up: ${message}`, () =>
+      up(ctx, updater, stack, "the update", { message }),
+    );
+    version = result.summary.version;
+    after = outputValues(result.outputs);
+  } catch (e) {
+    if (e instanceof OpsError && (e.exitCode === EXIT.interrupted || e.exitCode === EXIT.refused)) {
+      await say(`opsbook deploy of ${stack} interrupted`, noticeLines(shipped, { result: failure(e) }));
+      throw e;
+    }
+    problem = `the update failed: ${failure(e)}`;
+    after = outputs;
+  }
+
+  if (!problem) {
+    const afterFacts = stackFacts(after, stack);
+    const changed = Object.keys(afterFacts.services).filter(
+      // A service whose task definition the update did not replace gets no new ECS deployment.
+      (n) => facts.services[n]?.taskDefinitionArn !== afterFacts.services[n]!.taskDefinitionArn,
+    );
+    const checked = await ctx.progress.step(
+      `verify ${changed.join(", ") || "the services"}`,
+      () =>
+        verify({
+          ecs: aws.ecs,
+          fetch: ctx.fetch,
+          sleep: ctx.sleep,
+          log: (s) => ctx.progress.log(s),
+          facts: afterFacts,
+          changed,
+          since,
+        }),
+      (r) => (r.problems.length === 0 ? "verified" : `${r.problems.length} problems`),
+    );
+    for (const n of checked.notes) ctx.progress.log(`note: ${n}`);
+    if (checked.problems.length > 0) problem = `verify failed: ${checked.problems.join("; ")}`;
+    else {
+      const watched = await ctx.progress.step(
+        `watch the critical alarms and ECS deployments for ${watchMinutes} min`,
+        () =>
+          watch({
+            ecs: aws.ecs,
+            cloudwatch: aws.cloudwatch,
+            sleep: ctx.sleep,
+            now: ctx.now,
+            log: (s) => ctx.progress.log(s),
+            alarmNames: afterFacts.criticalAlarmNames,
+            deployments: checked.deployments,
+            minutes: watchMinutes,
+          }),
+        (w) => (w.problem ? undefined : `all clear after ${w.polls} polls`),
+      );
+      if (watched.problem) problem = `the watch saw: ${watched.problem}`;
+    }
+  }
+
+  if (!problem) {
+    await say(`opsbook deploy of ${stack} completed`, noticeLines(shipped, { result: `completed as v${version}` }));
+    const done = {
+      stack,
+      version,
+      commit,
+      tags: shipped,
+      message,
+      snapshot: deployId,
+      seconds: Math.round(ctx.progress.elapsed() - started),
+    };
+    if (bool(ctx.flags, "json")) ctx.out(JSON.stringify(done, null, 2) + "\n");
+    else
+      ctx.out(
+        `deployed ${stack} v${version} (${message}); snapshot ${deployId}\n${Object.keys(config).length > 0 ? `commit the tags --set wrote to Pulumi.${stack}.yaml, so main names what runs\n` : ""}`,
+      );
+    return EXIT.ok;
+  }
+
+  // R-rollback-manual, automatically: back to the version that ran before this deploy.
+  ctx.progress.log(`deploy failed: ${problem}; rolling back`);
+  await say(`opsbook deploy of ${stack} failed, rolling back`, noticeLines(shipped, { result: problem }));
+  const reverting = ctx.now();
+  const { plan, target } = await planRollback(ctx, stack, undefined);
+  const done = await applyRollback(
+    ctx,
+    plan,
+    target,
+    `deploy failed: ${problem}`.slice(0, 200),
+    ctx.progress.elapsed(),
+  );
+  const verified = await verifyAfter(ctx, stack, after, done.outputs, reverting);
+  const outcome = `rolled back from v${plan.from} to v${plan.to}: ${slaText(done)}${verified.problems.length > 0 ? `; the rollback did not verify: ${verified.problems.join("; ")}` : ""}`;
+  await say(`opsbook deploy of ${stack} rolled back`, noticeLines(shipped, { result: `${problem}; ${outcome}` }));
+  throw new OpsError(
+    `the deploy of ${stack} failed and was rolled back: ${problem}\n  ${outcome}`,
+    verified.problems.length > 0
+      ? "the rollback did not verify either: check the ECS services and the load balancer now, and page the on-call"
+      : `the services run v${plan.to} again; fix the release, and revert the stack file on main so the next merge does not redeploy it`,
+    EXIT.rolledBack,
+  );
 }
+
+const failure = (e: unknown): string => (e instanceof Error ? e.message.split("\n")[0]! : String(e));

@@ -15,6 +15,8 @@ import { EXIT, OpsError, Refusal, UsageError } from "../errors";
 import { GIT_HEAD, printableConfig, rollbackMessage, selectRollback, updateConfig, type Update } from "../history";
 import { fmt } from "../progress";
 import { pulumiError, REPO_ROOT } from "../pulumi";
+import { stackFacts, type StackFacts } from "../deploy/facts";
+import { verify } from "../deploy/verify";
 
 export const rollbackSpec: CommandSpec = {
   name: "rollback",
@@ -67,31 +69,38 @@ export async function planRollback(ctx: Context, stack: string, to: number | und
     commit: chosen.to.environment[GIT_HEAD]!,
     config: printableConfig(chosen.to),
   };
-  return { plan, target: chosen.to };
+  return { plan, target: chosen.to, handle };
 }
 
 function git(cwd: string, args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 }
 
-export async function rollback(ctx: Context): Promise<number> {
-  const stack = str(ctx.flags, "stack")!;
-  const toText = str(ctx.flags, "to");
-  if (toText !== undefined && !/^\d+$/.test(toText))
-    throw new UsageError(`--to ${toText}: not a version number`, "rollback");
-  const started = ctx.progress.elapsed();
-  const { plan, target } = await planRollback(ctx, stack, toText === undefined ? undefined : Number(toText));
+/** Output values of an update result (`UpResult.outputs` holds `{ value, secret }`). */
+export function outputValues(outputs: Record<string, { value: unknown }> | undefined): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs ?? {}).map(([k, v]) => [k, v.value]));
+}
 
-  if (bool(ctx.flags, "dry-run")) {
-    ctx.progress.skip("apply the earlier version", "dry run");
-    if (bool(ctx.flags, "json")) ctx.out(JSON.stringify(plan, null, 2) + "\n");
-    else
-      ctx.out(
-        `would roll back ${stack} from v${plan.from} to v${plan.to} (commit ${plan.commit}) with ${Object.keys(plan.config).length} config keys\n`,
-      );
-    return EXIT.ok;
-  }
+export interface RollbackDone {
+  initiatedSeconds: number;
+  completedSeconds: number;
+  withinSla: boolean;
+  /** The stack outputs after the revert. */
+  outputs: Record<string, unknown>;
+}
 
+/**
+ * Applies the plan: the target's commit in a temporary worktree, its recorded config, `up`. Used by
+ * `opsbook rollback` and by `opsbook deploy` when a deploy fails verification or the watch.
+ */
+export async function applyRollback(
+  ctx: Context,
+  plan: RollbackPlan,
+  target: Update,
+  reason: string | undefined,
+  started: number,
+): Promise<RollbackDone> {
+  const stack = plan.stack;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-rollback-"));
   try {
     await ctx.progress.step(`check out ${plan.commit.slice(0, 12)} in a temporary worktree`, () => {
@@ -116,10 +125,10 @@ export async function rollback(ctx: Context): Promise<number> {
       }
     });
     const initiated = ctx.progress.elapsed() - started;
-    await ctx.progress.step(`pulumi up (v${plan.from} -> v${plan.to})`, async () => {
+    const result = await ctx.progress.step(`pulumi up (v${plan.from} -> v${plan.to})`, async () => {
       try {
         return await handle.up({
-          message: rollbackMessage(plan.from, plan.to, str(ctx.flags, "reason")),
+          message: rollbackMessage(plan.from, plan.to, reason),
           onOutput: (s) => ctx.progress.log(s),
           signal: ctx.signal,
         });
@@ -128,19 +137,13 @@ export async function rollback(ctx: Context): Promise<number> {
       }
     });
     const completed = ctx.progress.elapsed() - started;
-    const timing = {
+    return {
       initiatedSeconds: Math.round(initiated),
       completedSeconds: Math.round(completed),
       withinSla:
         initiated <= ROLLBACK_LIMITS.startsWithinSeconds && completed <= ROLLBACK_LIMITS.completesWithinSeconds,
+      outputs: outputValues(result.outputs),
     };
-    if (bool(ctx.flags, "json")) ctx.out(JSON.stringify({ ...plan, timing }, null, 2) + "\n");
-    else {
-      ctx.out(
-        `rolled back ${stack} from v${plan.from} to v${plan.to}: initiated in ${fmt(initiated)} (runbook 004: under 5 min), completed in ${fmt(completed)} (under 10 min)${timing.withinSla ? "" : " -- OUTSIDE the runbook's limits"}\n`,
-      );
-    }
-    return EXIT.ok;
   } finally {
     try {
       git(REPO_ROOT, ["worktree", "remove", "--force", dir]);
@@ -148,4 +151,89 @@ export async function rollback(ctx: Context): Promise<number> {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** "initiated in 1 min 05 s (runbook 004: under 5 min), completed in 4 min 10 s (under 10 min)" */
+export function slaText(done: RollbackDone): string {
+  return `initiated in ${fmt(done.initiatedSeconds)} (runbook 004: under 5 min), completed in ${fmt(done.completedSeconds)} (under 10 min)${done.withinSla ? "" : " -- OUTSIDE the runbook's limits"}`;
+}
+
+export async function rollback(ctx: Context): Promise<number> {
+  const stack = str(ctx.flags, "stack")!;
+  const toText = str(ctx.flags, "to");
+  if (toText !== undefined && !/^\d+$/.test(toText))
+    throw new UsageError(`--to ${toText}: not a version number`, "rollback");
+  const started = ctx.progress.elapsed();
+  const { plan, target, handle } = await planRollback(ctx, stack, toText === undefined ? undefined : Number(toText));
+
+  if (bool(ctx.flags, "dry-run")) {
+    ctx.progress.skip("apply the earlier version", "dry run");
+    if (bool(ctx.flags, "json")) ctx.out(JSON.stringify(plan, null, 2) + "\n");
+    else
+      ctx.out(
+        `would roll back ${stack} from v${plan.from} to v${plan.to} (commit ${plan.commit}) with ${Object.keys(plan.config).length} config keys\n`,
+      );
+    return EXIT.ok;
+  }
+
+  const before = await ctx.progress.step("read the stack outputs", () => handle.outputs());
+  const since = ctx.now();
+  const done = await applyRollback(ctx, plan, target, str(ctx.flags, "reason"), started);
+  const verified = await verifyAfter(ctx, stack, before, done.outputs, since);
+  const timing = {
+    initiatedSeconds: done.initiatedSeconds,
+    completedSeconds: done.completedSeconds,
+    withinSla: done.withinSla,
+  };
+  if (bool(ctx.flags, "json")) ctx.out(JSON.stringify({ ...plan, timing, verify: verified }, null, 2) + "\n");
+  else ctx.out(`rolled back ${stack} from v${plan.from} to v${plan.to}: ${slaText(done)}\n`);
+  if (verified.problems.length > 0) {
+    throw new OpsError(
+      `the rollback to v${plan.to} did not verify:\n  - ${verified.problems.join("\n  - ")}`,
+      "the stack state names the earlier version; check the ECS services and the load balancer now, and page the on-call",
+    );
+  }
+  return EXIT.ok;
+}
+
+/**
+ * The verify step of a deploy after a revert (R-rollback-manual): skipped, saying why, when the
+ * reverted program publishes no `services` output to verify against.
+ */
+export async function verifyAfter(
+  ctx: Context,
+  stack: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  since: Date,
+): Promise<{ problems: string[]; notes: string[] }> {
+  let facts: StackFacts;
+  try {
+    facts = stackFacts(after, stack);
+  } catch (e) {
+    ctx.progress.skip("verify the services", e instanceof Error ? e.message : String(e));
+    return { problems: [], notes: [] };
+  }
+  const previous = (before.services ?? {}) as Record<string, { taskDefinitionArn?: string }>;
+  const changed = Object.keys(facts.services).filter(
+    (n) => previous[n]?.taskDefinitionArn !== facts.services[n]!.taskDefinitionArn,
+  );
+  const clients = ctx.aws(facts.region);
+  const result = await ctx.progress.step(
+    "verify the services",
+    () =>
+      verify({
+        ecs: clients.ecs,
+        fetch: ctx.fetch,
+        sleep: ctx.sleep,
+        log: (s) => ctx.progress.log(s),
+        facts,
+        changed,
+        since,
+      }),
+    (r) =>
+      r.problems.length === 0 ? `verified ${Object.keys(facts.services).join(", ") || "no services"}` : undefined,
+  );
+  for (const n of result.notes) ctx.progress.log(`note: ${n}`);
+  return { problems: result.problems, notes: result.notes };
 }

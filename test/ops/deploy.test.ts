@@ -211,12 +211,21 @@ describe("opsbook deploy --dry-run (R-deploy-windows, R-deploy-pre-checks)", () 
     expect(r.stderr).toMatch(/has no "deploy" output/);
   }, 30_000);
 
-  test("without --dry-run it says plainly that this version only plans, and touches nothing", async () => {
+  test("without --dry-run, a stack whose outputs predate the deploy steps is told how to get them, and nothing changes", async () => {
     const r = await deploy(["--stack", "production", "--set", "api=1.4.2"], TUESDAY_11_LONDON);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/only plans/);
-    expect(calls()).toEqual([]);
-  });
+    expect(r.stderr).toMatch(/has no "databaseIdentifier" output/);
+    expect(r.stderr).toMatch(/run a plain `pulumi up --stack production` once/);
+    expect(calls().some((a) => a[0] === "up" || a[0] === "config")).toBe(false);
+  }, 30_000);
+
+  test("without --set it ships the stack file as committed", async () => {
+    const r = await deploy(["--stack", "production", "--dry-run", "--json"], TUESDAY_11_LONDON);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout) as { config: unknown; steps: string[] };
+    expect(plan.config).toEqual({});
+    expect(plan.steps[2]).toBe("ship the stack file as committed (no --set)");
+  }, 30_000);
 
   test.each([["api"], ["api=1.0.0=x"], ["api=bad tag"]])("--set %s is a usage error", (v) => {
     expect(() => parseSet([v])).toThrow(/expected <service>=<tag>/);

@@ -79,6 +79,15 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     expect(types.has("aws:scheduler/schedule:Schedule")).toBe(true);
   });
 
+  test("opsbook deploy finds no ECS service or migration task to verify, and every critical CloudWatch alarm", () => {
+    expect(plan.outputs.services).toEqual({});
+    expect(plan.outputs.migration).toBeUndefined();
+    const critical = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm")
+      .filter((a) => (a.inputs.tags as Record<string, string>).severity === "critical")
+      .map((a) => a.inputs.name as string);
+    expect([...(plan.outputs.criticalAlarmNames as string[])].sort()).toEqual(critical.sort());
+  });
+
   test("declares every object with its apiVersion and kind, each valid by the kubernetes-models schemas", () => {
     const kinds = kubernetesObjects().map((r) => `${String(r.inputs.apiVersion)} ${String(r.inputs.kind)}`);
     expect([...new Set(kinds)].sort()).toEqual(Object.keys(VALIDATORS).sort());

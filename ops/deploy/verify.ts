@@ -1,0 +1,199 @@
+/**
+ * Verify and watch (R-deploy-verify, R-deploy-smoke-tests, R-deploy-post-watch): after the update,
+ * each changed service's ECS service deployment must have ended SUCCESSFUL (not rolled back or
+ * stopped; `pulumi up` alone reports success after an ECS rollback, pulumi/pulumi-aws#4487), ECS
+ * must run the task definition the stack names, and the health and smoke requests through the load
+ * balancer must answer as expected; then the critical alarms and the deployments are watched.
+ */
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServicesCommand,
+  ListServiceDeploymentsCommand,
+  type ECSClient,
+} from "@aws-sdk/client-ecs";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { ServiceFacts, StackFacts } from "./facts";
+import { requestTo } from "./routing";
+import { alarmsFiring, type Sleep } from "./steps";
+
+export type Fetch = (url: string, init: { redirect: "manual"; signal: AbortSignal }) => Promise<{ status: number }>;
+
+const FAILED = new Set([
+  "ROLLBACK_REQUESTED",
+  "ROLLBACK_IN_PROGRESS",
+  "ROLLBACK_SUCCESSFUL",
+  "ROLLBACK_FAILED",
+  "STOPPED",
+  "STOP_REQUESTED",
+]);
+
+export interface DeploymentState {
+  service: string;
+  arn?: string;
+  status: string;
+  reason?: string;
+}
+
+/** The newest ECS service deployment of `service` created at or after `since`. */
+export async function deploymentSince(
+  ecs: ECSClient,
+  cluster: string,
+  name: string,
+  s: ServiceFacts,
+  since: Date,
+): Promise<DeploymentState> {
+  const list = await ecs.send(
+    new ListServiceDeploymentsCommand({ cluster, service: s.serviceName, createdAt: { after: since } }),
+  );
+  const newest = [...(list.serviceDeployments ?? [])].sort(
+    (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
+  )[0];
+  if (!newest?.serviceDeploymentArn) return { service: name, status: "NONE" };
+  return describeDeployment(ecs, name, newest.serviceDeploymentArn);
+}
+
+export async function describeDeployment(ecs: ECSClient, name: string, arn: string): Promise<DeploymentState> {
+  const out = await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }));
+  const d = out.serviceDeployments?.[0];
+  return { service: name, arn, status: d?.status ?? "UNKNOWN", ...(d?.statusReason ? { reason: d.statusReason } : {}) };
+}
+
+export interface VerifyInput {
+  ecs: ECSClient;
+  fetch: Fetch;
+  sleep: Sleep;
+  log: (s: string) => void;
+  facts: StackFacts;
+  /** Services whose task definition the update changed: their ECS deployment is checked. */
+  changed: string[];
+  /** When the update began: the deployment to check was created after it. */
+  since: Date;
+  pollSeconds?: number;
+  /** How long an IN_PROGRESS deployment may take to end after `up` returned. */
+  settleMinutes?: number;
+}
+
+export interface VerifyResult {
+  problems: string[];
+  deployments: DeploymentState[];
+  notes: string[];
+}
+
+/** Every check of R-deploy-verify; returns the problems found (none: verified). */
+export async function verify(v: VerifyInput): Promise<VerifyResult> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const deployments: DeploymentState[] = [];
+  const poll = (v.pollSeconds ?? 15) * 1000;
+  for (const name of v.changed) {
+    const s = v.facts.services[name]!;
+    let state = await deploymentSince(v.ecs, v.facts.clusterName, name, s, v.since);
+    for (
+      let i = 0;
+      i < ((v.settleMinutes ?? 10) * 60_000) / poll && (state.status === "IN_PROGRESS" || state.status === "PENDING");
+      i++
+    ) {
+      v.log(`${name}: ECS deployment ${state.status}`);
+      await v.sleep(poll);
+      state = state.arn ? await describeDeployment(v.ecs, name, state.arn) : state;
+    }
+    deployments.push(state);
+    if (state.status === "NONE") problems.push(`${name}: ECS started no service deployment after the update began`);
+    else if (state.status !== "SUCCESSFUL")
+      problems.push(
+        `${name}: ECS deployment ${state.arn} ended ${state.status}${state.reason ? `: ${state.reason}` : ""}`,
+      );
+  }
+  const names = Object.keys(v.facts.services);
+  if (names.length > 0) {
+    const out = await v.ecs.send(
+      new DescribeServicesCommand({
+        cluster: v.facts.clusterName,
+        services: names.map((n) => v.facts.services[n]!.serviceName),
+      }),
+    );
+    for (const name of names) {
+      const s = v.facts.services[name]!;
+      const running = out.services?.find((x) => x.serviceName === s.serviceName)?.taskDefinition;
+      if (running !== s.taskDefinitionArn)
+        problems.push(`${name}: ECS runs ${running ?? "nothing"}, the stack names ${s.taskDefinitionArn}`);
+    }
+  }
+  const routes = Object.fromEntries(
+    Object.entries(v.facts.services).flatMap(([n, s]) => (s.routing ? [[n, s.routing] as const] : [])),
+  );
+  const checks: Array<{ service: string; path: string; status: number; what: string }> = [];
+  for (const [name, r] of Object.entries(routes))
+    checks.push({ service: name, path: r.healthCheckPath, status: 200, what: "health" });
+  for (const [name, list] of Object.entries(v.facts.smokeChecks))
+    for (const c of list) checks.push({ service: name, path: c.path, status: c.status, what: "smoke check" });
+  for (const c of checks) {
+    const req = requestTo(routes, c.service, c.path, v.facts.url);
+    if (!req.ok) {
+      // A health path the listener does not route to its service is covered by the target
+      // group's health check (ECS needs it to pass for SUCCESSFUL); a smoke check must be reachable.
+      if (c.what === "health") notes.push(`${c.service} ${c.path} not requested through the load balancer: ${req.why}`);
+      else problems.push(`${c.service}: smoke check ${c.path} cannot be reached: ${req.why}`);
+      continue;
+    }
+    try {
+      const res = await v.fetch(req.url, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+      if (res.status !== c.status)
+        problems.push(`${c.service}: ${c.what} ${req.url} answered ${res.status}, expected ${c.status}`);
+      else v.log(`${c.service}: ${c.what} ${req.url} ${res.status}`);
+    } catch (e) {
+      problems.push(`${c.service}: ${c.what} ${req.url} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return { problems, deployments, notes };
+}
+
+/** Smoke checks the listener would not route to their service: refused before anything changes. */
+export function unreachableSmokeChecks(facts: StackFacts): string[] {
+  const routes = Object.fromEntries(
+    Object.entries(facts.services).flatMap(([n, s]) => (s.routing ? [[n, s.routing] as const] : [])),
+  );
+  return Object.entries(facts.smokeChecks).flatMap(([name, list]) =>
+    list.flatMap((c) => {
+      const r = requestTo(routes, name, c.path, facts.url);
+      return r.ok ? [] : [`${name} ${c.path}: ${r.why}`];
+    }),
+  );
+}
+
+export interface WatchInput {
+  ecs: ECSClient;
+  cloudwatch: CloudWatchClient;
+  sleep: Sleep;
+  now: () => Date;
+  log: (s: string) => void;
+  alarmNames: string[];
+  deployments: DeploymentState[];
+  minutes: number;
+  pollSeconds?: number;
+}
+
+/** Polls the critical alarms and the deployments for `minutes`; the first trouble ends the watch. */
+export async function watch(w: WatchInput): Promise<{ problem?: string; polls: number }> {
+  const end = w.now().getTime() + w.minutes * 60_000;
+  const poll = (w.pollSeconds ?? 30) * 1000;
+  let polls = 0;
+  for (;;) {
+    polls++;
+    const firing = await alarmsFiring(w.cloudwatch, w.alarmNames);
+    if (firing.length > 0) return { problem: `critical alarm in ALARM: ${firing.join(", ")}`, polls };
+    for (const d of w.deployments) {
+      if (!d.arn) continue;
+      const now = await describeDeployment(w.ecs, d.service, d.arn);
+      if (FAILED.has(now.status))
+        return {
+          problem: `${d.service}: ECS deployment ${d.arn} is now ${now.status}${now.reason ? `: ${now.reason}` : ""}`,
+          polls,
+        };
+    }
+    const left = end - w.now().getTime();
+    if (left <= 0) return { polls };
+    w.log(`watching: all clear, ${Math.ceil(left / 60_000)} min to go`);
+    await w.sleep(Math.min(poll, left));
+  }
+}
