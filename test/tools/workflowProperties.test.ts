@@ -206,6 +206,74 @@ describe("pr-credentials", () => {
   });
 });
 
+describe("risk-gate-from-base and approval-head", () => {
+  const baseCheckout = [
+    `      - uses: ${CHECKOUT}`,
+    "        with:",
+    "          ref: ${{ github.event.pull_request.base.sha }}",
+    "          path: base",
+  ];
+
+  test("the diff rules and the policy pack from the base checkout pass", () => {
+    const steps = [
+      ...baseCheckout,
+      "      - run: npm run --silent diff -- --base-plan a.json --head-plan b.json",
+      "        working-directory: base",
+      "      - run: (cd base && npm run -s policy -- --plan ../head/plan.json) > policy.txt",
+    ];
+    expect(kinds(workflow({ on: "pull_request", steps }))).toEqual([]);
+  });
+
+  test("the pull request's own copy fails: no base checkout, another directory, or the head's pack", () => {
+    const own = [`      - uses: ${CHECKOUT}`, '      - run: npm run --silent diff -- --stack "$STACK" --base HEAD^1'];
+    expect(kinds(workflow({ on: "pull_request", steps: own }))).toEqual(["risk-gate-from-base: 12"]);
+    const elsewhere = [...baseCheckout, "      - run: cd head && npm run policy -- --stack staging"];
+    expect(kinds(workflow({ on: "pull_request", steps: elsewhere }))).toEqual(["risk-gate-from-base: 15"]);
+    const pack = [
+      ...baseCheckout,
+      "      - uses: pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0",
+      "        with:",
+      "          command: preview",
+      "          policyPacks: policy",
+    ];
+    expect(messages(workflow({ on: "pull_request", steps: pack }))).toEqual([
+      'job "j": policyPacks "policy" is the pull request\'s copy of the pack: use the base checkout\'s (<dir>/policy)',
+    ]);
+    const basePack = [...pack.slice(0, -1), "          policyPacks: ${{ github.workspace }}/base/policy"];
+    expect(kinds(workflow({ on: "pull_request", steps: basePack }))).toEqual([]);
+    // On push the code is main's own: nothing to check.
+    expect(kinds(workflow({ on: "push", steps: own }))).toEqual([]);
+  });
+
+  test("the approval label read on the push itself fails", () => {
+    const label = (expression: string) =>
+      workflow({
+        on: "pull_request",
+        steps: ['      - run: test "$APPROVED" = true', "        env:", `          APPROVED: \${{ ${expression} }}`],
+      });
+    expect(kinds(label("contains(github.event.pull_request.labels.*.name, 'risk-approved')"))).toEqual([
+      "approval-head: 6",
+    ]);
+    expect(
+      kinds(
+        label(
+          "github.event.action != 'synchronize' && contains(github.event.pull_request.labels.*.name, 'risk-approved')",
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  test("the repository's Preview workflow fails without them", () => {
+    const preview = fs.readFileSync(path.join(ROOT, ".github/workflows/preview.yml"), "utf8");
+    expect(kinds(preview.replaceAll("working-directory: base", "working-directory: ."))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^risk-gate-from-base: /)]),
+    );
+    expect(kinds(preview.replaceAll("github.event.action != 'synchronize' && ", ""))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^approval-head: /)]),
+    );
+  });
+});
+
 describe("deploy-concurrency and deploy-head-check", () => {
   const deployJob = (
     concurrency: string[] = ["    concurrency:", "      group: deploy-staging", "      cancel-in-progress: false"],

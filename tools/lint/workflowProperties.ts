@@ -14,6 +14,8 @@
  *   `workflow_run`) never check code out.
  * - `deploy-concurrency`, `deploy-head-check`: a job that runs `opsbook deploy` has its own
  *   concurrency group that is never cancelled, and first checks that it deploys main's head.
+ * - `risk-gate-from-base`, `approval-head`: in a pull-request workflow the diff rules and the policy
+ *   pack run from a checkout of the base commit, and the approval label does not count on a push.
  * - `rollback-concurrency`, `rollback-main-only`: a job that runs `opsbook rollback` is in a group
  *   of its own run (nothing can replace it while pending), and checks that the run's ref is main
  *   and that the chosen commit is on main before it changes anything.
@@ -143,6 +145,8 @@ function checkJob(
       );
   }
 
+  if (on.prCode) checkRiskGate(name, list, source, key, report);
+
   const concurrency = job.get("concurrency", true) as unknown;
   const group = isMap(concurrency) ? text(concurrency.get("group", true)) : text(concurrency);
   const cancels = isMap(concurrency) ? concurrency.get("cancel-in-progress") : undefined;
@@ -200,6 +204,54 @@ function checkJob(
         key,
         "rollback-main-only",
         `job "${name}" rolls back without checking that the chosen commit is on main: git merge-base --is-ancestor <commit> origin/main before the rollback`,
+      );
+  }
+}
+
+const RISK_TOOL = /\bnpm\s+run\s+(?:--silent\s+|-s\s+)?(?:diff|policy)\b/;
+
+/**
+ * `risk-gate-from-base`: in a pull-request workflow, the diff rules and the policy pack run from a
+ * checkout of the base commit (`ref: ${{ github.event.pull_request.base.sha }}`), never from the
+ * pull request's own copy, which the change could edit. `approval-head`: the approval label counts
+ * only when the event is not the push itself (`synchronize`), since the label was for an earlier head.
+ */
+function checkRiskGate(name: string, list: YAMLMap[], source: string, key: Node, report: Report): void {
+  const baseDirs = list
+    .filter((s) => isCheckout(s) && /pull_request\.base\.sha/.test(text(s.getIn(["with", "ref"], true)) ?? ""))
+    .map((s) => (text(s.getIn(["with", "path"], true)) ?? ".").replace(/\/+$/, ""));
+  const inBase = (dir: string | undefined) => dir !== undefined && baseDirs.includes(dir.replace(/\/+$/, ""));
+  for (const step of list) {
+    const lines = runOf(step)
+      .split("\n")
+      .filter((line) => RISK_TOOL.test(line));
+    const workDir = text(step.get("working-directory", true));
+    for (const line of lines) {
+      const cd = /\bcd\s+([^\s&;)]+)\s*&&[^&]*$/.exec(line.slice(0, RISK_TOOL.exec(line)!.index))?.[1];
+      if (!inBase(workDir) && !inBase(cd))
+        report(
+          step.get("run", true),
+          "risk-gate-from-base",
+          `job "${name}" runs the diff rules or the policy pack from the pull request's own copy: check out github.event.pull_request.base.sha into a directory and run them there (working-directory: or cd <dir> &&)`,
+        );
+    }
+    if (/^pulumi\/actions@/.test(usesOf(step))) {
+      const packs = text(step.getIn(["with", "policyPacks"], true));
+      const dir = packs?.replace(/^\$\{\{\s*github\.workspace\s*\}\}\//, "").split("/")[0];
+      if (packs !== undefined && !inBase(dir))
+        report(
+          step.getIn(["with", "policyPacks"], true) as Node,
+          "risk-gate-from-base",
+          `job "${name}": policyPacks "${packs}" is the pull request's copy of the pack: use the base checkout's (<dir>/policy)`,
+        );
+    }
+  }
+  for (const line of source.split("\n")) {
+    if (/pull_request\.labels/.test(line) && !line.includes("github.event.action != 'synchronize'"))
+      report(
+        key,
+        "approval-head",
+        `job "${name}" counts a label on the push that follows it: add github.event.action != 'synchronize' (and 'reopened') to ${line.trim().split(":")[0]}`,
       );
   }
 }
