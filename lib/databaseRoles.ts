@@ -42,3 +42,6 @@ export const ROLE_SECRET_KEYS = {
 
 /** The bootstrap task's command: a command of the backup job's image. */
 export const BOOTSTRAP_COMMAND = "bootstrap-roles";
+
+/** Plain variable of every task using a role: it changes with `postgres.roleRotation`, so those tasks redeploy. */
+export const ROLE_ROTATION_VARIABLE = "DB_ROLE_ROTATION";
