@@ -100,11 +100,13 @@ END $$;
 ALTER ROLE ${ident(r[purpose])} WITH LOGIN NOCREATEROLE ${attributes} PASSWORD ${literal(verifiers[purpose])};`;
   const app = ident(r.app);
   const migrate = ident(r.migrate);
+  // The drill inherits: in the database it creates, its CREATE on \`public\` comes through its
+  // implicit membership in pg_database_owner.
   return `SET LOCAL client_min_messages = warning;
 ${role("app", "NOCREATEDB NOINHERIT")}
 ${role("migrate", "NOCREATEDB NOINHERIT")}
 ${role("backup", "NOCREATEDB INHERIT")}
-${role("drill", "CREATEDB NOINHERIT")}
+${role("drill", "CREATEDB INHERIT")}
 -- The master user acts for the migration role below (ownership, default privileges): it must be a member.
 GRANT ${migrate} TO CURRENT_USER;
 GRANT pg_read_all_data TO ${ident(r.backup)};

@@ -11,7 +11,8 @@ import { main, EXIT } from "../src/main";
 import { bootstrapSql, loadRolesConfig, scramVerifier } from "../src/roles";
 import { ConfigError } from "../src/config";
 import { startTestPostgres, type TestPostgres } from "./support/postgres";
-import { RecordingLogger } from "./support/recorders";
+import { RecordingLogger, RecordingPublisher, steppingClock } from "./support/recorders";
+import { S3RVER_CREDENTIALS, startTestS3, type TestS3 } from "./support/s3";
 
 const run = promisify(execFile);
 const DATABASE = "app";
@@ -152,6 +153,35 @@ describe("bootstrap-roles", () => {
     });
     expect(stdout.subarray(0, 5).toString()).toBe("PGDMP");
   });
+
+  test("the backup job dumps as the backup role, and the restore drill restores that dump as the drill role", async () => {
+    let s3: TestS3 | undefined;
+    try {
+      s3 = await startTestS3(["roles-backups"]);
+      const run = async (command: "backup" | "restore-drill", role: string, password: string) => {
+        const log = new RecordingLogger();
+        const env = {
+          ...pg.env(DATABASE),
+          PGUSER: role,
+          PGPASSWORD: password,
+          BACKUP_BUCKET: "roles-backups",
+          AWS_REGION: "us-east-1",
+          S3_ENDPOINT: s3!.endpoint,
+        };
+        const code = await main([command], env, {
+          log,
+          metrics: new RecordingPublisher(),
+          credentials: S3RVER_CREDENTIALS,
+          now: steppingClock("2026-12-01T02:00:00Z"),
+        });
+        return { code, errors: log.errors() };
+      };
+      await expect(run("backup", backup, first.backup)).resolves.toEqual({ code: EXIT.ok, errors: [] });
+      await expect(run("restore-drill", drill, first.drill)).resolves.toEqual({ code: EXIT.ok, errors: [] });
+    } finally {
+      await s3?.stop();
+    }
+  }, 120_000);
 
   test("the drill role may create a database of its own but not read the app's data", async () => {
     expect(await refusal(drill, first.drill, "SELECT count(*) FROM orders")).toMatch(/permission denied/);
