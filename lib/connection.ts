@@ -40,10 +40,22 @@ export function libpqConnection(c: ServiceConnection): ServiceConnection {
         .filter(([k]) => k in LIBPQ_NAMES)
         .map(([k, v]) => [LIBPQ_NAMES[k]!, v]),
     );
+  // No rotation label: the backup job and the bootstrap run as new tasks each time, which read
+  // the current passwords when they start (R-db-roles).
   return {
     environment: { ...pick(c.environment), [BACKUP_ENV.sslMode]: "verify-full" },
     secrets: pick(c.secrets),
     secretArns: c.secretArns,
     kmsKeyArns: c.kmsKeyArns,
   };
+}
+
+/**
+ * The connection with its variables renamed (`services[].envNames`: platform name -> the app's
+ * name); names not in `names` stay as they are. The secrets it reads stay the same.
+ */
+export function renameVariables(c: ServiceConnection, names: Readonly<Record<string, string>>): ServiceConnection {
+  const rename = (from: Record<string, pulumi.Input<string>>) =>
+    Object.fromEntries(Object.entries(from).map(([k, v]) => [names[k] ?? k, v]));
+  return { ...c, environment: rename(c.environment), secrets: rename(c.secrets) };
 }

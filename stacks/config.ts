@@ -26,6 +26,7 @@ import {
   scalingStackRules,
   rollbackSettings,
   servicesSettings,
+  usesStackRules,
 } from "../components/service/settings";
 import { bool, inList, matching, REGION, reporter, timeZone, ON_VALID } from "../lib/schema";
 import { closest, ConfigError, ProblemWriter, quote, type ConfigProblem } from "./configErrors";
@@ -111,6 +112,7 @@ function stackRules(region: string) {
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
     scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));
+    usesStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
     backupStackRules(
       c.backup,
       {

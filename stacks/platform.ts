@@ -9,11 +9,13 @@ import { Network } from "../components/network/network";
 import { TierSecurityGroups } from "../components/network/securityGroups";
 import { EncryptionKey, type KeyServiceGrant } from "../components/security/encryptionKey";
 import { Postgres } from "../components/data/postgres/postgres";
+import { DatabaseRoles } from "../components/data/postgres/roles";
 import { Redis } from "../components/data/redis/redis";
 import { Backups, backupMetrics } from "../components/backup/backups";
 import { AlertTopics } from "../components/monitoring/alertTopics";
 import { DeploymentFailurePage } from "../components/monitoring/deploymentFailures";
 import { AppSecrets } from "../components/service/appSecrets";
+import { serviceConnections } from "../components/service/appVariables";
 import { Cluster } from "../components/service/cluster";
 import { LoadBalancer } from "../components/service/loadBalancer";
 import { MaintenanceMode } from "../components/service/maintenance";
@@ -40,6 +42,8 @@ export interface Platform {
   securityGroups: TierSecurityGroups;
   logsKey: EncryptionKey;
   postgres: Postgres;
+  /** The app, migration, backup and drill roles, and the task that creates them (R-db-roles). */
+  databaseRoles: DatabaseRoles;
   redis: Redis;
   backups: Backups;
   alerts: AlertTopics;
@@ -139,6 +143,23 @@ export function buildPlatform(config: PlatformConfig): Platform {
     protect: config.protect,
   });
 
+  const databaseRoles = new DatabaseRoles(config.environment, {
+    database: postgres.roleDatabase,
+    kmsKeyArn: postgres.kmsKeyArn,
+    rotation: config.postgres.roleRotation,
+    image: { repository: config.backup.image, tag: config.backup.tag },
+    cluster: { arn: cluster.arn, name: cluster.name },
+    subnetIds: network.privateSubnetIds,
+    securityGroupId: securityGroups.app.id,
+    logRetentionDays: config.logRetentionDays,
+    logKmsKeyArn: logsKey.arn,
+    protect: config.protect,
+    region: config.region,
+    accountId: identity.accountId,
+  });
+  // Each service gets what its `uses` names, under its `envNames` (R-db-roles, R-app-variables).
+  const sources = { database: databaseRoles.connection("app"), cache: redis.connection, appSecrets };
+  const connectionsOf = (s: PlatformConfig["services"][number]) => serviceConnections(s, sources);
   const loadBalancer = onKubernetes ? undefined : ecsLoadBalancer();
   function ecsLoadBalancer(): LoadBalancer {
     const domain = config.domain!; // the stack rules require it on ECS
@@ -188,13 +209,17 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 priority: 100 + 10 * i,
                 healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
               },
-        connections: [appSecrets.connection, postgres.connection, redis.connection],
+        connections: connectionsOf(s),
         // The warning topic: the catalogue's critical alarms on the same signals already page for the
         // event, so a rollback tells the team (email) without paging twice.
         rollback: { ...config.rollback, alarmTopicArn: alerts.topics.warning.arn },
         logRetentionDays: config.logRetentionDays,
         logKmsKeyArn: logsKey.arn,
         migrationCommand: s.name === config.migrations.service ? config.migrations.command : undefined,
+        migrationConnections: serviceConnections(
+          { ...s, uses: ["database"], corsOrigins: [] },
+          { ...sources, database: databaseRoles.connection("migrate") },
+        ),
         region: config.region,
         accountId: identity.accountId,
       });
@@ -229,7 +254,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       environment: config.environment,
       services: config.services.map((s) => ({ ...s, port: s.port! })),
       healthCheckPath: config.healthCheck.path,
-      connections: [appSecrets.connection, postgres.connection, redis.connection],
+      connections: Object.fromEntries(config.services.map((s) => [s.name, connectionsOf(s)])),
       thresholds: config.thresholds,
       rollback: config.rollback,
     });
@@ -240,7 +265,8 @@ export function buildPlatform(config: PlatformConfig): Platform {
     ...config.backup,
     database: {
       name: config.postgres.databaseName,
-      connection: libpqConnection(postgres.connection),
+      connection: libpqConnection(databaseRoles.connection("backup")),
+      drillConnection: libpqConnection(databaseRoles.connection("drill")),
       instanceArn: postgres.arn,
       backupRetentionDays: config.postgres.backupRetentionDays,
     },
@@ -310,6 +336,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     securityGroups,
     logsKey,
     postgres,
+    databaseRoles,
     redis,
     backups,
     alerts,
@@ -341,6 +368,8 @@ export function stackOutputs(platform: Platform) {
     databasePort: platform.postgres.port,
     databaseName: platform.postgres.databaseName,
     databaseMasterSecretArn: platform.postgres.masterSecretArn,
+    /** The database roles' secrets, and the bootstrap task to run once and after each rotation (R-db-roles). */
+    databaseRoles: { secretArns: platform.databaseRoles.secretArns, bootstrap: platform.databaseRoles.bootstrap },
     redisReplicationGroupId: platform.redis.replicationGroupId,
     redisPrimaryEndpoint: platform.redis.primaryEndpoint,
     redisPort: platform.redis.port,

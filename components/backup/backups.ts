@@ -35,7 +35,10 @@ export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMi
    * and automated backup retention for the copy of its automated backups in `drRegion`.
    */
   database: {
+    /** The backup role's (R-db-roles). */
     connection: ServiceConnection;
+    /** The restore drill's, which creates its throwaway database. @default `connection` */
+    drillConnection?: ServiceConnection;
     name: string;
     instanceArn?: pulumi.Input<string>;
     backupRetentionDays?: number;
@@ -123,17 +126,26 @@ export class Backups extends pulumi.ComponentResource {
       { parent: this },
     );
     const image = `${args.image}:${args.tag}`;
-    const { role: execution } = executionRole(
-      `${name}-execution`,
-      {
-        image: args.image,
-        logGroupArn: logGroup.arn,
-        connections: [args.database.connection],
-        region: args.region,
-        accountId: args.accountId,
-      },
-      this,
-    );
+    const drillConnection = args.database.drillConnection ?? args.database.connection;
+    const jobExecutionRole = (suffix: string, connection: ServiceConnection) =>
+      executionRole(
+        `${name}${suffix}`,
+        {
+          image: args.image,
+          logGroupArn: logGroup.arn,
+          connections: [connection],
+          region: args.region,
+          accountId: args.accountId,
+        },
+        this,
+      ).role;
+    // The drill has its own database role (R-db-roles), so its own execution role reads only that secret.
+    const executions = {
+      backup: jobExecutionRole("-execution", args.database.connection),
+      "restore-drill": args.database.drillConnection
+        ? jobExecutionRole("-drill-execution", args.database.drillConnection)
+        : undefined,
+    };
     const task = ecsTaskRole(`${name}-task`, args.accountId, this);
     new aws.iam.RolePolicy(
       `${name}-task`,
@@ -170,12 +182,16 @@ export class Backups extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const { environment, secrets } = containerSettings([args.database.connection], {
+    const own = {
       [BACKUP_ENV.bucket]: this.bucket.name,
       [BACKUP_ENV.prefix]: BACKUP_PREFIX,
       [BACKUP_ENV.region]: args.region,
       [BACKUP_ENV.metricsNamespace]: metrics.namespace,
-    });
+    };
+    const settings = {
+      backup: containerSettings([args.database.connection], own),
+      "restore-drill": containerSettings([drillConnection], own),
+    };
     const taskDefinition = (job: "backup" | "restore-drill") =>
       new aws.ecs.TaskDefinition(
         `${name}-${job}`,
@@ -186,7 +202,7 @@ export class Backups extends pulumi.ComponentResource {
           networkMode: "awsvpc",
           requiresCompatibilities: ["FARGATE"],
           runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-          executionRoleArn: execution.arn,
+          executionRoleArn: (executions[job] ?? executions.backup).arn,
           taskRoleArn: task.arn,
           volumes: [{ name: "tmp" }],
           containerDefinitions: pulumi.jsonStringify([
@@ -195,8 +211,7 @@ export class Backups extends pulumi.ComponentResource {
               image,
               essential: true,
               command: [job],
-              environment,
-              secrets,
+              ...settings[job],
               readonlyRootFilesystem: true,
               mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
               logConfiguration: {
@@ -243,7 +258,11 @@ export class Backups extends pulumi.ComponentResource {
               Sid: "PassJobRoles",
               Effect: "Allow",
               Action: "iam:PassRole",
-              Resource: [execution.arn, task.arn],
+              Resource: [
+                executions.backup.arn,
+                ...(executions["restore-drill"] ? [executions["restore-drill"].arn] : []),
+                task.arn,
+              ],
               Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
             },
           ],

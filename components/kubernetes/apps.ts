@@ -21,8 +21,8 @@ export interface KubernetesAppsArgs extends Omit<KubernetesSettings, "host" | "r
   services: Array<ServiceSettings & { port: number }>;
   /** `healthCheck.path`: the probes' path unless a probe or the service names another. */
   healthCheckPath: string;
-  /** Backing stores and app secrets, the same ECS services get. */
-  connections: ServiceConnection[];
+  /** Per service, what its `uses` names under its `envNames`: the same ECS services get (R-db-roles). */
+  connections: Record<string, ServiceConnection[]>;
   thresholds: Thresholds;
   rollback: RollbackSettings;
 }
@@ -92,7 +92,7 @@ export class KubernetesApps extends pulumi.ComponentResource {
           healthCheckPath: args.healthCheckPath,
           commonLabels,
           ownEnvironment: s.environment,
-          connections: args.connections,
+          connections: args.connections[s.name] ?? [],
           namespace,
           unhealthyForMinutes: args.rollback.unhealthyForMinutes,
         },

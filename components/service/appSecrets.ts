@@ -18,12 +18,17 @@ export interface AppSecretsArgs extends AppSecretsSettings {
  * definition in clear text.
  */
 export class AppSecrets extends pulumi.ComponentResource {
+  /** Every app secret; a service gets only those it names, through {@link connectionFor}. */
   readonly connection: ServiceConnection;
   readonly secretArns: Record<string, pulumi.Output<string>>;
+  private readonly kmsKeyArn: pulumi.Input<string>;
+  private readonly rotation: string;
 
   constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:service:AppSecrets", name, {}, opts);
     this.secretArns = {};
+    this.kmsKeyArn = args.kmsKeyArn;
+    this.rotation = args.rotation;
     for (const envName of args.names) {
       const slug = envName.toLowerCase().replace(/_/g, "-");
       const value = new random.RandomPassword(
@@ -58,5 +63,24 @@ export class AppSecrets extends pulumi.ComponentResource {
       kmsKeyArns: [args.kmsKeyArn],
     };
     this.registerOutputs({ secretArns: this.secretArns });
+  }
+
+  /**
+   * The secrets a service names in `services[].uses` (R-db-roles): only those in its task
+   * definition and its execution role's policy.
+   *
+   * @throws if a name is not one of `appSecrets.names` (the stack rules refuse that first)
+   */
+  connectionFor(names: readonly string[]): ServiceConnection {
+    const unknown = names.filter((n) => !(n in this.secretArns));
+    if (unknown.length > 0)
+      throw new pulumi.ResourceError(`no app secret named ${unknown.join(", ")}; add it to appSecrets.names`, this);
+    const secrets = Object.fromEntries(names.map((n) => [n, this.secretArns[n]!]));
+    return {
+      environment: { APP_ROTATION_LABEL: this.rotation },
+      secrets,
+      secretArns: Object.values(secrets),
+      kmsKeyArns: [this.kmsKeyArn],
+    };
   }
 }

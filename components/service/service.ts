@@ -103,6 +103,12 @@ export interface ServiceArgs {
   logKmsKeyArn: pulumi.Input<string>;
   /** Command of a one-off migration task with the same image and settings; none declares no task. */
   migrationCommand?: string[];
+  /**
+   * What the migration task connects with: the migration role's connection (R-db-roles), under
+   * the service's own variable names. It has its own execution role, reading only these secrets.
+   * @default the service's `connections`
+   */
+  migrationConnections?: ServiceConnection[];
   region: string;
   accountId: pulumi.Input<string>;
 }
@@ -175,8 +181,12 @@ export class Service extends pulumi.ComponentResource {
     );
     this.executionRole = execution.role;
     this.taskRole = ecsTaskRole(`${name}-task`, args.accountId, this);
-    const { environment, secrets } = containerSettings(args.connections, c.environment);
-    const container = (command: string[] | undefined, withPort: boolean) => ({
+    const service = containerSettings(args.connections, c.environment);
+    const container = (
+      command: string[] | undefined,
+      withPort: boolean,
+      { environment, secrets }: ReturnType<typeof containerSettings>,
+    ) => ({
       name: CONTAINER_NAME,
       image: `${c.image}:${c.tag}`,
       essential: true,
@@ -197,7 +207,13 @@ export class Service extends pulumi.ComponentResource {
         },
       },
     });
-    const taskDefinition = (suffix: string, command: string[] | undefined, withPort: boolean) =>
+    const taskDefinition = (
+      suffix: string,
+      command: string[] | undefined,
+      withPort: boolean,
+      settings: ReturnType<typeof containerSettings>,
+      executionRoleArn: pulumi.Input<string>,
+    ) =>
       new aws.ecs.TaskDefinition(
         `${name}${suffix}`,
         {
@@ -207,16 +223,28 @@ export class Service extends pulumi.ComponentResource {
           networkMode: "awsvpc",
           requiresCompatibilities: ["FARGATE"],
           runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-          executionRoleArn: this.executionRole.arn,
+          executionRoleArn,
           taskRoleArn: this.taskRole.arn,
           volumes: [{ name: "tmp" }],
-          containerDefinitions: pulumi.jsonStringify([container(command, withPort)]),
+          containerDefinitions: pulumi.jsonStringify([container(command, withPort, settings)]),
         },
         { parent: this },
       );
-    this.taskDefinition = taskDefinition("", c.command, true);
+    this.taskDefinition = taskDefinition("", c.command, true, service, this.executionRole.arn);
     if (args.migrationCommand) {
-      this.migrationTaskDefinition = taskDefinition("-migrate", args.migrationCommand, false);
+      const connections = args.migrationConnections ?? args.connections;
+      const migrationExecution = executionRole(
+        `${name}-migrate-execution`,
+        { image: c.image, logGroupArn: this.logGroup.arn, connections, region: args.region, accountId: args.accountId },
+        this,
+      );
+      this.migrationTaskDefinition = taskDefinition(
+        "-migrate",
+        args.migrationCommand,
+        false,
+        containerSettings(connections, c.environment),
+        migrationExecution.role.arn,
+      );
       this.migration = migrationTask(this.migrationTaskDefinition, this.logGroup, args);
     }
 

@@ -28,10 +28,13 @@ import {
   type Report,
   ON_VALID,
 } from "../../lib/schema";
+import { providedVariables, USES } from "../../lib/appVariables";
 
 /** Service names: ECS service, log group and target group names derive from them. */
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 const HTTP_PATH = /^\/[A-Za-z0-9_\-./]*$/;
+/** A browser origin: scheme, host and optional port, no path (what an Origin header carries). */
+const ORIGIN = /^https?:\/\/(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?(:\d{1,5})?$/;
 
 /** A load balancer rule holds at most five condition values. */
 const RULE_VALUES = 5;
@@ -92,6 +95,28 @@ export const serviceSettings = z.strictObject({
     .record(envName, z.string({ error: "a string" }), { error: "a map of NAME: value" })
     .default({})
     .describe("plain environment variables (never secrets: those come from Secrets Manager)"),
+  uses: listOf(
+    matching(
+      /^(database|cache|[A-Z_][A-Z0-9_]*)$/,
+      "database, cache, or the name of an app secret (one of appSecrets.names)",
+    ),
+    "what the service uses",
+  )
+    .default([])
+    .describe(
+      "what the service receives, and nothing else: `database` (DB_* and DATABASE_URL of the app role), `cache` (REDIS_* and REDIS_URL), app secret names (R-db-roles)",
+    ),
+  envNames: z
+    .record(envName, envName, { error: "a map of PLATFORM_NAME: APP_NAME" })
+    .default({})
+    .describe(
+      "the app's names for variables the platform provides, e.g. `{ JWT_REFRESH_SECRET: REFRESH_TOKEN_SECRET }` (R-app-variables)",
+    ),
+  corsOrigins: listOf(matching(ORIGIN, 'an origin such as "https://app.example.com" (no path)'), "origins", 50)
+    .default([])
+    .describe(
+      "origins the app accepts cross-origin requests from, given to it as CORS_ORIGINS, comma-separated (R-app-variables)",
+    ),
 });
 
 export type ServiceSettings = z.output<typeof serviceSettings>;
@@ -115,6 +140,7 @@ function checkServices(services: ServiceSettings[], add: Report): void {
     const at = (k: string): PropertyKey[] => [i, k];
     if (names.has(s.name)) add(at("name"), s.name, "a name no other service has");
     names.add(s.name);
+    checkVariables(s, (path, value, allowed, fix) => add([i, ...path], value, allowed, fix));
     if (!isFargateSize(s.cpu, s.memory)) {
       add(
         at("memory"),
@@ -177,6 +203,70 @@ function checkServices(services: ServiceSettings[], add: Report): void {
       `exactly one service with a port and neither paths nor hosts (the load balancer's default); found ${defaults}`,
     );
   }
+}
+
+/**
+ * `uses`, `envNames` and `environment` of one service: each use once, renames only of variables
+ * the service receives, and no two variables under one name (R-app-variables). Paths are relative
+ * to the service.
+ */
+function checkVariables(s: ServiceSettings, add: Report): void {
+  const seen = new Set<string>();
+  s.uses.forEach((use, j) => {
+    if (seen.has(use)) add(["uses", j], use, "each entry once");
+    seen.add(use);
+  });
+  const provided = providedVariables(s.uses, s.corsOrigins);
+  const finalNames = new Map<string, string>();
+  for (const name of provided) if (!(name in s.envNames)) finalNames.set(name, name);
+  for (const [from, to] of Object.entries(s.envNames)) {
+    if (!provided.includes(from)) {
+      add(
+        ["envNames", from],
+        to,
+        provided.length > 0
+          ? `a rename of a variable this service receives (${provided.join(", ")}); "${from}" is not one (see services[].uses)`
+          : `no renames: this service receives no variables (its uses and corsOrigins are empty)`,
+      );
+      continue;
+    }
+    const other = finalNames.get(to);
+    if (other !== undefined && other !== from) {
+      add(
+        ["envNames", from],
+        to,
+        `a name no other variable of the service has ("${to}" is already ${other === to ? "a variable the platform provides" : `${other}'s new name`})`,
+      );
+    } else finalNames.set(to, from);
+  }
+  for (const name of Object.keys(s.environment)) {
+    const owner = finalNames.get(name);
+    if (owner !== undefined) {
+      add(
+        ["environment", name],
+        s.environment[name],
+        `a variable the platform does not set: ${name} is ${owner === name ? "provided by the platform" : `the new name of ${owner}`}; remove it here, or rename the platform's with services[].envNames`,
+      );
+    }
+  }
+}
+
+/**
+ * App secret names in `services[].uses` must be generated ones. Paths are relative to
+ * `opsbook:services`.
+ */
+export function usesStackRules(services: ServiceSettings[], appSecretNames: string[], add: Report): void {
+  services.forEach((s, i) =>
+    s.uses.forEach((use, j) => {
+      if (use !== USES.database && use !== USES.cache && !appSecretNames.includes(use)) {
+        add(
+          [i, "uses", j],
+          use,
+          `database, cache, or one of appSecrets.names (${appSecretNames.join(", ")}); add "${use}" to appSecrets.names to generate it`,
+        );
+      }
+    }),
+  );
 }
 
 /** Target group health checks (R-health-path, R-health-timing, R-health-thresholds). */

@@ -96,6 +96,10 @@ describe("parseConfig defaults", () => {
       maxCount: 6,
       scaling: { cpuTargetPercent: 60, requestsPerTarget: 1000 },
       environment: {},
+      // Nothing unless declared (R-db-roles).
+      uses: [],
+      envNames: {},
+      corsOrigins: [],
     });
     expect(c.network.availabilityZones).toEqual(["eu-west-1a", "eu-west-1b"]);
     expect(c.region).toBe("eu-west-1");
@@ -353,6 +357,17 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
         value: { name: "app.example.com" },
         allowed: "{ certificateArn } of an ACM certificate, or { name, hostedZoneId } to request one validated by DNS",
         fix: "pulumi config set 'opsbook:domain' <value> --stack staging",
+      },
+    ],
+    [
+      "a service using an app secret the stack does not generate",
+      { "opsbook:services": [{ ...services[0], uses: ["database", "STRIPE_KEY"] }, services[1]] },
+      {
+        key: "opsbook:services[0].uses[1]",
+        value: "STRIPE_KEY",
+        allowed:
+          'database, cache, or one of appSecrets.names (JWT_SECRET, JWT_REFRESH_SECRET, SESSION_SECRET, ENCRYPTION_KEY); add "STRIPE_KEY" to appSecrets.names to generate it',
+        fix: "pulumi config set --path 'opsbook:services[0].uses[1]' <value> --stack staging",
       },
     ],
     [

@@ -73,7 +73,9 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       "ENCRYPTION_KEY",
       "DB_USER",
       "DB_PASSWORD",
+      "DATABASE_URL",
       "REDIS_AUTH_TOKEN",
+      "REDIS_URL",
     ]);
     expect(containers("api")[0]?.environment.map((e) => e.name)).toEqual([
       "APP_ROTATION_LABEL",
@@ -83,10 +85,118 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       "DB_SSLMODE",
       "DB_POOL_MIN",
       "DB_POOL_MAX",
+      "DB_ROLE_ROTATION",
       "REDIS_HOST",
       "REDIS_PORT",
       "REDIS_TLS",
     ]);
+  });
+
+  describe("least privilege (R-db-roles)", () => {
+    const taskDefinition = (name: string) => one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", name);
+    const container = (name: string) => containersOf(taskDefinition(name))[0]!;
+    const secretsOf = (name: string) => Object.fromEntries(container(name).secrets.map((s) => [s.name, s.valueFrom]));
+    const role = (purpose: string) =>
+      `arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-${purpose}`;
+    const policy = (name: string) =>
+      JSON.parse(one(plan.resources, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy as string) as {
+        Statement: Array<{ Sid: string; Resource: unknown }>;
+      };
+    const statement = (name: string, sid: string) => policy(name).Statement.find((st) => st.Sid === sid)?.Resource;
+    const master = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!opsbook-production";
+
+    test("api connects as the app role: its DB_USER, DB_PASSWORD and DATABASE_URL come from the app role's secret", () => {
+      expect(secretsOf("api")).toMatchObject({
+        DB_USER: `${role("app")}:username::`,
+        DB_PASSWORD: `${role("app")}:password::`,
+        DATABASE_URL: `${role("app")}:url::`,
+        REDIS_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-redis-url",
+      });
+    });
+
+    test("web gets its one app secret and no database or cache variable", () => {
+      expect(container("web").secrets.map((s) => s.name)).toEqual(["SESSION_SECRET"]);
+      expect(container("web").environment.map((e) => e.name)).toEqual(["APP_ROTATION_LABEL"]);
+      expect(statement("web-execution", "ReadInjectedSecrets")).toEqual([
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-session-secret",
+      ]);
+      expect(statement("web-execution", "DecryptInjectedSecrets")).toEqual([
+        "arn:aws:kms:eu-west-1:123456789012:key/app-secrets-key",
+      ]);
+    });
+
+    test("each execution role reads exactly the secrets its task definition injects", () => {
+      for (const [task, execution] of [
+        ["api", "api-execution"],
+        ["api-migrate", "api-migrate-execution"],
+        ["web", "web-execution"],
+        ["production-backup", "production-execution"],
+        ["production-restore-drill", "production-drill-execution"],
+        ["production-db-roles", "production-db-roles-execution"],
+      ] as const) {
+        const injected = [...new Set(container(task).secrets.map((s) => s.valueFrom.split(":").slice(0, 7).join(":")))];
+        const readable = statement(execution, "ReadInjectedSecrets") as string[];
+        expect({ task, readable: [...readable].sort() }).toEqual({ task, readable: [...injected].sort() });
+      }
+    });
+
+    test("the migration task connects as the migration role, with its own execution role, and gets nothing else", () => {
+      expect(taskDefinition("api-migrate").inputs.executionRoleArn).toBe(
+        "arn:aws:iam::123456789012:role/api-migrate-execution",
+      );
+      expect(secretsOf("api-migrate")).toEqual({
+        DB_USER: `${role("migrate")}:username::`,
+        DB_PASSWORD: `${role("migrate")}:password::`,
+        DATABASE_URL: `${role("migrate")}:url::`,
+      });
+    });
+
+    test("the backup job dumps as the backup role and the drill restores as the drill role", () => {
+      expect(secretsOf("production-backup")).toEqual({
+        PGUSER: `${role("backup")}:username::`,
+        PGPASSWORD: `${role("backup")}:password::`,
+      });
+      expect(secretsOf("production-restore-drill")).toEqual({
+        PGUSER: `${role("drill")}:username::`,
+        PGPASSWORD: `${role("drill")}:password::`,
+      });
+    });
+
+    test("only the bootstrap task gets the master credentials, with every role's password", () => {
+      const withMaster = ofType(plan.resources, "aws:ecs/taskDefinition:TaskDefinition")
+        .filter((t) => containersOf(t).some((c) => c.secrets.some((s) => s.valueFrom.startsWith(master))))
+        .map((t) => t.name);
+      expect(withMaster).toEqual(["production-db-roles"]);
+      expect(container("production-db-roles").command).toEqual(["bootstrap-roles"]);
+      expect(secretsOf("production-db-roles")).toEqual({
+        PGUSER: `${master}:username::`,
+        PGPASSWORD: `${master}:password::`,
+        OPSBOOK_ROLE_APP_PASSWORD: `${role("app")}:password::`,
+        OPSBOOK_ROLE_MIGRATE_PASSWORD: `${role("migrate")}:password::`,
+        OPSBOOK_ROLE_BACKUP_PASSWORD: `${role("backup")}:password::`,
+        OPSBOOK_ROLE_DRILL_PASSWORD: `${role("drill")}:password::`,
+      });
+    });
+
+    test("the role secrets are encrypted with the database's key, protected, and hold a composed, secret URL", () => {
+      for (const purpose of ["app", "migrate", "backup", "drill"]) {
+        expect(one(plan.resources, "aws:secretsmanager/secret:Secret", `production-db-role-${purpose}`)).toMatchObject({
+          protect: true,
+          inputs: { kmsKeyId: DB_KEY, recoveryWindowInDays: 30 },
+        });
+      }
+    });
+
+    test("publishes the bootstrap's run-task command", () => {
+      expect(plan.outputs.databaseRoles).toMatchObject({
+        bootstrap: {
+          taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:taskdefinition/production-db-roles",
+          command: expect.stringContaining(
+            "aws ecs run-task --cluster opsbook-production --task-definition arn:aws:ecs:eu-west-1:123456789012:taskdefinition/production-db-roles --launch-type FARGATE",
+          ) as string,
+        },
+      });
+    });
   });
 
   test("routes /api/* to api and everything else to web, health-checked at the runbook values", () => {

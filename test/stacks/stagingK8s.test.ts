@@ -58,6 +58,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     // The backup job stays on Fargate, as on the ECS platform: its two task definitions are the only ones.
     expect(ofType(plan.resources, "aws:ecs/taskDefinition:TaskDefinition").map((t) => t.inputs.family)).toEqual([
       "opsbook-staging-k8s-backup",
+      "opsbook-staging-k8s-db-roles",
       "opsbook-staging-k8s-restore-drill",
     ]);
     for (const t of [
@@ -180,6 +181,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       DB_SSLMODE: "require",
       DB_POOL_MIN: expect.any(String) as string,
       DB_POOL_MAX: expect.any(String) as string,
+      DB_ROLE_ROTATION: "initial",
       REDIS_HOST: "master.opsbook-staging-k8s.mock.cache.amazonaws.com",
       REDIS_PORT: "6379",
       REDIS_TLS: "true",
@@ -193,7 +195,9 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
         "ENCRYPTION_KEY",
         "DB_USER",
         "DB_PASSWORD",
+        "DATABASE_URL",
         "REDIS_AUTH_TOKEN",
+        "REDIS_URL",
       ].map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: "api-env", key } } })),
     );
   });

@@ -52,9 +52,14 @@ function reveal(value: unknown): unknown {
 function invoke(token: string, region: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (token) {
     case "aws:secretsmanager/getSecretVersion:getSecretVersion": {
-      // A JSON secret, so a reference to one of its keys (`<arn>:password::`) resolves too.
+      // A JSON secret, so a reference to one of its keys (`<arn>:password::`) resolves too: the
+      // RDS master secret's and the database roles' (lib/databaseRoles.ts ROLE_SECRET_KEYS).
       const id = String(inputs.secretId);
-      const secretString = JSON.stringify({ username: `[username in ${id}]`, password: `[password in ${id}]` });
+      const secretString = JSON.stringify({
+        username: `[username in ${id}]`,
+        password: `[password in ${id}]`,
+        url: `[url in ${id}]`,
+      });
       return { id, arn: id, secretId: id, secretString, versionId: "mock-version", versionStages: ["AWSCURRENT"] };
     }
     case "aws:index/getCallerIdentity:getCallerIdentity":

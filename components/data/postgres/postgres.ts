@@ -9,6 +9,7 @@ import type { ServiceConnection } from "../../../lib/connection";
 import { postgresFamily } from "../../../lib/engines";
 import { defaultMaxConnectionsForMemory, instanceClassMemoryBytes } from "../../../lib/instanceClasses";
 import { type PostgresRestore, type PostgresSettings } from "./settings";
+import type { DatabaseRolesArgs } from "./roles";
 
 export type { PostgresRestore } from "./settings";
 
@@ -87,8 +88,13 @@ export class Postgres extends pulumi.ComponentResource {
   readonly memoryBytes: number | undefined;
   readonly allocatedStorageGb: number;
   readonly maxAllocatedStorageGb: number;
-  /** What a service needs to connect: DB_* settings, and the master credentials as ECS secrets. */
-  readonly connection: ServiceConnection;
+  /**
+   * The master user's connection: DB_* settings and the RDS-managed master credentials. Only the
+   * role bootstrap (./roles.ts) gets it; services, migrations and backups use their own roles (R-db-roles).
+   */
+  readonly masterConnection: ServiceConnection;
+  /** What the database roles component needs: where the database is, and the master connection. */
+  readonly roleDatabase: DatabaseRolesArgs["database"];
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:data:Postgres", name, {}, opts);
@@ -226,15 +232,16 @@ export class Postgres extends pulumi.ComponentResource {
       return arn;
     });
 
-    this.connection = {
-      environment: {
-        DB_HOST: this.address,
-        DB_PORT: String(POSTGRES_PORT),
-        DB_NAME: this.databaseName,
-        DB_SSLMODE: "require",
-        DB_POOL_MIN: String(args.pool.min),
-        DB_POOL_MAX: String(args.pool.max),
-      },
+    const environment = {
+      DB_HOST: this.address,
+      DB_PORT: String(POSTGRES_PORT),
+      DB_NAME: this.databaseName,
+      DB_SSLMODE: "require",
+      DB_POOL_MIN: String(args.pool.min),
+      DB_POOL_MAX: String(args.pool.max),
+    };
+    this.masterConnection = {
+      environment,
       // ECS reads one key of a JSON secret with "<arn>:<key>::" (empty version stage and id: the current version).
       secrets: {
         DB_USER: pulumi.interpolate`${this.masterSecretArn}:username::`,
@@ -242,6 +249,14 @@ export class Postgres extends pulumi.ComponentResource {
       },
       secretArns: [this.masterSecretArn],
       kmsKeyArns: [this.key.arn],
+    };
+    this.roleDatabase = {
+      identifier,
+      address: this.address,
+      port: POSTGRES_PORT,
+      name: this.databaseName,
+      environment,
+      master: this.masterConnection,
     };
 
     this.registerOutputs({

@@ -63,6 +63,11 @@ export const postgresSettings = z
     )
       .default("app_admin")
       .describe("master user, its password in a Secrets Manager secret RDS manages; fixed at creation"),
+    roleRotation: matching(/^[A-Za-z0-9._-]{1,64}$/, 'a label such as "2026-Q4"')
+      .default("initial")
+      .describe(
+        "change it to generate new passwords for the database roles; the tasks redeploy with them after the bootstrap task runs (R-db-roles)",
+      ),
     multiAz: bool().default(true).describe("a standby in a second zone with automatic failover"),
     deletionProtection: bool().default(true).describe("RDS refuses to delete the instance while this is on"),
     backupRetentionDays: int(1, 35, " days")

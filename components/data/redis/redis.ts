@@ -72,6 +72,8 @@ export class Redis extends pulumi.ComponentResource {
   /** The secret whose whole value is the auth token. */
   readonly authTokenSecret: aws.secretsmanager.Secret;
   readonly authTokenSecretArn: pulumi.Output<string>;
+  /** `rediss://:<token>@<primary>:6379`, the apps' REDIS_URL (R-app-variables). */
+  readonly urlSecret: aws.secretsmanager.Secret;
   readonly securityGroup: aws.ec2.SecurityGroup;
   readonly subnetGroup: aws.elasticache.SubnetGroup;
   readonly logGroups: { slowLog: aws.cloudwatch.LogGroup; engineLog: aws.cloudwatch.LogGroup };
@@ -202,10 +204,29 @@ export class Redis extends pulumi.ComponentResource {
     this.primaryEndpoint = this.replicationGroup.primaryEndpointAddress;
     this.readerEndpoint = this.replicationGroup.readerEndpointAddress;
 
+    this.urlSecret = new aws.secretsmanager.Secret(
+      `${name}-redis-url`,
+      {
+        namePrefix: `opsbook/${groupId}/url-`,
+        description: `rediss:// URL with the AUTH token of the ElastiCache replication group ${groupId}`,
+        kmsKeyId: this.key.arn,
+      },
+      { parent: this, protect },
+    );
+    new aws.secretsmanager.SecretVersion(
+      `${name}-redis-url`,
+      {
+        secretId: this.urlSecret.id,
+        // TLS is required (transitEncryptionMode), hence rediss://; the token is letters and digits only.
+        secretString: pulumi.secret(pulumi.interpolate`rediss://:${token}@${this.primaryEndpoint}:${REDIS_PORT}`),
+      },
+      { parent: this },
+    );
+
     this.connection = {
       environment: { REDIS_HOST: this.primaryEndpoint, REDIS_PORT: String(REDIS_PORT), REDIS_TLS: "true" },
-      secrets: { REDIS_AUTH_TOKEN: this.authTokenSecretArn },
-      secretArns: [this.authTokenSecretArn],
+      secrets: { REDIS_AUTH_TOKEN: this.authTokenSecretArn, REDIS_URL: this.urlSecret.arn },
+      secretArns: [this.authTokenSecretArn, this.urlSecret.arn],
       kmsKeyArns: [this.key.arn],
     };
 

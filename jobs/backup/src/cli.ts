@@ -1,5 +1,5 @@
 /**
- * Process entry point of the image: `node cli.js backup` or `node cli.js restore-drill`.
+ * Process entry point of the image: `node cli.js backup`, `node cli.js restore-drill` or `node cli.js bootstrap-roles`.
  * SIGTERM (ECS stopping the task) and SIGINT abort the run so that children are stopped and the
  * cleanup (partial dump deleted, throwaway database dropped) still happens before the exit.
  */

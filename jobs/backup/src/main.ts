@@ -1,5 +1,5 @@
 /**
- * Command dispatch: `backup` or `restore-drill`. Configuration is validated before anything else
+ * Command dispatch: `backup`, `restore-drill` or `bootstrap-roles` (R-db-roles). Configuration is validated before anything else
  * happens; every failure ends in one error log line and a non-zero exit code.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -10,9 +10,10 @@ import { runRestoreDrill } from "./drill";
 import { errorMessage } from "./errors";
 import { createJsonLogger, redactingLogger, type Logger } from "./log";
 import { createMetricsPublisher, type MetricsPublisher } from "./metrics";
+import { bootstrapRoles, loadRolesConfig } from "./roles";
 import { createS3Client, type AwsCredentials } from "./storage";
 
-export const COMMANDS = ["backup", "restore-drill"] as const;
+export const COMMANDS = ["backup", "restore-drill", "bootstrap-roles"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -44,6 +45,7 @@ export async function main(args: readonly string[], env: Env, options: MainOptio
     log.error(`usage: opsbook-backup <${COMMANDS.join("|")}> (got: ${JSON.stringify(args)})`);
     return EXIT.usage;
   }
+  if (command === "bootstrap-roles") return runBootstrap(env, log, options.signal);
   let config: JobConfig;
   try {
     config = loadConfig(env);
@@ -69,6 +71,27 @@ export async function main(args: readonly string[], env: Env, options: MainOptio
     return EXIT.failed;
   } finally {
     s3.destroy();
+  }
+}
+
+/** The role bootstrap needs only the master connection and the role passwords, no bucket. */
+async function runBootstrap(env: Env, log: Logger, signal: AbortSignal | undefined): Promise<number> {
+  let config;
+  try {
+    config = loadRolesConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      log.error(error.message);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  try {
+    await bootstrapRoles(config, log, signal);
+    return EXIT.ok;
+  } catch (error) {
+    log.error(`bootstrap-roles failed: ${errorMessage(error)}`);
+    return EXIT.failed;
   }
 }
 

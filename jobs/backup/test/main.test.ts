@@ -5,7 +5,9 @@ describe("main", () => {
   test.each([[[]], [["restore"]], [["backup", "now"]]])("command line %j is a usage error", async (args) => {
     const log = new RecordingLogger();
     await expect(main(args, {}, { log })).resolves.toBe(EXIT.usage);
-    expect(log.errors()).toEqual([`usage: opsbook-backup <backup|restore-drill> (got: ${JSON.stringify(args)})`]);
+    expect(log.errors()).toEqual([
+      `usage: opsbook-backup <backup|restore-drill|bootstrap-roles> (got: ${JSON.stringify(args)})`,
+    ]);
   });
 
   test("secret values are masked in every log line, even where an invalid value is quoted", async () => {

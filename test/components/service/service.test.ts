@@ -311,7 +311,11 @@ describe("Service with a load balancer", () => {
         Condition: { StringEquals: { "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com" } },
       },
     ]);
-    expect(ofType(resources, "aws:iam/rolePolicy:RolePolicy").map((p) => p.name)).toEqual(["api-execution"]);
+    // The migration task's execution role is its own (R-db-roles).
+    expect(ofType(resources, "aws:iam/rolePolicy:RolePolicy").map((p) => p.name)).toEqual([
+      "api-execution",
+      "api-migrate-execution",
+    ]);
     for (const role of ["api-execution", "api-task"]) {
       expect(policyOf(one(resources, "aws:iam/role:Role", role), "assumeRolePolicy").Statement).toEqual([
         {
@@ -343,6 +347,32 @@ describe("Service with a load balancer", () => {
     });
     expect(c!.portMappings).toBeUndefined();
     expect(c!.secrets).toEqual(containers(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "api"))[0]!.secrets);
+    expect(td.inputs.executionRoleArn).toBe("arn:aws:iam::123456789012:role/api-migrate-execution");
+  });
+
+  test("the migration task gets only its own connections, and its execution role reads only their secrets (R-db-roles)", async () => {
+    const migrate = {
+      environment: { DB_HOST: "db.internal" },
+      secrets: { DATABASE_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:migrate:url::" },
+      secretArns: ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:migrate"],
+      kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/db"],
+    };
+    const resources = await build(args({ migrationConnections: [migrate] }));
+    const [c] = containers(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "api-migrate"));
+    expect(c!.secrets).toEqual([
+      { name: "DATABASE_URL", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:migrate:url::" },
+    ]);
+    // The service's own plain settings still apply; no connection but its own.
+    expect(c!.environment).toEqual([
+      { name: "DB_HOST", value: "db.internal" },
+      { name: "LOG_LEVEL", value: "info" },
+    ]);
+    const read = (name: string) =>
+      policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", name)).Statement.find(
+        (st) => st.Sid === "ReadInjectedSecrets",
+      )?.Resource;
+    expect(read("api-migrate-execution")).toEqual(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:migrate"]);
+    expect(read("api-execution")).toEqual(["arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"]);
   });
 });
 

@@ -242,9 +242,9 @@ describe("Postgres", () => {
     expect(one(resources, INSTANCE, "variant-opsbook-variant").inputs.monitoringInterval).toBe(15);
   });
 
-  test("hands services TLS settings, the pool and the master credentials as keys of the RDS-managed secret", async () => {
+  test("keeps the master credentials, keys of the RDS-managed secret, for the role bootstrap only", async () => {
     const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!opsbook-variant";
-    expect(await resolve(variant.connection)).toEqual({
+    expect(await resolve(variant.masterConnection)).toEqual({
       environment: {
         DB_HOST: "opsbook-variant.mock.eu-west-1.rds.amazonaws.com",
         DB_PORT: "5432",

@@ -10,6 +10,7 @@ describe("postgres settings", () => {
       maxAllocatedStorageGb: 100,
       databaseName: "app",
       masterUsername: "app_admin",
+      roleRotation: "initial",
       multiAz: true,
       deletionProtection: true,
       backupRetentionDays: 30,

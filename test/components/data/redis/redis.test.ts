@@ -166,16 +166,17 @@ describe("Redis", () => {
     ]);
   });
 
-  test("hands services the primary endpoint, TLS and the token secret, and exposes the ids alarms use", async () => {
+  test("hands services the primary endpoint, TLS, the token secret and the rediss:// URL secret, and exposes the ids alarms use", async () => {
     const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-redis-auth-token";
+    const url = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-redis-url";
     expect(await resolve(prod.connection)).toEqual({
       environment: {
         REDIS_HOST: "master.opsbook-prod.mock.cache.amazonaws.com",
         REDIS_PORT: "6379",
         REDIS_TLS: "true",
       },
-      secrets: { REDIS_AUTH_TOKEN: secret },
-      secretArns: [secret],
+      secrets: { REDIS_AUTH_TOKEN: secret, REDIS_URL: url },
+      secretArns: [secret, url],
       kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/prod-redis-key"],
     });
     expect(

@@ -1,0 +1,190 @@
+/**
+ * The role bootstrap (R-db-roles): the one program that uses the RDS master credentials. It
+ * creates or updates the app, migration, backup and drill roles with the passwords the stack
+ * generated, so that nothing else ever connects as the master user. Idempotent: a second run
+ * with the same passwords leaves the same grants; with new passwords (a rotation) it sets them.
+ *
+ * Passwords reach the server only as SCRAM-SHA-256 verifiers computed here: a statement log
+ * (`log_statement = ddl`) then records no password, and nothing secret is on a command line.
+ */
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { APP_SCHEMA, DATABASE_ROLES, DATABASE_ROLE_PURPOSES, rolePasswordEnv } from "../../../lib/databaseRoles";
+import type { DatabaseRolePurpose } from "../../../lib/databaseRoles";
+import { BACKUP_ENV } from "../../../lib/backupContract";
+import { describeExit, startChild, succeeded } from "./child";
+import { ConfigError, childEnvironment, DEFAULTS, showValue, type Env } from "./config";
+import { JobError } from "./errors";
+import type { Logger } from "./log";
+
+/** PostgreSQL's default iteration count for SCRAM-SHA-256 (`scram_iterations`). */
+const SCRAM_ITERATIONS = 4096;
+/** The stack generates 40 characters; fewer than this is not a generated password. */
+const MIN_PASSWORD_LENGTH = 16;
+/** Printable ASCII without spaces: SASLprep leaves it unchanged, so the verifier matches what clients send. */
+const PASSWORD = /^[\x21-\x7e]+$/;
+
+export interface RolesConfig {
+  /** `host:port/database` of the master connection, for messages. */
+  target: string;
+  passwords: Record<DatabaseRolePurpose, string>;
+  /** The PG* environment (master user) for psql. Never log it. */
+  childEnv: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads the bootstrap's environment: the master connection as PG* variables and one password per
+ * role ({@link rolePasswordEnv}).
+ *
+ * @throws {ConfigError} naming every missing or invalid variable (passwords masked)
+ */
+export function loadRolesConfig(env: Env): RolesConfig {
+  const problems: string[] = [];
+  for (const name of [BACKUP_ENV.host, BACKUP_ENV.database, BACKUP_ENV.user]) {
+    if (!env[name]) problems.push(`${name} is not set (the master user's connection). Allowed: a non-empty value.`);
+  }
+  const passwords = {} as Record<DatabaseRolePurpose, string>;
+  for (const purpose of DATABASE_ROLE_PURPOSES) {
+    const name = rolePasswordEnv(purpose);
+    const value = env[name];
+    if (value === undefined || value.length < MIN_PASSWORD_LENGTH || !PASSWORD.test(value)) {
+      problems.push(
+        `${name}=${value === undefined ? "(not set)" : showValue(name, value)} is invalid (password of ${DATABASE_ROLES[purpose]}). Allowed: at least ${MIN_PASSWORD_LENGTH} printable ASCII characters without spaces, as the stack generates them.`,
+      );
+    } else passwords[purpose] = value;
+  }
+  const port = Number(env[BACKUP_ENV.port] ?? DEFAULTS.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    problems.push(`${BACKUP_ENV.port}=${JSON.stringify(env[BACKUP_ENV.port])} is invalid. Allowed: 1 to 65535.`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    target: `${env[BACKUP_ENV.host]}:${port}/${env[BACKUP_ENV.database]}`,
+    passwords,
+    childEnv: childEnvironment(env, port),
+  };
+}
+
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802, RFC 7677):
+ * `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`. PostgreSQL stores a password given
+ * in this form as is.
+ */
+export function scramVerifier(password: string, salt = randomBytes(16), iterations = SCRAM_ITERATIONS): string {
+  const salted = pbkdf2Sync(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256");
+  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+  const storedKey = createHash("sha256").update(clientKey).digest();
+  const serverKey = createHmac("sha256", salted).update("Server Key").digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+}
+
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+const ident = (value: string) => `"${value.replace(/"/g, '""')}"`;
+
+/**
+ * The bootstrap script, run in one transaction: either every role and grant is in place
+ * afterwards or nothing changed. Run by the master user, which owns the database.
+ */
+export function bootstrapSql(verifiers: Record<DatabaseRolePurpose, string>): string {
+  const r = DATABASE_ROLES;
+  const schema = ident(APP_SCHEMA);
+  // Only a superuser may say NOSUPERUSER, NOREPLICATION or NOBYPASSRLS, and the master user is
+  // none: CREATE ROLE's defaults give them, and a role found with any of them is refused.
+  const role = (purpose: DatabaseRolePurpose, attributes: string) => `
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(r[purpose])}) THEN
+    CREATE ROLE ${ident(r[purpose])};
+  ELSIF EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(r[purpose])} AND (rolsuper OR rolreplication OR rolbypassrls)) THEN
+    RAISE EXCEPTION 'role % exists with SUPERUSER, REPLICATION or BYPASSRLS; drop it or remove those attributes first', ${literal(r[purpose])};
+  END IF;
+END $$;
+ALTER ROLE ${ident(r[purpose])} WITH LOGIN NOCREATEROLE ${attributes} PASSWORD ${literal(verifiers[purpose])};`;
+  const app = ident(r.app);
+  const migrate = ident(r.migrate);
+  // The drill inherits: in the database it creates, its CREATE on \`public\` comes through its
+  // implicit membership in pg_database_owner.
+  return `SET LOCAL client_min_messages = warning;
+${role("app", "NOCREATEDB NOINHERIT")}
+${role("migrate", "NOCREATEDB NOINHERIT")}
+${role("backup", "NOCREATEDB INHERIT")}
+${role("drill", "CREATEDB INHERIT")}
+-- The master user acts for the migration role below (ownership, default privileges): it must be a member.
+GRANT ${migrate} TO CURRENT_USER;
+GRANT pg_read_all_data TO ${ident(r.backup)};
+-- Only these roles (and the master user, the owner) may connect; nobody else may create objects.
+DO $$ BEGIN
+  EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${r.app}, ${r.migrate}, ${r.backup}, ${r.drill}', current_database());
+  EXECUTE format('GRANT CREATE ON DATABASE %I TO ${r.migrate}', current_database());
+END $$;
+REVOKE CREATE ON SCHEMA ${schema} FROM PUBLIC;
+ALTER SCHEMA ${schema} OWNER TO ${migrate};
+-- Objects the master user created before the roles existed (earlier migrations) pass to the
+-- migration role, so later migrations can alter them.
+DO $$
+DECLARE o record;
+BEGIN
+  FOR o IN
+    SELECT c.relname, c.relkind FROM pg_class c
+    WHERE c.relnamespace = ${literal(APP_SCHEMA)}::regnamespace AND c.relowner = CURRENT_USER::regrole
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+      -- A sequence owned by a column changes owner with its table.
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype IN ('a', 'i'))
+  LOOP
+    EXECUTE format('ALTER %s %I.%I OWNER TO ${r.migrate}',
+      CASE o.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                     WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, ${literal(APP_SCHEMA)}, o.relname);
+  END LOOP;
+  FOR o IN
+    SELECT t.typname FROM pg_type t
+    WHERE t.typnamespace = ${literal(APP_SCHEMA)}::regnamespace AND t.typowner = CURRENT_USER::regrole
+      AND t.typtype IN ('e', 'd')
+  LOOP
+    EXECUTE format('ALTER TYPE %I.%I OWNER TO ${r.migrate}', ${literal(APP_SCHEMA)}, o.typname);
+  END LOOP;
+  FOR o IN
+    SELECT p.oid::regprocedure AS routine FROM pg_proc p
+    WHERE p.pronamespace = ${literal(APP_SCHEMA)}::regnamespace AND p.proowner = CURRENT_USER::regrole
+      AND p.prokind IN ('f', 'p')
+  LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO ${r.migrate}', o.routine);
+  END LOOP;
+END $$;
+GRANT USAGE ON SCHEMA ${schema} TO ${app};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${app};
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${schema} TO ${app};
+-- Tables and sequences the migrations create from now on are the app's to read and write.
+ALTER DEFAULT PRIVILEGES FOR ROLE ${migrate} IN SCHEMA ${schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app};
+ALTER DEFAULT PRIVILEGES FOR ROLE ${migrate} IN SCHEMA ${schema} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${app};
+`;
+}
+
+/** Where the bootstrap ended up, for its log line. */
+export interface BootstrapResult {
+  roles: string[];
+}
+
+/**
+ * Runs the bootstrap script with psql (script on stdin, one transaction, stop at the first error).
+ *
+ * @throws {JobError} if psql cannot connect or any statement fails (nothing is changed then)
+ */
+export async function bootstrapRoles(config: RolesConfig, log: Logger, signal?: AbortSignal): Promise<BootstrapResult> {
+  const verifiers = Object.fromEntries(
+    DATABASE_ROLE_PURPOSES.map((p) => [p, scramVerifier(config.passwords[p])]),
+  ) as Record<DatabaseRolePurpose, string>;
+  const child = startChild(
+    "psql",
+    ["--no-psqlrc", "--no-password", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1", "--file=-"],
+    { env: config.childEnv, ...(signal && { signal }) },
+  );
+  child.process.stdin.end(bootstrapSql(verifiers));
+  const exit = await child.exit;
+  if (!succeeded(exit)) {
+    const doing = exit.code === 2 ? "connecting as the master user" : "creating the database roles";
+    throw new JobError(`${doing} failed on ${config.target}: ${describeExit("psql", exit)}`);
+  }
+  const roles = DATABASE_ROLE_PURPOSES.map((p) => DATABASE_ROLES[p]);
+  log.info("database roles are in place", { target: config.target, roles: roles.join(", "), schema: APP_SCHEMA });
+  return { roles };
+}

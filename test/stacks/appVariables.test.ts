@@ -1,0 +1,165 @@
+/**
+ * The apps' conventions (R-app-variables) and the database roles' rotation (R-db-roles) on both
+ * platforms: a stack file that renames variables and sets CORS origins gives the ECS task and the
+ * Kubernetes Deployment the same variables, and a new role rotation label redeploys the services
+ * without touching the database.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { parse, stringify } from "yaml";
+import { providedVariables } from "../../lib/appVariables";
+import { loadConfig } from "../../stacks/config";
+import { buildPlatform, stackOutputs } from "../../stacks/platform";
+import { buildPlan, REPO_ROOT, type Plan } from "../../tools/plan/plan";
+import { containersOf, one, ofType } from "../helpers/mocks";
+
+type StackFile = { config: Record<string, unknown> };
+type ServiceEntry = Record<string, unknown> & { name: string; uses?: string[] };
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-app-variables-"));
+
+const ENV_NAMES = {
+  JWT_REFRESH_SECRET: "REFRESH_TOKEN_SECRET",
+  REDIS_AUTH_TOKEN: "REDIS_PASSWORD",
+  DATABASE_URL: "POSTGRES_URL",
+};
+const CORS = ["https://app.example.com", "https://admin.example.com"];
+
+/**
+ * Plans a variant of a shipped stack, under the same stack name (names derived from it stay the
+ * same), from a directory of its own.
+ */
+async function variant(
+  stack: string,
+  variantName: string,
+  edit: (config: Record<string, unknown>) => void,
+): Promise<Plan> {
+  const dir = path.join(root, variantName);
+  fs.mkdirSync(dir);
+  fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  const file = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as StackFile;
+  edit(file.config);
+  fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(file));
+  const load = () => stackOutputs(buildPlatform(loadConfig()));
+  return buildPlan(stack, { root: dir, load });
+}
+
+const renamedApi = (config: Record<string, unknown>) => {
+  const services = config["opsbook:services"] as ServiceEntry[];
+  const api = services.find((s) => s.name === "api")!;
+  Object.assign(api, { envNames: ENV_NAMES, corsOrigins: CORS });
+};
+
+let ecs: Plan;
+let k8s: Plan;
+let base: Plan;
+let rotated: Plan;
+
+beforeAll(async () => {
+  // One at a time: the runtime's mocks are global.
+  ecs = await variant("production", "renamed", renamedApi);
+  k8s = await variant("staging-k8s", "renamed-k8s", renamedApi);
+  base = await variant("production", "base", () => undefined);
+  rotated = await variant("production", "rotated", (config) => {
+    config["opsbook:postgres"] = { ...(config["opsbook:postgres"] as object), roleRotation: "2027-Q1" };
+  });
+}, 240_000);
+
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const ecsVariables = (plan: Plan, task: string) => {
+  const [c] = containersOf(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", task));
+  return Object.fromEntries([
+    ...c!.environment.map((e) => [e.name, e.value] as const),
+    ...c!.secrets.map((s) => [s.name, s.valueFrom] as const),
+  ]);
+};
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef: { name: string; key: string } };
+}
+const deploymentEnv = (plan: Plan, name: string): EnvVar[] => {
+  const spec = one(plan.resources, "kubernetes:apps/v1:Deployment", name).inputs.spec as {
+    template: { spec: { containers: Array<{ env: EnvVar[] }> } };
+  };
+  return spec.template.spec.containers[0]!.env;
+};
+
+describe("the apps' variable names (R-app-variables)", () => {
+  const api = ["database", "cache", "JWT_SECRET", "JWT_REFRESH_SECRET", "SESSION_SECRET", "ENCRYPTION_KEY"];
+  const expected = providedVariables(api, CORS)
+    .map((n) => ENV_NAMES[n as keyof typeof ENV_NAMES] ?? n)
+    .sort();
+
+  test("ECS: the api task gets every provided variable, renamed, and CORS_ORIGINS from the config", () => {
+    const vars = ecsVariables(ecs, "api");
+    expect(Object.keys(vars).sort()).toEqual(expected);
+    expect(vars).toMatchObject({
+      CORS_ORIGINS: "https://app.example.com,https://admin.example.com",
+      REFRESH_TOKEN_SECRET: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-jwt-refresh-secret",
+      REDIS_PASSWORD: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-redis-auth-token",
+      REDIS_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-redis-url",
+      POSTGRES_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-app:url::",
+    });
+  });
+
+  test("the migration task reads the migration role's URL under the app's name", () => {
+    expect(ecsVariables(ecs, "api-migrate")).toMatchObject({
+      POSTGRES_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-migrate:url::",
+    });
+    expect(Object.keys(ecsVariables(ecs, "api-migrate"))).not.toContain("DATABASE_URL");
+  });
+
+  test("Kubernetes: the api Deployment gets the same names, credentials only from its Secret", () => {
+    const env = deploymentEnv(k8s, "api");
+    expect(env.map((e) => e.name).sort()).toEqual(expected);
+    expect(env.find((e) => e.name === "CORS_ORIGINS")?.value).toBe(CORS.join(","));
+    for (const name of ["REFRESH_TOKEN_SECRET", "REDIS_PASSWORD", "REDIS_URL", "POSTGRES_URL", "DB_PASSWORD"]) {
+      expect(env.find((e) => e.name === name)).toEqual({
+        name,
+        valueFrom: { secretKeyRef: { name: "api-env", key: name } },
+      });
+    }
+  });
+
+  test("web gets neither database nor cache variables on either platform", () => {
+    const names = [Object.keys(ecsVariables(ecs, "web")), deploymentEnv(k8s, "web").map((e) => e.name)];
+    expect(names).toEqual([
+      ["APP_ROTATION_LABEL", "SESSION_SECRET"],
+      ["APP_ROTATION_LABEL", "SESSION_SECRET"],
+    ]);
+  });
+});
+
+describe("rotating the database roles' passwords (R-db-roles)", () => {
+  const changed = (a: Plan, b: Plan) => {
+    // Key order is not meaningful (inputs resolve asynchronously): compare values. Two resources
+    // may share a type and name (under different parents): compare them in declaration order.
+    const key = (r: Plan["resources"][number]) => `${r.type} ${r.name}`;
+    const before = new Map<string, unknown[]>();
+    for (const r of a.resources) before.set(key(r), [...(before.get(key(r)) ?? []), r.inputs]);
+    return b.resources
+      .filter((r) => !isDeepStrictEqual(before.get(key(r))?.shift(), r.inputs))
+      .map(key)
+      .sort();
+  };
+
+  test("a new roleRotation label generates new passwords and redeploys the services, nothing else", () => {
+    expect(changed(base, rotated)).toEqual(
+      [
+        "aws:ecs/taskDefinition:TaskDefinition api",
+        "aws:ecs/taskDefinition:TaskDefinition api-migrate",
+        ...["app", "backup", "drill", "migrate"].map(
+          (p) => `random:index/randomPassword:RandomPassword production-db-role-${p}`,
+        ),
+      ].sort(),
+    );
+    expect(ofType(rotated.resources, "aws:rds/instance:Instance")).toEqual(
+      ofType(base.resources, "aws:rds/instance:Instance"),
+    );
+  });
+});
