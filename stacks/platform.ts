@@ -258,7 +258,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     ...databaseAlarms({
       instanceIdentifier: postgres.identifier,
       memoryBytes: postgres.memoryBytes,
-      allocatedStorageGb: postgres.allocatedStorageGb,
+      allocatedStorageGb: postgres.instance.allocatedStorage,
       maxConnections: postgres.maxConnections,
       slowQueries: postgres.slowQueries,
       thresholds: config.thresholds,
