@@ -71,6 +71,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       partition: partition.partition,
       services,
       protect: config.protect,
+      aliasName: `opsbook-${config.environment}-${name}`,
     });
 
   const logsKey = key("logs", "CloudWatch log groups", [

@@ -81,7 +81,7 @@ export class Backups extends pulumi.ComponentResource {
     super("opsbook:backup:Backups", name, {}, opts);
 
     this.logBucket = new SecureBucket(
-      `${name}-access-logs`,
+      `${name}-backup-access-logs`,
       {
         purpose: `${name}-backup-logs`,
         // S3 server access logs can only be delivered to SSE-S3 buckets.
@@ -100,7 +100,8 @@ export class Backups extends pulumi.ComponentResource {
           },
         ],
       },
-      { parent: this },
+      // Once `<env>-access-logs`, as was the load balancer's log bucket: renamed, not replaced.
+      { parent: this, aliases: [{ name: `${name}-access-logs` }] },
     );
     this.bucket = new SecureBucket(
       `${name}`,

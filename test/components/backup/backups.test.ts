@@ -60,16 +60,16 @@ describe("Backups", () => {
     ).toMatchObject({ expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 7 } });
     expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod").inputs).toEqual({
       bucket: "prod-id",
-      targetBucket: "prod-access-logs-mock",
+      targetBucket: "prod-backup-access-logs-mock",
       targetPrefix: "backups/",
     });
-    expect(policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "prod-access-logs")).Statement[1]).toMatchObject(
-      {
-        Principal: { Service: "logging.s3.amazonaws.com" },
-        Action: "s3:PutObject",
-        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
-      },
-    );
+    expect(
+      policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "prod-backup-access-logs")).Statement[1],
+    ).toMatchObject({
+      Principal: { Service: "logging.s3.amazonaws.com" },
+      Action: "s3:PutObject",
+      Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+    });
   });
 
   test("runs the job image with the database settings, its credentials as secrets, and a read-only root", () => {
