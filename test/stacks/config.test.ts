@@ -57,6 +57,8 @@ describe("parseConfig defaults", () => {
       maxRunMinutes: 120,
       restoreDrillDay: "SUN",
       restoreDrillAt: "06:00",
+      drillInstanceClass: "db.t4g.medium",
+      rtoHours: 4, // runbook 001: recover within 4 h
       objectLock: false,
     });
     // The runbook table (operations runbook), value by value.

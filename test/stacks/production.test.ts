@@ -349,7 +349,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     ]);
   });
 
-  test("opens 5432 and 6379 only from the app security group, and lets the app out to them", () => {
+  test("opens 5432 and 6379 only from the app security group, and lets the app out to them (the drill's instance: from the drill task only)", () => {
     expect(
       ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         .filter((r) => r.inputs.referencedSecurityGroupId && [5432, 6379].includes(r.inputs.fromPort as number))
@@ -370,6 +370,14 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         fromPort: 6379,
         toPort: 6379,
         referencedSecurityGroupId: "production-app-id",
+      },
+      {
+        securityGroupId: "production-restore-drill-db-id",
+        description: "PostgreSQL from the drill task",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        referencedSecurityGroupId: "production-restore-drill-task-id",
       },
     ]);
     expect(
@@ -392,6 +400,14 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         fromPort: 6379,
         toPort: 6379,
         referencedSecurityGroupId: "production-redis-id",
+      },
+      {
+        securityGroupId: "production-restore-drill-task-id",
+        description: "PostgreSQL to the drill instance",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        referencedSecurityGroupId: "production-restore-drill-db-id",
       },
     ]);
   });
