@@ -332,6 +332,8 @@ export function stackOutputs(platform: Platform) {
     redisPort: platform.redis.port,
     redisAuthTokenSecretArn: platform.redis.authTokenSecretArn,
     backupBucketName: platform.backups.bucket.name,
+    /** The dumps' copy in `backup.drRegion`, when there is one (README "Disaster recovery"). */
+    backupReplicaBucketName: platform.backups.replica?.name,
     url: platform.loadBalancer?.url ?? platform.kubernetes?.url,
     loadBalancerDnsName: platform.loadBalancer?.dnsName,
     clusterName: platform.cluster.name,

@@ -442,10 +442,34 @@ export class Backups extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // S3 delivers server access logs only to a bucket in the same region.
+    const replicaLogs = new SecureBucket(
+      `${name}-replica-access-logs`,
+      {
+        purpose: `${name}-backup-logs-dr`,
+        encryption: "s3-managed",
+        expireAfterDays: 365,
+        noncurrentExpireAfterDays: 1,
+        protect: args.protect,
+        region,
+        policyStatements: (arn) => [
+          {
+            Sid: "S3ServerAccessLogs",
+            Effect: "Allow",
+            Principal: { Service: "logging.s3.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: pulumi.interpolate`${arn}/*`,
+            Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+          },
+        ],
+      },
+      { parent: this },
+    );
     const replica = new SecureBucket(
       `${name}-replica`,
       {
         purpose: `${name}-backups-dr`,
+        accessLogs: { bucket: replicaLogs.name, prefix: "backups/" },
         encryption: { kmsKeyArn: key.arn },
         expireAfterDays: args.retentionDays,
         noncurrentExpireAfterDays: 7,

@@ -24,6 +24,38 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   stackInvariants(() => plan, true);
   describe("alarm properties", () => alarmProperties(() => plan, "production"));
 
+  test("copies the dumps and the automated backups to eu-central-1, under a key of its own there (R-backup-dr)", () => {
+    // The offline plan's placeholder ARNs carry the stack's region; the key's `region` input is what counts.
+    const DR_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-dr-key";
+    const key = one(plan.resources, "aws:kms/key:Key", "production-dr-key");
+    const replica = one(plan.resources, "aws:s3/bucket:Bucket", "production-replica");
+    for (const r of [key, replica])
+      expect([r.name, r.inputs.region, r.protect]).toEqual([r.name, "eu-central-1", true]);
+    const [rule] = one(plan.resources, "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "production").inputs
+      .rules as Array<Record<string, unknown>>;
+    expect(rule).toMatchObject({
+      status: "Enabled",
+      deleteMarkerReplication: { status: "Disabled" },
+      destination: {
+        bucket: "arn:aws:s3:::production-replica-mock",
+        encryptionConfiguration: { replicaKmsKeyId: DR_KEY },
+      },
+    });
+    const backups = ofType(
+      plan.resources,
+      "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+    );
+    expect(backups.map((b) => b.inputs)).toEqual([
+      {
+        sourceDbInstanceArn: "arn:aws:rds:eu-west-1:123456789012:instance/production-opsbook-production",
+        kmsKeyId: DR_KEY,
+        retentionPeriod: 30,
+        region: "eu-central-1",
+      },
+    ]);
+    expect(plan.outputs.backupReplicaBucketName).toBe("production-replica-mock");
+  });
+
   test("spans three zones with a NAT gateway in each", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(9);
     expect(ofType(plan.resources, "aws:ec2/natGateway:NatGateway").map((n) => n.inputs.subnetId)).toEqual([
@@ -345,6 +377,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       ["backups-key", true, true],
       ["logs-key", true, true],
       ["production-db-key", true, true],
+      ["production-dr-key", true, true], // the disaster-recovery copies' key, in backup.drRegion
       ["production-redis-key", true, true],
     ]);
   });

@@ -380,6 +380,17 @@ describe("Backups with a disaster-recovery region", () => {
     });
   });
 
+  test("logs the replica's access to a log bucket in its own region (S3 delivers nowhere else)", () => {
+    const logs = one(resources, "aws:s3/bucket:Bucket", "prod-replica-access-logs");
+    expect([logs.inputs.region, logs.protect]).toEqual(["eu-central-1", true]);
+    expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod-replica").inputs).toEqual({
+      bucket: "prod-replica-id",
+      region: "eu-central-1",
+      targetBucket: "prod-replica-access-logs-mock",
+      targetPrefix: "backups/",
+    });
+  });
+
   test("declares nothing in another region without drRegion", async () => {
     const plain = await recordResources();
     new Backups("solo", args);
