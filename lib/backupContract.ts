@@ -27,6 +27,15 @@ export const BACKUP_ENV = {
   metricsEnabled: "METRICS_ENABLED",
   metricsNamespace: "METRICS_NAMESPACE",
   cloudWatchEndpoint: "CLOUDWATCH_ENDPOINT",
+  /** The instance the drill's instance copies its settings from; only ever described (R-backup-restore-test). */
+  drillSourceInstance: "DRILL_SOURCE_INSTANCE",
+  /** Identifier prefix of the drill's temporary instances: the IAM policy lets the job create and delete only these. */
+  drillInstancePrefix: "DRILL_INSTANCE_PREFIX",
+  drillInstanceClass: "DRILL_INSTANCE_CLASS",
+  /** The security group of the drill's instance: it admits the drill task's group, nothing else. */
+  drillSecurityGroup: "DRILL_SECURITY_GROUP_ID",
+  /** The RTO the drill's time to recover is held to (R-backup-rto). */
+  drillRtoSeconds: "DRILL_RTO_SECONDS",
 } as const;
 
 /** An environment variable the job reads. */
@@ -43,6 +52,12 @@ export const BACKUP_ENV_UNSET_IN_TASK: readonly BackupEnvName[] = [
   BACKUP_ENV.metricsEnabled,
   BACKUP_ENV.cloudWatchEndpoint,
 ];
+
+/**
+ * Tag key of the drill's temporary RDS instances, its value the source instance's identifier: the
+ * job's IAM policy creates only instances tagged so, and the sweep deletes only those.
+ */
+export const DRILL_TAG = "opsbook:restore-drill";
 
 /** Key prefix of the dumps in the bucket: the job's default, and what the component sets and grants. */
 export const DUMP_PREFIX = "postgres";
@@ -71,7 +86,10 @@ export const BACKUP_METRIC = {
   backupDurationSeconds: "BackupDurationSeconds",
   /** 1 when the drill restored the latest dump with identical row counts, else 0 (Count). */
   restoreDrillSuccess: "RestoreDrillSuccess",
-  /** Time to recover: create database, stream and restore the dump, verify row counts (Seconds). */
+  /**
+   * Time to recover: create the drill's instance and wait for it, create the database, stream and
+   * restore the dump, verify row counts (Seconds). Published on success and when over the RTO.
+   */
   restoreDrillTimeToRecoverSeconds: "RestoreDrillTimeToRecoverSeconds",
 } as const;
 

@@ -108,7 +108,7 @@ function stackRules(region: string) {
       );
     }
     networkStackRules(c.network, { region }, reporter(ctx, ["network"]));
-    postgresStackRules(c.postgres, { timeZone: c.timeZone, identifier }, reporter(ctx, ["postgres"]));
+    postgresStackRules(c.postgres, { timeZone: c.timeZone, identifier, region }, reporter(ctx, ["postgres"]));
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
     scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));

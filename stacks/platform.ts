@@ -77,6 +77,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       partition: partition.partition,
       services,
       protect: config.protect,
+      aliasName: `opsbook-${config.environment}-${name}`,
     });
 
   const logsKey = key("logs", "CloudWatch log groups", [
@@ -269,7 +270,14 @@ export function buildPlatform(config: PlatformConfig): Platform {
       drillConnection: libpqConnection(databaseRoles.connection("drill")),
       instanceArn: postgres.arn,
       backupRetentionDays: config.postgres.backupRetentionDays,
+      drillSource: {
+        identifier: postgres.identifier,
+        parameterGroupName: postgres.parameterGroup.name,
+        subnetGroupName: postgres.subnetGroup.name,
+        kmsKeyArn: postgres.kmsKeyArn,
+      },
     },
+    vpcId: network.vpcId,
     timeZone: config.timeZone,
     kmsKeyArn: backupsKey.arn,
     cluster: { arn: cluster.arn },
@@ -306,7 +314,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     ...databaseAlarms({
       instanceIdentifier: postgres.identifier,
       memoryBytes: postgres.memoryBytes,
-      allocatedStorageGb: postgres.allocatedStorageGb,
+      allocatedStorageGb: postgres.instance.allocatedStorage,
       maxConnections: postgres.maxConnections,
       slowQueries: postgres.slowQueries,
       thresholds: config.thresholds,
@@ -375,6 +383,8 @@ export function stackOutputs(platform: Platform) {
     redisPort: platform.redis.port,
     redisAuthTokenSecretArn: platform.redis.authTokenSecretArn,
     backupBucketName: platform.backups.bucket.name,
+    /** The dumps' copy in `backup.drRegion`, when there is one (README "Disaster recovery"). */
+    backupReplicaBucketName: platform.backups.replica?.name,
     url: platform.loadBalancer?.url ?? platform.kubernetes?.url,
     loadBalancerDnsName: platform.loadBalancer?.dnsName,
     clusterName: platform.cluster.name,

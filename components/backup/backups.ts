@@ -7,7 +7,14 @@ import { SecureBucket } from "../storage/secureBucket";
 import type { BackupSettings } from "./settings";
 import { EncryptionKey } from "../security/encryptionKey";
 import { parseHhmm } from "../../lib/time";
-import { BACKUP_ENV, BACKUP_METRIC, DATABASE_DIMENSION, DUMP_PREFIX, metricsNamespace } from "../../lib/backupContract";
+import {
+  BACKUP_ENV,
+  BACKUP_METRIC,
+  DATABASE_DIMENSION,
+  DRILL_TAG,
+  DUMP_PREFIX,
+  metricsNamespace,
+} from "../../lib/backupContract";
 
 /** Key prefix of the dumps in the bucket. */
 const BACKUP_PREFIX = DUMP_PREFIX;
@@ -42,7 +49,19 @@ export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMi
     name: string;
     instanceArn?: pulumi.Input<string>;
     backupRetentionDays?: number;
+    /**
+     * What the drill's temporary instance copies (R-backup-restore-test): the instance it
+     * describes, and the parameter group, subnet group and KMS key it creates its instance with.
+     */
+    drillSource: {
+      identifier: string;
+      parameterGroupName: pulumi.Input<string>;
+      subnetGroupName: pulumi.Input<string>;
+      kmsKeyArn: pulumi.Input<string>;
+    };
   };
+  /** VPC of the drill's security groups (the database's). */
+  vpcId: pulumi.Input<string>;
   /** IANA zone of `dailyAt` and the drill (EventBridge Scheduler applies it). */
   timeZone: string;
   /** KMS key that encrypts the dumps. */
@@ -79,12 +98,14 @@ export class Backups extends pulumi.ComponentResource {
   readonly drillTask: aws.ecs.TaskDefinition;
   readonly schedules: { backup: aws.scheduler.Schedule; drill: aws.scheduler.Schedule };
   readonly replica?: SecureBucket;
+  /** The drill task's security group, and its temporary instance's, which admits only the first. */
+  readonly drillSecurityGroups: { task: aws.ec2.SecurityGroup; instance: aws.ec2.SecurityGroup };
 
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:backup:Backups", name, {}, opts);
 
     this.logBucket = new SecureBucket(
-      `${name}-access-logs`,
+      `${name}-backup-access-logs`,
       {
         purpose: `${name}-backup-logs`,
         // S3 server access logs can only be delivered to SSE-S3 buckets.
@@ -103,7 +124,8 @@ export class Backups extends pulumi.ComponentResource {
           },
         ],
       },
-      { parent: this },
+      // Once `<env>-access-logs`, as was the load balancer's log bucket: renamed, not replaced.
+      { parent: this, aliases: [{ name: `${name}-access-logs` }] },
     );
     this.bucket = new SecureBucket(
       `${name}`,
@@ -147,6 +169,11 @@ export class Backups extends pulumi.ComponentResource {
         : undefined,
     };
     const task = ecsTaskRole(`${name}-task`, args.accountId, this);
+    this.drillSecurityGroups = this.drillNetwork(name, args.vpcId);
+    const drillPrefix = `opsbook-${name}-drill`;
+    const rdsArn = (kind: string, id: pulumi.Input<string>) =>
+      pulumi.interpolate`arn:${args.partition}:rds:${args.region}:${args.accountId}:${kind}:${id}`;
+    const source = args.database.drillSource;
     new aws.iam.RolePolicy(
       `${name}-task`,
       {
@@ -169,6 +196,50 @@ export class Backups extends pulumi.ComponentResource {
               Action: ["kms:GenerateDataKey", "kms:Decrypt"],
               Resource: args.kmsKeyArn,
             },
+            // R-backup-restore-test: the drill's own instance. Creating one needs the instance
+            // (named with the drill prefix and tagged with the source) and what it is created
+            // from; deleting is limited to the prefix and the tag. The source is only described.
+            {
+              Sid: "CreateDrillInstance",
+              Effect: "Allow",
+              Action: ["rds:CreateDBInstance", "rds:AddTagsToResource"],
+              Resource: rdsArn("db", `${drillPrefix}-*`),
+              Condition: {
+                StringEquals: { [`aws:RequestTag/${DRILL_TAG}`]: source.identifier },
+                "ForAllValues:StringEquals": { "aws:TagKeys": [DRILL_TAG] },
+              },
+            },
+            {
+              Sid: "CreateDrillInstanceFrom",
+              Effect: "Allow",
+              Action: "rds:CreateDBInstance",
+              Resource: [
+                rdsArn("pg", source.parameterGroupName),
+                rdsArn("subgrp", source.subnetGroupName),
+                rdsArn("og", "default:postgres-*"),
+              ],
+            },
+            {
+              Sid: "DeleteDrillInstance",
+              Effect: "Allow",
+              Action: "rds:DeleteDBInstance",
+              Resource: rdsArn("db", `${drillPrefix}-*`),
+              Condition: { StringEquals: { [`aws:ResourceTag/${DRILL_TAG}`]: source.identifier } },
+            },
+            {
+              Sid: "DescribeDatabases",
+              Effect: "Allow",
+              Action: ["rds:DescribeDBInstances", "rds:DescribeDBSnapshots"],
+              Resource: "*",
+            },
+            {
+              // RDS encrypts the drill's storage with the database's key on the caller's behalf.
+              Sid: "EncryptDrillInstance",
+              Effect: "Allow",
+              Action: ["kms:CreateGrant", "kms:DescribeKey"],
+              Resource: source.kmsKeyArn,
+              Condition: { StringEquals: { "kms:ViaService": `rds.${args.region}.amazonaws.com` } },
+            },
             {
               Sid: "PublishBackupMetrics",
               Effect: "Allow",
@@ -187,6 +258,11 @@ export class Backups extends pulumi.ComponentResource {
       [BACKUP_ENV.prefix]: BACKUP_PREFIX,
       [BACKUP_ENV.region]: args.region,
       [BACKUP_ENV.metricsNamespace]: metrics.namespace,
+      [BACKUP_ENV.drillSourceInstance]: args.database.drillSource.identifier,
+      [BACKUP_ENV.drillInstancePrefix]: drillPrefix,
+      [BACKUP_ENV.drillInstanceClass]: args.drillInstanceClass,
+      [BACKUP_ENV.drillSecurityGroup]: this.drillSecurityGroups.instance.id,
+      [BACKUP_ENV.drillRtoSeconds]: String(args.rtoHours * 3600),
     };
     const settings = {
       backup: containerSettings([args.database.connection], own),
@@ -270,7 +346,13 @@ export class Backups extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const schedule = (job: string, taskDefinitionArn: pulumi.Input<string>, expression: string, description: string) =>
+    const schedule = (
+      job: string,
+      taskDefinitionArn: pulumi.Input<string>,
+      expression: string,
+      description: string,
+      securityGroupId: pulumi.Input<string>,
+    ) =>
       new aws.scheduler.Schedule(
         `${name}-${job}`,
         {
@@ -287,7 +369,7 @@ export class Backups extends pulumi.ComponentResource {
               platformVersion: "LATEST",
               networkConfiguration: {
                 subnets: args.subnetIds,
-                securityGroups: [args.securityGroupId],
+                securityGroups: [securityGroupId],
                 assignPublicIp: false,
               },
             },
@@ -302,16 +384,68 @@ export class Backups extends pulumi.ComponentResource {
         this.backupTask.arn,
         scheduleExpression(args.dailyAt),
         `Nightly pg_dump of ${args.database.name} at ${args.dailyAt} ${args.timeZone} (runbook: daily at 2 AM)`,
+        args.securityGroupId,
       ),
       drill: schedule(
         "restore-drill",
         this.drillTask.arn,
         scheduleExpression(args.restoreDrillAt, args.restoreDrillDay),
-        `Weekly restore drill of the newest dump, ${args.restoreDrillDay} ${args.restoreDrillAt} ${args.timeZone}`,
+        `Weekly restore drill of the newest dump into an instance of its own, ${args.restoreDrillDay} ${args.restoreDrillAt} ${args.timeZone}`,
+        // Not the app's group: the drill never reaches the database it backs up, only its own instance.
+        this.drillSecurityGroups.task.id,
       ),
     };
     if (args.drRegion) this.replica = this.replicate(name, args, args.drRegion);
     this.registerOutputs({ bucketName: this.bucket.name, replicaBucketName: this.replica?.name });
+  }
+
+  /**
+   * The drill task's group (HTTPS out to AWS APIs and S3, PostgreSQL to the drill instance's group
+   * only) and the drill instance's group (PostgreSQL from the drill task's group only).
+   */
+  private drillNetwork(name: string, vpcId: pulumi.Input<string>) {
+    const group = (suffix: string, description: string) =>
+      new aws.ec2.SecurityGroup(
+        `${name}-${suffix}`,
+        { vpcId, description, tags: { Name: `${name}-${suffix}` } },
+        { parent: this },
+      );
+    const task = group("restore-drill-task", "Restore drill task: HTTPS to AWS APIs, PostgreSQL to its drill instance");
+    const instance = group("restore-drill-db", "Restore drill instance: PostgreSQL from the drill task only");
+    const postgres = { ipProtocol: "tcp", fromPort: 5432, toPort: 5432 };
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-restore-drill-https-out`,
+      {
+        securityGroupId: task.id,
+        description: "HTTPS to AWS APIs and S3, through NAT",
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: "0.0.0.0/0",
+      },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-restore-drill-to-db`,
+      {
+        securityGroupId: task.id,
+        description: "PostgreSQL to the drill instance",
+        ...postgres,
+        referencedSecurityGroupId: instance.id,
+      },
+      { parent: this },
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-restore-drill-db-from-task`,
+      {
+        securityGroupId: instance.id,
+        description: "PostgreSQL from the drill task",
+        ...postgres,
+        referencedSecurityGroupId: task.id,
+      },
+      { parent: this },
+    );
+    return { task, instance };
   }
 
   /** Copies every new dump to a bucket in `region`, and the database's automated backups too. */
@@ -327,10 +461,34 @@ export class Backups extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    // S3 delivers server access logs only to a bucket in the same region.
+    const replicaLogs = new SecureBucket(
+      `${name}-replica-access-logs`,
+      {
+        purpose: `${name}-backup-logs-dr`,
+        encryption: "s3-managed",
+        expireAfterDays: 365,
+        noncurrentExpireAfterDays: 1,
+        protect: args.protect,
+        region,
+        policyStatements: (arn) => [
+          {
+            Sid: "S3ServerAccessLogs",
+            Effect: "Allow",
+            Principal: { Service: "logging.s3.amazonaws.com" },
+            Action: "s3:PutObject",
+            Resource: pulumi.interpolate`${arn}/*`,
+            Condition: { StringEquals: { "aws:SourceAccount": args.accountId } },
+          },
+        ],
+      },
+      { parent: this },
+    );
     const replica = new SecureBucket(
       `${name}-replica`,
       {
         purpose: `${name}-backups-dr`,
+        accessLogs: { bucket: replicaLogs.name, prefix: "backups/" },
         encryption: { kmsKeyArn: key.arn },
         expireAfterDays: args.retentionDays,
         noncurrentExpireAfterDays: 7,

@@ -34,6 +34,14 @@ export const backupSettings = z
       restoreDrillAt: hhmm
         .default("06:00")
         .describe("time of the drill, local to `timeZone`; after the default Sunday maintenance windows"),
+      drillInstanceClass: matching(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class, e.g. db.t4g.medium")
+        .default("db.t4g.medium")
+        .describe(
+          "class of the drill's temporary RDS instance; it copies the database's engine version, parameter group, key and subnets (R-backup-restore-test)",
+        ),
+      rtoHours: int(1, 168, " h")
+        .default(4)
+        .describe("the RTO: a drill whose time to recover, instance creation included, is longer fails (R-backup-rto)"),
       objectLock: bool().default(false).describe("S3 Object Lock (governance mode) on dumps for the retention period"),
       drRegion: matching(REGION, "an AWS region, e.g. eu-central-1")
         .optional()

@@ -4,6 +4,7 @@
  * `Dashboard` draws them, so one table governs both.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { output } from "@pulumi/pulumi";
 import type { Severity } from "./alertTopics";
 
 /** One CloudWatch metric. `stat` is a statistic ("Average") or a percentile ("p95"). */
@@ -15,7 +16,8 @@ export interface MetricRef {
 }
 
 /** What an alarm compares: a metric, or a metric-math expression over named metrics. */
-export type Signal = { metric: MetricRef } | { expression: string; label: string; metrics: Record<string, MetricRef> };
+export type Signal =
+  { metric: MetricRef } | { expression: pulumi.Input<string>; label: string; metrics: Record<string, MetricRef> };
 
 export interface AlarmDefinition {
   /** What is watched, e.g. "api", "database", "cache-node-1". */
@@ -226,13 +228,23 @@ export function loadBalancerAlarms(args: {
   ];
 }
 
+/** Percent of `allocatedGb` in use, from the `free` bytes metric. */
+function storageUsedExpression(allocatedGb: pulumi.Input<number>): pulumi.Input<string> {
+  const expression = (gb: number) => `100 - 100 * free / ${gb * 1024 ** 3}`;
+  return typeof allocatedGb === "number" ? expression(allocatedGb) : output(allocatedGb).apply(expression);
+}
+
 /** PostgreSQL: CPU, memory, disk and connections in percent, and slow queries per minute. */
 export function databaseAlarms(args: {
   instanceIdentifier: pulumi.Input<string>;
   /** Memory of the instance class, in bytes; unknown for a class outside the table (no memory alarm then). */
   memoryBytes: number | undefined;
-  /** Allocated storage, in GB. */
-  allocatedStorageGb: number;
+  /**
+   * The instance's current storage allocation in GiB: the instance's `allocatedStorage` output,
+   * which the provider reads back from RDS on every refresh (storage autoscaling's growth included,
+   * without a diff). A number in tests of the pure builder.
+   */
+  allocatedStorageGb: pulumi.Input<number>;
   maxConnections: number;
   /** Metric the slow-query log filter publishes (one per statement slower than the threshold). */
   slowQueries: { namespace: string; metricName: string };
@@ -283,14 +295,18 @@ export function databaseAlarms(args: {
       ...common,
       family: "disk",
       what: "storage in use on the database",
+      // R-alert-disk: RDS publishes free bytes, never the allocation, and autoscaling grows the
+      // allocation without telling CloudWatch. Dividing by the size at creation stops being a
+      // percentage after the first growth (at a 500 GiB ceiling from 100 GiB it warns at 96 %), so
+      // the divisor is the allocation in the stack's state, which a refresh reads from RDS.
       signal: {
-        expression: `100 - 100 * free / ${args.allocatedStorageGb * 1024 ** 3}`,
+        expression: storageUsedExpression(args.allocatedStorageGb),
         label: "database storage used (%)",
         metrics: { free: rds("FreeStorageSpace", "Minimum") },
       },
       thresholds: t.diskPercent,
       action:
-        "Storage autoscaling grows the volume up to its ceiling; if it is at the ceiling, raise postgres.maxAllocatedStorageGb.",
+        "Storage autoscaling grows the volume up to postgres.maxAllocatedStorageGb; run `pulumi up --refresh` so this alarm divides by the current allocation, and if it is at the ceiling, raise the ceiling.",
     },
     {
       ...common,

@@ -29,6 +29,11 @@ export interface EncryptionKeyArgs {
   protect: boolean;
   /** Region of the key when it is not the stack's (e.g. a disaster-recovery copy). @default the provider's */
   region?: string;
+  /**
+   * The alias's name without `alias/` and KMS's random suffix. Name the environment in it: stacks
+   * that share an account must not show two `opsbook-logs` keys. @default `opsbook-<name>`
+   */
+  aliasName?: string;
 }
 
 /**
@@ -88,7 +93,7 @@ export class EncryptionKey extends pulumi.ComponentResource {
     this.alias = new aws.kms.Alias(
       `${name}-alias`,
       {
-        namePrefix: `alias/opsbook-${name}-`,
+        namePrefix: `alias/${args.aliasName ?? `opsbook-${name}`}-`,
         targetKeyId: this.key.keyId,
         ...(args.region ? { region: args.region } : {}),
       },

@@ -45,7 +45,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const elbAccount = aws.elb.getServiceAccountOutput({}, { parent: this });
     const identity = aws.getCallerIdentityOutput({}, { parent: this });
     this.logBucket = new SecureBucket(
-      `${name}-access-logs`,
+      `${name}-lb-access-logs`,
       {
         purpose: `${name}-alb-logs`,
         // ALB access logs can only be written to SSE-S3 buckets.
@@ -64,7 +64,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
           },
         ],
       },
-      { parent: this },
+      // Once `<env>-access-logs`, as was the backups' log bucket: renamed, not replaced.
+      { parent: this, aliases: [{ name: `${name}-access-logs` }] },
     );
 
     this.alb = new aws.lb.LoadBalancer(

@@ -255,7 +255,8 @@ type Logging = Unwrap<aws.s3.BucketLoggingArgs>;
 
 export const s3AccessLogging = companionRule<Logging>({
   name: "s3-access-logging",
-  description: "Every S3 bucket records server access logs in another bucket; the bucket that receives them is exempt.",
+  description:
+    "Every S3 bucket records server access logs in another bucket; a bucket that receives them, or a load balancer's access logs, is exempt.",
   enforcementLevel: "mandatory",
   severity: "low",
   sources: ["CKV_AWS_18", "S3.9"],
@@ -267,8 +268,13 @@ export const s3AccessLogging = companionRule<Logging>({
   fix: 'declare aws.s3.BucketLogging { bucket: <bucket>.id, targetBucket: <access-log bucket>.id, targetPrefix: "<bucket>/" }',
   ok: (l) => !!l.targetBucket,
   explain: (l) => `present with targetBucket ${show(l.targetBucket)}`,
+  // A log bucket of either kind: logging it would log the log deliveries (for the load balancer's,
+  // this once held only because both log buckets shared one logical name, so one mock id).
   exempt: (resources, ids) =>
-    ofTypes(resources, S3.logging).some((l) => ids.has((l.props as Logging).targetBucket ?? "")),
+    ofTypes(resources, S3.logging).some((l) => ids.has((l.props as Logging).targetBucket ?? "")) ||
+    ofTypes(resources, ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"]).some((lb) =>
+      ids.has((lb.props as { accessLogs?: { bucket?: string } }).accessLogs?.bucket ?? ""),
+    ),
 });
 
 type Ownership = Unwrap<aws.s3.BucketOwnershipControlsArgs>;

@@ -5,6 +5,7 @@
  * the database settings come from the stack's wiring.
  */
 import type { CloudWatchClient, PutMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
+import type { RDSClient } from "@aws-sdk/client-rds";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { BACKUP_ENV_UNSET_IN_TASK } from "../../lib/backupContract";
 import { runBackup } from "../../jobs/backup/src/backup";
@@ -87,7 +88,15 @@ export async function publishedMetrics(
   };
   const publisher = cloudWatchPublisher(client as unknown as CloudWatchClient, config.metrics.namespace);
   const s3 = { send: () => Promise.reject(Object.assign(new Error("no S3 in this test"), { name: "TimeoutError" })) };
-  const deps = { s3: s3 as unknown as S3Client, metrics: publisher, log: quiet, now: () => new Date(0) };
+  // The drill fails at its first S3 call, before it would ask RDS for anything.
+  const rds = { send: () => Promise.reject(new Error("no RDS in this test")) };
+  const deps = {
+    s3: s3 as unknown as S3Client,
+    rds: rds as unknown as RDSClient,
+    metrics: publisher,
+    log: quiet,
+    now: () => new Date(0),
+  };
   await expect(runBackup(config, deps)).rejects.toThrow();
   await expect(runRestoreDrill(config, deps)).rejects.toThrow();
   await publisher.publish(config.postgres.database, backupSucceededMetrics(new Date(0), 1, 1), new Date(0));

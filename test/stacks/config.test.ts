@@ -57,6 +57,8 @@ describe("parseConfig defaults", () => {
       maxRunMinutes: 120,
       restoreDrillDay: "SUN",
       restoreDrillAt: "06:00",
+      drillInstanceClass: "db.t4g.medium",
+      rtoHours: 4, // runbook 001: recover within 4 h
       objectLock: false,
     });
     // The runbook table (operations runbook), value by value.
@@ -401,8 +403,28 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
       {
         key: "opsbook:postgres.restore",
         value: { snapshotIdentifier: "opsbook-staging-final", sourceDbInstanceIdentifier: "opsbook-staging" },
-        allowed: "either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }",
+        allowed:
+          "one of { snapshotIdentifier }, { sourceDbInstanceIdentifier, restoreTime? } or { sourceDbInstanceAutomatedBackupsArn, restoreTime? }",
         fix: "pulumi config set --path 'opsbook:postgres.restore' <value> --stack staging",
+      },
+    ],
+    [
+      "a restore from automated backups replicated to another region than the stack's",
+      {
+        "opsbook:postgres": {
+          identifier: "opsbook-staging-2",
+          restore: {
+            sourceDbInstanceAutomatedBackupsArn:
+              "arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-abcdefghijklmnop",
+          },
+        },
+      },
+      {
+        key: "opsbook:postgres.restore.sourceDbInstanceAutomatedBackupsArn",
+        value: "arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-abcdefghijklmnop",
+        allowed:
+          "an ARN in the stack's partition and region (arn:aws:rds:eu-west-1:...): RDS restores only where the backup is; run the restore as a stack in eu-central-1 (aws:region eu-central-1)",
+        fix: "pulumi config set --path 'opsbook:postgres.restore.sourceDbInstanceAutomatedBackupsArn' <value> --stack staging",
       },
     ],
     [

@@ -26,6 +26,38 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   describe("alarm properties", () => alarmProperties(() => plan, "production"));
   deploymentFailurePage(() => plan, "production");
 
+  test("copies the dumps and the automated backups to eu-central-1, under a key of its own there (R-backup-dr)", () => {
+    // The offline plan's placeholder ARNs carry the stack's region; the key's `region` input is what counts.
+    const DR_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-dr-key";
+    const key = one(plan.resources, "aws:kms/key:Key", "production-dr-key");
+    const replica = one(plan.resources, "aws:s3/bucket:Bucket", "production-replica");
+    for (const r of [key, replica])
+      expect([r.name, r.inputs.region, r.protect]).toEqual([r.name, "eu-central-1", true]);
+    const [rule] = one(plan.resources, "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "production").inputs
+      .rules as Array<Record<string, unknown>>;
+    expect(rule).toMatchObject({
+      status: "Enabled",
+      deleteMarkerReplication: { status: "Disabled" },
+      destination: {
+        bucket: "arn:aws:s3:::production-replica-mock",
+        encryptionConfiguration: { replicaKmsKeyId: DR_KEY },
+      },
+    });
+    const backups = ofType(
+      plan.resources,
+      "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+    );
+    expect(backups.map((b) => b.inputs)).toEqual([
+      {
+        sourceDbInstanceArn: "arn:aws:rds:eu-west-1:123456789012:instance/production-opsbook-production",
+        kmsKeyId: DR_KEY,
+        retentionPeriod: 30,
+        region: "eu-central-1",
+      },
+    ]);
+    expect(plan.outputs.backupReplicaBucketName).toBe("production-replica-mock");
+  });
+
   test("spans three zones with a NAT gateway in each", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(9);
     expect(ofType(plan.resources, "aws:ec2/natGateway:NatGateway").map((n) => n.inputs.subnetId)).toEqual([
@@ -457,11 +489,12 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       ["backups-key", true, true],
       ["logs-key", true, true],
       ["production-db-key", true, true],
+      ["production-dr-key", true, true], // the disaster-recovery copies' key, in backup.drRegion
       ["production-redis-key", true, true],
     ]);
   });
 
-  test("opens 5432 and 6379 only from the app security group, and lets the app out to them", () => {
+  test("opens 5432 and 6379 only from the app security group, and lets the app out to them (the drill's instance: from the drill task only)", () => {
     expect(
       ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         .filter((r) => r.inputs.referencedSecurityGroupId && [5432, 6379].includes(r.inputs.fromPort as number))
@@ -482,6 +515,14 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         fromPort: 6379,
         toPort: 6379,
         referencedSecurityGroupId: "production-app-id",
+      },
+      {
+        securityGroupId: "production-restore-drill-db-id",
+        description: "PostgreSQL from the drill task",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        referencedSecurityGroupId: "production-restore-drill-task-id",
       },
     ]);
     expect(
@@ -504,6 +545,14 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         fromPort: 6379,
         toPort: 6379,
         referencedSecurityGroupId: "production-redis-id",
+      },
+      {
+        securityGroupId: "production-restore-drill-task-id",
+        description: "PostgreSQL to the drill instance",
+        ipProtocol: "tcp",
+        fromPort: 5432,
+        toPort: 5432,
+        referencedSecurityGroupId: "production-restore-drill-db-id",
       },
     ]);
   });

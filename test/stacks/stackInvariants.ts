@@ -71,8 +71,31 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     const urns = getPlan().resources.map((r) => r.urn);
     expect(new Set(urns).size).toBe(urns.length);
     expect(urns).toContain(
-      `urn:pulumi:${getPlan().stack}::opsbook::opsbook:service:LoadBalancer$opsbook:storage:SecureBucket$aws:s3/bucket:Bucket::${getPlan().stack}-access-logs`,
+      `urn:pulumi:${getPlan().stack}::opsbook::opsbook:service:LoadBalancer$opsbook:storage:SecureBucket$aws:s3/bucket:Bucket::${getPlan().stack}-lb-access-logs`,
     );
+  });
+
+  test("names the two access-log buckets apart, each renamed from the name they shared with an alias", () => {
+    const { stack, resources } = getPlan();
+    // The disaster-recovery copy's log bucket, where there is one, is new and in the DR region.
+    const logBuckets = resources.filter(
+      (r) =>
+        r.type === "aws:s3/bucket:Bucket" && r.name.endsWith("access-logs") && !r.name.endsWith("replica-access-logs"),
+    );
+    const owner = (r: RecordedResource) => r.urn.split("::")[2]!.split("$")[0];
+    expect(logBuckets.map((r) => [owner(r), r.name])).toEqual([
+      ["opsbook:backup:Backups", `${stack}-backup-access-logs`],
+      ["opsbook:service:LoadBalancer", `${stack}-lb-access-logs`],
+    ]);
+    for (const bucket of logBuckets)
+      expect(bucket.aliases).toContain(bucket.urn.replace(/::[^:]+$/, `::${stack}-access-logs`));
+  });
+
+  test("puts the environment in every KMS alias name", () => {
+    const { stack, resources } = getPlan();
+    const prefixes = ofType(resources, "aws:kms/alias:Alias").map((a) => a.inputs.namePrefix as string);
+    expect(prefixes.length).toBeGreaterThanOrEqual(5);
+    for (const prefix of prefixes) expect(prefix).toMatch(new RegExp(`^alias/opsbook-${stack}-[a-z-]+-$`));
   });
 
   test("parents every resource to a component of the program", () => {

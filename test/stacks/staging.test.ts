@@ -132,7 +132,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
     ]);
   });
 
-  test("opens the data ports only from the app security group", () => {
+  test("opens the data ports only from the app security group, and the drill instance's only from the drill task", () => {
     expect(
       ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         .filter((r) => [5432, 6379].includes(r.inputs.fromPort as number))
@@ -140,6 +140,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
     ).toEqual([
       ["staging-db-id", 5432, "staging-app-id"],
       ["staging-redis-id", 6379, "staging-app-id"],
+      ["staging-restore-drill-db-id", 5432, "staging-restore-drill-task-id"],
     ]);
   });
 });

@@ -15,6 +15,8 @@ export interface ResourceState {
   protect: boolean;
   retainOnDelete: boolean;
   inputs: Record<string, unknown>;
+  /** URNs the resource was known by before a rename (Pulumi `aliases`); empty when it was never renamed. */
+  aliases?: string[];
 }
 
 export type ChangeOp = "create" | "update" | "replace" | "delete";
@@ -33,6 +35,8 @@ export interface Change {
   changedKeys: string[];
   /** The inputs that force a replacement; empty unless `op` is "replace". */
   replaceReasons: string[];
+  /** The base URN of a renamed resource, matched through one of the head's `aliases`: Pulumi moves it, no delete and create. */
+  renamedFrom?: string;
 }
 
 /**

@@ -40,6 +40,7 @@ export function toPlan(document: unknown, source: string): PlanLike {
       protect: r.protect === true,
       retainOnDelete: r.retainOnDelete === true,
       inputs,
+      aliases: Array.isArray(r.aliases) ? r.aliases.filter((a): a is string => typeof a === "string") : [],
     };
   });
   return { stack: doc.stack, project: doc.project, resources };

@@ -31,7 +31,15 @@ function countLine(report: DiffReport): string {
 
 function changedText(change: Change): string {
   const keys = change.op === "replace" && change.replaceReasons.length > 0 ? change.replaceReasons : change.changedKeys;
-  return keys.join(", ");
+  const renamed = change.renamedFrom
+    ? [`renamed from ${change.renamedFrom.slice(change.renamedFrom.lastIndexOf("::") + 2)}`]
+    : [];
+  return [...renamed, ...keys].join(", ");
+}
+
+/** "update", or "rename" for an update that only moves a resource to a new name. */
+function opText(change: Change): string {
+  return change.renamedFrom && change.op === "update" ? "rename" : change.op;
 }
 
 /** For a terminal. */
@@ -49,7 +57,7 @@ export function renderText(report: DiffReport): string {
     lines.push("", "Changes:");
     for (const c of report.changes) {
       const keys = changedText(c);
-      lines.push(`  ${SYMBOL[c.op].padEnd(2)} ${c.op.padEnd(8)} ${c.type}  ${c.name}${keys ? `  (${keys})` : ""}`);
+      lines.push(`  ${SYMBOL[c.op].padEnd(2)} ${opText(c).padEnd(8)} ${c.type}  ${c.name}${keys ? `  (${keys})` : ""}`);
     }
   }
   return lines.join("\n");
@@ -94,7 +102,7 @@ export function renderMarkdown(report: DiffReport): string {
     );
     for (const c of report.changes.slice(0, MAX_MARKDOWN_ROWS)) {
       const keys = changedText(c);
-      lines.push(`| \`${SYMBOL[c.op]}\` ${c.op} | ${resourceCell(c.type, c.name)} | ${keys ? cell(keys) : ""} |`);
+      lines.push(`| \`${SYMBOL[c.op]}\` ${opText(c)} | ${resourceCell(c.type, c.name)} | ${keys ? cell(keys) : ""} |`);
     }
     if (report.changes.length > MAX_MARKDOWN_ROWS)
       lines.push(
@@ -108,13 +116,14 @@ export function renderMarkdown(report: DiffReport): string {
 
 /** For other tools: the counts, every risk and every change, without the resource states. */
 export function renderJson(report: DiffReport): string {
-  const changes = report.changes.map(({ op, urn, type, name, changedKeys, replaceReasons }) => ({
+  const changes = report.changes.map(({ op, urn, type, name, changedKeys, replaceReasons, renamedFrom }) => ({
     op,
     urn,
     type,
     name,
     changedKeys,
     replaceReasons,
+    ...(renamedFrom ? { renamedFrom } : {}),
   }));
   return JSON.stringify(
     {

@@ -33,6 +33,11 @@ export interface RecordedResource {
   ignoreChanges: string[];
   /** URNs the resource waits for: its explicit `dependsOn` and the resources its inputs come from. */
   dependencies: string[];
+  /**
+   * URNs the resource had before a rename (its `aliases` and those inherited from its parents'),
+   * sorted; the recorder always sets it (optional for states built by hand).
+   */
+  aliases?: string[];
   /** Every input, with secrets shown as "[secret]". */
   inputs: Record<string, unknown>;
 }
@@ -126,6 +131,7 @@ class RecordingMonitor extends MockMonitor {
       deleteBeforeReplace: req.getDeletebeforereplace() === true,
       ignoreChanges: req.getIgnorechangesList(),
       dependencies: req.getDependenciesList(),
+      aliases: [...req.getAliasurnsList()].sort(),
       // The runtime always sends the inputs (an empty struct when there are none).
       inputs: reveal(deserializeProperties(req.getObject()!)) as Record<string, unknown>,
     });
@@ -154,5 +160,8 @@ export async function installRecordingMocks(
   const store = getStore();
   const features = Object.fromEntries(Object.entries(store).filter(([key]) => key.startsWith("supports")));
   setMockOptions(new RecordingMonitor(mocks, (r) => resources.push(r)), project, stack, false);
-  Object.assign(store, features);
+  // Aliases as URNs: without alias specs the SDK itself derives every alias URN, the ones a child
+  // inherits from a renamed parent included, as the engine would from the specs. (In this mode the
+  // SDK drops the aliases of a resource without a parent; the program renames only children.)
+  Object.assign(store, features, { supportsAliasSpecs: false });
 }

@@ -369,6 +369,15 @@ export class Postgres extends pulumi.ComponentResource {
 function restoreInputs(restore: PostgresRestore): Partial<aws.rds.InstanceArgs> {
   if (restore === undefined) return {};
   if ("snapshotIdentifier" in restore) return { snapshotIdentifier: restore.snapshotIdentifier };
+  if ("sourceDbInstanceAutomatedBackupsArn" in restore) {
+    // R-backup-dr: the automated backups another region replicated here.
+    const source = { sourceDbInstanceAutomatedBackupsArn: restore.sourceDbInstanceAutomatedBackupsArn };
+    return {
+      restoreToPointInTime: restore.restoreTime
+        ? { ...source, restoreTime: restore.restoreTime }
+        : { ...source, useLatestRestorableTime: true },
+    };
+  }
   {
     return {
       restoreToPointInTime: restore.restoreTime

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { instanceClassMemoryBytes, unknownClassMessage } from "../../../lib/instanceClasses";
 import { dailyHourOverlaps } from "../../../lib/time";
+import { partitionOfRegion } from "../../../lib/partition";
 import { type Report, bool, hhmm, inList, int, matching, report, weeklyWindow, ON_VALID } from "../../../lib/schema";
 
 /** The application's connection pool per task (R-db-pool). */
@@ -17,20 +18,53 @@ export const RDS_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
 /** The retention periods Performance Insights accepts: 7 days, a multiple of 31 up to 713, or 731. */
 export const PERFORMANCE_INSIGHTS_RETENTION_DAYS = [7, ...Array.from({ length: 23 }, (_, i) => 31 * (i + 1)), 731];
 
+/**
+ * An RDS ARN of `kind` (`snapshot`, `auto-backup`): `arn:<partition>:rds:<region>:<account>:<kind>:<id>`.
+ * The stack rules check its partition and region against the stack's (R-backup-dr).
+ */
+const rdsArn = (kind: string) =>
+  new RegExp(
+    `^arn:(aws|aws-us-gov|aws-cn):rds:([a-z]{2}(?:-[a-z]+)+-\\d{1,2}):(\\d{12}):${kind}:[A-Za-z0-9:-]{1,255}$`,
+  );
+export const SNAPSHOT_ARN = rdsArn("snapshot");
+export const AUTOMATED_BACKUP_ARN = rdsArn("auto-backup");
+const UTC_TIME = matching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "a UTC time, e.g. 2026-11-20T01:30:00Z");
+
 const restore = z
   .union(
     [
-      z.strictObject({ snapshotIdentifier: matching(/^[A-Za-z0-9:-]+$/, "an RDS snapshot identifier or ARN") }),
+      z.strictObject({
+        snapshotIdentifier: z.union(
+          [
+            matching(/^(rds:)?[A-Za-z][A-Za-z0-9-]{0,254}$/, "a snapshot identifier"),
+            matching(SNAPSHOT_ARN, "arn:<partition>:rds:<region>:<account>:snapshot:<id>"),
+          ],
+          {
+            error:
+              "an RDS snapshot identifier, or the ARN of a snapshot (arn:<partition>:rds:<region>:<12-digit account>:snapshot:<id>)",
+          },
+        ),
+      }),
       z.strictObject({
         sourceDbInstanceIdentifier: matching(/^[a-z][a-z0-9-]{0,62}$/, "an RDS instance identifier"),
-        restoreTime: matching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "a UTC time, e.g. 2026-11-20T01:30:00Z").optional(),
+        restoreTime: UTC_TIME.optional(),
+      }),
+      z.strictObject({
+        sourceDbInstanceAutomatedBackupsArn: matching(
+          AUTOMATED_BACKUP_ARN,
+          "the ARN of replicated automated backups: arn:<partition>:rds:<region>:<12-digit account>:auto-backup:ab-<id>",
+        ),
+        restoreTime: UTC_TIME.optional(),
       }),
     ],
-    { error: "either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }" },
+    {
+      error:
+        "one of { snapshotIdentifier }, { sourceDbInstanceIdentifier, restoreTime? } or { sourceDbInstanceAutomatedBackupsArn, restoreTime? }",
+    },
   )
   .optional()
   .describe(
-    "create the database from a snapshot or a point in time of another instance; read only when the instance is created",
+    "create the database from a snapshot (identifier or ARN), a point in time of another instance, or of its replicated automated backups (a disaster-recovery region's ARN); read only when the instance is created",
   );
 
 /** Create the database from a snapshot or from a point in time of another instance (only when it is created). */
@@ -131,7 +165,30 @@ export type PostgresSettings = z.output<typeof postgresSettings>;
  * Rules that need values from outside `opsbook:postgres`: the stack's time zone and the identifier
  * the stack gives the instance. Paths are relative to `opsbook:postgres`.
  */
-export function postgresStackRules(pg: PostgresSettings, stack: { timeZone: string; identifier: string }, add: Report) {
+export function postgresStackRules(
+  pg: PostgresSettings,
+  stack: { timeZone: string; identifier: string; region: string },
+  add: Report,
+) {
+  // R-backup-dr: RDS restores only from a snapshot or automated backups in the region it creates
+  // the instance in, so a disaster-recovery restore runs as a stack in the DR region.
+  const arn =
+    pg.restore && "sourceDbInstanceAutomatedBackupsArn" in pg.restore
+      ? { key: "sourceDbInstanceAutomatedBackupsArn", value: pg.restore.sourceDbInstanceAutomatedBackupsArn }
+      : pg.restore && "snapshotIdentifier" in pg.restore && pg.restore.snapshotIdentifier.startsWith("arn:")
+        ? { key: "snapshotIdentifier", value: pg.restore.snapshotIdentifier }
+        : undefined;
+  if (arn) {
+    const [, partition, , region] = arn.value.split(":");
+    const expected = partitionOfRegion(stack.region);
+    if (partition !== expected || region !== stack.region) {
+      add(
+        ["restore", arn.key],
+        arn.value,
+        `an ARN in the stack's partition and region (arn:${expected}:rds:${stack.region}:...): RDS restores only where the backup is; run the restore as a stack in ${region} (aws:region ${region})`,
+      );
+    }
+  }
   if (
     pg.restore &&
     "sourceDbInstanceIdentifier" in pg.restore &&

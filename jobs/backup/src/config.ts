@@ -39,10 +39,29 @@ export interface MetricsConfig {
   endpoint: string | undefined;
 }
 
+/**
+ * The restore drill's own instance (R-backup-restore-test): what to copy, what to call it, how big,
+ * and behind which security group. Set only for the drill, by the task definition.
+ */
+export interface DrillConfig {
+  /** The production instance: described (engine version, parameter group, key, subnets), never modified. */
+  sourceInstance: string;
+  /** Every drill instance is named `<prefix>-...`; the job refuses to create or delete anything else. */
+  instancePrefix: string;
+  instanceClass: string;
+  securityGroupId: string;
+  /** The runbook's RTO: a drill slower than this fails (R-backup-rto). */
+  rtoSeconds: number;
+  /** How long the new instance may take to become available. */
+  createTimeoutMinutes: number;
+}
+
 export interface JobConfig {
   postgres: PostgresConfig;
   storage: StorageConfig;
   metrics: MetricsConfig;
+  /** The drill's instance; undefined unless DRILL_SOURCE_INSTANCE is set (the backup does not need it). */
+  drill: DrillConfig | undefined;
   /**
    * The environment for pg_dump, pg_restore and psql. It carries PGPASSWORD, which is why the
    * password never appears on a command line; never log this object.
@@ -71,6 +90,10 @@ export const DEFAULTS = {
   /** libpq waits for the OS TCP timeout (minutes) without it; an unreachable host should fail fast. */
   connectTimeoutSeconds: "10",
   applicationName: "opsbook-backup",
+  /** Runbook 001: recover within 4 h. */
+  rtoSeconds: 4 * 3600,
+  /** RDS usually creates a small instance in 10-20 min; twice the worst seen, then give up. */
+  drillCreateTimeoutMinutes: 60,
 } as const;
 
 const MIB = 1024 * 1024;
@@ -233,6 +256,31 @@ const RULES = {
     allowed: "an http:// or https:// URL without credentials",
     parse: httpUrl,
   },
+  drillSource: {
+    purpose: "the RDS instance the restore drill copies its settings from, only ever described",
+    allowed: "an RDS instance identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter",
+    parse: matching(/^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/),
+  },
+  drillPrefix: {
+    purpose: "identifier prefix of the restore drill's temporary instances",
+    allowed: "1-42 lower-case letters, digits and single hyphens, starting with a letter (21 characters are added)",
+    parse: matching(/^[a-z](?:(?!.*--)[a-z0-9-]{0,40}[a-z0-9])?$/),
+  },
+  drillClass: {
+    purpose: "instance class of the restore drill's temporary instance",
+    allowed: "an RDS instance class, e.g. db.t4g.medium",
+    parse: matching(/^db\.[a-z0-9]+\.[a-z0-9]+$/),
+  },
+  drillSecurityGroup: {
+    purpose: "security group of the restore drill's temporary instance",
+    allowed: "a security group id, e.g. sg-0123456789abcdef0",
+    parse: matching(/^[A-Za-z0-9-]{1,64}$/),
+  },
+  drillRto: {
+    purpose: "the RTO in seconds the restore drill's time to recover is held to",
+    allowed: "an integer from 60 to 604800",
+    parse: integerBetween(60, 604800),
+  },
 } satisfies Record<string, Rule<unknown>>;
 
 /**
@@ -259,6 +307,7 @@ export function loadConfig(env: Env): JobConfig {
   const metricsEnabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
   const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
   const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
+  const drill = readDrill(read);
 
   const missing =
     host === undefined || database === undefined || user === undefined || bucket === undefined || region === undefined;
@@ -269,7 +318,27 @@ export function loadConfig(env: Env): JobConfig {
     postgres: { host, port, database, user, sslMode },
     storage: { bucket, prefix, region, endpoint: s3Endpoint, forcePathStyle, partSizeBytes: partSizeMiB * MIB },
     metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint },
+    drill,
     childEnv: childEnvironment(env, port),
+  };
+}
+
+/** The drill's variables: none, or the source and everything the drill's instance needs. */
+function readDrill(read: EnvReader): DrillConfig | undefined {
+  const sourceInstance = read.optional(BACKUP_ENV.drillSourceInstance, RULES.drillSource, undefined);
+  if (sourceInstance === undefined) return undefined;
+  const instancePrefix = read.required(BACKUP_ENV.drillInstancePrefix, RULES.drillPrefix);
+  const instanceClass = read.required(BACKUP_ENV.drillInstanceClass, RULES.drillClass);
+  const securityGroupId = read.required(BACKUP_ENV.drillSecurityGroup, RULES.drillSecurityGroup);
+  const rtoSeconds = read.optional(BACKUP_ENV.drillRtoSeconds, RULES.drillRto, DEFAULTS.rtoSeconds);
+  if (instancePrefix === undefined || instanceClass === undefined || securityGroupId === undefined) return undefined;
+  return {
+    sourceInstance,
+    instancePrefix,
+    instanceClass,
+    securityGroupId,
+    rtoSeconds,
+    createTimeoutMinutes: DEFAULTS.drillCreateTimeoutMinutes,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RDSClient } from "@aws-sdk/client-rds";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "./log";
 import type { Metric, MetricsPublisher } from "./metrics";
@@ -6,11 +7,15 @@ import { errorMessage } from "./errors";
 /** What a command needs from the outside world; tests pass local stand-ins. */
 export interface JobDeps {
   s3: S3Client;
+  /** RDS, for the drill's own instance: it describes the source, and creates and deletes only drill instances. */
+  rds: RDSClient;
   metrics: MetricsPublisher;
   log: Logger;
   now: () => Date;
   /** Aborted when the task is asked to stop (SIGTERM): children are terminated and cleanup runs. */
   signal?: AbortSignal;
+  /** Waits between RDS status polls. @default a timer */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**

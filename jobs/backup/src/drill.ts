@@ -1,32 +1,53 @@
 /**
  * The restore drill: proves the newest backup can actually be restored, by restoring it into a
- * throwaway database and comparing every table's row count with the count taken when the dump
- * was made. Its duration is the time to recover (R-backup-rto).
+ * temporary RDS instance of its own (./drillInstance.ts) and comparing every table's row count
+ * with the count taken when the dump was made. The production instance is only described: a
+ * restore there would double its used storage every week (R-backup-restore-test). The time from
+ * asking RDS for the instance to the last row count is the time to recover, held to the RTO
+ * (R-backup-rto).
  */
 import { randomBytes } from "node:crypto";
-import type { JobConfig } from "./config";
+import type { DrillConfig, JobConfig, PostgresConfig } from "./config";
 import { describeExit, succeeded } from "./child";
 import { publishAfterFailure, secondsSince, type JobDeps } from "./deps";
+import {
+  createDrillInstance,
+  deleteDrillInstance,
+  sweepLeftovers,
+  type DrillInstance,
+  type DrillInstanceDeps,
+} from "./drillInstance";
 import { JobError, errorMessage } from "./errors";
 import { drillDatabaseName, latestKey } from "./keys";
 import { compareRowCounts, describeDifferences, parseManifest, type BackupManifest } from "./manifest";
 import { drillMetrics } from "./metrics";
-import { countRows, createDatabase, dropDatabase, startRestore } from "./postgres";
+import { countRows, createDatabase, dropDatabase, startRestore, type ChildEnv } from "./postgres";
 import { objectSize, openObject, readText, s3Url } from "./storage";
 import { ByteTally, feed } from "./streams";
 
 export interface DrillResult {
-  /** The throwaway database (already dropped). */
+  /** The drill's instance (deleted again). */
+  instance: string;
+  /** The throwaway database on it (already dropped). */
   database: string;
   dumpKey: string;
   timeToRecoverSeconds: number;
   tables: number;
 }
 
+/** Where the drill restores: the drill instance's connection, for psql and pg_restore. */
+interface Target {
+  pg: PostgresConfig;
+  env: ChildEnv;
+}
+
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Runs one restore drill and publishes `RestoreDrillSuccess` (and, on success, the time to recover).
+ * Runs one restore drill and publishes `RestoreDrillSuccess` and the time to recover.
  *
- * @throws {JobError} if the dump is missing, corrupted, cannot be restored or restores different row counts
+ * @throws {JobError} if the dump is missing, corrupted, cannot be restored, restores different row
+ *   counts, or took longer than the RTO; or if the drill's instance cannot be created or deleted
  */
 export async function runRestoreDrill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
   let result: DrillResult;
@@ -36,18 +57,39 @@ export async function runRestoreDrill(config: JobConfig, deps: JobDeps): Promise
     await publishAfterFailure(deps, config.postgres.database, drillMetrics(false, undefined));
     throw error;
   }
+  const rto = config.drill!.rtoSeconds;
+  const withinRto = result.timeToRecoverSeconds <= rto;
   try {
-    await deps.metrics.publish(config.postgres.database, drillMetrics(true, result.timeToRecoverSeconds), deps.now());
+    await deps.metrics.publish(
+      config.postgres.database,
+      drillMetrics(withinRto, result.timeToRecoverSeconds),
+      deps.now(),
+    );
   } catch (error) {
     throw new JobError(`the restore drill passed, but publishing its metrics failed: ${errorMessage(error)}`, {
       cause: error,
     });
   }
+  if (!withinRto) {
+    throw new JobError(
+      `the restore drill restored every row, but in ${Math.round(result.timeToRecoverSeconds)} s: over the RTO of ${rto} s (backup.rtoHours)`,
+    );
+  }
   return result;
 }
 
+function requireDrill(config: JobConfig): DrillConfig {
+  if (!config.drill) {
+    throw new JobError(
+      "restore-drill needs DRILL_SOURCE_INSTANCE, DRILL_INSTANCE_PREFIX, DRILL_INSTANCE_CLASS and DRILL_SECURITY_GROUP_ID (the task definition sets them): it restores into an instance of its own, never into the database it backs up",
+    );
+  }
+  return config.drill;
+}
+
 async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
-  const { postgres: pg, storage, childEnv: env } = config;
+  const drillConfig = requireDrill(config);
+  const { storage } = config;
   const latest = await readLatest(config, deps);
   const dumpUrl = s3Url(storage.bucket, latest.dumpKey);
   const size = await objectSize(deps.s3, storage.bucket, latest.dumpKey, "the dump named by latest.json");
@@ -56,17 +98,24 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
       `the dump is corrupted: ${dumpUrl} holds ${size} bytes but latest.json records ${latest.sizeBytes}`,
     );
   }
-  deps.log.info("restoring the latest backup", { key: latest.dumpKey, bytes: size, takenAt: latest.startedAt });
+  const rds: DrillInstanceDeps = { rds: deps.rds, log: deps.log, now: deps.now, sleep: deps.sleep ?? sleepFor };
+  await sweepLeftovers(drillConfig, rds);
 
-  const database = drillDatabaseName(deps.now(), randomBytes(2).toString("hex"));
+  deps.log.info("restoring the latest backup", { key: latest.dumpKey, bytes: size, takenAt: latest.startedAt });
   const started = deps.now();
-  await createDatabase(pg, env, database);
+  let created: string | undefined;
+  let database: string | undefined;
+  let target: Target | undefined;
   // A flag, not `failure !== undefined`: whatever was thrown, even undefined, fails the drill.
   let failed = false;
   let failure: unknown;
   try {
-    await restoreInto(config, deps, latest, database);
-    const differences = compareRowCounts(latest.tables, await countRows(pg, env, database));
+    const instance = await createDrillInstance(drillConfig, rds, (identifier) => (created = identifier));
+    target = targetOf(config, instance);
+    database = drillDatabaseName(deps.now(), randomBytes(2).toString("hex"));
+    await createDatabase(target.pg, target.env, database);
+    await restoreInto(config, deps, latest, database, target.env);
+    const differences = compareRowCounts(latest.tables, await countRows(target.pg, target.env, database));
     if (differences.length > 0) {
       throw new JobError(
         `row counts after restoring ${dumpUrl} differ from those recorded at dump time: ${describeDifferences(differences)}`,
@@ -77,12 +126,45 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
     failure = error;
   }
   const timeToRecoverSeconds = secondsSince(deps, started);
-  await dropThrowaway(config, deps, database, !failed);
+  if (target && database) await dropThrowaway(target, deps, database);
+  if (created) await deleteInstance(drillConfig, deps, created, !failed);
   if (failed) {
     throw failure;
   }
-  deps.log.info("restore drill passed", { key: latest.dumpKey, tables: latest.tables.length, timeToRecoverSeconds });
-  return { database, dumpKey: latest.dumpKey, timeToRecoverSeconds, tables: latest.tables.length };
+  deps.log.info("restore drill passed", {
+    key: latest.dumpKey,
+    instance: created,
+    tables: latest.tables.length,
+    timeToRecoverSeconds,
+  });
+  return {
+    instance: created!,
+    database: database!,
+    dumpKey: latest.dumpKey,
+    timeToRecoverSeconds,
+    tables: latest.tables.length,
+  };
+}
+
+/** The drill instance as libpq sees it: its endpoint and master user, TLS as the job's own setting says. */
+function targetOf(config: JobConfig, instance: DrillInstance): Target {
+  // RDS always creates the `postgres` database; the drill creates its own beside it.
+  const pg: PostgresConfig = {
+    host: instance.host,
+    port: instance.port,
+    database: "postgres",
+    user: instance.user,
+    sslMode: config.postgres.sslMode,
+  };
+  const env: ChildEnv = {
+    ...config.childEnv,
+    PGHOST: instance.host,
+    PGPORT: String(instance.port),
+    PGUSER: instance.user,
+    PGPASSWORD: instance.password,
+    PGDATABASE: pg.database,
+  };
+  return { pg, env };
 }
 
 async function readLatest(config: JobConfig, deps: JobDeps): Promise<BackupManifest> {
@@ -108,7 +190,13 @@ async function readLatest(config: JobConfig, deps: JobDeps): Promise<BackupManif
  * pg_restore stops early, so the message can tell a corrupted dump (sha256 differs from
  * latest.json) from a restore problem with an intact dump.
  */
-async function restoreInto(config: JobConfig, deps: JobDeps, latest: BackupManifest, database: string): Promise<void> {
+async function restoreInto(
+  config: JobConfig,
+  deps: JobDeps,
+  latest: BackupManifest,
+  database: string,
+  env: ChildEnv,
+): Promise<void> {
   const { bucket } = config.storage;
   const dumpUrl = s3Url(bucket, latest.dumpKey);
   const body = await openObject(deps.s3, bucket, latest.dumpKey, "the dump named by latest.json");
@@ -116,7 +204,7 @@ async function restoreInto(config: JobConfig, deps: JobDeps, latest: BackupManif
     body.destroy(new Error("cancelled by a termination signal"));
   };
   deps.signal?.addEventListener("abort", stopReading, { once: true });
-  const restore = startRestore(config.childEnv, database, deps.signal);
+  const restore = startRestore(env, database, deps.signal);
   const tally = new ByteTally();
   try {
     await feed(body, restore.process.stdin, tally, true);
@@ -144,17 +232,27 @@ async function restoreInto(config: JobConfig, deps: JobDeps, latest: BackupManif
   }
 }
 
-/** Drops the throwaway database; if that fails after a good restore, the drill fails so someone cleans up. */
-async function dropThrowaway(
-  config: JobConfig,
-  deps: JobDeps,
-  database: string,
-  restorePassed: boolean,
-): Promise<void> {
+/** Drops the throwaway database before its instance goes; a failure is only logged, the instance is deleted anyway. */
+async function dropThrowaway(target: Target, deps: JobDeps, database: string): Promise<void> {
   try {
-    await dropDatabase(config.postgres, config.childEnv, database);
+    await dropDatabase(target.pg, target.env, database);
   } catch (error) {
-    const message = `could not drop the throwaway database ${database}; drop it by hand: ${errorMessage(error)}`;
+    deps.log.warn(`could not drop the throwaway database ${database}; its instance is deleted next`, {
+      error: errorMessage(error),
+    });
+  }
+}
+
+/**
+ * Deletes the drill's instance, in every outcome. If that fails after a good restore the drill
+ * fails, so someone deletes it (the next drill's sweep would too, after a few hours).
+ */
+async function deleteInstance(config: DrillConfig, deps: JobDeps, identifier: string, restorePassed: boolean) {
+  try {
+    await deleteDrillInstance(config, deps, identifier);
+    deps.log.info("deleting the drill instance", { identifier });
+  } catch (error) {
+    const message = `could not delete the drill instance ${identifier}; delete it by hand (aws rds delete-db-instance --db-instance-identifier ${identifier} --skip-final-snapshot): ${errorMessage(error)}`;
     if (restorePassed) {
       throw new JobError(message, { cause: error });
     }

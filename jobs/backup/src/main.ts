@@ -2,6 +2,7 @@
  * Command dispatch: `backup`, `restore-drill` or `bootstrap-roles` (R-db-roles). Configuration is validated before anything else
  * happens; every failure ends in one error log line and a non-zero exit code.
  */
+import { RDSClient } from "@aws-sdk/client-rds";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { runBackup } from "./backup";
 import { ConfigError, loadConfig, secretValues, type Env, type JobConfig } from "./config";
@@ -26,6 +27,8 @@ export interface MainOptions {
   credentials?: AwsCredentials;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Waits between the drill's RDS status polls. @default a timer */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const isCommand = (value: string | undefined): value is Command => COMMANDS.some((c) => c === value);
@@ -58,8 +61,12 @@ export async function main(args: readonly string[], env: Env, options: MainOptio
   }
   logStart(log, command, config);
   const s3 = createS3Client(config.storage, options.credentials);
+  const rds = new RDSClient({
+    region: config.storage.region,
+    ...(options.credentials !== undefined && { credentials: options.credentials }),
+  });
   try {
-    const deps = buildDeps(config, s3, log, options);
+    const deps = buildDeps(config, s3, rds, log, options);
     if (command === "backup") {
       await runBackup(config, deps);
     } else {
@@ -71,6 +78,7 @@ export async function main(args: readonly string[], env: Env, options: MainOptio
     return EXIT.failed;
   } finally {
     s3.destroy();
+    rds.destroy();
   }
 }
 
@@ -95,15 +103,17 @@ async function runBootstrap(env: Env, log: Logger, signal: AbortSignal | undefin
   }
 }
 
-function buildDeps(config: JobConfig, s3: S3Client, log: Logger, options: MainOptions): JobDeps {
+function buildDeps(config: JobConfig, s3: S3Client, rds: RDSClient, log: Logger, options: MainOptions): JobDeps {
   const metrics =
     options.metrics ?? createMetricsPublisher(config.metrics, config.storage.region, log, options.credentials);
   return {
     s3,
+    rds,
     metrics,
     log,
     now: options.now ?? (() => new Date()),
     ...(options.signal && { signal: options.signal }),
+    ...(options.sleep && { sleep: options.sleep }),
   };
 }
 
@@ -120,5 +130,6 @@ function logStart(log: Logger, command: Command, config: JobConfig): void {
     region: storage.region,
     s3Endpoint: storage.endpoint,
     metrics: metrics.enabled ? metrics.namespace : "disabled",
+    ...(config.drill && { drillSource: config.drill.sourceInstance, drillInstanceClass: config.drill.instanceClass }),
   });
 }

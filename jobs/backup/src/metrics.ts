@@ -97,7 +97,8 @@ export function backupFailedMetrics(): Metric[] {
 /** Metrics of a restore drill; the time to recover is only meaningful when it worked. */
 export function drillMetrics(succeeded: boolean, timeToRecoverSeconds: number | undefined): Metric[] {
   const metrics: Metric[] = [{ name: METRIC.restoreDrillSuccess, value: succeeded ? 1 : 0, unit: "Count" }];
-  if (succeeded && timeToRecoverSeconds !== undefined) {
+  // Also when the drill restored everything but slower than the RTO: how much slower is the point.
+  if (timeToRecoverSeconds !== undefined) {
     metrics.push({
       name: METRIC.restoreDrillTimeToRecoverSeconds,
       value: roundSeconds(timeToRecoverSeconds),

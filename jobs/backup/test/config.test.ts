@@ -216,3 +216,47 @@ describe("childEnvironment", () => {
     });
   });
 });
+
+describe("the drill's variables", () => {
+  const DRILL = {
+    DRILL_SOURCE_INSTANCE: "opsbook-production",
+    DRILL_INSTANCE_PREFIX: "opsbook-production-drill",
+    DRILL_INSTANCE_CLASS: "db.t4g.medium",
+    DRILL_SECURITY_GROUP_ID: "sg-0123456789abcdef0",
+  };
+
+  test("are read together, with the runbook's 4 h RTO by default", () => {
+    expect(loadConfig({ ...VALID, ...DRILL }).drill).toEqual({
+      sourceInstance: "opsbook-production",
+      instancePrefix: "opsbook-production-drill",
+      instanceClass: "db.t4g.medium",
+      securityGroupId: "sg-0123456789abcdef0",
+      rtoSeconds: 14400,
+      createTimeoutMinutes: 60,
+    });
+    expect(loadConfig({ ...VALID, ...DRILL, DRILL_RTO_SECONDS: "7200" }).drill?.rtoSeconds).toBe(7200);
+    expect(loadConfig(VALID).drill).toBeUndefined();
+  });
+
+  test("with the source set, each of the others is required and checked", () => {
+    const { DRILL_INSTANCE_CLASS: _omitted, ...withoutClass } = DRILL;
+    expect(problemsOf({ ...VALID, ...withoutClass })).toEqual([
+      "DRILL_INSTANCE_CLASS is not set (instance class of the restore drill's temporary instance). Allowed: an RDS instance class, e.g. db.t4g.medium.",
+    ]);
+    expect(
+      problemsOf({
+        ...VALID,
+        ...DRILL,
+        DRILL_SOURCE_INSTANCE: "Prod_DB",
+        DRILL_INSTANCE_PREFIX: "a".repeat(43),
+        DRILL_RTO_SECONDS: "10",
+      }),
+    ).toEqual([
+      'DRILL_SOURCE_INSTANCE="Prod_DB" is invalid (the RDS instance the restore drill copies its settings from, only ever described). Allowed: an RDS instance identifier: 1-63 lower-case letters, digits and single hyphens, starting with a letter.',
+    ]);
+    expect(problemsOf({ ...VALID, ...DRILL, DRILL_INSTANCE_PREFIX: "a".repeat(43), DRILL_RTO_SECONDS: "10" })).toEqual([
+      `DRILL_INSTANCE_PREFIX="${"a".repeat(43)}" is invalid (identifier prefix of the restore drill's temporary instances). Allowed: 1-42 lower-case letters, digits and single hyphens, starting with a letter (21 characters are added).`,
+      'DRILL_RTO_SECONDS="10" is invalid (the RTO in seconds the restore drill\'s time to recover is held to). Allowed: an integer from 60 to 604800.',
+    ]);
+  });
+});

@@ -2,12 +2,24 @@
  * The backup job and the restore drill against a real PostgreSQL server and a local S3-compatible
  * server, through the same entry point the image runs, spawning the real pg_dump, pg_restore and
  * psql. The tests run in order and share one bucket: the first backup is what the drill and the
- * failure cases work on.
+ * failure cases work on. RDS is mocked (aws-sdk-client-mock): the drill's "temporary instance" is
+ * the same local server, reached as the master user the mocked CreateDBInstance creates with the
+ * password the drill chose.
  */
 import { createHash } from "node:crypto";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  CreateDBInstanceCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+  type CreateDBInstanceCommandInput,
+} from "@aws-sdk/client-rds";
+import { mockClient } from "aws-sdk-client-mock";
+import { DRILL_MASTER_USER } from "../src/drillInstance";
 import { main } from "../src/main";
 import { parseManifest, type TableRowCount } from "../src/manifest";
 import { METRIC } from "../src/metrics";
@@ -50,6 +62,77 @@ const SEEDED_TABLES: TableRowCount[] = [
 let pg: TestPostgres;
 let s3: TestS3;
 
+const SOURCE = "opsbook-test";
+const DRILL_ENV = {
+  DRILL_SOURCE_INSTANCE: SOURCE,
+  DRILL_INSTANCE_PREFIX: "opsbook-test-drill",
+  DRILL_INSTANCE_CLASS: "db.t4g.micro",
+  DRILL_SECURITY_GROUP_ID: "sg-0drill",
+};
+const rds = mockClient(RDSClient);
+
+/** RDS as the drill sees it: the source, and each instance it creates becoming available at once as the local server. */
+function fakeRds(): void {
+  rds.reset();
+  const created = new Set<string>();
+  rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => {
+    if (input.DBInstanceIdentifier === undefined) return { DBInstances: [] };
+    if (input.DBInstanceIdentifier === SOURCE)
+      return {
+        DBInstances: [
+          {
+            DBInstanceIdentifier: SOURCE,
+            DBInstanceStatus: "available",
+            EngineVersion: "16.4",
+            AllocatedStorage: 20,
+            KmsKeyId: "arn:aws:kms:us-east-1:123456789012:key/db",
+            DBParameterGroups: [{ DBParameterGroupName: "test-db" }],
+            DBSubnetGroup: { DBSubnetGroupName: "test-db" },
+          },
+        ],
+      };
+    if (!created.has(input.DBInstanceIdentifier)) throw new Error(`DBInstanceNotFound: ${input.DBInstanceIdentifier}`);
+    return {
+      DBInstances: [
+        {
+          DBInstanceStatus: "available",
+          Endpoint: { Address: "127.0.0.1", Port: pg.port },
+          DBInstanceIdentifier: input.DBInstanceIdentifier,
+        },
+      ],
+    };
+  });
+  rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] });
+  rds.on(CreateDBInstanceCommand).callsFake(async (input: CreateDBInstanceCommandInput) => {
+    await pg.sql(
+      `DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '${DRILL_MASTER_USER}') THEN ` +
+        `ALTER ROLE ${DRILL_MASTER_USER} PASSWORD '${input.MasterUserPassword}'; ` +
+        `ELSE CREATE ROLE ${DRILL_MASTER_USER} LOGIN CREATEDB PASSWORD '${input.MasterUserPassword}'; END IF; END $$`,
+    );
+    created.add(input.DBInstanceIdentifier!);
+    return {};
+  });
+  rds.on(DeleteDBInstanceCommand).resolves({});
+}
+
+/** The RDS calls of the last run: [command, instance identifier]. */
+function rdsCalls(): Array<[string, string | undefined]> {
+  return rds.calls().map((call) => {
+    const command = call.args[0] as { constructor: { name: string }; input: { DBInstanceIdentifier?: string } };
+    return [command.constructor.name.replace(/Command$/, ""), command.input.DBInstanceIdentifier];
+  });
+}
+
+/** The drill created one instance, deleted it, and named the source in Describe* calls only. */
+function createdAndDeletedOne(): void {
+  const calls = rdsCalls();
+  const createdIds = calls.filter(([c]) => c === "CreateDBInstance").map(([, id]) => id);
+  expect(createdIds).toHaveLength(1);
+  expect(createdIds[0]).toMatch(/^opsbook-test-drill-\d{8}t\d{6}-[0-9a-f]{4}$/);
+  expect(calls.filter(([c]) => c === "DeleteDBInstance").map(([, id]) => id)).toEqual(createdIds);
+  for (const [command, id] of calls) if (id === SOURCE) expect(command).toMatch(/^Describe/);
+}
+
 beforeAll(async () => {
   // allSettled, so that whichever server did start is assigned and stopped in afterAll.
   const started = await Promise.allSettled([
@@ -78,11 +161,14 @@ async function runJob(
   command: "backup" | "restore-drill",
   clockStart: string,
   overrides: Record<string, string> = {},
+  clockStepMs = 1000,
 ): Promise<JobRun> {
   const log = new RecordingLogger();
   const metrics = new RecordingPublisher();
+  fakeRds();
   const env = {
     ...pg.env(DATABASE),
+    ...DRILL_ENV,
     BACKUP_BUCKET: BUCKET,
     AWS_REGION: "us-east-1",
     S3_ENDPOINT: s3.endpoint,
@@ -93,9 +179,15 @@ async function runJob(
     log,
     metrics,
     credentials: S3RVER_CREDENTIALS,
-    now: steppingClock(clockStart),
+    now: clockStepMs === 1000 ? steppingClock(clockStart) : steppedBy(clockStart, clockStepMs),
   });
   return { code, log, metrics };
+}
+
+/** A clock that starts at `start` and moves `stepMs` forward on every reading. */
+function steppedBy(start: string, stepMs: number): () => Date {
+  let next = Date.parse(start);
+  return () => new Date((next += stepMs) - stepMs);
 }
 
 const sha256 = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
@@ -182,26 +274,56 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
     expect(JSON.stringify(run.log.lines)).not.toContain(pg.password);
   }, 30_000);
 
-  test("restore drill restores latest.json's dump into a throwaway database, finds every row, and drops it", async () => {
+  test("restore drill restores latest.json's dump into an instance of its own, finds every row, and deletes it", async () => {
     const run = await runJob("restore-drill", "2026-11-23T03:00:00Z");
 
     expect(run.log.errors()).toEqual([]);
     expect(run.code).toBe(0);
+    const [, created] = rdsCalls().find(([c]) => c === "CreateDBInstance")!;
+    // The clock steps a second per reading: the instance's name, its wait's deadline and the
+    // database's name are read between the start and the end of the time to recover.
     expect(run.log.lines).toContainEqual({
       level: "info",
       message: "restore drill passed",
-      fields: { key: DUMP, tables: SEEDED_TABLES.length, timeToRecoverSeconds: 1 },
+      fields: { key: DUMP, instance: created, tables: SEEDED_TABLES.length, timeToRecoverSeconds: 4 },
     });
+    expect(rdsCalls()).toEqual([
+      ["DescribeDBInstances", undefined],
+      ["DescribeDBInstances", SOURCE],
+      ["DescribeDBSnapshots", SOURCE],
+      ["CreateDBInstance", created],
+      ["DescribeDBInstances", created],
+      ["DeleteDBInstance", created],
+    ]);
+    createdAndDeletedOne();
     expect(run.metrics.publications).toEqual([
       {
         database: DATABASE,
-        at: new Date("2026-11-23T03:00:03Z"),
+        at: new Date("2026-11-23T03:00:06Z"),
         metrics: [
           { name: METRIC.restoreDrillSuccess, value: 1, unit: "Count" },
-          { name: METRIC.restoreDrillTimeToRecoverSeconds, value: 1, unit: "Seconds" },
+          { name: METRIC.restoreDrillTimeToRecoverSeconds, value: 4, unit: "Seconds" },
         ],
       },
     ]);
+    expect(await drillDatabasesLeft()).toBe("");
+  }, 30_000);
+
+  test("a drill slower than the RTO restores everything, publishes its time, deletes its instance, and fails", async () => {
+    // A clock of 30 s a reading: the four readings of the time to recover make 120 s, over a 60 s RTO.
+    const run = await runJob("restore-drill", "2026-11-23T04:00:00Z", { DRILL_RTO_SECONDS: "60" }, 30_000);
+
+    expect(run.code).toBe(1);
+    expect(run.log.errors()).toEqual([
+      "restore-drill failed: the restore drill restored every row, but in 120 s: over the RTO of 60 s (backup.rtoHours)",
+    ]);
+    expect(run.metrics.publications.map((p) => p.metrics)).toEqual([
+      [
+        { name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" },
+        { name: METRIC.restoreDrillTimeToRecoverSeconds, value: 120, unit: "Seconds" },
+      ],
+    ]);
+    createdAndDeletedOne();
     expect(await drillDatabasesLeft()).toBe("");
   }, 30_000);
 
@@ -336,6 +458,7 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
         [{ name: METRIC.restoreDrillSuccess, value: 0, unit: "Count" }],
       ]);
       expect(await drillDatabasesLeft()).toBe("");
+      createdAndDeletedOne();
       expect((await bucketState()).latest).toBe(before.latest);
     } finally {
       await s3.write(BUCKET, DUMP, dump());
@@ -362,6 +485,7 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
           "public.customers: 249 rows at dump time, 250 after restore; public.ghost: 7 rows at dump time, table missing after restore",
       ]);
       expect(await drillDatabasesLeft()).toBe("");
+      createdAndDeletedOne();
     } finally {
       await s3.write(BUCKET, LATEST, original);
     }

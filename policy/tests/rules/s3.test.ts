@@ -214,6 +214,17 @@ describe("s3-access-logging", () => {
     const target = resource("aws:s3/bucket:Bucket", "access-logs", { bucket: "prod-access-logs" });
     expect(await stackViolations(s3.s3AccessLogging, [...Object.values(backupBucket()), target])).toEqual([]);
   });
+
+  test("exempts the bucket a load balancer writes its access logs to, and no other", async () => {
+    const albLogs = resource("aws:s3/bucket:Bucket", "lb-access-logs", { bucket: "prod-lb-access-logs" });
+    const other = resource("aws:s3/bucket:Bucket", "other", { bucket: "prod-other" });
+    const lb = resource("aws:lb/loadBalancer:LoadBalancer", "edge", {
+      accessLogs: { bucket: "prod-lb-access-logs", enabled: true },
+    });
+    expect(await stackViolations(s3.s3AccessLogging, [...Object.values(backupBucket()), albLogs, other, lb])).toEqual([
+      'other: S3 bucket "other": BucketLogging is missing (no aws:s3/bucketLogging:BucketLogging names this bucket); required: a BucketLogging with targetBucket set to another bucket. Fix: declare aws.s3.BucketLogging { bucket: <bucket>.id, targetBucket: <access-log bucket>.id, targetPrefix: "<bucket>/" }.',
+    ]);
+  });
 });
 
 test("s3-acls-disabled reports ACLs still in use", async () => {

@@ -32,6 +32,95 @@ describe("Backups", () => {
     await settle();
   });
 
+  describe("the drill's own instance (R-backup-restore-test)", () => {
+    const statement = (sid: string) =>
+      policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-task")).Statement.find((s) => s.Sid === sid);
+
+    test("the job may create and delete only drill-prefixed instances tagged with their source", () => {
+      expect(statement("CreateDrillInstance")).toEqual({
+        Sid: "CreateDrillInstance",
+        Effect: "Allow",
+        Action: ["rds:CreateDBInstance", "rds:AddTagsToResource"],
+        Resource: "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod-drill-*",
+        Condition: {
+          StringEquals: { "aws:RequestTag/opsbook:restore-drill": "opsbook-prod" },
+          "ForAllValues:StringEquals": { "aws:TagKeys": ["opsbook:restore-drill"] },
+        },
+      });
+      expect(statement("CreateDrillInstanceFrom")).toMatchObject({
+        Action: "rds:CreateDBInstance",
+        Resource: [
+          "arn:aws:rds:eu-west-1:123456789012:pg:prod-db-pg",
+          "arn:aws:rds:eu-west-1:123456789012:subgrp:prod-db-subnets",
+          "arn:aws:rds:eu-west-1:123456789012:og:default:postgres-*",
+        ],
+      });
+      expect(statement("DeleteDrillInstance")).toEqual({
+        Sid: "DeleteDrillInstance",
+        Effect: "Allow",
+        Action: "rds:DeleteDBInstance",
+        Resource: "arn:aws:rds:eu-west-1:123456789012:db:opsbook-prod-drill-*",
+        Condition: { StringEquals: { "aws:ResourceTag/opsbook:restore-drill": "opsbook-prod" } },
+      });
+      expect(statement("DescribeDatabases")).toMatchObject({
+        Action: ["rds:DescribeDBInstances", "rds:DescribeDBSnapshots"],
+      });
+      expect(statement("EncryptDrillInstance")).toMatchObject({
+        Action: ["kms:CreateGrant", "kms:DescribeKey"],
+        Resource: "arn:aws:kms:eu-west-1:123456789012:key/db",
+        Condition: { StringEquals: { "kms:ViaService": "rds.eu-west-1.amazonaws.com" } },
+      });
+      // Nothing else of RDS, and no role to pass: the drill instance has no monitoring role.
+      const actions = policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-task"))
+        .Statement.flatMap((s) => [s.Action].flat() as string[])
+        .filter((a) => a.startsWith("rds:") || a.startsWith("iam:"));
+      expect([...new Set(actions)].sort()).toEqual([
+        "rds:AddTagsToResource",
+        "rds:CreateDBInstance",
+        "rds:DeleteDBInstance",
+        "rds:DescribeDBInstances",
+        "rds:DescribeDBSnapshots",
+      ]);
+    });
+
+    test("the drill runs in a group of its own that reaches only its instance's group, which admits only it", () => {
+      const rules = [
+        ...ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"),
+        ...ofType(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"),
+      ].map((r) => [
+        r.type.split(":")[2],
+        r.inputs.securityGroupId,
+        r.inputs.fromPort,
+        r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4,
+      ]);
+      expect(rules).toEqual([
+        ["SecurityGroupIngressRule", "prod-restore-drill-db-id", 5432, "prod-restore-drill-task-id"],
+        ["SecurityGroupEgressRule", "prod-restore-drill-task-id", 443, "0.0.0.0/0"],
+        ["SecurityGroupEgressRule", "prod-restore-drill-task-id", 5432, "prod-restore-drill-db-id"],
+      ]);
+      const network = (schedule: string) =>
+        (
+          one(resources, "aws:scheduler/schedule:Schedule", schedule).inputs.target as {
+            ecsParameters: { networkConfiguration: { securityGroups: string[] } };
+          }
+        ).ecsParameters.networkConfiguration.securityGroups;
+      expect(network("prod-restore-drill")).toEqual(["prod-restore-drill-task-id"]);
+      expect(network("prod-backup")).toEqual(["sg-app"]);
+    });
+
+    test("the drill task is told what to copy, what to call its instance and the RTO", () => {
+      const [drill] = containersOf(one(resources, "aws:ecs/taskDefinition:TaskDefinition", "prod-restore-drill"));
+      const env = Object.fromEntries(drill!.environment.map((e) => [e.name, e.value]));
+      expect(env).toMatchObject({
+        DRILL_SOURCE_INSTANCE: "opsbook-prod",
+        DRILL_INSTANCE_PREFIX: "opsbook-prod-drill",
+        DRILL_INSTANCE_CLASS: "db.t4g.medium",
+        DRILL_SECURITY_GROUP_ID: "prod-restore-drill-db-id",
+        DRILL_RTO_SECONDS: String(4 * 3600),
+      });
+    });
+  });
+
   test("keeps dumps 30 days in a KMS-encrypted, versioned, locked and logged bucket", () => {
     const bucket = one(resources, "aws:s3/bucket:Bucket", "prod");
     expect(bucket.protect).toBe(true);
@@ -60,16 +149,16 @@ describe("Backups", () => {
     ).toMatchObject({ expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 7 } });
     expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod").inputs).toEqual({
       bucket: "prod-id",
-      targetBucket: "prod-access-logs-mock",
+      targetBucket: "prod-backup-access-logs-mock",
       targetPrefix: "backups/",
     });
-    expect(policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "prod-access-logs")).Statement[1]).toMatchObject(
-      {
-        Principal: { Service: "logging.s3.amazonaws.com" },
-        Action: "s3:PutObject",
-        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
-      },
-    );
+    expect(
+      policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "prod-backup-access-logs")).Statement[1],
+    ).toMatchObject({
+      Principal: { Service: "logging.s3.amazonaws.com" },
+      Action: "s3:PutObject",
+      Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+    });
   });
 
   test("runs the job image with the database settings, its credentials as secrets, and a read-only root", () => {
@@ -88,6 +177,12 @@ describe("Backups", () => {
         { name: "BACKUP_PREFIX", value: "postgres" },
         { name: "AWS_REGION", value: "eu-west-1" },
         { name: "METRICS_NAMESPACE", value: "Opsbook/Backup/prod" },
+        // One environment for both tasks: the backup ignores the drill's.
+        { name: "DRILL_SOURCE_INSTANCE", value: "opsbook-prod" },
+        { name: "DRILL_INSTANCE_PREFIX", value: "opsbook-prod-drill" },
+        { name: "DRILL_INSTANCE_CLASS", value: "db.t4g.medium" },
+        { name: "DRILL_SECURITY_GROUP_ID", value: "prod-restore-drill-db-id" },
+        { name: "DRILL_RTO_SECONDS", value: "14400" },
       ],
       secrets: [
         { name: "PGUSER", valueFrom: "arn:secret:db:username::" },
@@ -98,7 +193,7 @@ describe("Backups", () => {
     expect(drill?.command).toEqual(["restore-drill"]);
   });
 
-  test("lets the job touch only its bucket, its key and its metric namespace", () => {
+  test("lets the job touch only its bucket, its key, its metric namespace and its drill instances", () => {
     expect(policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-task")).Statement).toEqual([
       { Sid: "ListDumps", Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::prod-mock" },
       {
@@ -112,6 +207,22 @@ describe("Backups", () => {
         Effect: "Allow",
         Action: ["kms:GenerateDataKey", "kms:Decrypt"],
         Resource: "arn:aws:kms:eu-west-1:123456789012:key/backups",
+      },
+      expect.objectContaining({ Sid: "CreateDrillInstance" }),
+      expect.objectContaining({ Sid: "CreateDrillInstanceFrom" }),
+      expect.objectContaining({ Sid: "DeleteDrillInstance" }),
+      {
+        Sid: "DescribeDatabases",
+        Effect: "Allow",
+        Action: ["rds:DescribeDBInstances", "rds:DescribeDBSnapshots"],
+        Resource: "*",
+      },
+      {
+        Sid: "EncryptDrillInstance",
+        Effect: "Allow",
+        Action: ["kms:CreateGrant", "kms:DescribeKey"],
+        Resource: "arn:aws:kms:eu-west-1:123456789012:key/db",
+        Condition: { StringEquals: { "kms:ViaService": "rds.eu-west-1.amazonaws.com" } },
       },
       {
         Sid: "PublishBackupMetrics",
@@ -266,6 +377,17 @@ describe("Backups with a disaster-recovery region", () => {
       kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-dr-key",
       retentionPeriod: 30,
       region: "eu-central-1",
+    });
+  });
+
+  test("logs the replica's access to a log bucket in its own region (S3 delivers nowhere else)", () => {
+    const logs = one(resources, "aws:s3/bucket:Bucket", "prod-replica-access-logs");
+    expect([logs.inputs.region, logs.protect]).toEqual(["eu-central-1", true]);
+    expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod-replica").inputs).toEqual({
+      bucket: "prod-replica-id",
+      region: "eu-central-1",
+      targetBucket: "prod-replica-access-logs-mock",
+      targetPrefix: "backups/",
     });
   });
 

@@ -42,6 +42,20 @@ describe("EncryptionKey", () => {
     });
   });
 
+  test("names its alias as told, so stacks sharing an account tell their keys apart", async () => {
+    const resources = await recordResources();
+    new EncryptionKey("backups", {
+      description: "dumps",
+      accountId: "123456789012",
+      protect: false,
+      aliasName: "opsbook-staging-backups",
+    });
+    await settle();
+    expect(one(resources, "aws:kms/alias:Alias", "backups-alias").inputs.namePrefix).toBe(
+      "alias/opsbook-staging-backups-",
+    );
+  });
+
   test("rejects a deletion window AWS would refuse", async () => {
     await recordResources();
     expect(

@@ -34,7 +34,7 @@ describe("LoadBalancer with a certificate ARN", () => {
       desyncMitigationMode: "defensive",
       enableDeletionProtection: true,
       idleTimeout: 60,
-      accessLogs: { bucket: "edge-access-logs-mock", enabled: true },
+      accessLogs: { bucket: "edge-lb-access-logs-mock", enabled: true },
     });
   });
 
@@ -78,11 +78,11 @@ describe("LoadBalancer with a certificate ARN", () => {
     const sse = one(
       resources,
       "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-      "edge-access-logs",
+      "edge-lb-access-logs",
     ).inputs;
     expect(sse.rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }]);
     expect(
-      one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "edge-access-logs").inputs
+      one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "edge-lb-access-logs").inputs
         .rules,
     ).toEqual([
       {
@@ -94,13 +94,13 @@ describe("LoadBalancer with a certificate ARN", () => {
         abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
       },
     ]);
-    const statements = policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "edge-access-logs")).Statement;
+    const statements = policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "edge-lb-access-logs")).Statement;
     expect(statements[1]).toEqual({
       Sid: "LoadBalancerWritesLogs",
       Effect: "Allow",
       Principal: { AWS: "arn:aws:iam::156460612806:root", Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
       Action: "s3:PutObject",
-      Resource: "arn:aws:s3:::edge-access-logs-mock/AWSLogs/123456789012/*",
+      Resource: "arn:aws:s3:::edge-lb-access-logs-mock/AWSLogs/123456789012/*",
     });
   });
 

@@ -49,6 +49,10 @@ const restores: Record<string, PostgresArgs["restore"]> = {
   "from-snapshot": { snapshotIdentifier: "opsbook-prod-final" },
   "from-time": { sourceDbInstanceIdentifier: "opsbook-prod", restoreTime: "2026-11-20T01:30:00Z" },
   "from-latest": { sourceDbInstanceIdentifier: "opsbook-prod" },
+  "from-dr": {
+    sourceDbInstanceAutomatedBackupsArn:
+      "arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-abcdefghijklmnopqrstuvwxyz1",
+  },
 };
 beforeAll(async () => {
   resources = await recordResources();
@@ -324,6 +328,16 @@ describe("Postgres restore", () => {
     [
       "from-latest",
       { restoreToPointInTime: { sourceDbInstanceIdentifier: "opsbook-prod", useLatestRestorableTime: true } },
+    ],
+    [
+      "from-dr",
+      {
+        restoreToPointInTime: {
+          sourceDbInstanceAutomatedBackupsArn:
+            "arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-abcdefghijklmnopqrstuvwxyz1",
+          useLatestRestorableTime: true,
+        },
+      },
     ],
   ])("creates the instance %s", (name, expected) => {
     const inputs = one(resources, INSTANCE, `${name}-opsbook-${name}`).inputs;

@@ -64,7 +64,23 @@ describe("postgres settings", () => {
     [
       "both restore kinds",
       { restore: { snapshotIdentifier: "s", sourceDbInstanceIdentifier: "opsbook-prod" } },
-      ["restore: either { snapshotIdentifier } or { sourceDbInstanceIdentifier, restoreTime? }"],
+      [
+        "restore: one of { snapshotIdentifier }, { sourceDbInstanceIdentifier, restoreTime? } or { sourceDbInstanceAutomatedBackupsArn, restoreTime? }",
+      ],
+    ],
+    [
+      "an automated backups ARN of another shape",
+      { restore: { sourceDbInstanceAutomatedBackupsArn: "arn:aws:rds:eu-central-1:1234:auto-backup:ab-x" } },
+      [
+        "restore.sourceDbInstanceAutomatedBackupsArn: the ARN of replicated automated backups: arn:<partition>:rds:<region>:<12-digit account>:auto-backup:ab-<id>",
+      ],
+    ],
+    [
+      "a snapshot ARN of another service",
+      { restore: { snapshotIdentifier: "arn:aws:ec2:eu-west-1:123456789012:snapshot/snap-1" } },
+      [
+        "restore: one of { snapshotIdentifier }, { sourceDbInstanceIdentifier, restoreTime? } or { sourceDbInstanceAutomatedBackupsArn, restoreTime? }",
+      ],
     ],
   ])("rejects %s", (_, input, problems) => {
     expect(settingsProblems(postgresSettings, input)).toEqual(problems);
@@ -91,10 +107,53 @@ describe("postgres settings", () => {
       "opsbook-prod-2",
       [],
     ],
-  ])("with the stack's time zone and identifier, rejects %s", (_, input, identifier, problems) => {
+    [
+      "a restore from the DR region's automated backups in a stack of that region",
+      {
+        restore: {
+          sourceDbInstanceAutomatedBackupsArn:
+            "arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-abcdefghijklmnopqrstuvwxyz1",
+        },
+      },
+      "opsbook-prod-dr",
+      [],
+    ],
+    [
+      "a restore from automated backups in another region",
+      {
+        restore: {
+          sourceDbInstanceAutomatedBackupsArn:
+            "arn:aws:rds:eu-central-1:123456789012:auto-backup:ab-abcdefghijklmnopqrstuvwxyz1".replace(
+              "eu-central-1",
+              "eu-west-2",
+            ),
+        },
+      },
+      "opsbook-prod-dr",
+      [
+        "restore.sourceDbInstanceAutomatedBackupsArn: an ARN in the stack's partition and region (arn:aws:rds:eu-central-1:...): RDS restores only where the backup is; run the restore as a stack in eu-west-2 (aws:region eu-west-2)",
+      ],
+    ],
+    [
+      "a snapshot ARN of another partition",
+      { restore: { snapshotIdentifier: "arn:aws-us-gov:rds:eu-central-1:123456789012:snapshot:s-1" } },
+      "opsbook-prod-dr",
+      [
+        "restore.snapshotIdentifier: an ARN in the stack's partition and region (arn:aws:rds:eu-central-1:...): RDS restores only where the backup is; run the restore as a stack in eu-central-1 (aws:region eu-central-1)",
+      ],
+    ],
+    [
+      "a snapshot named by identifier, even an automated one",
+      { restore: { snapshotIdentifier: "rds:opsbook-prod-2026-11-20-02-10" } },
+      "opsbook-prod-dr",
+      [],
+    ],
+  ])("with the stack's time zone, identifier and region, rejects %s", (_, input, identifier, problems) => {
     const found: string[] = [];
-    postgresStackRules(postgresSettings.parse(input), { timeZone: "UTC", identifier }, (path, _v, allowed) =>
-      found.push(`${path.join(".")}: ${allowed}`),
+    postgresStackRules(
+      postgresSettings.parse(input),
+      { timeZone: "UTC", identifier, region: "eu-central-1" },
+      (path, _v, allowed) => found.push(`${path.join(".")}: ${allowed}`),
     );
     expect(found).toEqual(problems);
   });
