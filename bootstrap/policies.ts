@@ -152,7 +152,15 @@ export const DEPLOY_SERVICES = [
   "wafv2",
 ] as const;
 
-/** What a deploy does with IAM: the program's task, execution and scheduler roles. */
+/** The services the program's roles are for (task, execution, scheduler, RDS monitoring, flow logs roles). */
+export const DEPLOY_PASSED_SERVICES = [
+  "ecs-tasks.amazonaws.com",
+  "monitoring.rds.amazonaws.com",
+  "scheduler.amazonaws.com",
+  "vpc-flow-logs.amazonaws.com",
+] as const;
+
+/** What a deploy does with IAM: the program's roles and their inline and attached policies. */
 export const DEPLOY_IAM_ACTIONS = [
   "iam:AttachRolePolicy",
   "iam:CreateRole",
@@ -294,7 +302,7 @@ export function deployPolicy(a: DeployPolicyArgs): PolicyDocument {
       Effect: "Allow",
       Action: "iam:PassRole",
       Resource: iamArn("role/*"),
-      Condition: { StringEquals: { "iam:PassedToService": ["ecs-tasks.amazonaws.com", "scheduler.amazonaws.com"] } },
+      Condition: { StringEquals: { "iam:PassedToService": [...DEPLOY_PASSED_SERVICES] } },
     },
     {
       Sid: "ServiceLinkedRoles",

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { maskCredentials } from "./credentials";
+import { REMOVE } from "./schema";
 
 /** One bad key: what was given, what is allowed, and the command that fixes it. */
 export interface ConfigProblem {
@@ -119,7 +120,10 @@ export class ProblemWriter {
           key: this.key(issue.path),
           value: params.value,
           allowed: issue.message,
-          fix: this.setFix(issue.path, params.fix),
+          fix:
+            params.fix === REMOVE
+              ? this.rmFix(this.key(issue.path), issue.path.length > 1)
+              : this.setFix(issue.path, params.fix),
         },
       ];
     }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { describeFargateMemory, FARGATE_CPU_UNITS, fargateMemoryChoices, isFargateSize } from "../../lib/fargate";
+import { credentialLike, isCredentialName, MASKED } from "../../lib/credentials";
 import {
   bool,
   envName,
@@ -14,6 +15,7 @@ import {
   listOf,
   matching,
   num,
+  REMOVE,
   report,
   type Report,
   ON_VALID,
@@ -25,6 +27,34 @@ const HTTP_PATH = /^\/[A-Za-z0-9_\-./]*$/;
 
 /** A load balancer rule holds at most five condition values. */
 const RULE_VALUES = 5;
+
+/**
+ * Application Load Balancer quotas a deploy would hit (AWS defaults): target groups per load
+ * balancer (one per service with a port) and listener rules per load balancer, default rules not
+ * counted (one per routed service).
+ */
+export const ALB_LIMITS = { targetGroups: 100, listenerRules: 100 } as const;
+
+/**
+ * Variables the platform sets in every service's container from its connections (Postgres,
+ * Redis, app secrets). A service's own `environment` may not set them too: ECS would get the name
+ * twice and the app read whichever it reads first (R-config-platform-variables).
+ */
+export const PLATFORM_VARIABLES = [
+  "DB_HOST",
+  "DB_PORT",
+  "DB_NAME",
+  "DB_SSLMODE",
+  "DB_POOL_MIN",
+  "DB_POOL_MAX",
+  "DB_USER",
+  "DB_PASSWORD",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_TLS",
+  "REDIS_AUTH_TOKEN",
+  "APP_ROTATION_LABEL",
+] as const;
 
 export const serviceSettings = z.strictObject({
   name: matching(
@@ -81,7 +111,9 @@ export const serviceSettings = z.strictObject({
   environment: z
     .record(envName, z.string({ error: "a string" }), { error: "a map of NAME: value" })
     .default({})
-    .describe("plain environment variables (never secrets: those come from Secrets Manager)"),
+    .describe(
+      "plain environment variables: no credentials (refused by name and by value: those come from Secrets Manager) and none of the platform's own variables",
+    ),
 });
 
 export type ServiceSettings = z.output<typeof serviceSettings>;
@@ -113,6 +145,7 @@ function checkServices(services: ServiceSettings[], add: Report): void {
         fargateMemoryChoices(s.cpu)[0],
       );
     }
+    checkEnvironment(s, i, add);
     if (s.minCount > s.maxCount) add(at("minCount"), s.minCount, `at most maxCount (${s.maxCount})`);
     else if (s.desiredCount < s.minCount || s.desiredCount > s.maxCount) {
       add(
@@ -160,6 +193,21 @@ function checkServices(services: ServiceSettings[], add: Report): void {
     }
   });
   const served = services.filter((s) => s.port !== undefined);
+  const routed = served.filter((s) => s.paths.length > 0 || s.hosts.length > 0);
+  if (served.length > ALB_LIMITS.targetGroups) {
+    add(
+      [],
+      `${served.length} services with a port`,
+      `at most ${ALB_LIMITS.targetGroups} services with a port: each has a target group, and an Application Load Balancer takes ${ALB_LIMITS.targetGroups} (AWS quota "Target groups per Application Load Balancer")`,
+    );
+  }
+  if (routed.length > ALB_LIMITS.listenerRules) {
+    add(
+      [],
+      `${routed.length} services with paths or hosts`,
+      `at most ${ALB_LIMITS.listenerRules} services with paths or hosts: each has a listener rule, and a listener takes ${ALB_LIMITS.listenerRules} besides its default (AWS quota "Rules per Application Load Balancer"); raise the quota first if you need more`,
+    );
+  }
   if (served.length > 0 && defaults !== 1) {
     add(
       [],
@@ -167,6 +215,60 @@ function checkServices(services: ServiceSettings[], add: Report): void {
       `exactly one service with a port and neither paths nor hosts (the load balancer's default); found ${defaults}`,
     );
   }
+}
+
+/**
+ * A service's plain environment (R-secret-storage): no credential, recognised by the variable's
+ * name or by its value, and none of the platform's variables. The value a problem shows is masked:
+ * it may be the very credential.
+ */
+function checkEnvironment(s: ServiceSettings, i: number, add: Report): void {
+  for (const [name, value] of Object.entries(s.environment)) {
+    const at = [i, "environment", name];
+    const secretsHint =
+      "keep it in Secrets Manager and inject it as an ECS secret: list the name in appSecrets.names to have it generated";
+    if ((PLATFORM_VARIABLES as readonly string[]).includes(name)) {
+      add(at, value, `a name the platform does not set itself (${PLATFORM_VARIABLES.join(", ")})`, REMOVE);
+    } else if (isCredentialName(name)) {
+      add(
+        at,
+        MASKED,
+        `no credential in a plain environment variable (the name says it is one); ${secretsHint}`,
+        REMOVE,
+      );
+    } else {
+      const what = credentialLike(value);
+      if (what)
+        add(
+          at,
+          MASKED,
+          `no credential in a plain environment variable (the value looks like ${what}); ${secretsHint}`,
+          REMOVE,
+        );
+    }
+  }
+}
+
+/**
+ * App secrets are injected into every service under their names: a service's own environment may
+ * not set one too. Paths are relative to `opsbook:services`.
+ */
+export function environmentStackRules(
+  services: ServiceSettings[],
+  appSecretNames: readonly string[],
+  add: Report,
+): void {
+  services.forEach((s, i) => {
+    for (const name of Object.keys(s.environment)) {
+      if (appSecretNames.includes(name))
+        add(
+          [i, "environment", name],
+          MASKED,
+          `a name other than the app secrets' (appSecrets.names: ${appSecretNames.join(", ")})`,
+          REMOVE,
+        );
+    }
+  });
 }
 
 /** Target group health checks (R-health-path, R-health-timing, R-health-thresholds). */

@@ -142,14 +142,23 @@ describe("permissions", () => {
     });
   });
 
-  test("roles are passed only to the services the program passes them to, and CI roles are off limits", () => {
+  test("roles are passed only to the services the program makes roles for, and CI roles are off limits", () => {
     const list = statements("aws:iam/rolePolicy:RolePolicy", "deploy-production");
     expect(sid(list, "PassPlatformRoles")).toEqual({
       Sid: "PassPlatformRoles",
       Effect: "Allow",
       Action: "iam:PassRole",
       Resource: `arn:aws:iam::${ACCOUNT}:role/*`,
-      Condition: { StringEquals: { "iam:PassedToService": ["ecs-tasks.amazonaws.com", "scheduler.amazonaws.com"] } },
+      Condition: {
+        StringEquals: {
+          "iam:PassedToService": [
+            "ecs-tasks.amazonaws.com",
+            "monitoring.rds.amazonaws.com",
+            "scheduler.amazonaws.com",
+            "vpc-flow-logs.amazonaws.com",
+          ],
+        },
+      },
     });
     expect(sid(list, "NeverChangeCi")).toMatchObject({
       Effect: "Deny",
