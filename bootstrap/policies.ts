@@ -86,6 +86,26 @@ function stateBucketBasics(bucketArn: string, stateKeyArn: string, region: strin
   ];
 }
 
+/**
+ * Reads of data that AWS's ReadOnlyAccess allows and a preview never needs: secret values,
+ * parameters, table items, queue messages and log events.
+ */
+export const PREVIEW_DENIED_READS = [
+  "secretsmanager:GetSecretValue",
+  "ssm:GetParameter",
+  "ssm:GetParameters",
+  "ssm:GetParametersByPath",
+  "dynamodb:GetItem",
+  "dynamodb:BatchGetItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+  "sqs:ReceiveMessage",
+  "logs:GetLogEvents",
+  "logs:FilterLogEvents",
+  "logs:StartQuery",
+  "logs:GetQueryResults",
+] as const;
+
 export interface PreviewPolicyArgs {
   stateBucketArn: string;
   stateKeyArn: string;
@@ -122,14 +142,18 @@ export function previewPolicy(a: PreviewPolicyArgs): PolicyDocument {
     {
       Sid: "NeverReadData",
       Effect: "Deny",
-      Action: ["secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+      Action: [...PREVIEW_DENIED_READS],
       Resource: "*",
     },
     {
+      // ReadOnlyAccess reads every object; the preview reads only the previewed stacks' state.
       Sid: "NeverReadOtherObjects",
       Effect: "Deny",
       Action: ["s3:GetObject", "s3:GetObjectVersion"],
-      NotResource: [`${a.stateBucketArn}/*`],
+      NotResource: [
+        `${a.stateBucketArn}/.pulumi/meta.yaml`,
+        ...a.stacks.flatMap((s) => stackStateObjects(a.stateBucketArn, a.project, s.name)),
+      ],
     },
   ]);
 }

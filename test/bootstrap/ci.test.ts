@@ -104,7 +104,12 @@ describe("permissions", () => {
       Resource: [...stackObjects("staging"), ...stackObjects("production")],
     });
     expect(list.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Action].flat())).not.toContain("s3:PutObject");
-    expect(sid(list, "NeverReadOtherObjects")).toMatchObject({ Effect: "Deny", NotResource: [`${state}/*`] });
+    expect(sid(list, "NeverReadOtherObjects")).toEqual({
+      Sid: "NeverReadOtherObjects",
+      Effect: "Deny",
+      Action: ["s3:GetObject", "s3:GetObjectVersion"],
+      NotResource: [`${state}/.pulumi/meta.yaml`, ...stackObjects("staging"), ...stackObjects("production")],
+    });
     expect(sid(list, "NeverReadData")).toMatchObject({
       Effect: "Deny",
       Action: expect.arrayContaining(["secretsmanager:GetSecretValue"]) as unknown,

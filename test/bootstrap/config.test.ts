@@ -153,4 +153,24 @@ describe("policy documents", () => {
     });
     expect(doc.Statement.map((s) => s.Sid)).not.toContain("DecryptStackSecrets");
   });
+
+  test("a stack the preview role does not preview: neither its state nor its key is reachable", () => {
+    const doc = previewPolicy({
+      stateBucketArn: "arn:aws:s3:::state",
+      stateKeyArn: "arn:k",
+      region: "eu-west-1",
+      project: "opsbook",
+      stacks: [{ name: "staging", secretsKeyArn: "arn:staging-key" }],
+    });
+    const text = JSON.stringify(doc);
+    expect(text).not.toContain("production");
+    expect(doc.Statement.find((st) => st.Sid === "NeverReadOtherObjects")!.NotResource).toEqual([
+      "arn:aws:s3:::state/.pulumi/meta.yaml",
+      "arn:aws:s3:::state/.pulumi/stacks/opsbook/staging.json*",
+      "arn:aws:s3:::state/.pulumi/history/opsbook/staging/*",
+      "arn:aws:s3:::state/.pulumi/backups/opsbook/staging/*",
+      "arn:aws:s3:::state/.pulumi/locks/organization/opsbook/staging/*",
+    ]);
+    expect(doc.Statement.find((st) => st.Sid === "DecryptStackSecrets")!.Resource).toEqual(["arn:staging-key"]);
+  });
 });
