@@ -125,26 +125,36 @@ export class CiBootstrap extends pulumi.ComponentResource {
       .all([...ciRoleArns, this.providerArn])
       .apply((arns) => [...arns, ...arns.slice(0, -1).map((a) => a.replace(":role/", ":policy/"))]);
 
-    this.stacks = {};
+    // Every role first: KMS refuses a key policy naming a principal that does not exist yet, and
+    // each key's policy names all CI roles.
+    const deployRoles = new Map<string, aws.iam.Role>();
     for (const s of c.stacks) {
-      const roleName = deployRoleName(c.project, s.name);
-      const role = new aws.iam.Role(
-        `deploy-${s.name}`,
-        {
-          name: roleName,
-          description: `pulumi up of ${c.project} stack ${s.name} from ${c.repository}`,
-          maxSessionDuration: 3600,
-          assumeRolePolicy: this.providerArn.apply((arn) =>
-            JSON.stringify(
-              githubTrustPolicy(
-                arn,
-                s.environments.map((e) => environmentSubject(c.repository, e)),
+      deployRoles.set(
+        s.name,
+        new aws.iam.Role(
+          `deploy-${s.name}`,
+          {
+            name: deployRoleName(c.project, s.name),
+            description: `pulumi up of ${c.project} stack ${s.name} from ${c.repository}`,
+            maxSessionDuration: 3600,
+            assumeRolePolicy: this.providerArn.apply((arn) =>
+              JSON.stringify(
+                githubTrustPolicy(
+                  arn,
+                  s.environments.map((e) => environmentSubject(c.repository, e)),
+                ),
               ),
             ),
-          ),
-        },
-        parent,
+          },
+          parent,
+        ),
       );
+    }
+    const allRoleArns = pulumi.all([this.previewRole.arn, ...[...deployRoles.values()].map((r) => r.arn)]);
+
+    this.stacks = {};
+    for (const s of c.stacks) {
+      const role = deployRoles.get(s.name)!;
       const readers = s.preview ? [this.previewRole.arn] : [];
       const key = new aws.kms.Key(
         `secrets-${s.name}`,
@@ -154,7 +164,7 @@ export class CiBootstrap extends pulumi.ComponentResource {
           deletionWindowInDays: 30,
           // The role ARNs come from the roles, so KMS sees them exist when the policy is set.
           policy: pulumi
-            .all([partition, accountId, role.arn, pulumi.all(readers), pulumi.all(ciRoleArns)])
+            .all([partition, accountId, role.arn, pulumi.all(readers), allRoleArns])
             .apply(([p, a, writer, r, ci]) =>
               JSON.stringify(
                 secretsKeyPolicy({

@@ -215,7 +215,16 @@ describe("secrets keys: only the stack's roles decrypt", () => {
     });
     const principals = list.filter((s) => s.Effect === "Allow").map((s) => JSON.stringify(s.Principal));
     expect(principals.join(" ")).not.toContain("deploy-staging");
-    expect(sid(list, "CiRolesNeverAdminister")).toMatchObject({ Effect: "Deny" });
+    expect(sid(list, "CiRolesNeverAdminister")).toMatchObject({
+      Effect: "Deny",
+      Principal: {
+        AWS: ["preview", "deploy-staging", "deploy-production"].map((r) => `arn:aws:iam::${ACCOUNT}:role/${r}`),
+      },
+      Action: expect.arrayContaining(["kms:PutKeyPolicy", "kms:CreateGrant", "kms:ScheduleKeyDeletion"]) as unknown,
+    });
+    // KMS refuses a policy naming a role that does not exist yet: the key waits for every role.
+    const roleUrns = ["preview", "deploy-staging", "deploy-production"].map((r) => get("aws:iam/role:Role", r).urn);
+    expect(key.dependencies).toEqual(expect.arrayContaining(roleUrns));
   });
 
   test("the alias names the secrets provider each stack is created with", () => {
