@@ -66,9 +66,15 @@ export const timeZone = z
 /** An AWS region name, commercial or GovCloud. */
 export const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
-/** An image repository without a tag. */
+/**
+ * An image repository without a tag: `registry:5000/api` is a repository, `api:1.2` is not. A tag
+ * here and one in `tag` would make ECS pull `api:1.2:1.3`, which no registry serves.
+ */
 export const imageRepository = (example: string) =>
-  matching(/^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]$/, `an image repository without a tag, e.g. ${example}`);
+  matching(/^[a-z0-9][a-z0-9._\-/:]*[a-z0-9]$/, `an image repository without a tag, e.g. ${example}`).refine(
+    (v) => !v.split("/").pop()!.includes(":"),
+    { error: `an image repository without a tag (the tag goes in \`tag\`), e.g. ${example}` },
+  );
 
 export const imageTag = matching(
   /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
@@ -76,6 +82,9 @@ export const imageTag = matching(
 );
 
 export const envName = matching(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name in UPPER_SNAKE_CASE");
+
+/** The `fix` of a rule whose remedy is to remove the key: the problem's fix is `pulumi config rm`. */
+export const REMOVE = Symbol.for("opsbook.config.remove");
 
 /** Records one problem of a cross-field rule: path (relative to the rule's schema), value, allowed, fix. */
 export type Report = (path: PropertyKey[], value: unknown, allowed: string, fix?: unknown) => void;

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { backupSettings, backupStackRules } from "../components/backup/settings";
 import { deploySettings, deployStackRules } from "../components/deploy/settings";
-import { postgresSettings, postgresStackRules, RDS_IDENTIFIER } from "../components/data/postgres/settings";
+import { postgresSettings, postgresStackRules } from "../components/data/postgres/settings";
 import { redisSettings, redisStackRules } from "../components/data/redis/settings";
 import { computeSettings, kubernetesSettings, kubernetesStackRules } from "../components/kubernetes/settings";
 import { alertsSettings, customAlarmsSettings, thresholdsSettings } from "../components/monitoring/settings";
@@ -17,6 +17,7 @@ import { availabilityZones, networkSettings, networkStackRules } from "../compon
 import {
   appSecretsSettings,
   domainSettings,
+  environmentStackRules,
   healthCheckSettings,
   loadBalancerSettings,
   maintenanceSettings,
@@ -28,8 +29,10 @@ import {
   servicesSettings,
   usesStackRules,
 } from "../components/service/settings";
-import { bool, inList, matching, REGION, reporter, timeZone, ON_VALID } from "../lib/schema";
-import { closest, ConfigError, ProblemWriter, quote, type ConfigProblem } from "./configErrors";
+import { awsConfigProblems } from "../lib/awsConfig";
+import { secretConfigKeys } from "../lib/pulumiConfig";
+import { bool, inList, matching, reporter, timeZone, ON_VALID } from "../lib/schema";
+import { closest, ConfigError, ProblemWriter, quote, SECRET, type ConfigProblem } from "./configErrors";
 
 export { ConfigError, type ConfigProblem } from "./configErrors";
 
@@ -45,9 +48,11 @@ export const LOG_RETENTION_DAYS = [
 
 /** Keys of the whole stack, then each part's keys. */
 const schema = z.strictObject({
+  // Every name the stack declares starts with it (the RDS instance, the cache, the cluster, the
+  // alarms), and AWS refuses "--" or a trailing "-" in several of them: refused here, by name.
   environment: matching(
-    /^[a-z][a-z0-9-]{1,15}$/,
-    "lower-case letters, digits and '-', 2 to 16 characters, e.g. staging",
+    /^(?=.{2,16}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$/,
+    "lower-case letters and digits, single '-' between them, starting with a letter, 2 to 16 characters, e.g. staging",
   ).describe("name used in resource names and tags, e.g. `staging`"),
   protect: bool().default(true).describe("Pulumi `protect` on stateful resources (database, cache, buckets, keys)"),
   timeZone: timeZone
@@ -100,19 +105,13 @@ function postgresIdentifier(c: Pick<Parsed, "environment" | "postgres">): string
 function stackRules(region: string) {
   return (c: Parsed, ctx: z.RefinementCtx): void => {
     const identifier = postgresIdentifier(c);
-    if (c.postgres.identifier === undefined && !RDS_IDENTIFIER.test(identifier)) {
-      reporter(ctx)(
-        ["environment"],
-        c.environment,
-        `a name that makes "${identifier}" a valid RDS identifier (no "--", not ending with "-"), or set postgres.identifier`,
-      );
-    }
     networkStackRules(c.network, { region }, reporter(ctx, ["network"]));
     postgresStackRules(c.postgres, { timeZone: c.timeZone, identifier, region }, reporter(ctx, ["postgres"]));
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
     scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));
     usesStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
+    environmentStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
     backupStackRules(
       c.backup,
       {
@@ -120,6 +119,8 @@ function stackRules(region: string) {
         pointInTimeDays: c.postgres.backupRetentionDays,
         timeZone: c.timeZone,
         engineVersion: c.postgres.engineVersion,
+        maintenanceWindow: c.postgres.maintenanceWindow,
+        rdsBackupWindowStart: c.postgres.backupWindowStart,
       },
       reporter(ctx, ["backup"]),
     );
@@ -144,11 +145,16 @@ function stackRules(region: string) {
 
 /**
  * Validates a stack's raw config and applies the runbook defaults. Pure: `raw` maps full keys
- * (`opsbook:postgres`, `aws:region`) to the strings Pulumi hands a program (JSON for objects).
- * Throws `ConfigError` listing every problem.
+ * (`opsbook:postgres`, `aws:region`) to the strings Pulumi hands a program (JSON for objects);
+ * `secretKeys` are the keys whose values are secrets, which no problem shows
+ * (R-config-secrets-masked). Throws `ConfigError` listing every problem.
  */
-export function parseConfig(stack: string, raw: Record<string, string>): PlatformConfig {
-  const problems: ConfigProblem[] = [];
+export function parseConfig(
+  stack: string,
+  raw: Record<string, string>,
+  secretKeys: ReadonlySet<string> = new Set(),
+): PlatformConfig {
+  const problems: ConfigProblem[] = [...awsConfigProblems(stack, raw, secretKeys)];
   const own: Record<string, unknown> = {};
 
   for (const [fullKey, text] of Object.entries(raw)) {
@@ -167,21 +173,28 @@ export function parseConfig(stack: string, raw: Record<string, string>): Platfor
     }
   }
 
-  const region = raw["aws:region"];
-  if (region === undefined || !REGION.test(region)) {
+  // No opsbook key is secret-aware: a `secure:` value would reach resource inputs in plain text
+  // (in services[].environment, a plain environment variable of every task). Refused.
+  for (const fullKey of secretKeys) {
+    if (!fullKey.startsWith(`${PROJECT}:`)) continue;
     problems.push({
-      key: "aws:region",
-      value: region,
-      allowed: "an AWS region, e.g. eu-west-1",
-      fix: `pulumi config set aws:region eu-west-1 --stack ${stack}`,
+      key: fullKey,
+      value: SECRET,
+      allowed:
+        fullKey === `${PROJECT}:services`
+          ? "no secure: values in services: a service's environment is plain text in the task definition; keep secrets in Secrets Manager (appSecrets.names generates them and injects them as ECS secrets)"
+          : "a plain value: this key is not kept secret by the program, so a secure: value would reach AWS in plain text",
+      fix: `edit Pulumi.${stack}.yaml: replace the secure: value under ${fullKey} (pulumi config set --path ${quote(`${fullKey}.<path>`)} <plain value> --stack ${stack})`,
     });
   }
+
+  const region = raw["aws:region"];
 
   const result = schema.superRefine(stackRules(region ?? ""), ON_VALID).safeParse(own);
   const writer = new ProblemWriter(stack, PROJECT, schema);
   if (!result.success) problems.push(...result.error.issues.flatMap((issue) => writer.fromIssue(own, issue)));
 
-  if (problems.length > 0 || !result.success) throw new ConfigError(stack, problems);
+  if (problems.length > 0 || !result.success) throw new ConfigError(stack, problems, secretKeys);
   const data = result.data;
   return {
     ...data,
@@ -205,5 +218,6 @@ function parseValue(text: string): unknown {
  * values from the result.
  */
 export function loadConfig(): PlatformConfig {
-  return parseConfig(pulumi.getStack(), pulumi.runtime.allConfig());
+  const raw = pulumi.runtime.allConfig();
+  return parseConfig(pulumi.getStack(), raw, secretConfigKeys(raw));
 }

@@ -25,6 +25,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The offline tools run the program and the policy pack as the Pulumi CLI would, and read the
   // config schema for the docs; nothing imports them.
   tools: ["tools", "lib", "policy", "stacks"],
+  // The CI bootstrap is a program of its own: it shares only the pure helpers (config errors, schema builders).
+  bootstrap: ["bootstrap", "lib"],
   // The opsbook command reads a stack's outputs and history, never its config: no stacks/ or components/.
   ops: ["ops", "lib"],
 };

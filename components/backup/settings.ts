@@ -1,7 +1,7 @@
 /** `opsbook:backup`: the nightly dump job, its schedule, retention and restore drill. */
 import { z } from "zod";
 import { postgresMajor } from "../../lib/engines";
-import { rpoAlarmHours } from "../../lib/time";
+import { dailyHourOverlaps, rpoAlarmHours } from "../../lib/time";
 import { bool, hhmm, imageRepository, imageTag, int, matching, oneOf, REGION, type Report } from "../../lib/schema";
 
 export const backupSettings = z
@@ -56,9 +56,32 @@ export type BackupSettings = z.output<typeof backupSettings>;
 /** Rules against the database's settings and the stack's region. Paths are relative to `opsbook:backup`. */
 export function backupStackRules(
   backup: BackupSettings,
-  stack: { region: string; pointInTimeDays: number; timeZone: string; engineVersion: string },
+  stack: {
+    region: string;
+    pointInTimeDays: number;
+    timeZone: string;
+    engineVersion: string;
+    /** `postgres.maintenanceWindow`, weekly in UTC. */
+    maintenanceWindow: string;
+    /** `postgres.backupWindowStart`, local to `timeZone`. */
+    rdsBackupWindowStart: string;
+  },
   add: Report,
 ): void {
+  // During maintenance the database may restart or fail over: a dump then fails, and the night
+  // has no backup (R-backup-window). When the RDS backup window meets the maintenance window too,
+  // the postgres rule reports that, with the fix to move the maintenance window; once moved, this
+  // rule checks the dump again.
+  if (
+    dailyHourOverlaps(backup.dailyAt, stack.timeZone, stack.maintenanceWindow) &&
+    !dailyHourOverlaps(stack.rdsBackupWindowStart, stack.timeZone, stack.maintenanceWindow)
+  ) {
+    add(
+      ["dailyAt"],
+      backup.dailyAt,
+      `a time whose hour (local to timeZone ${stack.timeZone}) is outside postgres.maintenanceWindow (${stack.maintenanceWindow} UTC), or the dump meets the database's maintenance`,
+    );
+  }
   // pg_dump refuses a server of a newer major, and one of an older major writes archives the
   // drill's pg_restore reads but nobody tested against the running engine: the image built for
   // the engine, and nothing else, is accepted. Upgrade both in one change.

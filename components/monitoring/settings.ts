@@ -5,6 +5,10 @@
 import { z } from "zod";
 import { inList, int, matching, num, oneOf, report, ON_VALID } from "../../lib/schema";
 import { LOWER_IS_WORSE, THRESHOLDS, type ThresholdMetric } from "../../lib/thresholds";
+import { customAlarms, describe } from "./alarmCatalogue";
+
+/** CloudWatch's limit on an alarm's description (`AlarmDescription`, 1024 characters). */
+export const ALARM_DESCRIPTION_MAX = 1024;
 
 export const alertsSettings = z
   .strictObject({
@@ -131,6 +135,18 @@ export const customAlarmsSettings = z
           a.evaluationPeriods,
           `at most ${Math.floor(limit / a.periodSeconds)} with periodSeconds ${a.periodSeconds} (CloudWatch evaluates at most ${limit / 86400} day${limit > 86400 ? "s" : ""})`,
           Math.floor(limit / a.periodSeconds),
+        );
+      }
+      // The alarm's description is this text after the severity, metric, threshold and duration.
+      const longest = Math.max(
+        ...(["warning", "critical"] as const).map((severity) => describe(customAlarms([a])[0]!, severity).length),
+      );
+      if (longest > ALARM_DESCRIPTION_MAX) {
+        report(
+          ctx,
+          [i, "description"],
+          a.description,
+          `at most ${a.description.length - (longest - ALARM_DESCRIPTION_MAX)} characters: the alarm's description adds the severity, metric, threshold and duration, and CloudWatch takes at most ${ALARM_DESCRIPTION_MAX}`,
         );
       }
     });

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { isCidr } from "../../lib/cidr";
 import { describeFargateMemory, FARGATE_CPU_UNITS, fargateMemoryChoices, isFargateSize } from "../../lib/fargate";
+import { credentialLike, isCredentialName, MASKED } from "../../lib/credentials";
 import {
   allowRules,
   MAINTENANCE_PRIORITY,
@@ -24,6 +25,7 @@ import {
   listOf,
   matching,
   num,
+  REMOVE,
   report,
   type Report,
   ON_VALID,
@@ -38,6 +40,37 @@ const ORIGIN = /^https?:\/\/(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a
 
 /** A load balancer rule holds at most five condition values. */
 const RULE_VALUES = 5;
+
+/**
+ * Application Load Balancer quotas a deploy would hit (AWS defaults): target groups per load
+ * balancer (one per service with a port) and listener rules per load balancer, default rules not
+ * counted (one per routed service).
+ */
+export const ALB_LIMITS = { targetGroups: 100, listenerRules: 100 } as const;
+
+/**
+ * Variables the platform sets in every service's container from its connections (Postgres,
+ * Redis, app secrets). A service's own `environment` may not set them too: ECS would get the name
+ * twice and the app read whichever it reads first (R-config-platform-variables).
+ */
+export const PLATFORM_VARIABLES = [
+  "DB_HOST",
+  "DB_PORT",
+  "DB_NAME",
+  "DB_SSLMODE",
+  "DB_POOL_MIN",
+  "DB_POOL_MAX",
+  "DB_USER",
+  "DB_PASSWORD",
+  "REDIS_HOST",
+  "REDIS_PORT",
+  "REDIS_TLS",
+  "REDIS_AUTH_TOKEN",
+  "DATABASE_URL",
+  "DB_ROLE_ROTATION",
+  "REDIS_URL",
+  "APP_ROTATION_LABEL",
+] as const;
 
 export const serviceSettings = z.strictObject({
   name: matching(
@@ -94,7 +127,9 @@ export const serviceSettings = z.strictObject({
   environment: z
     .record(envName, z.string({ error: "a string" }), { error: "a map of NAME: value" })
     .default({})
-    .describe("plain environment variables (never secrets: those come from Secrets Manager)"),
+    .describe(
+      "plain environment variables: no credentials (refused by name and by value: those come from Secrets Manager) and none of the platform's own variables",
+    ),
   uses: listOf(
     matching(
       /^(database|cache|[A-Z_][A-Z0-9_]*)$/,
@@ -149,6 +184,7 @@ function checkServices(services: ServiceSettings[], add: Report): void {
         fargateMemoryChoices(s.cpu)[0],
       );
     }
+    checkEnvironment(s, i, add);
     if (s.minCount > s.maxCount) add(at("minCount"), s.minCount, `at most maxCount (${s.maxCount})`);
     else if (s.desiredCount < s.minCount || s.desiredCount > s.maxCount) {
       add(
@@ -196,6 +232,21 @@ function checkServices(services: ServiceSettings[], add: Report): void {
     }
   });
   const served = services.filter((s) => s.port !== undefined);
+  const routed = served.filter((s) => s.paths.length > 0 || s.hosts.length > 0);
+  if (served.length > ALB_LIMITS.targetGroups) {
+    add(
+      [],
+      `${served.length} services with a port`,
+      `at most ${ALB_LIMITS.targetGroups} services with a port: each has a target group, and an Application Load Balancer takes ${ALB_LIMITS.targetGroups} (AWS quota "Target groups per Application Load Balancer")`,
+    );
+  }
+  if (routed.length > ALB_LIMITS.listenerRules) {
+    add(
+      [],
+      `${routed.length} services with paths or hosts`,
+      `at most ${ALB_LIMITS.listenerRules} services with paths or hosts: each has a listener rule, and a listener takes ${ALB_LIMITS.listenerRules} besides its default (AWS quota "Rules per Application Load Balancer"); raise the quota first if you need more`,
+    );
+  }
   if (served.length > 0 && defaults !== 1) {
     add(
       [],
@@ -267,6 +318,71 @@ export function usesStackRules(services: ServiceSettings[], appSecretNames: stri
       }
     }),
   );
+}
+
+/**
+ * A service's plain environment (R-secret-storage): no credential, recognised by the variable's
+ * name or by its value, and none of the platform's variables. The value a problem shows is masked:
+ * it may be the very credential.
+ */
+function checkEnvironment(s: ServiceSettings, i: number, add: Report): void {
+  // A name the service receives from the platform (under its own or its new name) is reported once,
+  // by checkVariables; a platform name the service renamed away is the app's own again.
+  const provided = providedVariables(s.uses, s.corsOrigins);
+  const received = new Set(provided.map((n) => s.envNames[n] ?? n));
+  const renamedAway = new Set(Object.keys(s.envNames));
+  for (const [name, value] of Object.entries(s.environment)) {
+    if (received.has(name)) continue;
+    const at = [i, "environment", name];
+    const secretsHint =
+      "keep it in Secrets Manager and inject it as an ECS secret: list the name in appSecrets.names to have it generated";
+    // The value is checked first: a problem about the name would print it, and it may be the credential.
+    const what = credentialLike(value);
+    if (what) {
+      add(
+        at,
+        MASKED,
+        `no credential in a plain environment variable (the value looks like ${what}); ${secretsHint}`,
+        REMOVE,
+      );
+    } else if ((PLATFORM_VARIABLES as readonly string[]).includes(name) && !renamedAway.has(name)) {
+      add(
+        at,
+        isCredentialName(name) ? MASKED : value,
+        `a name the platform does not set itself (${PLATFORM_VARIABLES.join(", ")})`,
+        REMOVE,
+      );
+    } else if (isCredentialName(name)) {
+      add(
+        at,
+        MASKED,
+        `no credential in a plain environment variable (the name says it is one); ${secretsHint}`,
+        REMOVE,
+      );
+    }
+  }
+}
+
+/**
+ * App secrets are injected into every service under their names: a service's own environment may
+ * not set one too. Paths are relative to `opsbook:services`.
+ */
+export function environmentStackRules(
+  services: ServiceSettings[],
+  appSecretNames: readonly string[],
+  add: Report,
+): void {
+  services.forEach((s, i) => {
+    for (const name of Object.keys(s.environment)) {
+      if (appSecretNames.includes(name))
+        add(
+          [i, "environment", name],
+          MASKED,
+          `a name other than the app secrets' (appSecrets.names: ${appSecretNames.join(", ")})`,
+          REMOVE,
+        );
+    }
+  });
 }
 
 /** Target group health checks (R-health-path, R-health-timing, R-health-thresholds). */
@@ -483,6 +599,7 @@ export function maintenanceStackRules(
       );
     return;
   }
+  if (maintenance.allow.length === 0) return;
   const routes = context.services.filter((s) => s.port !== undefined);
   const rules = allowRules(routes, maintenance.allow).length;
   const limit = Math.min(MAX_ALLOW_RULES, MAX_LISTENER_RULES - routes.length - 1);

@@ -591,3 +591,278 @@ describe("parseConfig rejects bad input with the key, the value, what is allowed
     ]);
   });
 });
+
+/** The error for `input` with `secretKeys` marked secret, as Pulumi marks `secure:` keys. */
+function errorOf(input: Record<string, string>, secretKeys: string[] = []): ConfigError {
+  try {
+    parseConfig("staging", input, new Set(secretKeys));
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+const withEnvironment = (environment: Record<string, string>) => ({
+  "opsbook:services": [{ ...services[0], environment }, services[1]],
+});
+
+describe("config safety: secrets never printed, never plain", () => {
+  test("a secret under a misspelt key is named, its value never printed", () => {
+    const error = errorOf(raw({ "opsbook:apiTokn": "s3cr3t-value-nobody-should-see" }), ["opsbook:apiTokn"]);
+    expect(error.message).not.toContain("s3cr3t-value");
+    expect(error.problems).toContainEqual(
+      expect.objectContaining({ key: "opsbook:apiTokn", value: "[secret]" }) as unknown,
+    );
+  });
+
+  test("a value that looks like a credential is masked even when the key is not secret", () => {
+    const error = errorOf(raw({ "opsbook:postgress": { url: "postgres://app:hunter2@db.example.com/app" } }));
+    expect(error.message).not.toContain("hunter2");
+    expect(error.problems[0]).toMatchObject({ key: "opsbook:postgress", value: { url: "[masked]" } });
+  });
+
+  test("a secure: value in services is refused, not turned into a plain environment variable", () => {
+    const error = errorOf(raw(withEnvironment({ STRIPE_KEY: "[secret opsbook:services.STRIPE_KEY]" })), [
+      "opsbook:services",
+    ]);
+    expect(error.problems).toContainEqual({
+      key: "opsbook:services",
+      value: "[secret]",
+      allowed: expect.stringContaining("no secure: values in services") as unknown,
+      fix: expect.stringContaining("pulumi config set --path 'opsbook:services.<path>'") as unknown,
+    });
+    expect(error.message).not.toContain("STRIPE_KEY]");
+  });
+
+  test.each([
+    ["by name", { DATABASE_PASSWORD: "changeme" }, "DATABASE_PASSWORD", /the name says it is one/],
+    ["by name, a token", { GITHUB_TOKEN: "abc" }, "GITHUB_TOKEN", /the name says it is one/],
+    [
+      "a URL with a password",
+      { DATABASE_URL: "postgres://app:hunter2@db:5432/app" },
+      "DATABASE_URL",
+      /a URL with a password/,
+    ],
+    ["an AWS access key id", { UPLOADS: "AKIAIOSFODNN7EXAMPLE" }, "UPLOADS", /an AWS access key id/],
+    ["a GitHub token", { BOT: "ghp_abcdefghijklmnopqrstuvwxyz0123456789" }, "BOT", /a GitHub token/],
+    ["a Slack token", { NOTIFY: "xoxb-1234567890-abcdefghij" }, "NOTIFY", /a Slack token/],
+    ["a Stripe live key", { PAYMENTS: "sk_live_51HabcdefGHIJKLmnop" }, "PAYMENTS", /a Stripe live key/],
+    [
+      "a PEM key",
+      { TLS: "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----" },
+      "TLS",
+      /a PEM private key/,
+    ],
+    ["a random-looking token", { SIGNUP: "q7Vx2LmP9sK4tR8wZ1nB6yC3" }, "SIGNUP", /a random-looking token/],
+  ])("plain-text credentials in services[].environment are refused %s", (_what, environment, name, reason) => {
+    const error = errorOf(raw(withEnvironment(environment)));
+    const key = `opsbook:services[0].environment.${name}`;
+    const problem = error.problems.find((p) => p.key === key);
+    expect(problem).toMatchObject({
+      value: "[masked]",
+      fix: `pulumi config rm --path '${key}' --stack staging`,
+    });
+    expect(problem!.allowed).toMatch(reason);
+    expect(problem!.allowed).toContain("appSecrets.names");
+    expect(error.message).not.toContain(Object.values(environment)[0]!.slice(0, 12));
+  });
+
+  test("ordinary values pass: URLs without a password, versions, host names, paths, ids, words", () => {
+    const environment = {
+      LOG_LEVEL: "info",
+      NODE_ENV: "production",
+      API_URL: "https://api.example.com/v1/orders?page=2",
+      REDIS_URL_HOSTNAME: "cache.internal.example.com",
+      APP_VERSION: "1.24.3-rc.1+build.20261201",
+      FEATURE_FLAGS: "checkout,new-search,dark-mode",
+      UPLOAD_PATH: "/var/lib/app/uploads/2026/tmp",
+      TENANT_ID: "550e8400-e29b-41d4-a716-446655440000",
+      GIT_SHA: "0123456789abcdef0123456789abcdef01234567",
+      TOKEN_TTL_SECONDS: "3600",
+      PUBLIC_KEY_URL: "https://auth.example.com/.well-known/jwks.json",
+      S3_PREFIX: "customer_exports_daily_v2",
+      SENTRY_ENVIRONMENT: "eu-west-1-production",
+    };
+    expect(parseConfig("staging", raw(withEnvironment(environment))).services[0]!.environment).toEqual(environment);
+  });
+});
+
+describe("config safety: the platform's own settings and AWS's limits", () => {
+  test.each(["DB_SSLMODE", "REDIS_TLS", "DB_HOST", "APP_ROTATION_LABEL"])(
+    "a service cannot override the platform's %s",
+    (name) => {
+      const key = `opsbook:services[0].environment.${name}`;
+      expect(problemsOf(raw(withEnvironment({ [name]: "disable" })))).toEqual([
+        {
+          key,
+          value: "disable",
+          allowed: expect.stringContaining("a name the platform does not set itself (DB_HOST, DB_PORT") as unknown,
+          fix: `pulumi config rm --path '${key}' --stack staging`,
+        },
+      ]);
+    },
+  );
+
+  test("a service cannot set an app secret's name as a plain variable", () => {
+    const key = "opsbook:services[0].environment.SESSION_SECRET_ROTATED";
+    const problems = problemsOf(
+      raw({
+        ...withEnvironment({ SESSION_SECRET_ROTATED: "no" }),
+        "opsbook:appSecrets": { names: ["SESSION_SECRET_ROTATED"] },
+      }),
+    );
+    expect(problems).toEqual([
+      {
+        key,
+        value: "[masked]",
+        allowed: "a name other than the app secrets' (appSecrets.names: SESSION_SECRET_ROTATED)",
+        fix: `pulumi config rm --path '${key}' --stack staging`,
+      },
+    ]);
+  });
+
+  test("an image given with a tag, and a tag too, is refused", () => {
+    expect(
+      problemsOf(
+        raw({ "opsbook:services": [{ ...services[0], image: "registry.example.com/api:1.2.3" }, services[1]] }),
+      ),
+    ).toEqual([
+      {
+        key: "opsbook:services[0].image",
+        value: "registry.example.com/api:1.2.3",
+        allowed:
+          "an image repository without a tag (the tag goes in `tag`), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/api",
+        fix: "pulumi config set --path 'opsbook:services[0].image' <value> --stack staging",
+      },
+    ]);
+    // A registry with a port is a repository, not a tag.
+    expect(() =>
+      parseConfig(
+        "staging",
+        raw({ "opsbook:services": [{ ...services[0], image: "registry.example.com:5000/api" }, services[1]] }),
+      ),
+    ).not.toThrow();
+  });
+
+  test("an alarm description CloudWatch would cut is refused with the room left", () => {
+    const alarm = {
+      name: "event-loop-lag",
+      description: "x".repeat(1000),
+      namespace: "Opsbook/App",
+      metricName: "EventLoopLagP99",
+      warning: 100,
+      critical: 500,
+    };
+    const [problem] = problemsOf(raw({ "opsbook:customAlarms": [alarm] }));
+    expect(problem).toMatchObject({ key: "opsbook:customAlarms[0].description", value: alarm.description });
+    const room = Number(/at most (\d+) characters/.exec(problem!.allowed)![1]);
+    expect(problem!.allowed).toContain("CloudWatch takes at most 1024");
+    expect(() =>
+      parseConfig("staging", raw({ "opsbook:customAlarms": [{ ...alarm, description: "x".repeat(room) }] })),
+    ).not.toThrow();
+    expect(problemsOf(raw({ "opsbook:customAlarms": [{ ...alarm, description: "x".repeat(room + 1) }] }))).toHaveLength(
+      1,
+    );
+  });
+
+  test("more routed services than an ALB has listener rules, and more than it has target groups, are refused", () => {
+    const many = (n: number, routed: boolean) => [
+      ...Array.from({ length: n }, (_, i) => ({
+        name: `svc-${i}`,
+        image: "registry.example.com/svc",
+        tag: "1.0.0",
+        port: 10000 + i,
+        ...(routed ? { paths: [`/svc-${i}/*`] } : {}),
+      })),
+      { ...services[1], name: "web" },
+    ];
+    const rules = problemsOf(raw({ "opsbook:services": many(101, true), "opsbook:migrations": { service: "web" } }));
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        key: "opsbook:services",
+        allowed: expect.stringContaining('"Rules per Application Load Balancer"') as unknown,
+      }) as unknown,
+    );
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        key: "opsbook:services",
+        value: "102 services with a port",
+        allowed: expect.stringContaining('"Target groups per Application Load Balancer"') as unknown,
+      }) as unknown,
+    );
+    expect(() =>
+      parseConfig("staging", raw({ "opsbook:services": many(99, true), "opsbook:migrations": { service: "web" } })),
+    ).not.toThrow();
+  });
+
+  test("a nightly dump inside the database's maintenance window is refused", () => {
+    expect(
+      problemsOf(
+        raw({
+          "opsbook:backup": { image: "registry.example.com/backup-job", tag: "1.0.0", dailyAt: "04:30" },
+          "opsbook:postgres": { maintenanceWindow: "sun:04:00-sun:05:00" },
+        }),
+      ),
+    ).toEqual([
+      {
+        key: "opsbook:backup.dailyAt",
+        value: "04:30",
+        allowed:
+          "a time whose hour (local to timeZone UTC) is outside postgres.maintenanceWindow (sun:04:00-sun:05:00 UTC), or the dump meets the database's maintenance",
+        fix: "pulumi config set --path 'opsbook:backup.dailyAt' <value> --stack staging",
+      },
+    ]);
+  });
+
+  test.each(["prod--eu", "staging-", "a"])(
+    "an environment %j that would make invalid names is refused by name",
+    (env) => {
+      expect(problemsOf(raw({ "opsbook:environment": env }))).toEqual([
+        {
+          key: "opsbook:environment",
+          value: env,
+          allowed:
+            "lower-case letters and digits, single '-' between them, starting with a letter, 2 to 16 characters, e.g. staging",
+          fix: "pulumi config set 'opsbook:environment' <value> --stack staging",
+        },
+      ]);
+    },
+  );
+
+  test.each([
+    [
+      "a misspelt aws key",
+      { "aws:defaultTag": { tags: { a: "b" } } },
+      "aws:defaultTag",
+      /did you mean "aws:defaultTags"\?/,
+    ],
+    ["defaultTags without tags", { "aws:defaultTags": { project: "opsbook" } }, "aws:defaultTags", /a map \{ tags:/],
+    [
+      "a reserved tag key",
+      { "aws:defaultTags": { tags: { "aws:owner": "me" } } },
+      "aws:defaultTags.tags.aws:owner",
+      /not starting with "aws:"/,
+    ],
+    ["a bad region", { "aws:region": "eu-west" }, "aws:region", /an AWS region, e.g. eu-west-1/],
+    [
+      "a plain-text access key",
+      { "aws:secretKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+      "aws:secretKey",
+      /no AWS credentials in the stack file/,
+    ],
+  ])("the aws: namespace: %s", (_what, overrides, key, allowed) => {
+    const error = errorOf(raw(overrides));
+    const problem = error.problems.find((p) => p.key === key);
+    expect(problem).toBeDefined();
+    expect(problem!.allowed).toMatch(allowed);
+    expect(problem!.fix).toMatch(/^pulumi config (set|rm) .*--stack staging/);
+    expect(error.message).not.toContain("wJalrXUtnFEMI");
+  });
+
+  test("the shipped aws: keys pass", () => {
+    expect(() =>
+      parseConfig("staging", raw({ "aws:defaultTags": { tags: { project: "opsbook" } }, "aws:profile": "ops" })),
+    ).not.toThrow();
+  });
+});

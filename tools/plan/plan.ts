@@ -36,7 +36,7 @@ export function resolve<T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> {
  * runtime is global. `load` runs the program; it defaults to requiring `index.ts`.
  */
 export async function buildPlan(stack: string, options: { root?: string; load?: () => unknown } = {}): Promise<Plan> {
-  const root = options.root ?? REPO_ROOT;
+  const root = path.resolve(options.root ?? REPO_ROOT);
   const file = readStackFile(root, stack);
   const resources: RecordedResource[] = [];
   await installRecordingMocks(file.project, stack, file.config["aws:region"] ?? "us-east-1", resources);

@@ -43,8 +43,13 @@ describe("service settings", () => {
       const [parsed] = servicesSettings.parse([
         {
           ...full,
-          envNames: { JWT_REFRESH_SECRET: "REFRESH_TOKEN_SECRET", REDIS_AUTH_TOKEN: "REDIS_PASSWORD" },
-          environment: { LOG_LEVEL: "info", JWT_REFRESH_SECRET: "not the secret any more" },
+          envNames: {
+            JWT_REFRESH_SECRET: "REFRESH_TOKEN_SECRET",
+            REDIS_AUTH_TOKEN: "REDIS_PASSWORD",
+            DB_HOST: "PGHOST",
+          },
+          // A platform name renamed away is the app's own again (a credential-like name stays refused).
+          environment: { LOG_LEVEL: "info", DB_HOST: "a name the app uses for something else" },
         },
       ]);
       expect(parsed).toMatchObject({
