@@ -42,8 +42,8 @@ export interface Platform {
   backups: Backups;
   alerts: AlertTopics;
   appSecrets: AppSecrets;
-  /** The ECS cluster: the services' and the backup job's; on Kubernetes, the backup job's only. */
-  cluster: Cluster;
+  /** The ECS cluster of the services and the backup job; none on Kubernetes. */
+  cluster?: Cluster;
   /** The ECS platform's load balancer; none on Kubernetes (the cluster's ingress controller serves). */
   loadBalancer?: LoadBalancer;
   /** The ECS services; none on Kubernetes. */
@@ -127,8 +127,9 @@ export function buildPlatform(config: PlatformConfig): Platform {
   });
 
   const namePrefix = `opsbook-${config.environment}`;
-  const cluster = new Cluster(config.environment, { clusterName: namePrefix });
   const onKubernetes = config.compute.platform === "kubernetes";
+  // On Kubernetes the backup job runs as CronJobs too: no ECS at all (R-backup-job-k8s).
+  const cluster = onKubernetes ? undefined : new Cluster(config.environment, { clusterName: namePrefix });
   const loadBalancer = onKubernetes ? undefined : ecsLoadBalancer();
   function ecsLoadBalancer(): LoadBalancer {
     const domain = config.domain!; // the stack rules require it on ECS
@@ -145,7 +146,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
   }
 
   const services: Record<string, Service> = {};
-  if (loadBalancer)
+  if (loadBalancer && cluster)
     config.services.forEach((s, i) => {
       services[s.name] = new Service(s.name, {
         container: (({ image, tag, port, command, cpu, memory, environment }) => ({
@@ -224,9 +225,22 @@ export function buildPlatform(config: PlatformConfig): Platform {
     },
     timeZone: config.timeZone,
     kmsKeyArn: backupsKey.arn,
-    cluster: { arn: cluster.arn },
-    subnetIds: network.privateSubnetIds,
-    securityGroupId: securityGroups.app.id,
+    ...(kubernetes
+      ? {
+          kubernetes: {
+            provider: kubernetes.provider,
+            namespace: kubernetes.namespace.metadata.name,
+            commonLabels: kubernetes.commonLabels,
+            oidcProviderArn: config.kubernetes.oidcProviderArn!, // required on Kubernetes by the stack rules
+            maxRunMinutes: config.backup.maxRunMinutes,
+            requestPercentOfLimits: config.kubernetes.requestPercentOfLimits,
+          },
+        }
+      : {
+          cluster: { arn: cluster!.arn },
+          subnetIds: network.privateSubnetIds,
+          securityGroupId: securityGroups.app.id,
+        }),
     logRetentionDays: config.logRetentionDays,
     logKmsKeyArn: logsKey.arn,
     protect: config.protect,
@@ -240,7 +254,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       svc.targetGroup
         ? serviceAlarms({
             service: svc.appName,
-            clusterName: cluster.name,
+            clusterName: cluster!.name,
             serviceName: svc.ecsService.name,
             loadBalancerArnSuffix: loadBalancer!.arnSuffix,
             targetGroupArnSuffix: svc.targetGroup.arnSuffix,
@@ -326,7 +340,7 @@ export function stackOutputs(platform: Platform) {
     backupBucketName: platform.backups.bucket.name,
     url: platform.loadBalancer?.url ?? platform.kubernetes?.url,
     loadBalancerDnsName: platform.loadBalancer?.dnsName,
-    clusterName: platform.cluster.name,
+    clusterName: platform.cluster?.name,
     serviceNames: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.ecsService.name])),
     alarmTopicArns: { warning: platform.alerts.topics.warning.arn, critical: platform.alerts.topics.critical.arn },
     dashboardName: platform.dashboard.dashboard.dashboardName,

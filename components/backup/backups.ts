@@ -1,11 +1,14 @@
 import * as aws from "@pulumi/aws";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceTrustPolicy } from "../../lib/iam";
+import { serviceTrustPolicy, webIdentityTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
 import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
 import type { BackupSettings } from "./settings";
 import { EncryptionKey } from "../security/encryptionKey";
+import { BACKUP_SERVICE_ACCOUNT, BackupCronJobs, cronSchedule } from "../kubernetes/backupJobs";
+import { resources } from "../kubernetes/manifests";
 import { parseHhmm } from "../../lib/time";
 import { BACKUP_ENV, BACKUP_METRIC, DATABASE_DIMENSION, DUMP_PREFIX, metricsNamespace } from "../../lib/backupContract";
 
@@ -27,9 +30,13 @@ export function backupMetrics(stack: string) {
 
 /**
  * The parsed `opsbook:backup` settings (./settings.ts; `rpoHours` feeds the alarm catalogue, not
- * this component) plus the database to dump and the stack's wiring.
+ * this component) plus the database to dump and the stack's wiring: the ECS cluster the jobs run
+ * in, or (`kubernetes`) the Kubernetes cluster the services run on.
  */
-export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMinutes" | "clientMajor"> {
+export type BackupsArgs = BackupsCommonArgs & (BackupsOnEcs | BackupsOnKubernetes);
+
+/** What the jobs need wherever they run. */
+export interface BackupsCommonArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMinutes" | "clientMajor"> {
   /**
    * Database to dump: its connection (PG* settings and credentials), its name, and the instance ARN
    * and automated backup retention for the copy of its automated backups in `drRegion`.
@@ -40,14 +47,10 @@ export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMi
     instanceArn?: pulumi.Input<string>;
     backupRetentionDays?: number;
   };
-  /** IANA zone of `dailyAt` and the drill (EventBridge Scheduler applies it). */
+  /** IANA zone of `dailyAt` and the drill (EventBridge Scheduler or the CronJobs apply it). */
   timeZone: string;
   /** KMS key that encrypts the dumps. */
   kmsKeyArn: pulumi.Input<string>;
-  cluster: { arn: pulumi.Input<string> };
-  /** Private subnets and the app security group (which the database admits). */
-  subnetIds: pulumi.Input<string>[];
-  securityGroupId: pulumi.Input<string>;
   logRetentionDays: number;
   logKmsKeyArn: pulumi.Input<string>;
   protect: boolean;
@@ -56,6 +59,38 @@ export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMi
   /** The stack's partition (`aws`, `aws-us-gov`, `aws-cn`), for the disaster-recovery key's policy. */
   partition: pulumi.Input<string>;
 }
+
+/** The jobs as Fargate tasks in the ECS cluster, started by EventBridge Scheduler. */
+export interface BackupsOnEcs {
+  cluster: { arn: pulumi.Input<string> };
+  /** Private subnets and the app security group (which the database admits). */
+  subnetIds: pulumi.Input<string>[];
+  securityGroupId: pulumi.Input<string>;
+  kubernetes?: undefined;
+}
+
+/** The jobs as CronJobs on the services' Kubernetes cluster (R-backup-job-k8s). */
+export interface BackupsOnKubernetes {
+  kubernetes: {
+    provider: k8s.Provider;
+    /** The services' namespace (its name, once created). */
+    namespace: pulumi.Input<string>;
+    commonLabels: Record<string, string>;
+    /** `kubernetes.oidcProviderArn`: the job's role trusts the service account's tokens from it. */
+    oidcProviderArn: string;
+    /** `backup.maxRunMinutes`: a Job running longer is stopped. */
+    maxRunMinutes: number;
+    /** `kubernetes.requestPercentOfLimits`, applied to the task's CPU and memory. */
+    requestPercentOfLimits: number;
+  };
+  cluster?: undefined;
+  subnetIds?: undefined;
+  securityGroupId?: undefined;
+}
+
+/** CPU units and MiB of one job run, on Fargate and (as limits) on Kubernetes. */
+const JOB_CPU = 512;
+const JOB_MEMORY = 1024;
 
 /** "02:30" on `day` -> an EventBridge Scheduler cron expression. */
 export function scheduleExpression(at: string, day?: string): string {
@@ -66,15 +101,18 @@ export function scheduleExpression(at: string, day?: string): string {
 /**
  * Backups that can be restored: a versioned, KMS-encrypted, TLS-only S3 bucket (with its own access
  * log bucket), the nightly pg_dump job and the weekly restore drill as Fargate tasks started by
- * EventBridge Scheduler in the stack's time zone. Cost: storage for the dumps and their versions,
- * and a few minutes of Fargate a day.
+ * EventBridge Scheduler in the stack's time zone, or as CronJobs on the Kubernetes cluster. Cost:
+ * storage for the dumps and their versions, and a few minutes of Fargate (or the cluster) a day.
  */
 export class Backups extends pulumi.ComponentResource {
   readonly bucket: SecureBucket;
   readonly logBucket: SecureBucket;
-  readonly backupTask: aws.ecs.TaskDefinition;
-  readonly drillTask: aws.ecs.TaskDefinition;
-  readonly schedules: { backup: aws.scheduler.Schedule; drill: aws.scheduler.Schedule };
+  /** The ECS task definitions and their schedules; none on Kubernetes. */
+  readonly backupTask?: aws.ecs.TaskDefinition;
+  readonly drillTask?: aws.ecs.TaskDefinition;
+  readonly schedules?: { backup: aws.scheduler.Schedule; drill: aws.scheduler.Schedule };
+  /** The CronJobs when the jobs run on Kubernetes. */
+  readonly cronJobs?: BackupCronJobs;
   readonly replica?: SecureBucket;
 
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -117,6 +155,29 @@ export class Backups extends pulumi.ComponentResource {
     );
 
     const metrics = backupMetrics(name);
+    // The job's own variables (lib/backupContract.ts); the database's come with its connection.
+    const own = {
+      [BACKUP_ENV.bucket]: this.bucket.name,
+      [BACKUP_ENV.prefix]: BACKUP_PREFIX,
+      [BACKUP_ENV.region]: args.region,
+      [BACKUP_ENV.metricsNamespace]: metrics.namespace,
+    };
+    if (args.kubernetes) this.cronJobs = this.onKubernetes(name, args, own);
+    else
+      ({
+        backupTask: this.backupTask,
+        drillTask: this.drillTask,
+        schedules: this.schedules,
+      } = this.onEcs(name, args, own));
+    if (args.drRegion) this.replica = this.replicate(name, args, args.drRegion);
+    this.registerOutputs({ bucketName: this.bucket.name, replicaBucketName: this.replica?.name });
+  }
+
+  /**
+   * The jobs as Fargate tasks (task role for the job, execution role to start it, a log group) that
+   * EventBridge Scheduler starts in the stack's time zone.
+   */
+  private onEcs(name: string, args: BackupsCommonArgs & BackupsOnEcs, own: Record<string, pulumi.Input<string>>) {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-jobs`,
       { name: `/opsbook/${name}/backup-jobs`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn },
@@ -135,54 +196,16 @@ export class Backups extends pulumi.ComponentResource {
       this,
     );
     const task = ecsTaskRole(`${name}-task`, args.accountId, this);
-    new aws.iam.RolePolicy(
-      `${name}-task`,
-      {
-        role: task.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Sid: "ListDumps", Effect: "Allow", Action: "s3:ListBucket", Resource: this.bucket.arn },
-            {
-              Sid: "ReadWriteDumps",
-              Effect: "Allow",
-              Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-              // The job writes under BACKUP_PREFIX only. No s3:DeleteObjectVersion: a deleted dump
-              // stays as a noncurrent version until the lifecycle rule expires it.
-              Resource: pulumi.interpolate`${this.bucket.arn}/${BACKUP_PREFIX}/*`,
-            },
-            {
-              Sid: "EncryptDumps",
-              Effect: "Allow",
-              Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-              Resource: args.kmsKeyArn,
-            },
-            {
-              Sid: "PublishBackupMetrics",
-              Effect: "Allow",
-              Action: "cloudwatch:PutMetricData",
-              Resource: "*",
-              Condition: { StringEquals: { "cloudwatch:namespace": metrics.namespace } },
-            },
-          ],
-        }),
-      },
-      { parent: this },
-    );
+    this.jobPolicy(name, task, args);
 
-    const { environment, secrets } = containerSettings([args.database.connection], {
-      [BACKUP_ENV.bucket]: this.bucket.name,
-      [BACKUP_ENV.prefix]: BACKUP_PREFIX,
-      [BACKUP_ENV.region]: args.region,
-      [BACKUP_ENV.metricsNamespace]: metrics.namespace,
-    });
+    const { environment, secrets } = containerSettings([args.database.connection], own);
     const taskDefinition = (job: "backup" | "restore-drill") =>
       new aws.ecs.TaskDefinition(
         `${name}-${job}`,
         {
           family: `opsbook-${name}-${job}`,
-          cpu: "512",
-          memory: "1024",
+          cpu: String(JOB_CPU),
+          memory: String(JOB_MEMORY),
           networkMode: "awsvpc",
           requiresCompatibilities: ["FARGATE"],
           runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
@@ -212,8 +235,8 @@ export class Backups extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-    this.backupTask = taskDefinition("backup");
-    this.drillTask = taskDefinition("restore-drill");
+    const backupTask = taskDefinition("backup");
+    const drillTask = taskDefinition("restore-drill");
 
     const schedulerRole = new aws.iam.Role(
       `${name}-scheduler`,
@@ -234,7 +257,7 @@ export class Backups extends pulumi.ComponentResource {
               Sid: "RunJobs",
               Effect: "Allow",
               Action: "ecs:RunTask",
-              Resource: [this.backupTask.arnWithoutRevision, this.drillTask.arnWithoutRevision].map(
+              Resource: [backupTask.arnWithoutRevision, drillTask.arnWithoutRevision].map(
                 (arn) => pulumi.interpolate`${arn}:*`,
               ),
               Condition: { ArnEquals: { "ecs:cluster": args.cluster.arn } },
@@ -277,22 +300,103 @@ export class Backups extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-    this.schedules = {
+    const schedules = {
       backup: schedule(
         "backup",
-        this.backupTask.arn,
+        backupTask.arn,
         scheduleExpression(args.dailyAt),
         `Nightly pg_dump of ${args.database.name} at ${args.dailyAt} ${args.timeZone} (runbook: daily at 2 AM)`,
       ),
       drill: schedule(
         "restore-drill",
-        this.drillTask.arn,
+        drillTask.arn,
         scheduleExpression(args.restoreDrillAt, args.restoreDrillDay),
         `Weekly restore drill of the newest dump, ${args.restoreDrillDay} ${args.restoreDrillAt} ${args.timeZone}`,
       ),
     };
-    if (args.drRegion) this.replica = this.replicate(name, args, args.drRegion);
-    this.registerOutputs({ bucketName: this.bucket.name, replicaBucketName: this.replica?.name });
+    return { backupTask, drillTask, schedules };
+  }
+
+  /**
+   * The jobs as CronJobs on the services' cluster (R-backup-job-k8s), their AWS access through the
+   * service account's IAM role (EKS IAM roles for service accounts) with the ECS task role's policy.
+   */
+  private onKubernetes(
+    name: string,
+    args: BackupsCommonArgs & BackupsOnKubernetes,
+    own: Record<string, pulumi.Input<string>>,
+  ): BackupCronJobs {
+    const k = args.kubernetes;
+    const role = new aws.iam.Role(
+      `${name}-task`,
+      {
+        description: "The backup job's pods on the Kubernetes cluster, through its service account",
+        assumeRolePolicy: webIdentityTrustPolicy(k.oidcProviderArn, k.namespace, BACKUP_SERVICE_ACCOUNT),
+      },
+      { parent: this },
+    );
+    this.jobPolicy(name, role, args);
+    return new BackupCronJobs(
+      name,
+      {
+        namespace: k.namespace,
+        commonLabels: k.commonLabels,
+        image: `${args.image}:${args.tag}`,
+        roleArn: role.arn,
+        connection: args.database.connection,
+        environment: own,
+        timeZone: args.timeZone,
+        schedules: {
+          backup: cronSchedule(args.dailyAt),
+          "restore-drill": cronSchedule(args.restoreDrillAt, args.restoreDrillDay),
+        },
+        maxRunMinutes: k.maxRunMinutes,
+        resources: resources(JOB_CPU, JOB_MEMORY, k.requestPercentOfLimits),
+      },
+      { parent: this, provider: k.provider },
+    );
+  }
+
+  /**
+   * What the job may do, wherever it runs (R-security-least-privilege): list and write dumps under
+   * its prefix, use the backups key, publish in its own metric namespace.
+   */
+  private jobPolicy(name: string, role: aws.iam.Role, args: BackupsCommonArgs): aws.iam.RolePolicy {
+    const metrics = backupMetrics(name);
+    return new aws.iam.RolePolicy(
+      `${name}-task`,
+      {
+        role: role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Sid: "ListDumps", Effect: "Allow", Action: "s3:ListBucket", Resource: this.bucket.arn },
+            {
+              Sid: "ReadWriteDumps",
+              Effect: "Allow",
+              Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+              // The job writes under BACKUP_PREFIX only. No s3:DeleteObjectVersion: a deleted dump
+              // stays as a noncurrent version until the lifecycle rule expires it.
+              Resource: pulumi.interpolate`${this.bucket.arn}/${BACKUP_PREFIX}/*`,
+            },
+            {
+              Sid: "EncryptDumps",
+              Effect: "Allow",
+              Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+              Resource: args.kmsKeyArn,
+            },
+            {
+              Sid: "PublishBackupMetrics",
+              Effect: "Allow",
+              Action: "cloudwatch:PutMetricData",
+              Resource: "*",
+              Condition: { StringEquals: { "cloudwatch:namespace": metrics.namespace } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
   }
 
   /** Copies every new dump to a bucket in `region`, and the database's automated backups too. */

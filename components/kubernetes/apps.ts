@@ -42,6 +42,8 @@ export class KubernetesApps extends pulumi.ComponentResource {
   /** The rule groups the PrometheusRule holds. */
   readonly alertGroups: AlertGroup[];
   readonly url: string;
+  /** Labels every object of the stack on the cluster carries (part-of, instance). */
+  readonly commonLabels: Record<string, string>;
 
   constructor(name: string, args: KubernetesAppsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:kubernetes:Apps", name, {}, opts);
@@ -58,6 +60,7 @@ export class KubernetesApps extends pulumi.ComponentResource {
     );
     const child = { parent: this, provider: this.provider };
     const commonLabels = { "app.kubernetes.io/part-of": "opsbook", "app.kubernetes.io/instance": `opsbook-${name}` };
+    this.commonLabels = commonLabels;
 
     this.namespace = new k8s.core.v1.Namespace(
       name,

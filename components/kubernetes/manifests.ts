@@ -17,6 +17,38 @@ export const RUN_AS_USER = 10001;
 /** Bytes /tmp may hold: an emptyDir without a limit could fill the node's disk. */
 export const TMP_SIZE_LIMIT = "256Mi";
 
+/**
+ * The pod security of every workload here (R-k8s-deployment): a fixed non-root uid and gid, and
+ * the runtime's default seccomp profile, as the restricted Pod Security Standard requires.
+ */
+export function podSecurityContext(): In.core.v1.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: RUN_AS_USER,
+    runAsGroup: RUN_AS_USER,
+    fsGroup: RUN_AS_USER,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** A container that cannot gain privileges or write outside its volumes (R-k8s-deployment). */
+export function containerSecurityContext(): In.core.v1.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** The writable /tmp of a read-only container, and its bounded volume. */
+export const TMP_MOUNT = { name: "tmp", mountPath: "/tmp" };
+export function tmpVolume(): In.core.v1.Volume {
+  return { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } };
+}
+
 /** What one service's objects are built from. */
 export interface ServiceManifestArgs {
   service: Pick<
@@ -103,13 +135,7 @@ export function deploymentSpec(a: ServiceManifestArgs): In.apps.v1.DeploymentSpe
         automountServiceAccountToken: false, // the app does not call the Kubernetes API
         enableServiceLinks: false, // no *_SERVICE_HOST variables next to the app's own
         terminationGracePeriodSeconds: 30,
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: RUN_AS_USER,
-          runAsGroup: RUN_AS_USER,
-          fsGroup: RUN_AS_USER,
-          seccompProfile: { type: "RuntimeDefault" },
-        },
+        securityContext: podSecurityContext(),
         containers: [
           {
             name: s.name,
@@ -128,18 +154,11 @@ export function deploymentSpec(a: ServiceManifestArgs): In.apps.v1.DeploymentSpe
             resources: resources(s.cpu, s.memory, a.kubernetes.requestPercentOfLimits),
             livenessProbe: httpProbe(a.kubernetes.probes.liveness, probePath(a.kubernetes.probes.liveness)),
             readinessProbe: httpProbe(a.kubernetes.probes.readiness, probePath(a.kubernetes.probes.readiness)),
-            securityContext: {
-              runAsNonRoot: true,
-              privileged: false,
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              capabilities: { drop: ["ALL"] },
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            securityContext: containerSecurityContext(),
+            volumeMounts: [TMP_MOUNT],
           },
         ],
-        volumes: [{ name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }],
+        volumes: [tmpVolume()],
       },
     },
   };

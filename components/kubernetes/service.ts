@@ -1,4 +1,3 @@
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceConnection } from "../../lib/connection";
@@ -12,6 +11,7 @@ import {
   serviceSpec,
   type ServiceManifestArgs,
 } from "./manifests";
+import { connectionSecret } from "./secrets";
 import type { KubernetesSettings } from "./settings";
 
 /** One service on the cluster: its settings, the connections it gets and the stack's wiring. */
@@ -23,25 +23,6 @@ export interface KubernetesServiceArgs extends Omit<ServiceManifestArgs, "enviro
   connections: ServiceConnection[];
   /** The namespace object (its name), so everything is created inside it. */
   namespace: pulumi.Input<string>;
-}
-
-/**
- * An ECS `secrets` reference as the secret's ARN and, for one key of a JSON secret, the key:
- * `arn:aws:secretsmanager:<region>:<account>:secret:<name>[:<json-key>::]`.
- */
-export function parseValueFrom(valueFrom: string): { arn: string; jsonKey?: string } {
-  const parts = valueFrom.split(":");
-  if (parts.length <= 7) return { arn: valueFrom };
-  return { arn: parts.slice(0, 7).join(":"), jsonKey: parts[7] };
-}
-
-/** The value a `valueFrom` reference names, out of the secret's current version. */
-export function secretValue(secretString: string, jsonKey: string | undefined): string {
-  if (jsonKey === undefined) return secretString;
-  const parsed = JSON.parse(secretString) as Record<string, unknown>;
-  const value = parsed[jsonKey];
-  if (typeof value !== "string") throw new Error(`the secret has no string key "${jsonKey}"`);
-  return value;
 }
 
 /**
@@ -69,20 +50,8 @@ export class KubernetesService extends pulumi.ComponentResource {
     const metadata = (suffix = "") => ({ name: `${s.name}${suffix}`, namespace: args.namespace, labels });
     const child = { parent: this };
 
-    const refs = args.connections.flatMap((c) => Object.entries(c.secrets));
-    const stringData: Record<string, pulumi.Output<string>> = {};
-    for (const [key, valueFrom] of refs) {
-      const ref = pulumi.output(valueFrom).apply(parseValueFrom);
-      const version = aws.secretsmanager.getSecretVersionOutput({ secretId: ref.arn }, child);
-      stringData[key] = pulumi.secret(
-        pulumi.all([version.secretString, ref.jsonKey]).apply(([text, jsonKey]) => secretValue(text, jsonKey)),
-      );
-    }
-    this.secret = new k8s.core.v1.Secret(
-      `${name}-env`,
-      { metadata: metadata("-env"), type: "Opaque", stringData },
-      { ...child, additionalSecretOutputs: ["data", "stringData"] },
-    );
+    const { secret, keys } = connectionSecret(`${name}-env`, metadata("-env"), args.connections, child);
+    this.secret = secret;
 
     const environment: Record<string, pulumi.Input<string>> = {};
     for (const c of args.connections) Object.assign(environment, c.environment);
@@ -95,7 +64,7 @@ export class KubernetesService extends pulumi.ComponentResource {
         spec: deploymentSpec({
           ...args,
           environment,
-          secret: { name: this.secret.metadata.name, keys: refs.map(([key]) => key) },
+          secret: { name: this.secret.metadata.name, keys },
         }),
       },
       // The HPA owns the replica count after the first rollout (as ECS autoscaling owns desiredCount).

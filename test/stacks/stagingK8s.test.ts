@@ -1,4 +1,6 @@
 import { Deployment, type IDeployment } from "kubernetes-models/apps/v1/Deployment";
+import { CronJob, type ICronJob } from "kubernetes-models/batch/v1/CronJob";
+import { ServiceAccount, type IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import {
   HorizontalPodAutoscaler,
   type IHorizontalPodAutoscaler,
@@ -17,9 +19,13 @@ import {
   ServiceMonitor,
   type IServiceMonitor,
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
-import { one, ofType, type RecordedResource } from "../helpers/mocks";
+import { backupContract } from "../helpers/backupContract";
+import { one, ofType, policyOf, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { checkPlan, stackConfigFile } from "../../tools/policy/cli";
+import { buildPlan } from "../../tools/plan/plan";
+import { loadConfig } from "../../stacks/config";
+import { buildPlatform, stackOutputs } from "../../stacks/platform";
 
 let plan: Plan;
 beforeAll(async () => {
@@ -38,6 +44,8 @@ function manifest<T>(type: string, name: string): T {
 /** Every Kubernetes object of the stack, with the kubernetes-models class that validates its kind. */
 const VALIDATORS: Record<string, (o: unknown) => { validate(): void }> = {
   "apps/v1 Deployment": (o) => new Deployment(o as IDeployment),
+  "batch/v1 CronJob": (o) => new CronJob(o as ICronJob),
+  "v1 ServiceAccount": (o) => new ServiceAccount(o as IServiceAccount),
   "autoscaling/v2 HorizontalPodAutoscaler": (o) => new HorizontalPodAutoscaler(o as IHorizontalPodAutoscaler),
   "v1 Namespace": (o) => new Namespace(o as INamespace),
   "v1 Secret": (o) => new Secret(o as ISecret),
@@ -53,15 +61,12 @@ const kubernetesObjects = (): RecordedResource[] =>
   plan.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
 
 describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
-  test("declares no ECS service, load balancer, target group or ECS alarm; ECS runs only the backup job", () => {
+  test("declares no ECS resource at all, no load balancer, target group or ECS alarm", () => {
     const types = new Set(plan.resources.map((r) => r.type));
-    // The backup job stays on Fargate, as on the ECS platform: its two task definitions are the only ones.
-    expect(ofType(plan.resources, "aws:ecs/taskDefinition:TaskDefinition").map((t) => t.inputs.family)).toEqual([
-      "opsbook-staging-k8s-backup",
-      "opsbook-staging-k8s-restore-drill",
-    ]);
+    // The backup job runs as CronJobs on the cluster (R-backup-job-k8s): nothing of ECS is left.
+    expect([...types].filter((t) => t.startsWith("aws:ecs"))).toEqual([]);
     for (const t of [
-      "aws:ecs/service:Service",
+      "aws:scheduler/schedule:Schedule",
       "aws:lb/loadBalancer:LoadBalancer",
       "aws:lb/targetGroup:TargetGroup",
       "aws:lb/listener:Listener",
@@ -73,7 +78,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     // The data tier, its alarms and the backups stay on AWS.
     expect(alarms).toEqual(expect.arrayContaining(["opsbook-staging-k8s-database-cpu-warning"]));
     expect(types.has("aws:rds/instance:Instance")).toBe(true);
-    expect(types.has("aws:scheduler/schedule:Schedule")).toBe(true);
+    expect(types.has("kubernetes:batch/v1:CronJob")).toBe(true);
   });
 
   test("declares every object with its apiVersion and kind, each valid by the kubernetes-models schemas", () => {
@@ -95,7 +100,8 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       if (r.inputs.kind !== "Namespace")
         expect({ name: meta.name, namespace: meta.namespace }).toEqual({ name: meta.name, namespace: NS });
     }
-    expect(kubernetesObjects()).toHaveLength(1 + 1 + 1 + 1 + 2 * 7);
+    // Namespace, default deny, Ingress, PrometheusRule, 7 per service, and the backup job's 4.
+    expect(kubernetesObjects()).toHaveLength(1 + 1 + 1 + 1 + 2 * 7 + 4);
   });
 
   test("the api Deployment: runbook probes, resources, rolling without losing capacity, locked-down container", () => {
@@ -353,5 +359,139 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       "rds-deletion-protection",
       "rds-multi-az",
     ]);
+  });
+
+  describe("the backup job's CronJobs keep the contract with the job", () => backupContract(() => plan.resources));
+});
+
+describe("staging-k8s backup job on the cluster (R-backup-job-k8s)", () => {
+  const jobLabels = { ...common, "app.kubernetes.io/name": "opsbook-backup" };
+
+  test("the nightly dump at 02:00 and the Sunday drill at 06:00 in the stack's zone, one run at a time", () => {
+    for (const [name, schedule, job] of [
+      ["staging-k8s-backup", "0 2 * * *", "backup"],
+      ["staging-k8s-restore-drill", "0 6 * * 0", "restore-drill"],
+    ] as const) {
+      const cj = manifest<ICronJob>("kubernetes:batch/v1:CronJob", name);
+      expect(cj.metadata).toEqual({ name: `opsbook-${job}`, namespace: NS, labels: jobLabels });
+      const { jobTemplate, ...spec } = cj.spec!;
+      expect(spec).toEqual({
+        schedule,
+        timeZone: "Europe/London",
+        concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+      });
+      const podLabels = { ...jobLabels, "app.kubernetes.io/component": job };
+      const { template, ...jobSpec } = jobTemplate.spec!;
+      expect(jobTemplate.metadata).toEqual({ labels: podLabels });
+      // Two retries as the ECS schedule's retry policy; stopped after backup.maxRunMinutes (120).
+      expect(jobSpec).toEqual({ backoffLimit: 2, activeDeadlineSeconds: 7200 });
+      expect(template.metadata).toEqual({ labels: podLabels });
+      const { containers, ...pod } = template.spec!;
+      expect(pod).toEqual({
+        restartPolicy: "Never",
+        serviceAccountName: "opsbook-backup",
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          runAsGroup: 10001,
+          fsGroup: 10001,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+      });
+      const { env, ...container } = containers[0]!;
+      expect(containers).toHaveLength(1);
+      expect(container).toEqual({
+        name: job,
+        image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job:1.0.0",
+        imagePullPolicy: "IfNotPresent",
+        args: [job],
+        // The Fargate task's 512 CPU units and 1024 MiB as limits, requests at requestPercentOfLimits.
+        resources: { limits: { cpu: "500m", memory: "1024Mi" }, requests: { cpu: "250m", memory: "512Mi" } },
+        securityContext: {
+          runAsNonRoot: true,
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+      });
+      expect(env).toEqual([
+        { name: "PGHOST", value: "opsbook-staging-k8s.mock.eu-west-1.rds.amazonaws.com" },
+        { name: "PGPORT", value: "5432" },
+        { name: "PGDATABASE", value: "app" },
+        { name: "PGSSLMODE", value: "verify-full" },
+        { name: "BACKUP_BUCKET", value: "staging-k8s-mock" },
+        { name: "BACKUP_PREFIX", value: "postgres" },
+        { name: "AWS_REGION", value: "eu-west-1" },
+        { name: "METRICS_NAMESPACE", value: "Opsbook/Backup/staging-k8s" },
+        ...["PGUSER", "PGPASSWORD"].map((key) => ({
+          name: key,
+          valueFrom: { secretKeyRef: { name: "opsbook-backup-env", key } },
+        })),
+      ]);
+    }
+  });
+
+  test("the database credentials come from a Secret, masked in the plan", () => {
+    expect(manifest<ISecret>("kubernetes:core/v1:Secret", "staging-k8s-backup-env")).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      metadata: { name: "opsbook-backup-env", namespace: NS, labels: jobLabels },
+      stringData: "[secret]",
+    });
+  });
+
+  test("the service account carries the job's IAM role, which only its tokens from the cluster's OIDC provider assume", () => {
+    const sa = manifest<IServiceAccount>("kubernetes:core/v1:ServiceAccount", "staging-k8s-backup");
+    expect(sa).toEqual({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: {
+        name: "opsbook-backup",
+        namespace: NS,
+        labels: jobLabels,
+        annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/staging-k8s-task" },
+      },
+      automountServiceAccountToken: false,
+    });
+    const role = one(plan.resources, "aws:iam/role:Role", "staging-k8s-task");
+    const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+    expect(policyOf(role, "assumeRolePolicy").Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${issuer}` },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${issuer}:aud`]: "sts.amazonaws.com",
+            [`${issuer}:sub`]: `system:serviceaccount:${NS}:opsbook-backup`,
+          },
+        },
+      },
+    ]);
+  });
+
+  test("the role has the ECS task role's least-privilege policy, and is the only backup role", async () => {
+    // What index.ts does, as a function: the module itself runs only once per test file.
+    const ecs = await buildPlan("staging", { load: () => stackOutputs(buildPlatform(loadConfig())) });
+    const statements = (p: Plan, stack: string) =>
+      JSON.stringify(policyOf(one(p.resources, "aws:iam/rolePolicy:RolePolicy", `${stack}-task`)).Statement).replaceAll(
+        stack,
+        "<stack>",
+      );
+    expect(statements(plan, "staging-k8s")).toEqual(statements(ecs, "staging"));
+    expect(statements(plan, "staging-k8s")).toContain("s3:PutObject");
+    // No execution role, no scheduler role: nothing on the cluster's side needs them.
+    const backupRoles = ofType(plan.resources, "aws:iam/role:Role").filter((r) => r.parent?.includes("Backups"));
+    expect(backupRoles.map((r) => r.name)).toEqual(["staging-k8s-task"]);
   });
 });
