@@ -191,6 +191,8 @@ export function buildPlatform(config: PlatformConfig): Platform {
       });
     });
 
+  // The pods' only destinations besides DNS and HTTPS: the data tier in the VPC, on its ports.
+  const vpc = [{ ipBlock: { cidr: config.network.cidr } }];
   const kubernetes = onKubernetes ? kubernetesApps() : undefined;
   function kubernetesApps(): KubernetesApps {
     const k = config.kubernetes;
@@ -211,6 +213,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       connections: [appSecrets.connection, postgres.connection, redis.connection],
       thresholds: config.thresholds,
       rollback: config.rollback,
+      egress: [{ to: vpc, ports: [postgres.port, redis.port] }],
     });
   }
 
@@ -234,6 +237,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
             oidcProviderArn: config.kubernetes.oidcProviderArn!, // required on Kubernetes by the stack rules
             maxRunMinutes: config.backup.maxRunMinutes,
             requestPercentOfLimits: config.kubernetes.requestPercentOfLimits,
+            egress: { dns: config.kubernetes.dns, destinations: [{ to: vpc, ports: [postgres.port] }] },
           },
         }
       : {

@@ -7,7 +7,12 @@ import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRo
 import { SecureBucket } from "../storage/secureBucket";
 import type { BackupSettings } from "./settings";
 import { EncryptionKey } from "../security/encryptionKey";
-import { BACKUP_SERVICE_ACCOUNT, BackupCronJobs, cronSchedule } from "../kubernetes/backupJobs";
+import {
+  BACKUP_SERVICE_ACCOUNT,
+  BackupCronJobs,
+  type BackupCronJobsArgs,
+  cronSchedule,
+} from "../kubernetes/backupJobs";
 import { resources } from "../kubernetes/manifests";
 import { parseHhmm } from "../../lib/time";
 import { BACKUP_ENV, BACKUP_METRIC, DATABASE_DIMENSION, DUMP_PREFIX, metricsNamespace } from "../../lib/backupContract";
@@ -82,6 +87,8 @@ export interface BackupsOnKubernetes {
     maxRunMinutes: number;
     /** `kubernetes.requestPercentOfLimits`, applied to the task's CPU and memory. */
     requestPercentOfLimits: number;
+    /** The cluster's DNS pods and the database: the jobs' only destinations besides HTTPS. */
+    egress: BackupCronJobsArgs["egress"];
   };
   cluster?: undefined;
   subnetIds?: undefined;
@@ -352,6 +359,7 @@ export class Backups extends pulumi.ComponentResource {
         },
         maxRunMinutes: k.maxRunMinutes,
         resources: resources(JOB_CPU, JOB_MEMORY, k.requestPercentOfLimits),
+        egress: k.egress,
       },
       { parent: this, provider: k.provider },
     );

@@ -7,7 +7,15 @@ import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceConnection } from "../../lib/connection";
 import { parseHhmm } from "../../lib/time";
-import { containerSecurityContext, podSecurityContext, TMP_MOUNT, tmpVolume } from "./manifests";
+import {
+  allowEgressSpec,
+  containerSecurityContext,
+  type EgressDestination,
+  podSecurityContext,
+  TMP_MOUNT,
+  tmpVolume,
+} from "./manifests";
+import type { KubernetesSettings } from "./settings";
 import { connectionSecret } from "./secrets";
 
 /** The jobs, each the image's command of the same name (jobs/backup/src/cli.ts). */
@@ -122,17 +130,21 @@ export interface BackupCronJobsArgs {
   schedules: Record<BackupJob, string>;
   maxRunMinutes: number;
   resources: In.core.v1.ResourceRequirements;
+  /** The cluster's DNS pods, and the database on its port: the jobs' only destinations besides HTTPS. */
+  egress: { dns: KubernetesSettings["dns"]; destinations: EgressDestination[] };
 }
 
 /**
  * The nightly backup and the weekly restore drill as CronJobs (R-backup-job-k8s, R-backup-window,
  * R-backup-restore-test): a service account annotated with the job's IAM role, a Secret with the
- * database credentials, and one CronJob per job.
+ * database credentials, a NetworkPolicy that lets the jobs reach DNS, the database and HTTPS (S3,
+ * CloudWatch, STS) only, and one CronJob per job.
  */
 export class BackupCronJobs extends pulumi.ComponentResource {
   readonly serviceAccount: k8s.core.v1.ServiceAccount;
   readonly secret: k8s.core.v1.Secret;
   readonly cronJobs: Record<BackupJob, k8s.batch.v1.CronJob>;
+  readonly egressPolicy: k8s.networking.v1.NetworkPolicy;
 
   constructor(name: string, args: BackupCronJobsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:kubernetes:BackupCronJobs", name, {}, opts);
@@ -177,6 +189,18 @@ export class BackupCronJobs extends pulumi.ComponentResource {
         child,
       );
     this.cronJobs = { backup: cronJob("backup"), "restore-drill": cronJob("restore-drill") };
+    this.egressPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-backup-allow-egress`,
+      {
+        metadata: metadata(`${BACKUP_SERVICE_ACCOUNT}-allow-egress`),
+        spec: allowEgressSpec(
+          { "app.kubernetes.io/name": "opsbook-backup" },
+          args.egress.dns,
+          args.egress.destinations,
+        ),
+      },
+      child,
+    );
     this.registerOutputs({});
   }
 }

@@ -213,10 +213,54 @@ export function defaultDenySpec(): In.networking.v1.NetworkPolicySpec {
   return { podSelector: {}, policyTypes: ["Ingress"] };
 }
 
+/** Egress allowed by default to no pod of the namespace (R-k8s-network-policy). */
+export function defaultDenyEgressSpec(): In.networking.v1.NetworkPolicySpec {
+  return { podSelector: {}, policyTypes: ["Egress"] };
+}
+
+/** Where pods may connect to, besides the cluster's DNS and HTTPS. */
+export interface EgressDestination {
+  /** The destinations: an address block (the VPC's CIDR), or pods (`podSelector`, `namespaceSelector`). */
+  to: In.networking.v1.NetworkPolicyPeer[];
+  /** TCP ports there, e.g. 5432 and 6379. */
+  ports: number[];
+}
+
+/**
+ * The only ways out of some pods (R-k8s-network-policy): DNS to the cluster's DNS pods, the data
+ * tier on its ports, and HTTPS (443) anywhere, for the AWS APIs (Secrets Manager, S3, CloudWatch,
+ * STS), whose addresses are no fixed block.
+ */
+export function allowEgressSpec(
+  podLabels: Record<string, string>,
+  dns: KubernetesSettings["dns"],
+  destinations: EgressDestination[],
+): In.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: podLabels },
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": dns.namespace } },
+            podSelector: { matchLabels: dns.podLabels },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      ...destinations.map((d) => ({ to: d.to, ports: d.ports.map((port) => ({ protocol: "TCP", port })) })),
+      { ports: [{ protocol: "TCP", port: 443 }] },
+    ],
+  };
+}
+
 /**
  * The one way in to a service's pods: the ingress controller's pods on the HTTP port, and
- * Prometheus on the same port for `/metrics`. Egress stays open: the pods reach RDS, ElastiCache
- * and AWS APIs outside the cluster.
+ * Prometheus on the same port for `/metrics`.
  */
 export function allowIngressSpec(
   service: string,

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceConnection } from "../../lib/connection";
 import {
+  allowEgressSpec,
   allowIngressSpec,
   deploymentSpec,
   hpaSpec,
@@ -9,6 +10,7 @@ import {
   selectorLabels,
   serviceMonitorSpec,
   serviceSpec,
+  type EgressDestination,
   type ServiceManifestArgs,
 } from "./manifests";
 import { connectionSecret } from "./secrets";
@@ -16,7 +18,9 @@ import type { KubernetesSettings } from "./settings";
 
 /** One service on the cluster: its settings, the connections it gets and the stack's wiring. */
 export interface KubernetesServiceArgs extends Omit<ServiceManifestArgs, "environment" | "secret" | "kubernetes"> {
-  kubernetes: ServiceManifestArgs["kubernetes"] & Pick<KubernetesSettings, "ingressController">;
+  kubernetes: ServiceManifestArgs["kubernetes"] & Pick<KubernetesSettings, "ingressController" | "dns">;
+  /** Where the pods may connect besides DNS and HTTPS: the data tier on its ports. */
+  egress: EgressDestination[];
   /** The service's own plain variables (`services[].environment`). */
   ownEnvironment: Record<string, string>;
   /** Backing stores and app secrets: the same variables the ECS services get. */
@@ -29,7 +33,8 @@ export interface KubernetesServiceArgs extends Omit<ServiceManifestArgs, "enviro
  * A service on Kubernetes (R-k8s-deployment): its Secret (the connections' credentials and the
  * app secrets, read from Secrets Manager: the pods get them only through `secretKeyRef`), the
  * Deployment, a ClusterIP Service, an HPA, a PDB, the NetworkPolicy that admits the ingress
- * controller and Prometheus, and a ServiceMonitor for `/metrics`.
+ * controller and Prometheus, the one that lets it reach DNS, the data tier and HTTPS only, and a
+ * ServiceMonitor for `/metrics`.
  */
 export class KubernetesService extends pulumi.ComponentResource {
   readonly secret: k8s.core.v1.Secret;
@@ -38,6 +43,7 @@ export class KubernetesService extends pulumi.ComponentResource {
   readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
   readonly pdb: k8s.policy.v1.PodDisruptionBudget;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  readonly egressPolicy: k8s.networking.v1.NetworkPolicy;
   readonly serviceMonitor: k8s.apiextensions.CustomResource;
   /** The service's name, as the alert rules and the Ingress name it. */
   readonly appName: string;
@@ -80,6 +86,14 @@ export class KubernetesService extends pulumi.ComponentResource {
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
       `${name}-allow-ingress`,
       { metadata: metadata("-allow-ingress"), spec: allowIngressSpec(s.name, args.kubernetes) },
+      child,
+    );
+    this.egressPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-allow-egress`,
+      {
+        metadata: metadata("-allow-egress"),
+        spec: allowEgressSpec(selectorLabels(s.name), args.kubernetes.dns, args.egress),
+      },
       child,
     );
     this.serviceMonitor = new k8s.apiextensions.CustomResource(

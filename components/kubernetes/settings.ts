@@ -122,6 +122,17 @@ export const kubernetesSettings = z
       })
       .prefault({})
       .describe("the only pods the NetworkPolicy admits to the services' ports (R-k8s-network-policy)"),
+    dns: z
+      .strictObject({
+        namespace: matching(DNS_LABEL, DNS_LABEL_ALLOWED)
+          .default("kube-system")
+          .describe("namespace of the cluster's DNS pods"),
+        podLabels: labels("label: value")
+          .default({ "k8s-app": "kube-dns" })
+          .describe("labels of the cluster's DNS pods (CoreDNS on EKS, kind, k3s: `k8s-app: kube-dns`)"),
+      })
+      .prefault({})
+      .describe("the only DNS servers the egress NetworkPolicies let the pods ask (R-k8s-network-policy)"),
     prometheus: z
       .strictObject({
         namespace: matching(DNS_LABEL, DNS_LABEL_ALLOWED)

@@ -100,8 +100,8 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       if (r.inputs.kind !== "Namespace")
         expect({ name: meta.name, namespace: meta.namespace }).toEqual({ name: meta.name, namespace: NS });
     }
-    // Namespace, default deny, Ingress, PrometheusRule, 7 per service, and the backup job's 4.
-    expect(kubernetesObjects()).toHaveLength(1 + 1 + 1 + 1 + 2 * 7 + 4);
+    // Namespace, default deny in and out, Ingress, PrometheusRule, 8 per service, and the backup job's 5.
+    expect(kubernetesObjects()).toHaveLength(1 + 2 + 1 + 1 + 2 * 8 + 5);
   });
 
   test("the api Deployment: runbook probes, resources, rolling without losing capacity, locked-down container", () => {
@@ -263,6 +263,86 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
         endpoints: [{ port: "http", path: "/metrics", interval: "30s", scheme: "http" }],
       },
     });
+  });
+
+  test("egress: denied by default, then DNS, the VPC's data tier on its ports and HTTPS only (R-k8s-network-policy)", () => {
+    expect(
+      manifest<INetworkPolicy>("kubernetes:networking.k8s.io/v1:NetworkPolicy", "staging-k8s-default-deny-egress"),
+    ).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "default-deny-egress", namespace: NS, labels: common },
+      spec: { podSelector: {}, policyTypes: ["Egress"] },
+    });
+    const dns = {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    };
+    const https = { ports: [{ protocol: "TCP", port: 443 }] };
+    const vpc = [{ ipBlock: { cidr: "10.30.0.0/16" } }];
+    for (const service of ["api", "web"]) {
+      const policy = manifest<INetworkPolicy>(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        `${service}-allow-egress`,
+      );
+      expect(policy.metadata).toEqual({
+        name: `${service}-allow-egress`,
+        namespace: NS,
+        labels: { ...common, "app.kubernetes.io/name": service },
+      });
+      expect(policy.spec).toEqual({
+        podSelector: { matchLabels: { "app.kubernetes.io/name": service } },
+        policyTypes: ["Egress"],
+        egress: [
+          dns,
+          {
+            to: vpc,
+            ports: [
+              { protocol: "TCP", port: 5432 },
+              { protocol: "TCP", port: 6379 },
+            ],
+          },
+          https,
+        ],
+      });
+    }
+    // The backup job reaches the database, not the cache.
+    const job = manifest<INetworkPolicy>(
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "staging-k8s-backup-allow-egress",
+    );
+    expect(job.metadata!.name).toBe("opsbook-backup-allow-egress");
+    expect(job.spec).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "opsbook-backup" } },
+      policyTypes: ["Egress"],
+      egress: [dns, { to: vpc, ports: [{ protocol: "TCP", port: 5432 }] }, https],
+    });
+    // Every pod of the namespace is selected by an allow-egress policy: none is cut off by mistake.
+    const selected = ofType(plan.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+      .map((r) => r.inputs.spec as { podSelector: { matchLabels?: Record<string, string> }; policyTypes: string[] })
+      .filter((p) => p.policyTypes.includes("Egress") && p.podSelector.matchLabels)
+      .map((p) => p.podSelector.matchLabels!["app.kubernetes.io/name"]);
+    const podNames = [
+      ...ofType(plan.resources, "kubernetes:apps/v1:Deployment").map(
+        (d) => (d.inputs as unknown as IDeployment).spec!.template.metadata!.labels!["app.kubernetes.io/name"],
+      ),
+      ...ofType(plan.resources, "kubernetes:batch/v1:CronJob").map(
+        (c) =>
+          (c.inputs as unknown as ICronJob).spec!.jobTemplate.spec!.template.metadata!.labels![
+            "app.kubernetes.io/name"
+          ],
+      ),
+    ];
+    expect(selected.sort()).toEqual([...new Set(podNames)].sort());
+    expect(selected.sort()).toEqual(["api", "opsbook-backup", "web"]);
   });
 
   test("the Ingress routes both services on the host over TLS from cert-manager, redirecting HTTP", () => {

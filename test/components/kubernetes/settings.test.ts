@@ -51,6 +51,7 @@ describe("compute and kubernetes settings", () => {
       ingressClassName: "nginx",
       tls: {},
       ingressController: { namespace: "ingress-nginx", podLabels: { "app.kubernetes.io/name": "ingress-nginx" } },
+      dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } },
       prometheus: { namespace: "monitoring", selectorLabels: { release: "kube-prometheus-stack" } },
       metrics: {
         requestsTotal: "http_requests_total",
