@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { type IssuerRef, serverCertificate } from "./certificates";
 import { containerSecurityContext, podSecurityContext, resources, TMP_MOUNT, tmpVolume } from "./manifests";
 
 /** The official image (Docker Hub), by the engine version's tag: `16` or `16.4`. */
@@ -47,7 +48,7 @@ export interface InClusterPostgresArgs {
   memory: number;
   requestPercentOfLimits: number;
   /** cert-manager issuer of the server certificate (R-db-tls). */
-  issuer: { name: pulumi.Input<string>; kind: "Issuer" | "ClusterIssuer" };
+  issuer: IssuerRef;
   /** Pulumi `protect` on the StatefulSet (its volume outlives it anyway: retention policy Retain). */
   protect: boolean;
 }
@@ -75,16 +76,6 @@ export function postgresParameters(a: Pick<InClusterPostgresArgs, "slowQueryMs" 
  * with a password; a connection without TLS matches no line and is refused (as `rds.force_ssl`).
  */
 export const PG_HBA = ["local all all scram-sha-256", "hostssl all all all scram-sha-256", ""].join("\n");
-
-/** The server certificate's names: the Service's short and cluster names. */
-export function postgresDnsNames(service: string, namespace: string): string[] {
-  return [
-    service,
-    `${service}.${namespace}`,
-    `${service}.${namespace}.svc`,
-    `${service}.${namespace}.svc.cluster.local`,
-  ];
-}
 
 /** The StatefulSet: one replica on its own volume, the server and its exporter as non-root containers. */
 export function postgresStatefulSetSpec(
@@ -236,22 +227,9 @@ export class InClusterPostgres extends pulumi.ComponentResource {
       { ...child, additionalSecretOutputs: ["data", "stringData"] },
     );
     const namespace = pulumi.output(args.namespace);
-    this.certificate = new k8s.apiextensions.CustomResource(
+    this.certificate = serverCertificate(
       `${name}-postgres-tls`,
-      {
-        apiVersion: "cert-manager.io/v1",
-        kind: "Certificate",
-        metadata: metadata("postgres-tls"),
-        spec: {
-          secretName: "postgres-tls",
-          issuerRef: { name: args.issuer.name, kind: args.issuer.kind, group: "cert-manager.io" },
-          dnsNames: namespace.apply((ns) => postgresDnsNames("postgres", ns)),
-          duration: "2160h",
-          renewBefore: "360h",
-          privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
-          usages: ["server auth"],
-        },
-      },
+      { secretName: "postgres-tls", service: "postgres", namespace: args.namespace, labels, issuer: args.issuer },
       child,
     );
     this.config = new k8s.core.v1.ConfigMap(
