@@ -52,3 +52,55 @@ export function serverCertificate(
     opts,
   );
 }
+
+/**
+ * A certificate authority of the stack's own, for clusters without a public issuer: a self-signed
+ * cert-manager `Issuer` signs one CA certificate (ECDSA P-256, 10 years), and an `Issuer` of that CA
+ * signs the data stores' server certificates, so their clients can verify them with `ca.crt`.
+ * Returns the CA issuer's reference.
+ */
+export function stackCertificateAuthority(
+  name: string,
+  a: { namespace: pulumi.Input<string>; labels: Record<string, string> },
+  opts: pulumi.CustomResourceOptions,
+): { issuer: IssuerRef; resources: k8s.apiextensions.CustomResource[] } {
+  const metadata = (objectName: string) => ({ name: objectName, namespace: a.namespace, labels: a.labels });
+  const selfSigned = new k8s.apiextensions.CustomResource(
+    `${name}-selfsigned`,
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Issuer",
+      metadata: metadata("opsbook-selfsigned"),
+      spec: { selfSigned: {} },
+    },
+    opts,
+  );
+  const ca = new k8s.apiextensions.CustomResource(
+    `${name}-ca`,
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Certificate",
+      metadata: metadata("opsbook-ca"),
+      spec: {
+        isCA: true,
+        commonName: "opsbook data stores CA",
+        secretName: "opsbook-ca",
+        duration: "87600h",
+        privateKey: { algorithm: "ECDSA", size: 256 },
+        issuerRef: { name: "opsbook-selfsigned", kind: "Issuer", group: "cert-manager.io" },
+      },
+    },
+    { ...opts, dependsOn: [selfSigned] },
+  );
+  const issuer = new k8s.apiextensions.CustomResource(
+    `${name}-ca-issuer`,
+    {
+      apiVersion: "cert-manager.io/v1",
+      kind: "Issuer",
+      metadata: metadata("opsbook-ca"),
+      spec: { ca: { secretName: "opsbook-ca" } },
+    },
+    { ...opts, dependsOn: [ca] },
+  );
+  return { issuer: { name: issuer.metadata.name, kind: "Issuer" }, resources: [selfSigned, ca, issuer] };
+}
