@@ -36,6 +36,8 @@ export const BACKUP_ENV = {
   drillSecurityGroup: "DRILL_SECURITY_GROUP_ID",
   /** The RTO the drill's time to recover is held to (R-backup-rto). */
   drillRtoSeconds: "DRILL_RTO_SECONDS",
+  /** Set: the metrics go to this Prometheus Pushgateway instead of CloudWatch (R-local-backup-metrics). */
+  pushgatewayUrl: "PUSHGATEWAY_URL",
 } as const;
 
 /** An environment variable the job reads. */
@@ -51,6 +53,7 @@ export const BACKUP_ENV_UNSET_IN_TASK: readonly BackupEnvName[] = [
   BACKUP_ENV.partSizeMiB,
   BACKUP_ENV.metricsEnabled,
   BACKUP_ENV.cloudWatchEndpoint,
+  BACKUP_ENV.pushgatewayUrl,
 ];
 
 /**
@@ -92,6 +95,22 @@ export const BACKUP_METRIC = {
    */
   restoreDrillTimeToRecoverSeconds: "RestoreDrillTimeToRecoverSeconds",
 } as const;
+
+/**
+ * The same metrics as Prometheus gauges, pushed to a Pushgateway under {@link PUSHGATEWAY_JOB}
+ * with the database as the grouping key's second label (`database`).
+ */
+export const PROMETHEUS_METRIC: Record<keyof typeof BACKUP_METRIC, string> = {
+  backupSuccess: "opsbook_backup_success",
+  lastSuccessfulBackupTimestamp: "opsbook_backup_last_success_timestamp_seconds",
+  backupSizeBytes: "opsbook_backup_size_bytes",
+  backupDurationSeconds: "opsbook_backup_duration_seconds",
+  restoreDrillSuccess: "opsbook_restore_drill_success",
+  restoreDrillTimeToRecoverSeconds: "opsbook_restore_drill_time_to_recover_seconds",
+};
+
+/** The Pushgateway `job` label of the backup job's and the drill's metrics. */
+export const PUSHGATEWAY_JOB = "opsbook_backup";
 
 /** The metrics' one dimension; its value is the database the job dumps ({@link BACKUP_ENV}.database). */
 export const DATABASE_DIMENSION = "Database";

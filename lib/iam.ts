@@ -25,3 +25,36 @@ export function serviceTrustPolicy(
     ],
   });
 }
+
+/** `arn:<partition>:iam::<account>:oidc-provider/<issuer host and path>`, the form IAM gives an OIDC provider. */
+export const OIDC_PROVIDER_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider\/([a-z0-9.-]+(\/[A-Za-z0-9._-]+)*)$/;
+
+/**
+ * The trust policy of a role that one Kubernetes service account assumes through the cluster's
+ * OIDC provider (EKS IAM roles for service accounts): only tokens the provider issued for
+ * `system:serviceaccount:<namespace>:<serviceAccount>` with the STS audience.
+ */
+export function webIdentityTrustPolicy(
+  oidcProviderArn: string,
+  namespace: pulumi.Input<string>,
+  serviceAccount: string,
+): pulumi.Output<string> {
+  const issuer = OIDC_PROVIDER_ARN.exec(oidcProviderArn)?.[2];
+  if (issuer === undefined) throw new Error(`not an IAM OIDC provider ARN: ${oidcProviderArn}`);
+  return pulumi.jsonStringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Principal: { Federated: oidcProviderArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${issuer}:aud`]: "sts.amazonaws.com",
+            [`${issuer}:sub`]: pulumi.interpolate`system:serviceaccount:${namespace}:${serviceAccount}`,
+          },
+        },
+      },
+    ],
+  });
+}

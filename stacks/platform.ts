@@ -48,8 +48,8 @@ export interface Platform {
   backups: Backups;
   alerts: AlertTopics;
   appSecrets: AppSecrets;
-  /** The ECS cluster: the services' and the backup job's; on Kubernetes, the backup job's only. */
-  cluster: Cluster;
+  /** The ECS cluster of the services and the backup job; none on Kubernetes. */
+  cluster?: Cluster;
   /** The ECS platform's load balancer; none on Kubernetes (the cluster's ingress controller serves). */
   loadBalancer?: LoadBalancer;
   /** The ECS services; none on Kubernetes. */
@@ -117,13 +117,14 @@ export function buildPlatform(config: PlatformConfig): Platform {
   const redis = new Redis(config.environment, { ...config.redis, ...dataTier });
 
   const namePrefix = `opsbook-${config.environment}`;
-  const cluster = new Cluster(config.environment, { clusterName: namePrefix });
   const onKubernetes = config.compute.platform === "kubernetes";
+  // On Kubernetes the backup job runs as CronJobs too: no ECS at all (R-backup-job-k8s).
+  const cluster = onKubernetes ? undefined : new Cluster(config.environment, { clusterName: namePrefix });
   // ECS rolls a failed deployment back by itself; this rule pages for it (R-rollback-page). Declared
   // before the alerts key, whose policy lets EventBridge use the key for this rule only.
   const deploymentFailures = onKubernetes
     ? undefined
-    : new DeploymentFailurePage(config.environment, { environment: config.environment, clusterArn: cluster.arn });
+    : new DeploymentFailurePage(config.environment, { environment: config.environment, clusterArn: cluster!.arn });
 
   // CloudWatch publishes alarm notifications into the encrypted topics.
   const alertsKey = key("alerts", "alarm notifications", [
@@ -149,7 +150,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     kmsKeyArn: postgres.kmsKeyArn,
     rotation: config.postgres.roleRotation,
     image: { repository: config.backup.image, tag: config.backup.tag },
-    cluster: { arn: cluster.arn, name: cluster.name },
+    ...(cluster ? { cluster: { arn: cluster.arn, name: cluster.name } } : {}),
     subnetIds: network.privateSubnetIds,
     securityGroupId: securityGroups.app.id,
     logRetentionDays: config.logRetentionDays,
@@ -177,7 +178,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
   }
 
   const services: Record<string, Service> = {};
-  if (loadBalancer)
+  if (loadBalancer && cluster)
     config.services.forEach((s, i) => {
       services[s.name] = new Service(s.name, {
         container: (({ image, tag, port, command, cpu, memory, environment }) => ({
@@ -238,7 +239,17 @@ export function buildPlatform(config: PlatformConfig): Platform {
       }),
     });
 
+  // The pods' only destinations besides DNS and HTTPS: the data tier in the VPC, on its ports.
+  const vpc = [{ ipBlock: { cidr: config.network.cidr } }];
   const kubernetes = onKubernetes ? kubernetesApps() : undefined;
+  // On Kubernetes the role bootstrap is a Job `pulumi up` runs (R-db-roles); on ECS an operator starts its task.
+  if (kubernetes)
+    databaseRoles.bootstrapOnKubernetes({
+      provider: kubernetes.provider,
+      namespace: kubernetes.namespace.metadata.name,
+      commonLabels: kubernetes.commonLabels,
+      requestPercentOfLimits: config.kubernetes.requestPercentOfLimits,
+    });
   function kubernetesApps(): KubernetesApps {
     const k = config.kubernetes;
     new ClusterDataAccess(config.environment, {
@@ -258,6 +269,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       connections: Object.fromEntries(config.services.map((s) => [s.name, connectionsOf(s)])),
       thresholds: config.thresholds,
       rollback: config.rollback,
+      egress: [{ to: vpc, ports: [postgres.port, redis.port] }],
     });
   }
 
@@ -280,9 +292,24 @@ export function buildPlatform(config: PlatformConfig): Platform {
     vpcId: network.vpcId,
     timeZone: config.timeZone,
     kmsKeyArn: backupsKey.arn,
-    cluster: { arn: cluster.arn },
-    subnetIds: network.privateSubnetIds,
-    securityGroupId: securityGroups.app.id,
+    ...(kubernetes
+      ? {
+          kubernetes: {
+            provider: kubernetes.provider,
+            namespace: kubernetes.namespace.metadata.name,
+            commonLabels: kubernetes.commonLabels,
+            oidcProviderArn: config.kubernetes.oidcProviderArn!, // required on Kubernetes by the stack rules
+            maxRunMinutes: config.backup.maxRunMinutes,
+            requestPercentOfLimits: config.kubernetes.requestPercentOfLimits,
+            egress: { dns: config.kubernetes.dns, destinations: [{ to: vpc, ports: [postgres.port] }] },
+            clientSecurityGroupId: config.kubernetes.clientSecurityGroupId!, // required on Kubernetes
+          },
+        }
+      : {
+          cluster: { arn: cluster!.arn },
+          subnetIds: network.privateSubnetIds,
+          securityGroupId: securityGroups.app.id,
+        }),
     logRetentionDays: config.logRetentionDays,
     logKmsKeyArn: logsKey.arn,
     protect: config.protect,
@@ -296,7 +323,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       svc.targetGroup
         ? serviceAlarms({
             service: svc.appName,
-            clusterName: cluster.name,
+            clusterName: cluster!.name,
             serviceName: svc.ecsService.name,
             loadBalancerArnSuffix: loadBalancer!.arnSuffix,
             targetGroupArnSuffix: svc.targetGroup.arnSuffix,
@@ -387,7 +414,7 @@ export function stackOutputs(platform: Platform) {
     backupReplicaBucketName: platform.backups.replica?.name,
     url: platform.loadBalancer?.url ?? platform.kubernetes?.url,
     loadBalancerDnsName: platform.loadBalancer?.dnsName,
-    clusterName: platform.cluster.name,
+    clusterName: platform.cluster?.name,
     serviceNames: Object.fromEntries(Object.entries(platform.services).map(([name, s]) => [name, s.ecsService.name])),
     alarmTopicArns: { warning: platform.alerts.topics.warning.arn, critical: platform.alerts.topics.critical.arn },
     dashboardName: platform.dashboard.dashboard.dashboardName,

@@ -1,11 +1,19 @@
 import * as aws from "@pulumi/aws";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceTrustPolicy } from "../../lib/iam";
+import { serviceTrustPolicy, webIdentityTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
 import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
 import type { BackupSettings } from "./settings";
 import { EncryptionKey } from "../security/encryptionKey";
+import {
+  BACKUP_SERVICE_ACCOUNT,
+  BackupCronJobs,
+  type BackupCronJobsArgs,
+  cronSchedule,
+} from "../kubernetes/backupJobs";
+import { resources } from "../kubernetes/manifests";
 import { parseHhmm } from "../../lib/time";
 import {
   BACKUP_ENV,
@@ -34,9 +42,13 @@ export function backupMetrics(stack: string) {
 
 /**
  * The parsed `opsbook:backup` settings (./settings.ts; `rpoHours` feeds the alarm catalogue, not
- * this component) plus the database to dump and the stack's wiring.
+ * this component) plus the database to dump and the stack's wiring: the ECS cluster the jobs run
+ * in, or (`kubernetes`) the Kubernetes cluster the services run on.
  */
-export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMinutes" | "clientMajor"> {
+export type BackupsArgs = BackupsCommonArgs & (BackupsOnEcs | BackupsOnKubernetes);
+
+/** What the jobs need wherever they run. */
+export interface BackupsCommonArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMinutes" | "clientMajor"> {
   /**
    * Database to dump: its connection (PG* settings and credentials), its name, and the instance ARN
    * and automated backup retention for the copy of its automated backups in `drRegion`.
@@ -62,14 +74,10 @@ export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMi
   };
   /** VPC of the drill's security groups (the database's). */
   vpcId: pulumi.Input<string>;
-  /** IANA zone of `dailyAt` and the drill (EventBridge Scheduler applies it). */
+  /** IANA zone of `dailyAt` and the drill (EventBridge Scheduler or the CronJobs apply it). */
   timeZone: string;
   /** KMS key that encrypts the dumps. */
   kmsKeyArn: pulumi.Input<string>;
-  cluster: { arn: pulumi.Input<string> };
-  /** Private subnets and the app security group (which the database admits). */
-  subnetIds: pulumi.Input<string>[];
-  securityGroupId: pulumi.Input<string>;
   logRetentionDays: number;
   logKmsKeyArn: pulumi.Input<string>;
   protect: boolean;
@@ -78,6 +86,47 @@ export interface BackupsArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMi
   /** The stack's partition (`aws`, `aws-us-gov`, `aws-cn`), for the disaster-recovery key's policy. */
   partition: pulumi.Input<string>;
 }
+
+/** The jobs as Fargate tasks in the ECS cluster, started by EventBridge Scheduler. */
+export interface BackupsOnEcs {
+  cluster: { arn: pulumi.Input<string> };
+  /** Private subnets and the app security group (which the database admits). */
+  subnetIds: pulumi.Input<string>[];
+  securityGroupId: pulumi.Input<string>;
+  kubernetes?: undefined;
+}
+
+/** The jobs as CronJobs on the services' Kubernetes cluster (R-backup-job-k8s). */
+export interface BackupsOnKubernetes {
+  kubernetes: {
+    provider: k8s.Provider;
+    /** The services' namespace (its name, once created). */
+    namespace: pulumi.Input<string>;
+    commonLabels: Record<string, string>;
+    /** `kubernetes.oidcProviderArn`: the job's role trusts the service account's tokens from it. */
+    oidcProviderArn: string;
+    /** `backup.maxRunMinutes`: a Job running longer is stopped. */
+    maxRunMinutes: number;
+    /** `kubernetes.requestPercentOfLimits`, applied to the task's CPU and memory. */
+    requestPercentOfLimits: number;
+    /** `kubernetes.clientSecurityGroupId`: the pods' group, which the drill's instance admits. */
+    clientSecurityGroupId: pulumi.Input<string>;
+    /** The cluster's DNS pods and the database: the jobs' only destinations besides HTTPS. */
+    egress: BackupCronJobsArgs["egress"];
+  };
+  cluster?: undefined;
+  subnetIds?: undefined;
+  securityGroupId?: undefined;
+}
+
+/** Identifier prefix of the drill's temporary instances: the job policy creates and deletes only these. */
+function drillInstancePrefix(name: string): string {
+  return `opsbook-${name}-drill`;
+}
+
+/** CPU units and MiB of one job run, on Fargate and (as limits) on Kubernetes. */
+const JOB_CPU = 512;
+const JOB_MEMORY = 1024;
 
 /** "02:30" on `day` -> an EventBridge Scheduler cron expression. */
 export function scheduleExpression(at: string, day?: string): string {
@@ -88,15 +137,18 @@ export function scheduleExpression(at: string, day?: string): string {
 /**
  * Backups that can be restored: a versioned, KMS-encrypted, TLS-only S3 bucket (with its own access
  * log bucket), the nightly pg_dump job and the weekly restore drill as Fargate tasks started by
- * EventBridge Scheduler in the stack's time zone. Cost: storage for the dumps and their versions,
- * and a few minutes of Fargate a day.
+ * EventBridge Scheduler in the stack's time zone, or as CronJobs on the Kubernetes cluster. Cost:
+ * storage for the dumps and their versions, and a few minutes of Fargate (or the cluster) a day.
  */
 export class Backups extends pulumi.ComponentResource {
   readonly bucket: SecureBucket;
   readonly logBucket: SecureBucket;
-  readonly backupTask: aws.ecs.TaskDefinition;
-  readonly drillTask: aws.ecs.TaskDefinition;
-  readonly schedules: { backup: aws.scheduler.Schedule; drill: aws.scheduler.Schedule };
+  /** The ECS task definitions and their schedules; none on Kubernetes. */
+  readonly backupTask?: aws.ecs.TaskDefinition;
+  readonly drillTask?: aws.ecs.TaskDefinition;
+  readonly schedules?: { backup: aws.scheduler.Schedule; drill: aws.scheduler.Schedule };
+  /** The CronJobs when the jobs run on Kubernetes. */
+  readonly cronJobs?: BackupCronJobs;
   readonly replica?: SecureBucket;
   /** The drill task's security group, and its temporary instance's, which admits only the first. */
   readonly drillSecurityGroups: { task: aws.ec2.SecurityGroup; instance: aws.ec2.SecurityGroup };
@@ -142,6 +194,36 @@ export class Backups extends pulumi.ComponentResource {
     );
 
     const metrics = backupMetrics(name);
+    this.drillSecurityGroups = this.drillNetwork(name, args.vpcId, args.kubernetes?.clientSecurityGroupId);
+    // The job's own variables (lib/backupContract.ts); the database's come with its connection.
+    const own = {
+      [BACKUP_ENV.bucket]: this.bucket.name,
+      [BACKUP_ENV.prefix]: BACKUP_PREFIX,
+      [BACKUP_ENV.region]: args.region,
+      [BACKUP_ENV.metricsNamespace]: metrics.namespace,
+      // The drill's own instance (R-backup-restore-test).
+      [BACKUP_ENV.drillSourceInstance]: args.database.drillSource.identifier,
+      [BACKUP_ENV.drillInstancePrefix]: drillInstancePrefix(name),
+      [BACKUP_ENV.drillInstanceClass]: args.drillInstanceClass,
+      [BACKUP_ENV.drillSecurityGroup]: this.drillSecurityGroups.instance.id,
+      [BACKUP_ENV.drillRtoSeconds]: String(args.rtoHours * 3600),
+    };
+    if (args.kubernetes) this.cronJobs = this.onKubernetes(name, args, own);
+    else
+      ({
+        backupTask: this.backupTask,
+        drillTask: this.drillTask,
+        schedules: this.schedules,
+      } = this.onEcs(name, args, own));
+    if (args.drRegion) this.replica = this.replicate(name, args, args.drRegion);
+    this.registerOutputs({ bucketName: this.bucket.name, replicaBucketName: this.replica?.name });
+  }
+
+  /**
+   * The jobs as Fargate tasks (task role for the job, execution role to start it, a log group) that
+   * EventBridge Scheduler starts in the stack's time zone.
+   */
+  private onEcs(name: string, args: BackupsCommonArgs & BackupsOnEcs, own: Record<string, pulumi.Input<string>>) {
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-jobs`,
       { name: `/opsbook/${name}/backup-jobs`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn },
@@ -169,15 +251,196 @@ export class Backups extends pulumi.ComponentResource {
         : undefined,
     };
     const task = ecsTaskRole(`${name}-task`, args.accountId, this);
-    this.drillSecurityGroups = this.drillNetwork(name, args.vpcId);
-    const drillPrefix = `opsbook-${name}-drill`;
+    this.jobPolicy(name, task, args);
+    const settings = {
+      backup: containerSettings([args.database.connection], own),
+      "restore-drill": containerSettings([drillConnection], own),
+    };
+    const taskDefinition = (job: "backup" | "restore-drill") =>
+      new aws.ecs.TaskDefinition(
+        `${name}-${job}`,
+        {
+          family: `opsbook-${name}-${job}`,
+          cpu: String(JOB_CPU),
+          memory: String(JOB_MEMORY),
+          networkMode: "awsvpc",
+          requiresCompatibilities: ["FARGATE"],
+          runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+          executionRoleArn: (executions[job] ?? executions.backup).arn,
+          taskRoleArn: task.arn,
+          volumes: [{ name: "tmp" }],
+          containerDefinitions: pulumi.jsonStringify([
+            {
+              name: job,
+              image,
+              essential: true,
+              command: [job],
+              ...settings[job],
+              readonlyRootFilesystem: true,
+              mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+              logConfiguration: {
+                logDriver: "awslogs",
+                options: {
+                  "awslogs-group": logGroup.name,
+                  "awslogs-region": args.region,
+                  "awslogs-stream-prefix": job,
+                },
+              },
+            },
+          ]),
+        },
+        { parent: this },
+      );
+    const backupTask = taskDefinition("backup");
+    const drillTask = taskDefinition("restore-drill");
+
+    const schedulerRole = new aws.iam.Role(
+      `${name}-scheduler`,
+      {
+        description: "Lets EventBridge Scheduler start the backup job and the restore drill",
+        assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com", args.accountId),
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-scheduler`,
+      {
+        role: schedulerRole.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "RunJobs",
+              Effect: "Allow",
+              Action: "ecs:RunTask",
+              Resource: [backupTask.arnWithoutRevision, drillTask.arnWithoutRevision].map(
+                (arn) => pulumi.interpolate`${arn}:*`,
+              ),
+              Condition: { ArnEquals: { "ecs:cluster": args.cluster.arn } },
+            },
+            {
+              Sid: "PassJobRoles",
+              Effect: "Allow",
+              Action: "iam:PassRole",
+              Resource: [
+                executions.backup.arn,
+                ...(executions["restore-drill"] ? [executions["restore-drill"].arn] : []),
+                task.arn,
+              ],
+              Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+            },
+          ],
+        }),
+      },
+      { parent: this },
+    );
+    const schedule = (
+      job: string,
+      taskDefinitionArn: pulumi.Input<string>,
+      expression: string,
+      description: string,
+      securityGroupId: pulumi.Input<string>,
+    ) =>
+      new aws.scheduler.Schedule(
+        `${name}-${job}`,
+        {
+          description,
+          scheduleExpression: expression,
+          scheduleExpressionTimezone: args.timeZone,
+          flexibleTimeWindow: { mode: "OFF" },
+          target: {
+            arn: args.cluster.arn,
+            roleArn: schedulerRole.arn,
+            ecsParameters: {
+              taskDefinitionArn,
+              launchType: "FARGATE",
+              platformVersion: "LATEST",
+              networkConfiguration: {
+                subnets: args.subnetIds,
+                securityGroups: [securityGroupId],
+                assignPublicIp: false,
+              },
+            },
+            retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
+          },
+        },
+        { parent: this },
+      );
+    const schedules = {
+      backup: schedule(
+        "backup",
+        backupTask.arn,
+        scheduleExpression(args.dailyAt),
+        `Nightly pg_dump of ${args.database.name} at ${args.dailyAt} ${args.timeZone} (runbook: daily at 2 AM)`,
+        args.securityGroupId,
+      ),
+      drill: schedule(
+        "restore-drill",
+        drillTask.arn,
+        scheduleExpression(args.restoreDrillAt, args.restoreDrillDay),
+        `Weekly restore drill of the newest dump into an instance of its own, ${args.restoreDrillDay} ${args.restoreDrillAt} ${args.timeZone}`,
+        // Not the app's group: the drill never reaches the database it backs up, only its own instance.
+        this.drillSecurityGroups.task.id,
+      ),
+    };
+    return { backupTask, drillTask, schedules };
+  }
+
+  /**
+   * The jobs as CronJobs on the services' cluster (R-backup-job-k8s), their AWS access through the
+   * service account's IAM role (EKS IAM roles for service accounts) with the ECS task role's policy.
+   */
+  private onKubernetes(
+    name: string,
+    args: BackupsCommonArgs & BackupsOnKubernetes,
+    own: Record<string, pulumi.Input<string>>,
+  ): BackupCronJobs {
+    const k = args.kubernetes;
+    const role = new aws.iam.Role(
+      `${name}-task`,
+      {
+        description: "The backup job's pods on the Kubernetes cluster, through its service account",
+        assumeRolePolicy: webIdentityTrustPolicy(k.oidcProviderArn, k.namespace, BACKUP_SERVICE_ACCOUNT),
+      },
+      { parent: this },
+    );
+    this.jobPolicy(name, role, args);
+    return new BackupCronJobs(
+      name,
+      {
+        namespace: k.namespace,
+        commonLabels: k.commonLabels,
+        image: `${args.image}:${args.tag}`,
+        roleArn: role.arn,
+        connection: args.database.connection,
+        environment: own,
+        timeZone: args.timeZone,
+        schedules: {
+          backup: cronSchedule(args.dailyAt),
+          "restore-drill": cronSchedule(args.restoreDrillAt, args.restoreDrillDay),
+        },
+        maxRunMinutes: k.maxRunMinutes,
+        resources: resources(JOB_CPU, JOB_MEMORY, k.requestPercentOfLimits),
+        egress: k.egress,
+      },
+      { parent: this, provider: k.provider },
+    );
+  }
+
+  /**
+   * What the job may do, wherever it runs (R-security-least-privilege): list and write dumps under
+   * its prefix, use the backups key, publish in its own metric namespace.
+   */
+  private jobPolicy(name: string, role: aws.iam.Role, args: BackupsCommonArgs): aws.iam.RolePolicy {
+    const metrics = backupMetrics(name);
+    const drillPrefix = drillInstancePrefix(name);
     const rdsArn = (kind: string, id: pulumi.Input<string>) =>
       pulumi.interpolate`arn:${args.partition}:rds:${args.region}:${args.accountId}:${kind}:${id}`;
     const source = args.database.drillSource;
-    new aws.iam.RolePolicy(
+    return new aws.iam.RolePolicy(
       `${name}-task`,
       {
-        role: task.id,
+        role: role.id,
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
@@ -252,158 +515,13 @@ export class Backups extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-
-    const own = {
-      [BACKUP_ENV.bucket]: this.bucket.name,
-      [BACKUP_ENV.prefix]: BACKUP_PREFIX,
-      [BACKUP_ENV.region]: args.region,
-      [BACKUP_ENV.metricsNamespace]: metrics.namespace,
-      [BACKUP_ENV.drillSourceInstance]: args.database.drillSource.identifier,
-      [BACKUP_ENV.drillInstancePrefix]: drillPrefix,
-      [BACKUP_ENV.drillInstanceClass]: args.drillInstanceClass,
-      [BACKUP_ENV.drillSecurityGroup]: this.drillSecurityGroups.instance.id,
-      [BACKUP_ENV.drillRtoSeconds]: String(args.rtoHours * 3600),
-    };
-    const settings = {
-      backup: containerSettings([args.database.connection], own),
-      "restore-drill": containerSettings([drillConnection], own),
-    };
-    const taskDefinition = (job: "backup" | "restore-drill") =>
-      new aws.ecs.TaskDefinition(
-        `${name}-${job}`,
-        {
-          family: `opsbook-${name}-${job}`,
-          cpu: "512",
-          memory: "1024",
-          networkMode: "awsvpc",
-          requiresCompatibilities: ["FARGATE"],
-          runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-          executionRoleArn: (executions[job] ?? executions.backup).arn,
-          taskRoleArn: task.arn,
-          volumes: [{ name: "tmp" }],
-          containerDefinitions: pulumi.jsonStringify([
-            {
-              name: job,
-              image,
-              essential: true,
-              command: [job],
-              ...settings[job],
-              readonlyRootFilesystem: true,
-              mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-              logConfiguration: {
-                logDriver: "awslogs",
-                options: {
-                  "awslogs-group": logGroup.name,
-                  "awslogs-region": args.region,
-                  "awslogs-stream-prefix": job,
-                },
-              },
-            },
-          ]),
-        },
-        { parent: this },
-      );
-    this.backupTask = taskDefinition("backup");
-    this.drillTask = taskDefinition("restore-drill");
-
-    const schedulerRole = new aws.iam.Role(
-      `${name}-scheduler`,
-      {
-        description: "Lets EventBridge Scheduler start the backup job and the restore drill",
-        assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com", args.accountId),
-      },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-scheduler`,
-      {
-        role: schedulerRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "RunJobs",
-              Effect: "Allow",
-              Action: "ecs:RunTask",
-              Resource: [this.backupTask.arnWithoutRevision, this.drillTask.arnWithoutRevision].map(
-                (arn) => pulumi.interpolate`${arn}:*`,
-              ),
-              Condition: { ArnEquals: { "ecs:cluster": args.cluster.arn } },
-            },
-            {
-              Sid: "PassJobRoles",
-              Effect: "Allow",
-              Action: "iam:PassRole",
-              Resource: [
-                executions.backup.arn,
-                ...(executions["restore-drill"] ? [executions["restore-drill"].arn] : []),
-                task.arn,
-              ],
-              Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
-            },
-          ],
-        }),
-      },
-      { parent: this },
-    );
-    const schedule = (
-      job: string,
-      taskDefinitionArn: pulumi.Input<string>,
-      expression: string,
-      description: string,
-      securityGroupId: pulumi.Input<string>,
-    ) =>
-      new aws.scheduler.Schedule(
-        `${name}-${job}`,
-        {
-          description,
-          scheduleExpression: expression,
-          scheduleExpressionTimezone: args.timeZone,
-          flexibleTimeWindow: { mode: "OFF" },
-          target: {
-            arn: args.cluster.arn,
-            roleArn: schedulerRole.arn,
-            ecsParameters: {
-              taskDefinitionArn,
-              launchType: "FARGATE",
-              platformVersion: "LATEST",
-              networkConfiguration: {
-                subnets: args.subnetIds,
-                securityGroups: [securityGroupId],
-                assignPublicIp: false,
-              },
-            },
-            retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
-          },
-        },
-        { parent: this },
-      );
-    this.schedules = {
-      backup: schedule(
-        "backup",
-        this.backupTask.arn,
-        scheduleExpression(args.dailyAt),
-        `Nightly pg_dump of ${args.database.name} at ${args.dailyAt} ${args.timeZone} (runbook: daily at 2 AM)`,
-        args.securityGroupId,
-      ),
-      drill: schedule(
-        "restore-drill",
-        this.drillTask.arn,
-        scheduleExpression(args.restoreDrillAt, args.restoreDrillDay),
-        `Weekly restore drill of the newest dump into an instance of its own, ${args.restoreDrillDay} ${args.restoreDrillAt} ${args.timeZone}`,
-        // Not the app's group: the drill never reaches the database it backs up, only its own instance.
-        this.drillSecurityGroups.task.id,
-      ),
-    };
-    if (args.drRegion) this.replica = this.replicate(name, args, args.drRegion);
-    this.registerOutputs({ bucketName: this.bucket.name, replicaBucketName: this.replica?.name });
   }
 
   /**
    * The drill task's group (HTTPS out to AWS APIs and S3, PostgreSQL to the drill instance's group
    * only) and the drill instance's group (PostgreSQL from the drill task's group only).
    */
-  private drillNetwork(name: string, vpcId: pulumi.Input<string>) {
+  private drillNetwork(name: string, vpcId: pulumi.Input<string>, podSecurityGroupId?: pulumi.Input<string>) {
     const group = (suffix: string, description: string) =>
       new aws.ec2.SecurityGroup(
         `${name}-${suffix}`,
@@ -445,6 +563,19 @@ export class Backups extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    if (podSecurityGroupId !== undefined) {
+      // On Kubernetes the drill's pods carry the cluster's security group, not the task's.
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-restore-drill-db-from-pods`,
+        {
+          securityGroupId: instance.id,
+          description: "PostgreSQL from the cluster's pods (the restore drill's CronJob)",
+          ...postgres,
+          referencedSecurityGroupId: podSecurityGroupId,
+        },
+        { parent: this },
+      );
+    }
     return { task, instance };
   }
 

@@ -4,7 +4,13 @@ import type { ServiceConnection } from "../../lib/connection";
 import type { Thresholds } from "../monitoring/alarmCatalogue";
 import type { RollbackSettings, ServiceSettings } from "../service/settings";
 import { alertGroups, type AlertGroup } from "./alertRules";
-import { defaultDenySpec, ingressAnnotations, ingressSpec } from "./manifests";
+import {
+  defaultDenyEgressSpec,
+  defaultDenySpec,
+  type EgressDestination,
+  ingressAnnotations,
+  ingressSpec,
+} from "./manifests";
 import { KubernetesService } from "./service";
 import type { KubernetesSettings } from "./settings";
 
@@ -25,11 +31,13 @@ export interface KubernetesAppsArgs extends Omit<KubernetesSettings, "host" | "r
   connections: Record<string, ServiceConnection[]>;
   thresholds: Thresholds;
   rollback: RollbackSettings;
+  /** Where the services' pods may connect besides DNS and HTTPS: the data tier on its ports. */
+  egress: EgressDestination[];
 }
 
 /**
  * The services on an existing cluster (R-k8s-deployment): a provider for the cluster, the
- * namespace, a default-deny NetworkPolicy, each service's objects, one Ingress for every service's
+ * namespace, default-deny ingress and egress NetworkPolicies, each service's objects, one Ingress for every service's
  * routes with TLS and HTTP redirected to HTTPS, and a PrometheusRule with the runbook alerts at
  * the stack's thresholds. Nothing here is an AWS resource: the data tier stays in the VPC.
  */
@@ -42,6 +50,8 @@ export class KubernetesApps extends pulumi.ComponentResource {
   /** The rule groups the PrometheusRule holds. */
   readonly alertGroups: AlertGroup[];
   readonly url: string;
+  /** Labels every object of the stack on the cluster carries (part-of, instance). */
+  readonly commonLabels: Record<string, string>;
 
   constructor(name: string, args: KubernetesAppsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:kubernetes:Apps", name, {}, opts);
@@ -58,6 +68,7 @@ export class KubernetesApps extends pulumi.ComponentResource {
     );
     const child = { parent: this, provider: this.provider };
     const commonLabels = { "app.kubernetes.io/part-of": "opsbook", "app.kubernetes.io/instance": `opsbook-${name}` };
+    this.commonLabels = commonLabels;
 
     this.namespace = new k8s.core.v1.Namespace(
       name,
@@ -81,6 +92,11 @@ export class KubernetesApps extends pulumi.ComponentResource {
       { metadata: { name: "default-deny-ingress", namespace, labels: commonLabels }, spec: defaultDenySpec() },
       child,
     );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-default-deny-egress`,
+      { metadata: { name: "default-deny-egress", namespace, labels: commonLabels }, spec: defaultDenyEgressSpec() },
+      child,
+    );
 
     this.services = {};
     for (const s of args.services) {
@@ -95,6 +111,7 @@ export class KubernetesApps extends pulumi.ComponentResource {
           connections: args.connections[s.name] ?? [],
           namespace,
           unhealthyForMinutes: args.rollback.unhealthyForMinutes,
+          egress: args.egress,
         },
         child,
       );

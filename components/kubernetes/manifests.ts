@@ -17,6 +17,38 @@ export const RUN_AS_USER = 10001;
 /** Bytes /tmp may hold: an emptyDir without a limit could fill the node's disk. */
 export const TMP_SIZE_LIMIT = "256Mi";
 
+/**
+ * The pod security of every workload here (R-k8s-deployment): a fixed non-root uid and gid, and
+ * the runtime's default seccomp profile, as the restricted Pod Security Standard requires.
+ */
+export function podSecurityContext(): In.core.v1.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: RUN_AS_USER,
+    runAsGroup: RUN_AS_USER,
+    fsGroup: RUN_AS_USER,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** A container that cannot gain privileges or write outside its volumes (R-k8s-deployment). */
+export function containerSecurityContext(): In.core.v1.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** The writable /tmp of a read-only container, and its bounded volume. */
+export const TMP_MOUNT = { name: "tmp", mountPath: "/tmp" };
+export function tmpVolume(): In.core.v1.Volume {
+  return { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } };
+}
+
 /** What one service's objects are built from. */
 export interface ServiceManifestArgs {
   service: Pick<
@@ -103,13 +135,7 @@ export function deploymentSpec(a: ServiceManifestArgs): In.apps.v1.DeploymentSpe
         automountServiceAccountToken: false, // the app does not call the Kubernetes API
         enableServiceLinks: false, // no *_SERVICE_HOST variables next to the app's own
         terminationGracePeriodSeconds: 30,
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: RUN_AS_USER,
-          runAsGroup: RUN_AS_USER,
-          fsGroup: RUN_AS_USER,
-          seccompProfile: { type: "RuntimeDefault" },
-        },
+        securityContext: podSecurityContext(),
         containers: [
           {
             name: s.name,
@@ -128,18 +154,11 @@ export function deploymentSpec(a: ServiceManifestArgs): In.apps.v1.DeploymentSpe
             resources: resources(s.cpu, s.memory, a.kubernetes.requestPercentOfLimits),
             livenessProbe: httpProbe(a.kubernetes.probes.liveness, probePath(a.kubernetes.probes.liveness)),
             readinessProbe: httpProbe(a.kubernetes.probes.readiness, probePath(a.kubernetes.probes.readiness)),
-            securityContext: {
-              runAsNonRoot: true,
-              privileged: false,
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              capabilities: { drop: ["ALL"] },
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+            securityContext: containerSecurityContext(),
+            volumeMounts: [TMP_MOUNT],
           },
         ],
-        volumes: [{ name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }],
+        volumes: [tmpVolume()],
       },
     },
   };
@@ -194,10 +213,54 @@ export function defaultDenySpec(): In.networking.v1.NetworkPolicySpec {
   return { podSelector: {}, policyTypes: ["Ingress"] };
 }
 
+/** Egress allowed by default to no pod of the namespace (R-k8s-network-policy). */
+export function defaultDenyEgressSpec(): In.networking.v1.NetworkPolicySpec {
+  return { podSelector: {}, policyTypes: ["Egress"] };
+}
+
+/** Where pods may connect to, besides the cluster's DNS and HTTPS. */
+export interface EgressDestination {
+  /** The destinations: an address block (the VPC's CIDR), or pods (`podSelector`, `namespaceSelector`). */
+  to: In.networking.v1.NetworkPolicyPeer[];
+  /** TCP ports there, e.g. 5432 and 6379. */
+  ports: number[];
+}
+
+/**
+ * The only ways out of some pods (R-k8s-network-policy): DNS to the cluster's DNS pods, the data
+ * tier on its ports, and HTTPS (443) anywhere, for the AWS APIs (Secrets Manager, S3, CloudWatch,
+ * STS), whose addresses are no fixed block.
+ */
+export function allowEgressSpec(
+  podLabels: Record<string, string>,
+  dns: KubernetesSettings["dns"],
+  destinations: EgressDestination[],
+): In.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: podLabels },
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": dns.namespace } },
+            podSelector: { matchLabels: dns.podLabels },
+          },
+        ],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+      ...destinations.map((d) => ({ to: d.to, ports: d.ports.map((port) => ({ protocol: "TCP", port })) })),
+      { ports: [{ protocol: "TCP", port: 443 }] },
+    ],
+  };
+}
+
 /**
  * The one way in to a service's pods: the ingress controller's pods on the HTTP port, and
- * Prometheus on the same port for `/metrics`. Egress stays open: the pods reach RDS, ElastiCache
- * and AWS APIs outside the cluster.
+ * Prometheus on the same port for `/metrics`.
  */
 export function allowIngressSpec(
   service: string,

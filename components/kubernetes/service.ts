@@ -1,8 +1,8 @@
-import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceConnection } from "../../lib/connection";
 import {
+  allowEgressSpec,
   allowIngressSpec,
   deploymentSpec,
   hpaSpec,
@@ -10,13 +10,17 @@ import {
   selectorLabels,
   serviceMonitorSpec,
   serviceSpec,
+  type EgressDestination,
   type ServiceManifestArgs,
 } from "./manifests";
+import { connectionSecret } from "./secrets";
 import type { KubernetesSettings } from "./settings";
 
 /** One service on the cluster: its settings, the connections it gets and the stack's wiring. */
 export interface KubernetesServiceArgs extends Omit<ServiceManifestArgs, "environment" | "secret" | "kubernetes"> {
-  kubernetes: ServiceManifestArgs["kubernetes"] & Pick<KubernetesSettings, "ingressController">;
+  kubernetes: ServiceManifestArgs["kubernetes"] & Pick<KubernetesSettings, "ingressController" | "dns">;
+  /** Where the pods may connect besides DNS and HTTPS: the data tier on its ports. */
+  egress: EgressDestination[];
   /** The service's own plain variables (`services[].environment`). */
   ownEnvironment: Record<string, string>;
   /** Backing stores and app secrets: the same variables the ECS services get. */
@@ -26,29 +30,11 @@ export interface KubernetesServiceArgs extends Omit<ServiceManifestArgs, "enviro
 }
 
 /**
- * An ECS `secrets` reference as the secret's ARN and, for one key of a JSON secret, the key:
- * `arn:aws:secretsmanager:<region>:<account>:secret:<name>[:<json-key>::]`.
- */
-export function parseValueFrom(valueFrom: string): { arn: string; jsonKey?: string } {
-  const parts = valueFrom.split(":");
-  if (parts.length <= 7) return { arn: valueFrom };
-  return { arn: parts.slice(0, 7).join(":"), jsonKey: parts[7] };
-}
-
-/** The value a `valueFrom` reference names, out of the secret's current version. */
-export function secretValue(secretString: string, jsonKey: string | undefined): string {
-  if (jsonKey === undefined) return secretString;
-  const parsed = JSON.parse(secretString) as Record<string, unknown>;
-  const value = parsed[jsonKey];
-  if (typeof value !== "string") throw new Error(`the secret has no string key "${jsonKey}"`);
-  return value;
-}
-
-/**
  * A service on Kubernetes (R-k8s-deployment): its Secret (the connections' credentials and the
  * app secrets, read from Secrets Manager: the pods get them only through `secretKeyRef`), the
  * Deployment, a ClusterIP Service, an HPA, a PDB, the NetworkPolicy that admits the ingress
- * controller and Prometheus, and a ServiceMonitor for `/metrics`.
+ * controller and Prometheus, the one that lets it reach DNS, the data tier and HTTPS only, and a
+ * ServiceMonitor for `/metrics`.
  */
 export class KubernetesService extends pulumi.ComponentResource {
   readonly secret: k8s.core.v1.Secret;
@@ -57,6 +43,7 @@ export class KubernetesService extends pulumi.ComponentResource {
   readonly hpa: k8s.autoscaling.v2.HorizontalPodAutoscaler;
   readonly pdb: k8s.policy.v1.PodDisruptionBudget;
   readonly networkPolicy: k8s.networking.v1.NetworkPolicy;
+  readonly egressPolicy: k8s.networking.v1.NetworkPolicy;
   readonly serviceMonitor: k8s.apiextensions.CustomResource;
   /** The service's name, as the alert rules and the Ingress name it. */
   readonly appName: string;
@@ -69,20 +56,8 @@ export class KubernetesService extends pulumi.ComponentResource {
     const metadata = (suffix = "") => ({ name: `${s.name}${suffix}`, namespace: args.namespace, labels });
     const child = { parent: this };
 
-    const refs = args.connections.flatMap((c) => Object.entries(c.secrets));
-    const stringData: Record<string, pulumi.Output<string>> = {};
-    for (const [key, valueFrom] of refs) {
-      const ref = pulumi.output(valueFrom).apply(parseValueFrom);
-      const version = aws.secretsmanager.getSecretVersionOutput({ secretId: ref.arn }, child);
-      stringData[key] = pulumi.secret(
-        pulumi.all([version.secretString, ref.jsonKey]).apply(([text, jsonKey]) => secretValue(text, jsonKey)),
-      );
-    }
-    this.secret = new k8s.core.v1.Secret(
-      `${name}-env`,
-      { metadata: metadata("-env"), type: "Opaque", stringData },
-      { ...child, additionalSecretOutputs: ["data", "stringData"] },
-    );
+    const { secret, keys } = connectionSecret(`${name}-env`, metadata("-env"), args.connections, child);
+    this.secret = secret;
 
     const environment: Record<string, pulumi.Input<string>> = {};
     for (const c of args.connections) Object.assign(environment, c.environment);
@@ -95,7 +70,7 @@ export class KubernetesService extends pulumi.ComponentResource {
         spec: deploymentSpec({
           ...args,
           environment,
-          secret: { name: this.secret.metadata.name, keys: refs.map(([key]) => key) },
+          secret: { name: this.secret.metadata.name, keys },
         }),
       },
       // The HPA owns the replica count after the first rollout (as ECS autoscaling owns desiredCount).
@@ -111,6 +86,14 @@ export class KubernetesService extends pulumi.ComponentResource {
     this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
       `${name}-allow-ingress`,
       { metadata: metadata("-allow-ingress"), spec: allowIngressSpec(s.name, args.kubernetes) },
+      child,
+    );
+    this.egressPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-allow-egress`,
+      {
+        metadata: metadata("-allow-egress"),
+        spec: allowEgressSpec(selectorLabels(s.name), args.kubernetes.dns, args.egress),
+      },
       child,
     );
     this.serviceMonitor = new k8s.apiextensions.CustomResource(

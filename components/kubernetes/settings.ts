@@ -5,6 +5,7 @@
  * defaults and the rules between them.
  */
 import { z } from "zod";
+import { OIDC_PROVIDER_ARN } from "../../lib/iam";
 import { int, matching, oneOf, report, type Report, ON_VALID } from "../../lib/schema";
 
 /** A DNS-1123 label: namespaces, secret and issuer names. */
@@ -82,6 +83,14 @@ export const kubernetesSettings = z
     clientSecurityGroupId: matching(/^sg-[0-9a-f]{8,17}$/, "a security group id, e.g. sg-0123456789abcdef0")
       .optional()
       .describe("security group of the cluster's nodes (or pods): the database and cache admit it (required)"),
+    oidcProviderArn: matching(
+      OIDC_PROVIDER_ARN,
+      "an IAM OIDC provider ARN, e.g. arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
+    )
+      .optional()
+      .describe(
+        "the cluster's IAM OIDC provider (EKS: `aws eks describe-cluster` `identity.oidc.issuer`, registered in IAM): the backup job's service account assumes its role through it (required)",
+      ),
     ingressClassName: matching(DNS_SUBDOMAIN, "an IngressClass name, e.g. nginx")
       .default("nginx")
       .describe("IngressClass of the cluster's ingress controller"),
@@ -113,6 +122,17 @@ export const kubernetesSettings = z
       })
       .prefault({})
       .describe("the only pods the NetworkPolicy admits to the services' ports (R-k8s-network-policy)"),
+    dns: z
+      .strictObject({
+        namespace: matching(DNS_LABEL, DNS_LABEL_ALLOWED)
+          .default("kube-system")
+          .describe("namespace of the cluster's DNS pods"),
+        podLabels: labels("label: value")
+          .default({ "k8s-app": "kube-dns" })
+          .describe("labels of the cluster's DNS pods (CoreDNS on EKS, kind, k3s: `k8s-app: kube-dns`)"),
+      })
+      .prefault({})
+      .describe("the only DNS servers the egress NetworkPolicies let the pods ask (R-k8s-network-policy)"),
     prometheus: z
       .strictObject({
         namespace: matching(DNS_LABEL, DNS_LABEL_ALLOWED)
@@ -185,6 +205,14 @@ export function kubernetesStackRules(
       undefined,
       "the security group of the cluster's nodes, which the database and cache admit",
       "sg-0123456789abcdef0",
+    );
+  }
+  if (k.oidcProviderArn === undefined) {
+    add(
+      ["oidcProviderArn"],
+      undefined,
+      "the ARN of the cluster's IAM OIDC provider, which the backup job's role trusts (R-backup-job-k8s)",
+      "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
     );
   }
   if (k.host === undefined) {

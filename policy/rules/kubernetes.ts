@@ -245,6 +245,58 @@ export const k8sNetworkPolicy = stackRule({
   },
 });
 
+type EgressSpec = {
+  spec?: {
+    podSelector?: Record<string, unknown>;
+    policyTypes?: string[];
+    egress?: Array<{ to?: unknown[]; ports?: unknown[] }>;
+  };
+};
+
+export const k8sEgressPolicy = stackRule({
+  name: "k8s-namespace-egress-policy",
+  description:
+    "Every namespace with a Deployment denies egress by default (empty podSelector), and no NetworkPolicy there allows every destination on every port (R-k8s-network-policy).",
+  enforcementLevel: "mandatory",
+  severity: "medium",
+  sources: ["NSA/CISA Kubernetes hardening guide", "runbook 003"],
+  remediationSteps:
+    "Declare a NetworkPolicy with podSelector: {} and policyTypes: [Egress] in the namespace, then allow DNS, the data tier's ports and HTTPS per workload.",
+  check: (resources, _config, report) => {
+    const policies = resources.filter((r) => r.type === NETWORK_POLICY);
+    const denied = new Set(
+      policies
+        .filter((r) => {
+          const spec = props<EgressSpec>(r).spec;
+          return (
+            spec?.podSelector !== undefined &&
+            Object.keys(spec.podSelector).length === 0 &&
+            (spec.policyTypes ?? []).includes("Egress") &&
+            (spec.egress ?? []).length === 0
+          );
+        })
+        .map(namespaceOf),
+    );
+    const openRules = policies.flatMap((r) =>
+      (props<EgressSpec>(r).spec?.egress ?? [])
+        .filter((rule) => (rule.to ?? []).length === 0 && (rule.ports ?? []).length === 0)
+        .map(() => r),
+    );
+    for (const d of deploymentsOf(resources)) {
+      if (!denied.has(namespaceOf(d)))
+        report(
+          d,
+          `Deployment "${d.name}": namespace ${show(namespaceOf(d))} default-deny egress NetworkPolicy is not set; required: podSelector {} with policyTypes [Egress]. Fix: declare one in the namespace.`,
+        );
+    }
+    for (const p of openRules)
+      report(
+        p,
+        `NetworkPolicy "${p.name}": an egress rule allows every destination on every port; required: a rule names its destinations (to) or its ports. Fix: list the ports (e.g. 443) or the peers it may reach.`,
+      );
+  },
+});
+
 /** The families each service's alerts cover, with their severities (components/kubernetes/alertRules.ts). */
 const FAMILIES: Record<string, string[]> = {
   "http-error-rate": ["warning", "critical"],
@@ -302,5 +354,6 @@ export const kubernetesPolicies: OpsbookPolicy[] = [
   k8sImagePinned,
   k8sDisruptionAndScaling,
   k8sNetworkPolicy,
+  k8sEgressPolicy,
   k8sAlertCoverage,
 ];

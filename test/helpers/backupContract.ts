@@ -24,10 +24,23 @@ interface Container {
 /** A value the execution role would resolve a secret to; valid for a user name and a password. */
 const SECRET_VALUE = "from-secrets-manager";
 
-/** The containers of the Backups component's task definitions (the backup and the restore drill). */
+interface K8sContainer {
+  name: string;
+  env: Array<{ name: string; value?: unknown; valueFrom?: { secretKeyRef?: { name: unknown; key: string } } }>;
+}
+
+/**
+ * The containers of the Backups component's jobs (the backup and the restore drill): its ECS task
+ * definitions, or on Kubernetes its CronJobs, whose `secretKeyRef` variables count as secrets.
+ */
 export function backupContainers(resources: RecordedResource[]): Array<{ task: string; container: Container }> {
   const components = new Set(resources.filter((r) => r.type === "opsbook:backup:Backups").map((r) => r.urn));
-  return ofType(resources, "aws:ecs/taskDefinition:TaskDefinition")
+  const jobSets = new Set(
+    resources
+      .filter((r) => r.type === "opsbook:kubernetes:BackupCronJobs" && components.has(r.parent ?? ""))
+      .map((r) => r.urn),
+  );
+  const onEcs = ofType(resources, "aws:ecs/taskDefinition:TaskDefinition")
     .filter((td) => components.has(td.parent ?? ""))
     .flatMap((td) =>
       (JSON.parse(td.inputs.containerDefinitions as string) as Container[]).map((container) => ({
@@ -35,6 +48,20 @@ export function backupContainers(resources: RecordedResource[]): Array<{ task: s
         container,
       })),
     );
+  const onKubernetes = ofType(resources, "kubernetes:batch/v1:CronJob")
+    .filter((cj) => jobSets.has(cj.parent ?? ""))
+    .flatMap((cj) => {
+      const spec = cj.inputs.spec as { jobTemplate: { spec: { template: { spec: { containers: K8sContainer[] } } } } };
+      return spec.jobTemplate.spec.template.spec.containers.map((c) => ({
+        task: cj.name,
+        container: {
+          name: c.name,
+          environment: c.env.filter((e) => e.valueFrom === undefined).map((e) => ({ name: e.name, value: e.value })),
+          secrets: c.env.flatMap((e) => (e.valueFrom?.secretKeyRef ? [{ name: e.name, valueFrom: e.valueFrom }] : [])),
+        },
+      }));
+    });
+  return [...onEcs, ...onKubernetes];
 }
 
 /** The environment a container starts with: its plain variables, and its secrets as resolved values. */

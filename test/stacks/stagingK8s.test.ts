@@ -1,4 +1,7 @@
 import { Deployment, type IDeployment } from "kubernetes-models/apps/v1/Deployment";
+import { CronJob, type ICronJob } from "kubernetes-models/batch/v1/CronJob";
+import { Job, type IJob } from "kubernetes-models/batch/v1/Job";
+import { ServiceAccount, type IServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import {
   HorizontalPodAutoscaler,
   type IHorizontalPodAutoscaler,
@@ -17,9 +20,13 @@ import {
   ServiceMonitor,
   type IServiceMonitor,
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
-import { one, ofType, type RecordedResource } from "../helpers/mocks";
+import { backupContract } from "../helpers/backupContract";
+import { one, ofType, policyOf, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { checkPlan, stackConfigFile } from "../../tools/policy/cli";
+import { buildPlan } from "../../tools/plan/plan";
+import { loadConfig } from "../../stacks/config";
+import { buildPlatform, stackOutputs } from "../../stacks/platform";
 
 let plan: Plan;
 beforeAll(async () => {
@@ -38,6 +45,9 @@ function manifest<T>(type: string, name: string): T {
 /** Every Kubernetes object of the stack, with the kubernetes-models class that validates its kind. */
 const VALIDATORS: Record<string, (o: unknown) => { validate(): void }> = {
   "apps/v1 Deployment": (o) => new Deployment(o as IDeployment),
+  "batch/v1 CronJob": (o) => new CronJob(o as ICronJob),
+  "batch/v1 Job": (o) => new Job(o as IJob),
+  "v1 ServiceAccount": (o) => new ServiceAccount(o as IServiceAccount),
   "autoscaling/v2 HorizontalPodAutoscaler": (o) => new HorizontalPodAutoscaler(o as IHorizontalPodAutoscaler),
   "v1 Namespace": (o) => new Namespace(o as INamespace),
   "v1 Secret": (o) => new Secret(o as ISecret),
@@ -53,16 +63,12 @@ const kubernetesObjects = (): RecordedResource[] =>
   plan.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
 
 describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
-  test("declares no ECS service, load balancer, target group or ECS alarm; ECS runs only the backup job", () => {
+  test("declares no ECS resource at all, no load balancer, target group or ECS alarm", () => {
     const types = new Set(plan.resources.map((r) => r.type));
-    // The backup job stays on Fargate, as on the ECS platform: its two task definitions are the only ones.
-    expect(ofType(plan.resources, "aws:ecs/taskDefinition:TaskDefinition").map((t) => t.inputs.family)).toEqual([
-      "opsbook-staging-k8s-backup",
-      "opsbook-staging-k8s-db-roles",
-      "opsbook-staging-k8s-restore-drill",
-    ]);
+    // The backup job runs as CronJobs on the cluster (R-backup-job-k8s): nothing of ECS is left.
+    expect([...types].filter((t) => t.startsWith("aws:ecs"))).toEqual([]);
     for (const t of [
-      "aws:ecs/service:Service",
+      "aws:scheduler/schedule:Schedule",
       "aws:lb/loadBalancer:LoadBalancer",
       "aws:lb/targetGroup:TargetGroup",
       "aws:lb/listener:Listener",
@@ -77,7 +83,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     // The data tier, its alarms and the backups stay on AWS.
     expect(alarms).toEqual(expect.arrayContaining(["opsbook-staging-k8s-database-cpu-warning"]));
     expect(types.has("aws:rds/instance:Instance")).toBe(true);
-    expect(types.has("aws:scheduler/schedule:Schedule")).toBe(true);
+    expect(types.has("kubernetes:batch/v1:CronJob")).toBe(true);
   });
 
   test("opsbook deploy finds no ECS service or migration task to verify, and every critical CloudWatch alarm", () => {
@@ -108,7 +114,9 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       if (r.inputs.kind !== "Namespace")
         expect({ name: meta.name, namespace: meta.namespace }).toEqual({ name: meta.name, namespace: NS });
     }
-    expect(kubernetesObjects()).toHaveLength(1 + 1 + 1 + 1 + 2 * 7);
+    // Namespace, default deny in and out, Ingress, PrometheusRule, 8 per service, the backup job's 5,
+    // and the database roles' Job with its two Secrets.
+    expect(kubernetesObjects()).toHaveLength(1 + 2 + 1 + 1 + 2 * 8 + 5 + 3);
   });
 
   test("the api Deployment: runbook probes, resources, rolling without losing capacity, locked-down container", () => {
@@ -275,6 +283,86 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     });
   });
 
+  test("egress: denied by default, then DNS, the VPC's data tier on its ports and HTTPS only (R-k8s-network-policy)", () => {
+    expect(
+      manifest<INetworkPolicy>("kubernetes:networking.k8s.io/v1:NetworkPolicy", "staging-k8s-default-deny-egress"),
+    ).toEqual({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "default-deny-egress", namespace: NS, labels: common },
+      spec: { podSelector: {}, policyTypes: ["Egress"] },
+    });
+    const dns = {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { protocol: "UDP", port: 53 },
+        { protocol: "TCP", port: 53 },
+      ],
+    };
+    const https = { ports: [{ protocol: "TCP", port: 443 }] };
+    const vpc = [{ ipBlock: { cidr: "10.30.0.0/16" } }];
+    for (const service of ["api", "web"]) {
+      const policy = manifest<INetworkPolicy>(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        `${service}-allow-egress`,
+      );
+      expect(policy.metadata).toEqual({
+        name: `${service}-allow-egress`,
+        namespace: NS,
+        labels: { ...common, "app.kubernetes.io/name": service },
+      });
+      expect(policy.spec).toEqual({
+        podSelector: { matchLabels: { "app.kubernetes.io/name": service } },
+        policyTypes: ["Egress"],
+        egress: [
+          dns,
+          {
+            to: vpc,
+            ports: [
+              { protocol: "TCP", port: 5432 },
+              { protocol: "TCP", port: 6379 },
+            ],
+          },
+          https,
+        ],
+      });
+    }
+    // The backup job reaches the database, not the cache.
+    const job = manifest<INetworkPolicy>(
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "staging-k8s-backup-allow-egress",
+    );
+    expect(job.metadata!.name).toBe("opsbook-backup-allow-egress");
+    expect(job.spec).toEqual({
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "opsbook-backup" } },
+      policyTypes: ["Egress"],
+      egress: [dns, { to: vpc, ports: [{ protocol: "TCP", port: 5432 }] }, https],
+    });
+    // Every pod of the namespace is selected by an allow-egress policy: none is cut off by mistake.
+    const selected = ofType(plan.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+      .map((r) => r.inputs.spec as { podSelector: { matchLabels?: Record<string, string> }; policyTypes: string[] })
+      .filter((p) => p.policyTypes.includes("Egress") && p.podSelector.matchLabels)
+      .map((p) => p.podSelector.matchLabels!["app.kubernetes.io/name"]);
+    const podNames = [
+      ...ofType(plan.resources, "kubernetes:apps/v1:Deployment").map(
+        (d) => (d.inputs as unknown as IDeployment).spec!.template.metadata!.labels!["app.kubernetes.io/name"],
+      ),
+      ...ofType(plan.resources, "kubernetes:batch/v1:CronJob").map(
+        (c) =>
+          (c.inputs as unknown as ICronJob).spec!.jobTemplate.spec!.template.metadata!.labels![
+            "app.kubernetes.io/name"
+          ],
+      ),
+    ];
+    expect(selected.sort()).toEqual([...new Set(podNames)].sort());
+    expect(selected.sort()).toEqual(["api", "opsbook-backup", "web"]);
+  });
+
   test("the Ingress routes both services on the host over TLS from cert-manager, redirecting HTTP", () => {
     const ingress = manifest<IIngress>("kubernetes:networking.k8s.io/v1:Ingress", "staging-k8s");
     expect(ingress.metadata).toEqual({
@@ -321,6 +409,29 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     expect(provider.inputs.kubeconfig).toBeUndefined();
   });
 
+  test("the database roles are created by a Job on the cluster, with the master credentials from a Secret only it reads", () => {
+    const job = manifest<IJob>("kubernetes:batch/v1:Job", "opsbook-staging-k8s-db-roles");
+    const pod = job.spec!.template;
+    expect(pod.metadata!.annotations).toEqual({ "opsbook/role-rotation": "initial" });
+    const container = pod.spec!.containers[0]!;
+    expect(container.args).toEqual(["bootstrap-roles"]);
+    expect(pod.spec!.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    // Credentials only through secretKeyRef, never as plain values.
+    const plain = (container.env ?? []).filter((e) => e.value !== undefined).map((e) => e.name);
+    expect(plain).toEqual(["PGHOST", "PGPORT", "PGDATABASE", "PGSSLMODE"]);
+    const fromSecrets = (container.env ?? []).flatMap((e) =>
+      e.valueFrom?.secretKeyRef ? [[e.name, e.valueFrom.secretKeyRef.name]] : [],
+    );
+    expect(fromSecrets).toEqual([
+      ["PGUSER", "opsbook-db-roles-master"],
+      ["PGPASSWORD", "opsbook-db-roles-master"],
+      ...["APP", "MIGRATE", "BACKUP", "DRILL"].map((r) => [expect.stringContaining(r), "opsbook-db-roles-passwords"]),
+    ]);
+    // The backup job's egress policy (DNS, PostgreSQL, HTTPS) selects it.
+    expect(pod.metadata!.labels).toMatchObject({ "app.kubernetes.io/name": "opsbook-backup" });
+  });
+
   test("the database and the cache admit the cluster's security group on their ports only", () => {
     const rules = ofType(plan.resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
       (r) => r.inputs.referencedSecurityGroupId === "sg-0123456789abcdef0",
@@ -328,6 +439,8 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     expect(rules.map((r) => [r.name, r.inputs.fromPort, r.inputs.toPort, r.inputs.ipProtocol])).toEqual([
       ["staging-k8s-postgres-from-cluster", 5432, 5432, "tcp"],
       ["staging-k8s-redis-from-cluster", 6379, 6379, "tcp"],
+      // The restore drill's own instance admits the drill's pods (R-backup-restore-test).
+      ["staging-k8s-restore-drill-db-from-pods", 5432, 5432, "tcp"],
     ]);
   });
 
@@ -369,5 +482,145 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       "rds-deletion-protection",
       "rds-multi-az",
     ]);
+  });
+
+  describe("the backup job's CronJobs keep the contract with the job", () => backupContract(() => plan.resources));
+});
+
+describe("staging-k8s backup job on the cluster (R-backup-job-k8s)", () => {
+  const jobLabels = { ...common, "app.kubernetes.io/name": "opsbook-backup" };
+
+  test("the nightly dump at 02:00 and the Sunday drill at 06:00 in the stack's zone, one run at a time", () => {
+    for (const [name, schedule, job] of [
+      ["staging-k8s-backup", "0 2 * * *", "backup"],
+      ["staging-k8s-restore-drill", "0 6 * * 0", "restore-drill"],
+    ] as const) {
+      const cj = manifest<ICronJob>("kubernetes:batch/v1:CronJob", name);
+      expect(cj.metadata).toEqual({ name: `opsbook-${job}`, namespace: NS, labels: jobLabels });
+      const { jobTemplate, ...spec } = cj.spec!;
+      expect(spec).toEqual({
+        schedule,
+        timeZone: "Europe/London",
+        concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: 3600,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 3,
+      });
+      const podLabels = { ...jobLabels, "app.kubernetes.io/component": job };
+      const { template, ...jobSpec } = jobTemplate.spec!;
+      expect(jobTemplate.metadata).toEqual({ labels: podLabels });
+      // Two retries as the ECS schedule's retry policy; stopped after backup.maxRunMinutes (120).
+      expect(jobSpec).toEqual({ backoffLimit: 2, activeDeadlineSeconds: 7200 });
+      expect(template.metadata).toEqual({ labels: podLabels });
+      const { containers, ...pod } = template.spec!;
+      expect(pod).toEqual({
+        restartPolicy: "Never",
+        serviceAccountName: "opsbook-backup",
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          runAsGroup: 10001,
+          fsGroup: 10001,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: "256Mi" } }],
+      });
+      const { env, ...container } = containers[0]!;
+      expect(containers).toHaveLength(1);
+      expect(container).toEqual({
+        name: job,
+        image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job:1.0.0",
+        imagePullPolicy: "IfNotPresent",
+        args: [job],
+        // The Fargate task's 512 CPU units and 1024 MiB as limits, requests at requestPercentOfLimits.
+        resources: { limits: { cpu: "500m", memory: "1024Mi" }, requests: { cpu: "250m", memory: "512Mi" } },
+        securityContext: {
+          runAsNonRoot: true,
+          privileged: false,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
+        },
+        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+      });
+      expect(env).toEqual([
+        { name: "PGHOST", value: "opsbook-staging-k8s.mock.eu-west-1.rds.amazonaws.com" },
+        { name: "PGPORT", value: "5432" },
+        { name: "PGDATABASE", value: "app" },
+        { name: "PGSSLMODE", value: "verify-full" },
+        { name: "BACKUP_BUCKET", value: "staging-k8s-mock" },
+        { name: "BACKUP_PREFIX", value: "postgres" },
+        { name: "AWS_REGION", value: "eu-west-1" },
+        { name: "METRICS_NAMESPACE", value: "Opsbook/Backup/staging-k8s" },
+        // The drill's own instance (R-backup-restore-test).
+        { name: "DRILL_SOURCE_INSTANCE", value: "opsbook-staging-k8s" },
+        { name: "DRILL_INSTANCE_PREFIX", value: "opsbook-staging-k8s-drill" },
+        { name: "DRILL_INSTANCE_CLASS", value: "db.t4g.medium" },
+        { name: "DRILL_SECURITY_GROUP_ID", value: expect.any(String) },
+        { name: "DRILL_RTO_SECONDS", value: "14400" },
+        ...["PGUSER", "PGPASSWORD"].map((key) => ({
+          name: key,
+          valueFrom: { secretKeyRef: { name: "opsbook-backup-env", key } },
+        })),
+      ]);
+    }
+  });
+
+  test("the database credentials come from a Secret, masked in the plan", () => {
+    expect(manifest<ISecret>("kubernetes:core/v1:Secret", "staging-k8s-backup-env")).toEqual({
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "Opaque",
+      metadata: { name: "opsbook-backup-env", namespace: NS, labels: jobLabels },
+      stringData: "[secret]",
+    });
+  });
+
+  test("the service account carries the job's IAM role, which only its tokens from the cluster's OIDC provider assume", () => {
+    const sa = manifest<IServiceAccount>("kubernetes:core/v1:ServiceAccount", "staging-k8s-backup");
+    expect(sa).toEqual({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: {
+        name: "opsbook-backup",
+        namespace: NS,
+        labels: jobLabels,
+        annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/staging-k8s-task" },
+      },
+      automountServiceAccountToken: false,
+    });
+    const role = one(plan.resources, "aws:iam/role:Role", "staging-k8s-task");
+    const issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+    expect(policyOf(role, "assumeRolePolicy").Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${issuer}` },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`${issuer}:aud`]: "sts.amazonaws.com",
+            [`${issuer}:sub`]: `system:serviceaccount:${NS}:opsbook-backup`,
+          },
+        },
+      },
+    ]);
+  });
+
+  test("the role has the ECS task role's least-privilege policy, and is the only backup role", async () => {
+    // What index.ts does, as a function: the module itself runs only once per test file.
+    const ecs = await buildPlan("staging", { load: () => stackOutputs(buildPlatform(loadConfig())) });
+    const statements = (p: Plan, stack: string) =>
+      JSON.stringify(policyOf(one(p.resources, "aws:iam/rolePolicy:RolePolicy", `${stack}-task`)).Statement).replaceAll(
+        stack,
+        "<stack>",
+      );
+    expect(statements(plan, "staging-k8s")).toEqual(statements(ecs, "staging"));
+    expect(statements(plan, "staging-k8s")).toContain("s3:PutObject");
+    // No execution role, no scheduler role: nothing on the cluster's side needs them.
+    const backupRoles = ofType(plan.resources, "aws:iam/role:Role").filter((r) => r.parent?.includes("Backups"));
+    expect(backupRoles.map((r) => r.name)).toEqual(["staging-k8s-task"]);
   });
 });

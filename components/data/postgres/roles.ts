@@ -12,6 +12,15 @@ import {
 } from "../../../lib/databaseRoles";
 import { libpqConnection, type ServiceConnection } from "../../../lib/connection";
 import { containerSettings, ecsTaskRole, executionRole } from "../../service/taskRoles";
+import * as k8s from "@pulumi/kubernetes";
+import { connectionSecret } from "../../kubernetes/secrets";
+import {
+  containerSecurityContext,
+  podSecurityContext,
+  resources,
+  TMP_MOUNT,
+  tmpVolume,
+} from "../../kubernetes/manifests";
 
 /** Characters of a role password: letters and digits only, so it needs no escaping in a URL. */
 export const ROLE_PASSWORD_LENGTH = 40;
@@ -41,7 +50,8 @@ export interface DatabaseRolesArgs {
   rotation: string;
   /** Image of the backup job (`backup.image`, `backup.tag`): its `bootstrap-roles` command runs the bootstrap. */
   image: { repository: string; tag: string };
-  cluster: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
+  /** The ECS cluster the bootstrap task runs in; none on Kubernetes, where it is a Job ({@link DatabaseRoles.bootstrapOnKubernetes}). */
+  cluster?: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
   subnetIds: pulumi.Input<string>[];
   securityGroupId: pulumi.Input<string>;
   logRetentionDays: number;
@@ -65,15 +75,19 @@ export interface DatabaseRolesArgs {
  */
 export class DatabaseRoles extends pulumi.ComponentResource {
   readonly secretArns: Record<DatabaseRolePurpose, pulumi.Output<string>>;
-  readonly bootstrapTaskDefinition: aws.ecs.TaskDefinition;
-  readonly bootstrap: BootstrapTask;
+  readonly bootstrapTaskDefinition?: aws.ecs.TaskDefinition;
+  /** The ECS task and its `aws ecs run-task` command; on Kubernetes the Job runs it on every change. */
+  readonly bootstrap?: BootstrapTask;
+  bootstrapJob?: k8s.batch.v1.Job;
   private readonly args: DatabaseRolesArgs;
+  private readonly passwords: Record<DatabaseRolePurpose, random.RandomPassword>;
 
   constructor(name: string, args: DatabaseRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:data:DatabaseRoles", name, {}, opts);
     this.args = args;
     const db = args.database;
     this.secretArns = {} as Record<DatabaseRolePurpose, pulumi.Output<string>>;
+    this.passwords = {} as Record<DatabaseRolePurpose, random.RandomPassword>;
     for (const purpose of DATABASE_ROLE_PURPOSES) {
       const role = DATABASE_ROLES[purpose];
       const password = new random.RandomPassword(
@@ -107,7 +121,20 @@ export class DatabaseRoles extends pulumi.ComponentResource {
         { parent: this },
       );
       this.secretArns[purpose] = secret.arn;
+      this.passwords[purpose] = password;
     }
+    if (args.cluster)
+      ({ taskDefinition: this.bootstrapTaskDefinition, task: this.bootstrap } = this.onEcs(name, args.cluster));
+    this.registerOutputs({
+      secretArns: this.secretArns,
+      bootstrapTaskDefinitionArn: this.bootstrap?.taskDefinitionArn,
+    });
+  }
+
+  /** The bootstrap as a Fargate task an operator starts once and after each rotation. */
+  private onEcs(name: string, cluster: NonNullable<DatabaseRolesArgs["cluster"]>) {
+    const args = this.args;
+    const db = args.database;
 
     const logGroup = new aws.cloudwatch.LogGroup(
       `${name}-db-roles`,
@@ -145,7 +172,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
     // The bootstrap calls no AWS API: its task role has no policy.
     const task = ecsTaskRole(`${name}-db-roles-task`, args.accountId, this);
     const { environment, secrets } = containerSettings(connections, {});
-    this.bootstrapTaskDefinition = new aws.ecs.TaskDefinition(
+    const taskDefinition = new aws.ecs.TaskDefinition(
       `${name}-db-roles`,
       {
         family: `opsbook-${name}-db-roles`,
@@ -181,11 +208,93 @@ export class DatabaseRoles extends pulumi.ComponentResource {
       { parent: this, dependsOn: [execution.policy] },
     );
     const subnets = pulumi.output(args.subnetIds).apply((s) => s.join(","));
-    this.bootstrap = {
-      taskDefinitionArn: this.bootstrapTaskDefinition.arn,
-      command: pulumi.interpolate`aws ecs run-task --cluster ${args.cluster.name} --task-definition ${this.bootstrapTaskDefinition.arn} --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${subnets}],securityGroups=[${args.securityGroupId}],assignPublicIp=DISABLED}'`,
+    const bootstrap: BootstrapTask = {
+      taskDefinitionArn: taskDefinition.arn,
+      command: pulumi.interpolate`aws ecs run-task --cluster ${cluster.name} --task-definition ${taskDefinition.arn} --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${subnets}],securityGroups=[${args.securityGroupId}],assignPublicIp=DISABLED}'`,
     };
-    this.registerOutputs({ secretArns: this.secretArns, bootstrapTaskDefinitionArn: this.bootstrap.taskDefinitionArn });
+    return { taskDefinition, task: bootstrap };
+  }
+
+  /**
+   * On Kubernetes the bootstrap is a Job in the services' namespace, run by `pulumi up` (which waits
+   * for it to complete) whenever the passwords change: the role rotation label is in its pod
+   * template, so a new label replaces the Job and runs it again. The master credentials go into a
+   * Secret only this Job reads; the role passwords come straight from the generated values. The
+   * pods carry the backup job's name label, so its egress policy (DNS, PostgreSQL, HTTPS) applies.
+   */
+  bootstrapOnKubernetes(k: {
+    provider: k8s.Provider;
+    namespace: pulumi.Input<string>;
+    commonLabels: Record<string, string>;
+    requestPercentOfLimits: number;
+  }): k8s.batch.v1.Job {
+    const name = this.args.database.identifier;
+    const labels = {
+      ...k.commonLabels,
+      "app.kubernetes.io/name": "opsbook-backup",
+      "app.kubernetes.io/component": BOOTSTRAP_COMMAND,
+    };
+    const child = { parent: this, provider: k.provider };
+    const metadata = (objectName: string) => ({ name: objectName, namespace: k.namespace, labels });
+    const master = libpqConnection(this.args.database.master);
+    const { secret: masterSecret, keys: masterKeys } = connectionSecret(
+      `${name}-db-roles-master`,
+      metadata("opsbook-db-roles-master"),
+      [master],
+      child,
+    );
+    const passwordKeys = DATABASE_ROLE_PURPOSES.map(rolePasswordEnv);
+    const passwords = new k8s.core.v1.Secret(
+      `${name}-db-roles-passwords`,
+      {
+        metadata: metadata("opsbook-db-roles-passwords"),
+        type: "Opaque",
+        stringData: Object.fromEntries(
+          DATABASE_ROLE_PURPOSES.map((p) => [rolePasswordEnv(p), pulumi.secret(this.passwords[p].result)]),
+        ),
+      },
+      { ...child, additionalSecretOutputs: ["data", "stringData"] },
+    );
+    const fromSecret = (secretName: pulumi.Input<string>, keys: string[]) =>
+      keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } }));
+    this.bootstrapJob = new k8s.batch.v1.Job(
+      `${name}-db-roles`,
+      {
+        metadata: metadata("opsbook-db-roles"),
+        spec: {
+          backoffLimit: 2,
+          activeDeadlineSeconds: 900,
+          template: {
+            metadata: { labels, annotations: { "opsbook/role-rotation": this.args.rotation } },
+            spec: {
+              restartPolicy: "Never",
+              automountServiceAccountToken: false,
+              enableServiceLinks: false,
+              securityContext: podSecurityContext(),
+              containers: [
+                {
+                  name: BOOTSTRAP_COMMAND,
+                  image: `${this.args.image.repository}:${this.args.image.tag}`,
+                  imagePullPolicy: "IfNotPresent",
+                  args: [BOOTSTRAP_COMMAND],
+                  env: [
+                    ...Object.entries(master.environment).map(([envName, value]) => ({ name: envName, value })),
+                    ...fromSecret(masterSecret.metadata.name, masterKeys),
+                    ...fromSecret(passwords.metadata.name, passwordKeys),
+                  ],
+                  resources: resources(256, 512, k.requestPercentOfLimits),
+                  securityContext: containerSecurityContext(),
+                  volumeMounts: [TMP_MOUNT],
+                },
+              ],
+              volumes: [tmpVolume()],
+            },
+          },
+        },
+      },
+      { ...child, deleteBeforeReplace: true },
+    );
+    return this.bootstrapJob;
   }
 
   /**

@@ -37,6 +37,8 @@ export interface MetricsConfig {
   namespace: string;
   /** Override for a local CloudWatch-compatible endpoint; unset means AWS CloudWatch. */
   endpoint: string | undefined;
+  /** Set: push to this Prometheus Pushgateway instead of CloudWatch (namespace and endpoint unused). */
+  pushgatewayUrl: string | undefined;
 }
 
 /**
@@ -251,6 +253,11 @@ const RULES = {
     allowed: "1-255 characters of A-Z, a-z, 0-9, '.', '-', '_', '/', '#' and ':', not starting with 'AWS/'",
     parse: matching(/^(?!AWS\/)[A-Za-z0-9.\-_/#:]{1,255}$/),
   },
+  pushgatewayUrl: {
+    purpose: "Prometheus Pushgateway to push the metrics to instead of CloudWatch",
+    allowed: "an http:// or https:// URL without credentials, e.g. http://pushgateway.monitoring:9091",
+    parse: httpUrl,
+  },
   cloudWatchEndpoint: {
     purpose: "CloudWatch endpoint override",
     allowed: "an http:// or https:// URL without credentials",
@@ -308,6 +315,7 @@ export function loadConfig(env: Env): JobConfig {
   const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
   const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
   const drill = readDrill(read);
+  const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
 
   const missing =
     host === undefined || database === undefined || user === undefined || bucket === undefined || region === undefined;
@@ -317,7 +325,7 @@ export function loadConfig(env: Env): JobConfig {
   return {
     postgres: { host, port, database, user, sslMode },
     storage: { bucket, prefix, region, endpoint: s3Endpoint, forcePathStyle, partSizeBytes: partSizeMiB * MIB },
-    metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint },
+    metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint, pushgatewayUrl },
     drill,
     childEnv: childEnvironment(env, port),
   };

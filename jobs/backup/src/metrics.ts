@@ -8,6 +8,7 @@ import type { MetricsConfig } from "./config";
 import type { Logger } from "./log";
 import type { AwsCredentials } from "./storage";
 import { BACKUP_ENV, BACKUP_METRIC, DATABASE_DIMENSION } from "../../../lib/backupContract";
+import { pushgatewayPublisher } from "./pushgateway";
 
 /** Metric names, published in the configured namespace with the single dimension {@link DATABASE_DIMENSION}. */
 export const METRIC = BACKUP_METRIC;
@@ -28,8 +29,8 @@ export interface MetricsPublisher {
 }
 
 /**
- * The publisher the configuration asks for: CloudWatch, or (with `METRICS_ENABLED=false`) one
- * that only logs what it would have sent.
+ * The publisher the configuration asks for: CloudWatch, a Prometheus Pushgateway (with
+ * `PUSHGATEWAY_URL`), or (with `METRICS_ENABLED=false`) one that only logs what it would have sent.
  */
 export function createMetricsPublisher(
   config: MetricsConfig,
@@ -39,6 +40,9 @@ export function createMetricsPublisher(
 ): MetricsPublisher {
   if (!config.enabled) {
     return loggingPublisher(log);
+  }
+  if (config.pushgatewayUrl !== undefined) {
+    return pushgatewayPublisher(config.pushgatewayUrl);
   }
   const client = new CloudWatchClient({
     region,

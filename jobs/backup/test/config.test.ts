@@ -35,7 +35,7 @@ describe("loadConfig", () => {
         forcePathStyle: false,
         partSizeBytes: 16 * 1024 * 1024,
       },
-      metrics: { enabled: true, namespace: "Opsbook/Backup", endpoint: undefined },
+      metrics: { enabled: true, namespace: "Opsbook/Backup", endpoint: undefined, pushgatewayUrl: undefined },
       childEnv: {
         PATH: "/usr/local/bin:/usr/bin",
         HOME: "/home/node",
@@ -61,6 +61,7 @@ describe("loadConfig", () => {
       METRICS_ENABLED: "false",
       METRICS_NAMESPACE: "Opsbook/Staging/Backup",
       CLOUDWATCH_ENDPOINT: "http://127.0.0.1:4582",
+      PUSHGATEWAY_URL: "http://pushgateway.monitoring:9091",
     });
     expect(config.postgres).toEqual({
       host: "db.internal",
@@ -81,7 +82,16 @@ describe("loadConfig", () => {
       enabled: false,
       namespace: "Opsbook/Staging/Backup",
       endpoint: "http://127.0.0.1:4582",
+      pushgatewayUrl: "http://pushgateway.monitoring:9091",
     });
+  });
+
+  test("refuses a Pushgateway address that is no plain http(s) URL, naming what is allowed", () => {
+    expect(() => loadConfig({ ...VALID, PUSHGATEWAY_URL: "pushgateway:9091" })).toThrow(
+      new ConfigError([
+        'PUSHGATEWAY_URL="pushgateway:9091" is invalid (Prometheus Pushgateway to push the metrics to instead of CloudWatch). Allowed: an http:// or https:// URL without credentials, e.g. http://pushgateway.monitoring:9091.',
+      ]),
+    );
   });
 
   test("path-style addressing follows the endpoint override unless set explicitly", () => {

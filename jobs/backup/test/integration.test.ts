@@ -1,6 +1,6 @@
 /**
- * The backup job and the restore drill against a real PostgreSQL server and a local S3-compatible
- * server, through the same entry point the image runs, spawning the real pg_dump, pg_restore and
+ * The backup job and the restore drill against a real PostgreSQL server, a local S3-compatible
+ * server and (for the Prometheus path) a Pushgateway stand-in, through the same entry point the image runs, spawning the real pg_dump, pg_restore and
  * psql. The tests run in order and share one bucket: the first backup is what the drill and the
  * failure cases work on. RDS is mocked (aws-sdk-client-mock): the drill's "temporary instance" is
  * the same local server, reached as the master user the mocked CreateDBInstance creates with the
@@ -25,6 +25,7 @@ import { parseManifest, type TableRowCount } from "../src/manifest";
 import { METRIC } from "../src/metrics";
 import { freePort } from "./support/ports";
 import { startTestPostgres, type TestPostgres } from "./support/postgres";
+import { startTestPushgateway } from "./support/pushgateway";
 import { RecordingLogger, RecordingPublisher, steppingClock } from "./support/recorders";
 import { S3RVER_CREDENTIALS, startTestS3, type TestS3 } from "./support/s3";
 
@@ -156,12 +157,19 @@ interface JobRun {
   metrics: RecordingPublisher;
 }
 
+/** `recordMetrics: false`: the job builds its own publisher from the environment, as in the image. */
+interface RunOptions {
+  /** Milliseconds the job's clock moves per reading (1 s unless a test needs time to pass). */
+  clockStepMs?: number;
+  recordMetrics?: boolean;
+}
+
 /** Runs a command through `main`, as the image does, with local servers and recording stand-ins. */
 async function runJob(
   command: "backup" | "restore-drill",
   clockStart: string,
   overrides: Record<string, string> = {},
-  clockStepMs = 1000,
+  options: RunOptions = {},
 ): Promise<JobRun> {
   const log = new RecordingLogger();
   const metrics = new RecordingPublisher();
@@ -177,9 +185,10 @@ async function runJob(
   };
   const code = await main([command], env, {
     log,
-    metrics,
+    ...(options.recordMetrics === false ? {} : { metrics }),
     credentials: S3RVER_CREDENTIALS,
-    now: clockStepMs === 1000 ? steppingClock(clockStart) : steppedBy(clockStart, clockStepMs),
+    now:
+      (options.clockStepMs ?? 1000) === 1000 ? steppingClock(clockStart) : steppedBy(clockStart, options.clockStepMs!),
   });
   return { code, log, metrics };
 }
@@ -311,7 +320,12 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
 
   test("a drill slower than the RTO restores everything, publishes its time, deletes its instance, and fails", async () => {
     // A clock of 30 s a reading: the four readings of the time to recover make 120 s, over a 60 s RTO.
-    const run = await runJob("restore-drill", "2026-11-23T04:00:00Z", { DRILL_RTO_SECONDS: "60" }, 30_000);
+    const run = await runJob(
+      "restore-drill",
+      "2026-11-23T04:00:00Z",
+      { DRILL_RTO_SECONDS: "60" },
+      { clockStepMs: 30_000 },
+    );
 
     expect(run.code).toBe(1);
     expect(run.log.errors()).toEqual([
@@ -513,6 +527,36 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
       expect(drill.code).toBe(0);
     } finally {
       await pg.sql("DELETE FROM public.customers WHERE id > 1000", DATABASE);
+    }
+  }, 30_000);
+
+  test("with PUSHGATEWAY_URL the backup and the drill push their metrics to a Pushgateway, as Prometheus reads them", async () => {
+    const gateway = await startTestPushgateway();
+    try {
+      const env = { PUSHGATEWAY_URL: gateway.url };
+      const backup = await runJob("backup", "2026-11-26T02:00:00Z", env, { recordMetrics: false });
+      expect(backup.log.errors()).toEqual([]);
+      expect(backup.code).toBe(0);
+      const drill = await runJob("restore-drill", "2026-11-26T03:00:00Z", env, { recordMetrics: false });
+      expect(drill.log.errors()).toEqual([]);
+      expect(drill.code).toBe(0);
+
+      expect(gateway.requests.map((r) => `${r.method} ${r.path}`)).toEqual(
+        Array(2).fill("POST /metrics/job/opsbook_backup/database/app"),
+      );
+      const latest = parseManifest((await s3.read(BUCKET, LATEST)).toString("utf8"), LATEST);
+      const samples = gateway.group({ job: "opsbook_backup", database: DATABASE })!;
+      expect(samples).toEqual({
+        opsbook_backup_success: 1,
+        opsbook_backup_last_success_timestamp_seconds: new Date(latest.finishedAt).getTime() / 1000,
+        opsbook_backup_size_bytes: latest.sizeBytes,
+        opsbook_backup_duration_seconds: 2,
+        opsbook_restore_drill_success: 1,
+        opsbook_restore_drill_time_to_recover_seconds: expect.any(Number) as number,
+      });
+      expect(latest.finishedAt).toBe("2026-11-26T02:00:01.000Z");
+    } finally {
+      await gateway.stop();
     }
   }, 30_000);
 });

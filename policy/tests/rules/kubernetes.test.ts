@@ -177,6 +177,29 @@ describe("stack rules", () => {
     ]);
   });
 
+  test("k8s-namespace-egress-policy passes with a default deny and bounded allows, reports an open namespace", async () => {
+    const denyEgress = resource(k8s.NETWORK_POLICY, "deny-egress", {
+      metadata: { name: "deny-egress", namespace: "app" },
+      spec: { podSelector: {}, policyTypes: ["Egress"] },
+    });
+    const allowHttps = resource(k8s.NETWORK_POLICY, "https", {
+      metadata: { name: "https", namespace: "app" },
+      spec: { podSelector: { matchLabels: labels }, policyTypes: ["Egress"], egress: [{ ports: [{ port: 443 }] }] },
+    });
+    expect(await stackViolations(k8s.k8sEgressPolicy, [d, deny, denyEgress, allowHttps])).toEqual([]);
+    // The ingress default deny does not restrict egress.
+    expect(await stackViolations(k8s.k8sEgressPolicy, [d, deny])).toEqual([
+      'api: Deployment "api": namespace "app" default-deny egress NetworkPolicy is not set; required: podSelector {} with policyTypes [Egress]. Fix: declare one in the namespace.',
+    ]);
+    const openAll = resource(k8s.NETWORK_POLICY, "open", {
+      metadata: { name: "open", namespace: "app" },
+      spec: { podSelector: { matchLabels: labels }, policyTypes: ["Egress"], egress: [{}] },
+    });
+    expect(await stackViolations(k8s.k8sEgressPolicy, [d, denyEgress, openAll])).toEqual([
+      'open: NetworkPolicy "open": an egress rule allows every destination on every port; required: a rule names its destinations (to) or its ports. Fix: list the ports (e.g. 443) or the peers it may reach.',
+    ]);
+  });
+
   test("k8s-alert-coverage passes every family at its severities, reports what is missing", async () => {
     expect(await stackViolations(k8s.k8sAlertCoverage, [d, rules(all)])).toEqual([]);
     expect(

@@ -24,6 +24,7 @@ function raw(kubernetes: Record<string, unknown>, services: unknown[] = [service
 
 const complete = {
   clientSecurityGroupId: "sg-0123456789abcdef0",
+  oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
   host: "app.example.com",
   tls: { secretName: "app-tls" },
   runbookUrl: "https://git.example.com/opsbook/docs/runbooks.md",
@@ -50,6 +51,7 @@ describe("compute and kubernetes settings", () => {
       ingressClassName: "nginx",
       tls: {},
       ingressController: { namespace: "ingress-nginx", podLabels: { "app.kubernetes.io/name": "ingress-nginx" } },
+      dns: { namespace: "kube-system", podLabels: { "k8s-app": "kube-dns" } },
       prometheus: { namespace: "monitoring", selectorLabels: { release: "kube-prometheus-stack" } },
       metrics: {
         requestsTotal: "http_requests_total",
@@ -86,6 +88,13 @@ describe("compute and kubernetes settings", () => {
       { metrics: { requestsTotal: "http-requests" } },
       ["metrics.requestsTotal: a Prometheus metric name"],
     ],
+    [
+      "an OIDC provider given as its issuer URL instead of its ARN",
+      { oidcProviderArn: "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE" },
+      [
+        "oidcProviderArn: an IAM OIDC provider ARN, e.g. arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
+      ],
+    ],
     ["an unknown key", { namespce: "x" }, [': Unrecognized key: "namespce"']],
   ])("rejects %s", (_, input, expected) => {
     expect(settingsProblems(kubernetesSettings, input)).toEqual(expected);
@@ -96,9 +105,10 @@ describe("compute and kubernetes settings", () => {
     expect(parseConfig("demo", raw(complete)).compute.platform).toBe("kubernetes");
   });
 
-  test("on Kubernetes: the cluster's security group, the host, one TLS source and the runbook URL are required", () => {
+  test("on Kubernetes: the cluster's security group, OIDC provider, host, one TLS source and runbook URL are required", () => {
     expect(problems(raw({}))).toEqual([
       "opsbook:kubernetes.clientSecurityGroupId: the security group of the cluster's nodes, which the database and cache admit",
+      "opsbook:kubernetes.oidcProviderArn: the ARN of the cluster's IAM OIDC provider, which the backup job's role trusts (R-backup-job-k8s)",
       "opsbook:kubernetes.host: the DNS name the Ingress serves, e.g. app.example.com",
       "opsbook:kubernetes.runbookUrl: the https:// address of docs/runbooks.md, for the alerts' runbook_url",
       "opsbook:kubernetes.tls: exactly one of { secretName } (an existing TLS Secret) and { clusterIssuer } (cert-manager issues it)",

@@ -1,0 +1,206 @@
+/**
+ * The backup job and the restore drill as Kubernetes CronJobs (R-backup-job-k8s): the same image,
+ * variables and schedule as the ECS scheduled tasks, on the cluster the services run on.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import type * as In from "@pulumi/kubernetes/types/input";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceConnection } from "../../lib/connection";
+import { parseHhmm } from "../../lib/time";
+import {
+  allowEgressSpec,
+  containerSecurityContext,
+  type EgressDestination,
+  podSecurityContext,
+  TMP_MOUNT,
+  tmpVolume,
+} from "./manifests";
+import type { KubernetesSettings } from "./settings";
+import { connectionSecret } from "./secrets";
+
+/** The jobs, each the image's command of the same name (jobs/backup/src/cli.ts). */
+export const BACKUP_JOBS = ["backup", "restore-drill"] as const;
+export type BackupJob = (typeof BACKUP_JOBS)[number];
+
+/** Name of the jobs' service account, which the IAM role's trust policy names. */
+export const BACKUP_SERVICE_ACCOUNT = "opsbook-backup";
+
+/** The annotation EKS reads to hand a service account's pods the role's credentials (IRSA). */
+export const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
+
+const DAYS = { SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6 } as const;
+
+/** "02:30" (daily) or "06:00" on "SUN" -> a CronJob schedule, "30 2 * * *" or "0 6 * * 0". */
+export function cronSchedule(at: string, day?: keyof typeof DAYS): string {
+  const minutes = parseHhmm(at);
+  return `${minutes % 60} ${Math.floor(minutes / 60)} * * ${day === undefined ? "*" : DAYS[day]}`;
+}
+
+/** What one job's CronJob is built from. */
+export interface BackupCronJobArgs {
+  job: BackupJob;
+  /** Cron expression in `timeZone` ({@link cronSchedule}). */
+  schedule: string;
+  /** IANA zone of the schedule: the stack's `timeZone` (CronJob `timeZone`, Kubernetes 1.27+). */
+  timeZone: string;
+  /** `repository:tag` of the backup job's image. */
+  image: string;
+  /** Labels of the CronJob, its Jobs and their pods. */
+  labels: Record<string, string>;
+  serviceAccountName: pulumi.Input<string>;
+  /** Plain variables: the database's libpq settings, the bucket, the metrics' namespace. */
+  environment: Record<string, pulumi.Input<string>>;
+  /** The Secret with the credentials, each variable one key of the same name. */
+  secret: { name: pulumi.Input<string>; keys: string[] };
+  /** `backup.maxRunMinutes`: a run still going after this is stopped and counts as failed. */
+  maxRunMinutes: number;
+  resources: In.core.v1.ResourceRequirements;
+}
+
+/**
+ * One job's CronJob: never two runs at once (a second dump would compete with the first for the
+ * database), two retries as the ECS schedule's retry policy, a run missed by more than an hour
+ * skipped (as EventBridge Scheduler drops an event older than an hour), the last three good and
+ * failed Jobs kept for `kubectl logs`, and the Deployments' pod security.
+ */
+export function backupCronJobSpec(a: BackupCronJobArgs): In.batch.v1.CronJobSpec {
+  return {
+    schedule: a.schedule,
+    timeZone: a.timeZone,
+    concurrencyPolicy: "Forbid",
+    startingDeadlineSeconds: 3600,
+    successfulJobsHistoryLimit: 3,
+    failedJobsHistoryLimit: 3,
+    jobTemplate: {
+      metadata: { labels: a.labels },
+      spec: {
+        backoffLimit: 2,
+        activeDeadlineSeconds: a.maxRunMinutes * 60,
+        template: {
+          metadata: { labels: a.labels },
+          spec: {
+            restartPolicy: "Never",
+            serviceAccountName: a.serviceAccountName,
+            // The job does not call the Kubernetes API. EKS's pod identity webhook mounts its own
+            // token (audience sts.amazonaws.com) for the role, independent of this one.
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            securityContext: podSecurityContext(),
+            containers: [
+              {
+                name: a.job,
+                image: a.image,
+                imagePullPolicy: "IfNotPresent",
+                // The image's ENTRYPOINT is the job's CLI; its argument picks the command.
+                args: [a.job],
+                env: [
+                  ...Object.entries(a.environment).map(([name, value]) => ({ name, value })),
+                  ...a.secret.keys.map((key) => ({
+                    name: key,
+                    valueFrom: { secretKeyRef: { name: a.secret.name, key } },
+                  })),
+                ],
+                resources: a.resources,
+                securityContext: containerSecurityContext(),
+                volumeMounts: [TMP_MOUNT],
+              },
+            ],
+            volumes: [tmpVolume()],
+          },
+        },
+      },
+    },
+  };
+}
+
+/** The jobs on the cluster: where, as whom, with what, and when. */
+export interface BackupCronJobsArgs {
+  /** The namespace the services live in (its name, once created). */
+  namespace: pulumi.Input<string>;
+  /** Labels every object of the stack carries. */
+  commonLabels: Record<string, string>;
+  image: string;
+  /** IAM role the service account's pods assume (its trust names {@link BACKUP_SERVICE_ACCOUNT}). */
+  roleArn: pulumi.Input<string>;
+  /** The database's connection: its settings as plain variables, its credentials into the Secret. */
+  connection: ServiceConnection;
+  /** The job's own plain variables (bucket, prefix, region, metrics namespace). */
+  environment: Record<string, pulumi.Input<string>>;
+  timeZone: string;
+  schedules: Record<BackupJob, string>;
+  maxRunMinutes: number;
+  resources: In.core.v1.ResourceRequirements;
+  /** The cluster's DNS pods, and the database on its port: the jobs' only destinations besides HTTPS. */
+  egress: { dns: KubernetesSettings["dns"]; destinations: EgressDestination[] };
+}
+
+/**
+ * The nightly backup and the weekly restore drill as CronJobs (R-backup-job-k8s, R-backup-window,
+ * R-backup-restore-test): a service account annotated with the job's IAM role, a Secret with the
+ * database credentials, a NetworkPolicy that lets the jobs reach DNS, the database and HTTPS (S3,
+ * CloudWatch, STS) only, and one CronJob per job.
+ */
+export class BackupCronJobs extends pulumi.ComponentResource {
+  readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  readonly secret: k8s.core.v1.Secret;
+  readonly cronJobs: Record<BackupJob, k8s.batch.v1.CronJob>;
+  readonly egressPolicy: k8s.networking.v1.NetworkPolicy;
+
+  constructor(name: string, args: BackupCronJobsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("opsbook:kubernetes:BackupCronJobs", name, {}, opts);
+    const child = { parent: this };
+    const labels = { ...args.commonLabels, "app.kubernetes.io/name": "opsbook-backup" };
+    const metadata = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
+
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-backup`,
+      {
+        metadata: { ...metadata(BACKUP_SERVICE_ACCOUNT), annotations: { [IRSA_ROLE_ANNOTATION]: args.roleArn } },
+        automountServiceAccountToken: false,
+      },
+      child,
+    );
+    const { secret, keys } = connectionSecret(
+      `${name}-backup-env`,
+      metadata(`${BACKUP_SERVICE_ACCOUNT}-env`),
+      [args.connection],
+      child,
+    );
+    this.secret = secret;
+    const environment = { ...args.connection.environment, ...args.environment };
+    const cronJob = (job: BackupJob) =>
+      new k8s.batch.v1.CronJob(
+        `${name}-${job}`,
+        {
+          metadata: metadata(`opsbook-${job}`),
+          spec: backupCronJobSpec({
+            job,
+            schedule: args.schedules[job],
+            timeZone: args.timeZone,
+            image: args.image,
+            labels: { ...labels, "app.kubernetes.io/component": job },
+            serviceAccountName: this.serviceAccount.metadata.name,
+            environment,
+            secret: { name: secret.metadata.name, keys },
+            maxRunMinutes: args.maxRunMinutes,
+            resources: args.resources,
+          }),
+        },
+        child,
+      );
+    this.cronJobs = { backup: cronJob("backup"), "restore-drill": cronJob("restore-drill") };
+    this.egressPolicy = new k8s.networking.v1.NetworkPolicy(
+      `${name}-backup-allow-egress`,
+      {
+        metadata: metadata(`${BACKUP_SERVICE_ACCOUNT}-allow-egress`),
+        spec: allowEgressSpec(
+          { "app.kubernetes.io/name": "opsbook-backup" },
+          args.egress.dns,
+          args.egress.destinations,
+        ),
+      },
+      child,
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,52 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceConnection } from "../../lib/connection";
+
+/**
+ * An ECS `secrets` reference as the secret's ARN and, for one key of a JSON secret, the key:
+ * `arn:aws:secretsmanager:<region>:<account>:secret:<name>[:<json-key>::]`.
+ */
+export function parseValueFrom(valueFrom: string): { arn: string; jsonKey?: string } {
+  const parts = valueFrom.split(":");
+  if (parts.length <= 7) return { arn: valueFrom };
+  return { arn: parts.slice(0, 7).join(":"), jsonKey: parts[7] };
+}
+
+/** The value a `valueFrom` reference names, out of the secret's current version. */
+export function secretValue(secretString: string, jsonKey: string | undefined): string {
+  if (jsonKey === undefined) return secretString;
+  const parsed = JSON.parse(secretString) as Record<string, unknown>;
+  const value = parsed[jsonKey];
+  if (typeof value !== "string") throw new Error(`the secret has no string key "${jsonKey}"`);
+  return value;
+}
+
+/**
+ * The connections' credentials as one Kubernetes Secret, read from Secrets Manager when the
+ * stack is deployed: the pods get them only through `secretKeyRef` to `keys`, never as plain
+ * environment, and the plan shows the values as secrets.
+ */
+export function connectionSecret(
+  name: string,
+  metadata: { name: string; namespace: pulumi.Input<string>; labels: Record<string, string> },
+  connections: ServiceConnection[],
+  opts: pulumi.CustomResourceOptions,
+): { secret: k8s.core.v1.Secret; keys: string[] } {
+  const refs = connections.flatMap((c) => Object.entries(c.secrets));
+  const invokeOpts = { parent: opts.parent };
+  const stringData: Record<string, pulumi.Output<string>> = {};
+  for (const [key, valueFrom] of refs) {
+    const ref = pulumi.output(valueFrom).apply(parseValueFrom);
+    const version = aws.secretsmanager.getSecretVersionOutput({ secretId: ref.arn }, invokeOpts);
+    stringData[key] = pulumi.secret(
+      pulumi.all([version.secretString, ref.jsonKey]).apply(([text, jsonKey]) => secretValue(text, jsonKey)),
+    );
+  }
+  const secret = new k8s.core.v1.Secret(
+    name,
+    { metadata, type: "Opaque", stringData },
+    { ...opts, additionalSecretOutputs: ["data", "stringData"] },
+  );
+  return { secret, keys: refs.map(([key]) => key) };
+}
