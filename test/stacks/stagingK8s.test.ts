@@ -17,7 +17,7 @@ import {
   ServiceMonitor,
   type IServiceMonitor,
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
-import { one, ofType, type RecordedResource } from "../helpers/mocks";
+import { one, ofType, sharedIds, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { checkPlan, stackConfigFile } from "../../tools/policy/cli";
 
@@ -53,6 +53,10 @@ const kubernetesObjects = (): RecordedResource[] =>
   plan.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
 
 describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
+  test("gives every resource a mock id of its own, so that no reference can name two resources", () => {
+    expect(sharedIds(plan.resources)).toEqual([]);
+  });
+
   test("declares no ECS service, load balancer, target group or ECS alarm; ECS runs only the backup job", () => {
     const types = new Set(plan.resources.map((r) => r.type));
     // The backup job stays on Fargate, as on the ECS platform: its two task definitions are the only ones.

@@ -109,11 +109,12 @@ test("a stack policy sees outputs as the plan's mocks made them, with parents li
       parent: "db",
       props: {
         forceDestroy: false,
-        id: "backups-id",
-        arn: "arn:aws:s3:::backups-mock",
+        // A bucket's id is its name: here its logical name and 8 hex digits of its URN's SHA-256.
+        id: "backups-15cd159f",
+        arn: "arn:aws:s3:::backups-15cd159f",
         name: "backups",
-        bucket: "backups-mock",
-        bucketRegionalDomainName: "backups-mock.s3.eu-west-1.amazonaws.com",
+        bucket: "backups-15cd159f",
+        bucketRegionalDomainName: "backups-15cd159f.s3.eu-west-1.amazonaws.com",
       },
     },
   ]);

@@ -3,6 +3,7 @@ import { alarmInputs } from "../../../components/monitoring/alarmSet";
 import { backupAlarms, describe as describeAlarm } from "../../../components/monitoring/alarmCatalogue";
 import {
   type RecordedResource,
+  idOfOne,
   ofType,
   one,
   policyOf,
@@ -38,7 +39,11 @@ describe("Backups", () => {
     // Locked by its configuration, not the bucket's own flag, which would replace an existing bucket.
     expect(bucket.inputs.objectLockEnabled).toBeUndefined();
     expect(one(resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod").inputs).toEqual(
-      { bucket: "prod-id", objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } },
+      {
+        bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod"),
+        objectLockEnabled: "Enabled",
+        rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } },
+      },
     );
     expect(
       one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "prod")
@@ -59,8 +64,8 @@ describe("Backups", () => {
       )[0],
     ).toMatchObject({ expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 7 } });
     expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod").inputs).toEqual({
-      bucket: "prod-id",
-      targetBucket: "prod-access-logs-mock",
+      bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod"),
+      targetBucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod-access-logs"),
       targetPrefix: "backups/",
     });
     expect(policyOf(one(resources, "aws:s3/bucketPolicy:BucketPolicy", "prod-access-logs")).Statement[1]).toMatchObject(
@@ -84,7 +89,7 @@ describe("Backups", () => {
         { name: "PGPORT", value: "5432" },
         { name: "PGDATABASE", value: "app" },
         { name: "PGSSLMODE", value: "require" },
-        { name: "BACKUP_BUCKET", value: "prod-mock" },
+        { name: "BACKUP_BUCKET", value: idOfOne(resources, "aws:s3/bucket:Bucket", "prod") },
         { name: "BACKUP_PREFIX", value: "postgres" },
         { name: "AWS_REGION", value: "eu-west-1" },
         { name: "METRICS_NAMESPACE", value: "Opsbook/Backup/prod" },
@@ -100,12 +105,17 @@ describe("Backups", () => {
 
   test("lets the job touch only its bucket, its key and its metric namespace", () => {
     expect(policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-task")).Statement).toEqual([
-      { Sid: "ListDumps", Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::prod-mock" },
+      {
+        Sid: "ListDumps",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: `arn:aws:s3:::${idOfOne(resources, "aws:s3/bucket:Bucket", "prod")}`,
+      },
       {
         Sid: "ReadWriteDumps",
         Effect: "Allow",
         Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-        Resource: "arn:aws:s3:::prod-mock/postgres/*",
+        Resource: `arn:aws:s3:::${idOfOne(resources, "aws:s3/bucket:Bucket", "prod")}/postgres/*`,
       },
       {
         Sid: "EncryptDumps",
@@ -238,7 +248,7 @@ describe("Backups with a disaster-recovery region", () => {
 
   test("replicates every KMS-encrypted dump there, but not deletions", () => {
     expect(one(resources, "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "prod").inputs).toEqual({
-      bucket: "prod-id",
+      bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod"),
       role: "arn:aws:iam::123456789012:role/prod-replication",
       rules: [
         {
@@ -248,7 +258,7 @@ describe("Backups with a disaster-recovery region", () => {
           deleteMarkerReplication: { status: "Disabled" },
           sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
           destination: {
-            bucket: "arn:aws:s3:::prod-replica-mock",
+            bucket: `arn:aws:s3:::${idOfOne(resources, "aws:s3/bucket:Bucket", "prod-replica")}`,
             storageClass: "STANDARD",
             encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-dr-key" },
           },
