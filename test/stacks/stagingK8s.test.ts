@@ -358,4 +358,14 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       "rds-multi-az",
     ]);
   });
+
+  test("k8s-no-host-namespaces fails the plan once the api pods share the node's network", async () => {
+    const broken = JSON.parse(JSON.stringify(plan)) as Plan;
+    const api = broken.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+    (api.inputs as { spec: { template: { spec: Record<string, unknown> } } }).spec.template.spec.hostNetwork = true;
+    const report = await checkPlan(broken, { configFile: stackConfigFile("staging-k8s") });
+    expect(
+      report.diagnostics.filter((d) => d.enforcementLevel === "mandatory").map((d) => [d.policyName, d.resource?.name]),
+    ).toEqual([["k8s-no-host-namespaces", api.name]]);
+  });
 });
