@@ -5,9 +5,9 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
+import { DEFAULT_ENTROPY, credentialKind } from "./credentials";
 import { rollbackTiming, rollbackTimingProblems, ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
 import { type OpsbookPolicy, type Subject, idSet, message, ofTypes, resourceRule, show, stackRule } from "./common";
-import { DEFAULT_ENTROPY, credentialKind } from "./credentials";
 
 export const TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition";
 export const ECS_SERVICE = "aws:ecs/service:Service";
