@@ -119,7 +119,7 @@ function placeholderArn(type: string, name: string, region: string): string {
 }
 
 /**
- * A resource's placeholder id: its name and 8 hex digits of its URN's SHA-256. Unique per resource
+ * A resource's placeholder id: its name and 8 hex digits of its URN's hash (urnHash). Unique per resource
  * (two resources share a name across types and parents: a security group and the database it
  * guards, two components' "access-logs" buckets), so that a rule matching resources by id never
  * takes one for the other; and the same on every run, so plans stay comparable.
@@ -128,8 +128,13 @@ export function mockId(urn: string, name: string): string {
   return `${name}-${urnHash(urn)}`;
 }
 
+/**
+ * 8 hex digits of the SHA-256 of the URN's resource part (its qualified type and name): unique in a
+ * stack, as the URN is, and the same for the same resource in every stack, so plans of two stacks
+ * (or of one stack under two configs) compare resource by resource.
+ */
 function urnHash(urn: string): string {
-  return createHash("sha256").update(urn).digest("hex").slice(0, 8);
+  return createHash("sha256").update(urn.split("::").slice(2).join("::")).digest("hex").slice(0, 8);
 }
 
 const BUCKET_TYPES = new Set(["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]);
