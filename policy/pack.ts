@@ -14,6 +14,12 @@ import { networkPolicies } from "./rules/network";
 import { rdsPolicies } from "./rules/rds";
 import { s3Policies } from "./rules/s3";
 import { statefulPolicies } from "./rules/stack";
+import { workloadPolicies } from "./rules/workloads";
+import { iamPolicies } from "./rules/iam";
+import { worldPolicies } from "./rules/world";
+import { alarmThresholdPolicies } from "./rules/alarmThresholds";
+import { keyAndSecretPolicies } from "./rules/keysAndSecrets";
+import { wafPolicies } from "./rules/waf";
 
 export type { OpsbookPolicy };
 
@@ -36,4 +42,10 @@ export const policies: OpsbookPolicy[] = [
   ...alarmPolicies,
   ...kmsIamPolicies,
   ...statefulPolicies,
+  ...workloadPolicies,
+  ...iamPolicies,
+  ...worldPolicies,
+  ...alarmThresholdPolicies,
+  ...keyAndSecretPolicies,
+  ...wafPolicies,
 ];

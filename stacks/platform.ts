@@ -317,6 +317,8 @@ export function buildPlatform(config: PlatformConfig): Platform {
     partition: partition.partition,
     accountId: identity.accountId,
   });
+  // The load balancer's log bucket records its own access in the stack's S3 access-log bucket (S3.9).
+  loadBalancer?.logBucket.logAccessTo(backups.logBucket.name, "alb-logs/");
 
   const definitions: AlarmDefinition[] = [
     ...Object.values(services).flatMap((svc) =>

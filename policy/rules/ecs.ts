@@ -5,6 +5,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
+import { DEFAULT_ENTROPY, credentialKind } from "./credentials";
 import { rollbackTiming, rollbackTimingProblems, ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
 import {
   type OpsbookPolicy,
@@ -30,6 +31,10 @@ type Cluster = Unwrap<aws.ecs.ClusterArgs>;
 /** The parts of an ECS container definition the rules read. */
 export interface ContainerDefinition {
   name?: string;
+  image?: string;
+  /** "uid", "uid:gid", "user" or "user:group"; unset runs as the image's USER. */
+  user?: string;
+  linuxParameters?: { capabilities?: { add?: string[]; drop?: string[] } };
   readonlyRootFilesystem?: boolean;
   privileged?: boolean;
   logConfiguration?: { logDriver?: string };
@@ -37,14 +42,14 @@ export interface ContainerDefinition {
   secrets?: Array<{ name?: string; valueFrom?: string }>;
 }
 
-const DEFINITIONS_PREVIEW =
+export const DEFINITIONS_PREVIEW =
   "containerDefinitions built from values created in the same update (image URIs, secret ARNs, log groups) are unknown; the engine then reports this rule as advisory until the update.";
 
 /**
  * Runs `check` on every container of a task definition; an unparsable `containerDefinitions`
  * is itself reported, since ECS would reject it.
  */
-function eachContainer(
+export function eachContainer(
   subject: Subject<TaskDefinition>,
   check: (container: ContainerDefinition, label: string) => void,
 ): void {
@@ -75,7 +80,7 @@ function eachContainer(
   parsed.forEach((c: ContainerDefinition, i) => check(c, `container ${show(c?.name ?? `#${i}`)}`));
 }
 
-function taskRule<C = Record<string, never>>(
+export function taskRule<C = Record<string, never>>(
   meta: Omit<Parameters<typeof resourceRule<TaskDefinition, C>>[0], "types" | "kind">,
 ): OpsbookPolicy {
   return resourceRule<TaskDefinition, C>({ ...meta, types: [TASK_DEFINITION], kind: "ECS task definition" });
@@ -149,10 +154,14 @@ export const ecsTaskLogging = taskRule<{ allowedLogDrivers: string[] }>({
     }),
 });
 
-export const ecsTaskSecretsNotInEnvironment = taskRule<{ secretNamePattern: string }>({
+export const ecsTaskSecretsNotInEnvironment = taskRule<{
+  secretNamePattern: string;
+  minimumEntropyLength: number;
+  minimumEntropyBitsPerCharacter: number;
+}>({
   name: "ecs-task-secrets-not-in-environment",
   description:
-    "No container receives a secret as a plain environment variable; secrets come from Secrets Manager through `secrets`.",
+    "No container receives a secret as a plain environment variable, recognised by its name or by its value (key and token shapes, URLs with a password, high-entropy strings); secrets come from Secrets Manager through `secrets`.",
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["ECS.8", "runbook 003"], // R-secret-storage
@@ -166,15 +175,35 @@ export const ecsTaskSecretsNotInEnvironment = taskRule<{ secretNamePattern: stri
         "SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL|ENCRYPTION_KEY|DATABASE_URL|REDIS_URL",
       description: "Regular expression (case-insensitive) for environment variable names that hold secrets.",
     },
+    minimumEntropyLength: {
+      type: "integer",
+      minimum: 8,
+      default: DEFAULT_ENTROPY.minimumLength,
+      description: "Shortest value counted as a high-entropy string (a random token).",
+    },
+    minimumEntropyBitsPerCharacter: {
+      type: "number",
+      minimum: 1,
+      maximum: 6,
+      default: DEFAULT_ENTROPY.minimumBitsPerCharacter,
+      description: "Fewest bits of Shannon entropy per character of a high-entropy string.",
+    },
   },
   check: (subject, config) => {
     const pattern = new RegExp(config.secretNamePattern, "i");
+    const threshold = {
+      minimumLength: config.minimumEntropyLength,
+      minimumBitsPerCharacter: config.minimumEntropyBitsPerCharacter,
+    };
     eachContainer(subject, (c, label) => {
       for (const variable of c.environment ?? []) {
-        if (variable?.name && pattern.test(variable.name)) {
+        if (!variable?.name) continue;
+        // The message says what the value looks like, never the value itself.
+        const kind = pattern.test(variable.name) ? undefined : credentialKind(variable.value, threshold);
+        if (pattern.test(variable.name) || kind !== undefined) {
           subject.report(
             `${label} environment ${variable.name}`,
-            "a plain value",
+            kind === undefined ? "a plain value" : `a plain value that looks like ${kind}`,
             `a secrets entry { name: "${variable.name}", valueFrom: <secret ARN> }`,
             `move ${variable.name} from environment to secrets, with valueFrom the Secrets Manager secret's ARN`,
           );

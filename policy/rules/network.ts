@@ -5,6 +5,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
+import { addressRange, worldFamilies } from "../../lib/cidr";
 import { type OpsbookPolicy, type Subject, idSet, message, ofTypes, resourceRule, show, stackRule } from "./common";
 
 export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
@@ -16,8 +17,19 @@ export const VPC = "aws:ec2/vpc:Vpc";
 export const FLOW_LOG = "aws:ec2/flowLog:FlowLog";
 
 const INGRESS_TYPES = [SECURITY_GROUP, INGRESS_RULE, SECURITY_GROUP_RULE] as const;
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 const MAX_PORT = 65535;
+
+/**
+ * The CIDRs that, alone or together, open a permission to the internet, in any spelling:
+ * "0.0.0.0/0", "::0/0", or "0.0.0.0/1" with "128.0.0.0/1" (lib/cidr.ts `worldFamilies`).
+ */
+export function worldCidrs(cidrs: readonly string[]): string[] {
+  const families = worldFamilies(cidrs);
+  return cidrs.filter((c) => {
+    const family = addressRange(c)?.family;
+    return family !== undefined && families.includes(family);
+  });
+}
 
 type SecurityGroup = Unwrap<aws.ec2.SecurityGroupArgs>;
 type IngressRule = Unwrap<aws.vpc.SecurityGroupIngressRuleArgs>;
@@ -36,7 +48,7 @@ export interface Ingress {
   prefixLists: string[];
 }
 
-function portRange(
+export function portRange(
   protocol: string | undefined,
   from: unknown,
   to: unknown,
@@ -85,7 +97,7 @@ export function ingressOf(type: string, props: Record<string, unknown>): Ingress
   return [];
 }
 
-function portText(i: Ingress): string {
+export function portText(i: Ingress): string {
   if (i.protocol === "all") return "all traffic";
   // ICMP and other protocols have no ports (their fromPort / toPort are ICMP types and codes).
   if (i.protocol !== "tcp" && i.protocol !== "udp") return `protocol ${i.protocol}`;
@@ -136,7 +148,7 @@ const PORTS_CONFIG = {
 export const securityGroupNoWorldIngress = ingressRule<{ worldPorts: number[]; dataPorts: number[] }>({
   name: "security-group-no-world-ingress",
   description:
-    "No security group admits 0.0.0.0/0 or ::/0 except on the load balancer's ports (80, 443); never on a data port.",
+    "No security group admits 0.0.0.0/0 or ::/0 (in any spelling, or as ranges that add up to it) except on the load balancer's ports (80, 443); never on a data port.",
   enforcementLevel: "mandatory",
   severity: "critical",
   sources: ["CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260", "EC2.18", "EC2.19"],
@@ -152,7 +164,7 @@ export const securityGroupNoWorldIngress = ingressRule<{ worldPorts: number[]; d
     ...PORTS_CONFIG,
   },
   check: ({ report }, ingress, config) => {
-    const world = ingress.cidrs.filter((c) => WORLD.has(c));
+    const world = worldCidrs(ingress.cidrs);
     if (world.length === 0) return;
     const onlyWorldPorts =
       ingress.protocol === "tcp" &&
@@ -183,7 +195,8 @@ export const securityGroupDataPortSources = ingressRule<{ dataPorts: number[] }>
   config: { ...PORTS_CONFIG },
   check: ({ report }, ingress, config) => {
     const data = coveredPorts(ingress, config.dataPorts);
-    const ranges = [...ingress.cidrs.filter((c) => !WORLD.has(c)), ...ingress.prefixLists];
+    const world = worldCidrs(ingress.cidrs);
+    const ranges = [...ingress.cidrs.filter((c) => !world.includes(c)), ...ingress.prefixLists];
     if (data.length === 0 || ranges.length === 0) return;
     report(
       `${ingress.where} (${portText(ingress)})`,

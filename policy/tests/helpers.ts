@@ -4,6 +4,7 @@
  */
 import type { Policy } from "@pulumi/policy";
 import type { RecordedResource } from "../../tools/plan/mocks";
+import { placeholderId } from "../../tools/plan/placeholders";
 import { reconcileConfig } from "../../tools/policy/config";
 import { type Diagnostic, type PackRun, analyzeResources, analyzeStack } from "../../tools/policy/engine";
 
@@ -30,6 +31,11 @@ export function resource(
     ignoreChanges: [],
     inputs,
   };
+}
+
+/** The id the offline plan's mocks give a recorded resource (what a reference to it holds). */
+export function idOf(record: RecordedResource): string {
+  return placeholderId(record.urn, record.type, record.name, record.inputs);
 }
 
 function packOf(policy: Policy, config?: Record<string, unknown>): PackRun {

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { buildPlan, type Plan } from "../../tools/plan/plan";
 import { checkPlan } from "../../tools/policy/cli";
-import { one, policyOf } from "../helpers/mocks";
+import { idOfOne, one, policyOf } from "../helpers/mocks";
 
 const ROOT = path.join(__dirname, "..", "..", "bootstrap");
 const ACCOUNT = "123456789012";
@@ -19,6 +19,8 @@ beforeAll(async () => {
 });
 
 const get = (type: string, name: string) => one(plan.resources, type, name);
+/** The state bucket's name (its mock id). */
+const stateId = () => idOfOne(plan.resources, "aws:s3/bucket:Bucket", "state");
 const statements = (type: string, name: string, key = "policy") => policyOf(get(type, name), key).Statement;
 const sid = (list: Array<Record<string, unknown>>, id: string) => {
   const found = list.find((s) => s.Sid === id);
@@ -83,12 +85,12 @@ describe("trust: each role names exactly the repository and environment it serve
 });
 
 describe("permissions", () => {
-  const state = "arn:aws:s3:::state-mock";
+  const state = () => `arn:aws:s3:::${stateId()}`;
   const stackObjects = (stack: string) => [
-    `${state}/.pulumi/stacks/opsbook/${stack}.json*`,
-    `${state}/.pulumi/history/opsbook/${stack}/*`,
-    `${state}/.pulumi/backups/opsbook/${stack}/*`,
-    `${state}/.pulumi/locks/organization/opsbook/${stack}/*`,
+    `${state()}/.pulumi/stacks/opsbook/${stack}.json*`,
+    `${state()}/.pulumi/history/opsbook/${stack}/*`,
+    `${state()}/.pulumi/backups/opsbook/${stack}/*`,
+    `${state()}/.pulumi/locks/organization/opsbook/${stack}/*`,
   ];
 
   test("preview is AWS's ReadOnlyAccess, reads both stacks' state, writes none and reads no data", () => {
@@ -108,7 +110,7 @@ describe("permissions", () => {
       Sid: "NeverReadOtherObjects",
       Effect: "Deny",
       Action: ["s3:GetObject", "s3:GetObjectVersion"],
-      NotResource: [`${state}/.pulumi/meta.yaml`, ...stackObjects("staging"), ...stackObjects("production")],
+      NotResource: [`${state()}/.pulumi/meta.yaml`, ...stackObjects("staging"), ...stackObjects("production")],
     });
     expect(sid(list, "NeverReadData")).toMatchObject({
       Effect: "Deny",
@@ -273,12 +275,12 @@ describe("the state bucket", () => {
         Effect: "Deny",
         Principal: "*",
         Action: "s3:*",
-        Resource: ["arn:aws:s3:::state-mock", "arn:aws:s3:::state-mock/*"],
+        Resource: [`arn:aws:s3:::${stateId()}`, `arn:aws:s3:::${stateId()}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
       },
     ]);
     expect(get("aws:s3/bucketLogging:BucketLogging", "state").inputs).toMatchObject({ targetPrefix: "state/" });
-    expect(plan.outputs.backendUrl).toBe("s3://state-mock?region=eu-west-1");
+    expect(plan.outputs.backendUrl).toBe(`s3://${stateId()}?region=eu-west-1`);
   });
 });
 

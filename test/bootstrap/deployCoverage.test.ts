@@ -68,9 +68,10 @@ test("every role the program declares is for a service the deploy role may pass 
             JSON.parse(r.inputs.assumeRolePolicy as string) as {
               Statement: Array<{ Principal: { Service?: string; Federated?: string } }>;
             }
-          )// A role assumed with a web identity (the backup job's pods on EKS) is never passed.
-          .Statement.filter((s) => s.Principal.Federated === undefined)
-            .map((s) => s.Principal.Service ?? "<not a service>"),
+          ).Statement.filter(
+            // A role assumed with a web identity (the backup job's pods on EKS) is never passed.
+            (s) => s.Principal.Federated === undefined,
+          ).map((s) => s.Principal.Service ?? "<not a service>"),
         ),
     ),
   );

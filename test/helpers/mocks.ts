@@ -5,6 +5,7 @@
 import type { RecordedResource } from "../../tools/plan/mocks";
 import { installRecordingMocks } from "../../tools/plan/mocks";
 import { resolve, settle } from "../../tools/plan/plan";
+import { placeholderId } from "../../tools/plan/placeholders";
 
 export { resolve, settle };
 export type { RecordedResource };
@@ -31,6 +32,23 @@ export function one(resources: RecordedResource[], type: string, name: string): 
     );
   }
   return found[0]!;
+}
+
+/** The id the mocks gave a recorded resource, as the resources that refer to it record it. */
+export function idOf(resource: RecordedResource): string {
+  return placeholderId(resource.urn, resource.type, resource.name, resource.inputs);
+}
+
+/** The id of the one resource of `type` named `name` (see `one`). */
+export function idOfOne(resources: RecordedResource[], type: string, name: string): string {
+  return idOf(one(resources, type, name));
+}
+
+/** Ids that more than one custom resource got, each with the URNs that share it. */
+export function sharedIds(resources: RecordedResource[]): Array<[string, string[]]> {
+  const byId = new Map<string, string[]>();
+  for (const r of resources.filter((r) => r.custom)) byId.set(idOf(r), [...(byId.get(idOf(r)) ?? []), r.urn]);
+  return [...byId].filter(([, urns]) => urns.length > 1);
 }
 
 /** Parses a JSON policy document recorded as a string input. */

@@ -7,7 +7,7 @@ import { Backups, backupMetrics } from "../../components/backup/backups";
 import { AlarmSet } from "../../components/monitoring/alarmSet";
 import { backupAlarms } from "../../components/monitoring/alarmCatalogue";
 import { backupContract, containerEnv, backupContainers, parseWatched } from "../helpers/backupContract";
-import { type RecordedResource, recordResources, settle } from "../helpers/mocks";
+import { type RecordedResource, idOfOne, recordResources, settle } from "../helpers/mocks";
 import { backupsArgs } from "../helpers/backups";
 
 // libpq's variables, as the stack hands the database to the job.
@@ -38,7 +38,12 @@ describe("the backup contract, on the Backups component", () => {
         user: "from-secrets-manager",
         sslMode: "verify-full",
       },
-      storage: { bucket: "prod-mock", prefix: "postgres", region: "eu-west-1", endpoint: undefined },
+      storage: {
+        bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod"),
+        prefix: "postgres",
+        region: "eu-west-1",
+        endpoint: undefined,
+      },
       metrics: { enabled: true, namespace: "Opsbook/Backup/prod", endpoint: undefined },
     });
   });

@@ -1,4 +1,4 @@
-import { formatCidr, isCidr, parseCidr, planSubnets, subnet } from "../../lib/cidr";
+import { addressRange, formatCidr, isCidr, parseCidr, planSubnets, subnet, worldFamilies } from "../../lib/cidr";
 
 describe("isCidr", () => {
   test.each([
@@ -65,5 +65,35 @@ describe("planSubnets", () => {
 
   test.each([0, 7])("rejects %d zones", (zones) => {
     expect(() => planSubnets("10.0.0.0/16", zones)).toThrow(`the subnet plan holds 1 to 6 zones, not ${zones}`);
+  });
+});
+
+describe("worldFamilies", () => {
+  test.each<[string[], Array<4 | 6>]>([
+    [["0.0.0.0/0"], [4]],
+    [["::/0"], [6]],
+    [["0:0:0:0:0:0:0:0/0"], [6]],
+    [["::0/0"], [6]],
+    [["10.1.2.3/0"], [4]], // host bits set: the prefix decides
+    [["0.0.0.0/1", "128.0.0.0/1"], [4]],
+    [["128.0.0.0/2", "0.0.0.0/1", "192.0.0.0/2"], [4]],
+    [["::/1", "8000::/1"], [6]],
+    [
+      ["0.0.0.0/0", "::/0"],
+      [4, 6],
+    ],
+    [["0.0.0.0/1"], []],
+    [["0.0.0.0/1", "128.0.0.0/2"], []],
+    [["10.0.0.0/8", "172.16.0.0/12"], []],
+    [["::ffff:0.0.0.0/96"], []],
+    [["not a cidr", "0.0.0.0/33"], []],
+  ])("%j -> %j", (cidrs, expected) => {
+    expect(worldFamilies(cidrs)).toEqual(expected);
+  });
+
+  test("addressRange reads IPv6 with a dotted tail and rejects malformed text", () => {
+    expect(addressRange("::ffff:10.0.0.1/128")).toEqual({ family: 6, first: 0xffff0a000001n, last: 0xffff0a000001n });
+    expect(addressRange("1::2::3/64")).toBeUndefined();
+    expect(addressRange("256.0.0.0/8")).toBeUndefined();
   });
 });

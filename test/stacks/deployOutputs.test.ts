@@ -2,7 +2,7 @@
  * The stack outputs `opsbook deploy` reads (R-deploy-order, R-deploy-verify, R-deploy-post-watch): they
  * are derived from the resources the plan declares, so the command and the program cannot disagree.
  */
-import { ofType, one } from "../helpers/mocks";
+import { idOfOne, ofType, one } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 
 // One plan per test file: the mock runtime is per process. staging-k8s is checked in stagingK8s.test.ts.
@@ -52,8 +52,11 @@ describe("deploy outputs", () => {
         "urn:pulumi:staging::opsbook::opsbook:service:Service$aws:ecs/taskDefinition:TaskDefinition::api-migrate",
       family: task.inputs.family,
       cluster: "opsbook-staging",
-      subnets: ["staging-private-eu-west-1a-id", "staging-private-eu-west-1b-id"],
-      securityGroups: ["staging-app-id"],
+      subnets: [
+        idOfOne(plan.resources, "aws:ec2/subnet:Subnet", "staging-private-eu-west-1a"),
+        idOfOne(plan.resources, "aws:ec2/subnet:Subnet", "staging-private-eu-west-1b"),
+      ],
+      securityGroups: [idOfOne(plan.resources, "aws:ec2/securityGroup:SecurityGroup", "staging-app")],
       launchType: "FARGATE",
       containerName: "app",
       logGroup: logGroup.inputs.name,

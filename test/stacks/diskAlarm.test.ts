@@ -18,7 +18,7 @@ jest.mock("../../tools/plan/placeholders", () => {
     ...actual,
     mockState: (...args: Parameters<typeof actual.mockState>) => {
       const answer = actual.mockState(...args);
-      const [type, , , inputs] = args;
+      const [, type, , , inputs] = args;
       if (mockGrown && type === "aws:rds/instance:Instance")
         answer.state = { ...answer.state, allocatedStorage: inputs.maxAllocatedStorage };
       return answer;

@@ -1,14 +1,14 @@
-import { ofType, one, containersOf } from "../helpers/mocks";
+import { idOfOne, ofType, one, containersOf } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 import { alarmProperties } from "./alarmProperties";
 import { deploymentFailurePage } from "./deploymentFailurePage";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 
-const ISOLATED = [
-  "production-isolated-eu-west-1a-id",
-  "production-isolated-eu-west-1b-id",
-  "production-isolated-eu-west-1c-id",
+const isolated = (): string[] => [
+  id(SUBNET, "production-isolated-eu-west-1a"),
+  id(SUBNET, "production-isolated-eu-west-1b"),
+  id(SUBNET, "production-isolated-eu-west-1c"),
 ];
 const DB_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-db-key";
 const REDIS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/production-redis-key";
@@ -17,6 +17,11 @@ const file = stackFileConfig("production");
 const [api, web] = file.services;
 
 let plan: Plan;
+const SUBNET = "aws:ec2/subnet:Subnet";
+const SG = "aws:ec2/securityGroup:SecurityGroup";
+const VPC = "aws:ec2/vpc:Vpc";
+/** The placeholder id the plan gave a resource, as the resources that refer to it record it. */
+const id = (type: string, name: string): string => idOfOne(plan.resources, type, name);
 beforeAll(async () => {
   plan = await planStack("production");
 });
@@ -39,7 +44,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       status: "Enabled",
       deleteMarkerReplication: { status: "Disabled" },
       destination: {
-        bucket: "arn:aws:s3:::production-replica-mock",
+        bucket: `arn:aws:s3:::${idOfOne(plan.resources, "aws:s3/bucket:Bucket", "production-replica")}`,
         encryptionConfiguration: { replicaKmsKeyId: DR_KEY },
       },
     });
@@ -55,15 +60,17 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         region: "eu-central-1",
       },
     ]);
-    expect(plan.outputs.backupReplicaBucketName).toBe("production-replica-mock");
+    expect(plan.outputs.backupReplicaBucketName).toBe(
+      idOfOne(plan.resources, "aws:s3/bucket:Bucket", "production-replica"),
+    );
   });
 
   test("spans three zones with a NAT gateway in each", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(9);
     expect(ofType(plan.resources, "aws:ec2/natGateway:NatGateway").map((n) => n.inputs.subnetId)).toEqual([
-      "production-public-eu-west-1a-id",
-      "production-public-eu-west-1b-id",
-      "production-public-eu-west-1c-id",
+      id(SUBNET, "production-public-eu-west-1a"),
+      id(SUBNET, "production-public-eu-west-1b"),
+      id(SUBNET, "production-public-eu-west-1c"),
     ]);
     expect(one(plan.resources, "aws:ec2/vpc:Vpc", "production-vpc").inputs.cidrBlock).toBe(file.network.cidr);
   });
@@ -293,9 +300,8 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       migration: {
         taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:taskdefinition/api-migrate",
         cluster: "opsbook-production",
-        securityGroups: ["production-app-id"],
-        command:
-          "aws ecs run-task --cluster opsbook-production --task-definition arn:aws:ecs:eu-west-1:123456789012:taskdefinition/api-migrate --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[production-private-eu-west-1a-id,production-private-eu-west-1b-id,production-private-eu-west-1c-id],securityGroups=[production-app-id],assignPublicIp=DISABLED}'",
+        securityGroups: [id(SG, "production-app")],
+        command: `aws ecs run-task --cluster opsbook-production --task-definition arn:aws:ecs:eu-west-1:123456789012:taskdefinition/api-migrate --launch-type FARGATE --network-configuration 'awsvpcConfiguration={subnets=[${["a", "b", "c"].map((z) => id(SUBNET, `production-private-eu-west-1${z}`)).join(",")}],securityGroups=[${id(SG, "production-app")}],assignPublicIp=DISABLED}'`,
       },
     });
   });
@@ -392,7 +398,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       port: 5432,
       publiclyAccessible: false,
       dbSubnetGroupName: "production-db",
-      vpcSecurityGroupIds: ["production-db-id"],
+      vpcSecurityGroupIds: [id(SG, "production-db")],
       parameterGroupName: "production-db",
       multiAz: true,
       deletionProtection: true,
@@ -420,7 +426,9 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
       ],
     });
-    expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "production-db").inputs.subnetIds).toEqual(ISOLATED);
+    expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "production-db").inputs.subnetIds).toEqual(
+      isolated(),
+    );
     expect(
       ofType(plan.resources, "aws:cloudwatch/logGroup:LogGroup")
         .filter((g) => String(g.inputs.name).startsWith("/aws/rds/"))
@@ -445,7 +453,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       multiAzEnabled: true,
       port: 6379,
       subnetGroupName: "production-redis",
-      securityGroupIds: ["production-redis-id"],
+      securityGroupIds: [id(SG, "production-redis")],
       atRestEncryptionEnabled: true,
       kmsKeyId: REDIS_KEY,
       transitEncryptionEnabled: true,
@@ -472,7 +480,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     });
     expect(group.protect).toBe(true);
     expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "production-redis").inputs.subnetIds).toEqual(
-      ISOLATED,
+      isolated(),
     );
     expect(one(plan.resources, "aws:secretsmanager/secret:Secret", "production-redis-auth-token")).toMatchObject({
       protect: true,
@@ -501,28 +509,32 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         .map((r) => r.inputs),
     ).toEqual([
       {
-        securityGroupId: "production-db-id",
+        securityGroupId: id(SG, "production-db"),
         description: "PostgreSQL from the app tasks",
         ipProtocol: "tcp",
         fromPort: 5432,
         toPort: 5432,
-        referencedSecurityGroupId: "production-app-id",
+        referencedSecurityGroupId: id(SG, "production-app"),
       },
       {
-        securityGroupId: "production-redis-id",
+        securityGroupId: id(SG, "production-redis"),
         description: "Redis from the app tasks",
         ipProtocol: "tcp",
         fromPort: 6379,
         toPort: 6379,
-        referencedSecurityGroupId: "production-app-id",
+        referencedSecurityGroupId: id(SG, "production-app"),
       },
       {
-        securityGroupId: "production-restore-drill-db-id",
+        securityGroupId: idOfOne(plan.resources, "aws:ec2/securityGroup:SecurityGroup", "production-restore-drill-db"),
         description: "PostgreSQL from the drill task",
         ipProtocol: "tcp",
         fromPort: 5432,
         toPort: 5432,
-        referencedSecurityGroupId: "production-restore-drill-task-id",
+        referencedSecurityGroupId: idOfOne(
+          plan.resources,
+          "aws:ec2/securityGroup:SecurityGroup",
+          "production-restore-drill-task",
+        ),
       },
     ]);
     expect(
@@ -531,53 +543,61 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         .map((r) => r.inputs),
     ).toEqual([
       {
-        securityGroupId: "production-app-id",
+        securityGroupId: id(SG, "production-app"),
         description: "PostgreSQL to the database",
         ipProtocol: "tcp",
         fromPort: 5432,
         toPort: 5432,
-        referencedSecurityGroupId: "production-db-id",
+        referencedSecurityGroupId: id(SG, "production-db"),
       },
       {
-        securityGroupId: "production-app-id",
+        securityGroupId: id(SG, "production-app"),
         description: "Redis to the cache",
         ipProtocol: "tcp",
         fromPort: 6379,
         toPort: 6379,
-        referencedSecurityGroupId: "production-redis-id",
+        referencedSecurityGroupId: id(SG, "production-redis"),
       },
       {
-        securityGroupId: "production-restore-drill-task-id",
+        securityGroupId: idOfOne(
+          plan.resources,
+          "aws:ec2/securityGroup:SecurityGroup",
+          "production-restore-drill-task",
+        ),
         description: "PostgreSQL to the drill instance",
         ipProtocol: "tcp",
         fromPort: 5432,
         toPort: 5432,
-        referencedSecurityGroupId: "production-restore-drill-db-id",
+        referencedSecurityGroupId: idOfOne(
+          plan.resources,
+          "aws:ec2/securityGroup:SecurityGroup",
+          "production-restore-drill-db",
+        ),
       },
     ]);
   });
 
   test("exports the network by tier and where the data stores are", () => {
     expect(plan.outputs).toMatchObject({
-      vpcId: "production-vpc-id",
+      vpcId: id(VPC, "production-vpc"),
       publicSubnetIds: [
-        "production-public-eu-west-1a-id",
-        "production-public-eu-west-1b-id",
-        "production-public-eu-west-1c-id",
+        id(SUBNET, "production-public-eu-west-1a"),
+        id(SUBNET, "production-public-eu-west-1b"),
+        id(SUBNET, "production-public-eu-west-1c"),
       ],
       privateSubnetIds: [
-        "production-private-eu-west-1a-id",
-        "production-private-eu-west-1b-id",
-        "production-private-eu-west-1c-id",
+        id(SUBNET, "production-private-eu-west-1a"),
+        id(SUBNET, "production-private-eu-west-1b"),
+        id(SUBNET, "production-private-eu-west-1c"),
       ],
       isolatedSubnetIds: [
-        "production-isolated-eu-west-1a-id",
-        "production-isolated-eu-west-1b-id",
-        "production-isolated-eu-west-1c-id",
+        id(SUBNET, "production-isolated-eu-west-1a"),
+        id(SUBNET, "production-isolated-eu-west-1b"),
+        id(SUBNET, "production-isolated-eu-west-1c"),
       ],
       logsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/logs-key",
-      loadBalancerSecurityGroupId: "production-alb-id",
-      appSecurityGroupId: "production-app-id",
+      loadBalancerSecurityGroupId: id(SG, "production-alb"),
+      appSecurityGroupId: id(SG, "production-app"),
       databaseIdentifier: "opsbook-production",
       databaseEndpoint: "opsbook-production.mock.eu-west-1.rds.amazonaws.com:5432",
       databaseHost: "opsbook-production.mock.eu-west-1.rds.amazonaws.com",

@@ -2,7 +2,7 @@
  * What must hold for every stack, whatever its size: asserted by each stack's test file.
  */
 import { backupContract } from "../helpers/backupContract";
-import { type RecordedResource, ofType, containersOf } from "../helpers/mocks";
+import { type RecordedResource, idOf, idOfOne, ofType, containersOf, sharedIds } from "../helpers/mocks";
 import { type Plan, stateful } from "../helpers/stack";
 
 const DATA_PORTS = [5432, 6379];
@@ -44,7 +44,7 @@ function ingressRules(plan: Plan): Array<{
   const inline = ofType(plan.resources, "aws:ec2/securityGroup:SecurityGroup").flatMap((g) =>
     ((g.inputs.ingress as Array<Record<string, unknown>> | undefined) ?? []).map((i) => ({
       from: `${g.name} (inline)`,
-      groupId: `${g.name}-id`,
+      groupId: idOf(g),
       ipProtocol: i.protocol,
       fromPort: Number(i.fromPort),
       toPort: Number(i.toPort),
@@ -98,6 +98,10 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     for (const prefix of prefixes) expect(prefix).toMatch(new RegExp(`^alias/opsbook-${stack}-[a-z-]+-$`));
   });
 
+  test("gives every resource a mock id of its own, so that no reference can name two resources", () => {
+    expect(sharedIds(getPlan().resources)).toEqual([]);
+  });
+
   test("parents every resource to a component of the program", () => {
     const plan = getPlan();
     const components = new Set(plan.resources.filter((r) => !r.custom).map((r) => r.urn));
@@ -140,8 +144,8 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
       (r) => r.inputs.cidrIpv4 === "0.0.0.0/0" || r.inputs.cidrIpv6 === "::/0",
     );
     expect(open.map((r) => [r.inputs.securityGroupId, r.inputs.fromPort, r.inputs.toPort])).toEqual([
-      [`${plan.stack}-alb-id`, 443, 443],
-      [`${plan.stack}-alb-id`, 80, 80],
+      [idOfOne(plan.resources, "aws:ec2/securityGroup:SecurityGroup", `${plan.stack}-alb`), 443, 443],
+      [idOfOne(plan.resources, "aws:ec2/securityGroup:SecurityGroup", `${plan.stack}-alb`), 80, 80],
     ]);
   });
 
@@ -205,7 +209,7 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     expect(groups).toHaveLength(2); // PostgreSQL's and Redis's
     const rules = ingressRules(plan);
     for (const g of groups) {
-      const into = rules.filter((r) => r.groupId === `${g.name}-id`);
+      const into = rules.filter((r) => r.groupId === idOf(g));
       expect(into.length).toBeGreaterThan(0);
       for (const r of into)
         expect({
@@ -228,7 +232,7 @@ export function stackInvariants(getPlan: () => Plan, expectProtected: boolean): 
     for (const s of subnets) expect(s.inputs.mapPublicIpOnLaunch).toBe(false);
     const defaults = ofType(plan.resources, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup");
     expect(defaults.map((sg) => [sg.inputs.vpcId, sg.inputs.ingress, sg.inputs.egress])).toEqual([
-      [`${plan.stack}-vpc-id`, undefined, undefined],
+      [idOfOne(plan.resources, "aws:ec2/vpc:Vpc", `${plan.stack}-vpc`), undefined, undefined],
     ]);
   });
 }

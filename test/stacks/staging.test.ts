@@ -1,4 +1,4 @@
-import { ofType, one } from "../helpers/mocks";
+import { idOfOne, ofType, one } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
 import { alarmProperties } from "./alarmProperties";
@@ -6,12 +6,16 @@ import { deploymentFailurePage } from "./deploymentFailurePage";
 import { type PolicyReport, checkPlan, stackConfigFile } from "../../tools/policy/cli";
 import { DEFAULT_SECURITY_GROUP, FLOW_LOG } from "../../policy/rules/network";
 
-const ISOLATED = ["staging-isolated-eu-west-1a-id", "staging-isolated-eu-west-1b-id"];
+const isolated = (): string[] => [id(SUBNET, "staging-isolated-eu-west-1a"), id(SUBNET, "staging-isolated-eu-west-1b")];
 
 const file = stackFileConfig("staging");
 const service = (name: string) => file.services.find((s) => s.name === name);
 
 let plan: Plan;
+const SUBNET = "aws:ec2/subnet:Subnet";
+const SG = "aws:ec2/securityGroup:SecurityGroup";
+/** The placeholder id the plan gave a resource, as the resources that refer to it record it. */
+const id = (type: string, name: string): string => idOfOne(plan.resources, type, name);
 beforeAll(async () => {
   plan = await planStack("staging");
 });
@@ -69,7 +73,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/staging-db-key",
       publiclyAccessible: false,
       dbSubnetGroupName: "staging-db",
-      vpcSecurityGroupIds: ["staging-db-id"],
+      vpcSecurityGroupIds: [id(SG, "staging-db")],
       multiAz: false,
       deletionProtection: false,
       backupRetentionPeriod: 7,
@@ -86,7 +90,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
       { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
     ]);
-    expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "staging-db").inputs.subnetIds).toEqual(ISOLATED);
+    expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "staging-db").inputs.subnetIds).toEqual(isolated());
     expect(
       ofType(plan.resources, "aws:cloudwatch/logGroup:LogGroup")
         .filter((g) => String(g.inputs.name).startsWith("/aws/rds/"))
@@ -115,7 +119,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
     });
     expect(group.protect).toBe(false);
     expect(one(plan.resources, "aws:elasticache/subnetGroup:SubnetGroup", "staging-redis").inputs.subnetIds).toEqual(
-      ISOLATED,
+      isolated(),
     );
   });
 
@@ -138,9 +142,9 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
         .filter((r) => [5432, 6379].includes(r.inputs.fromPort as number))
         .map((r) => [r.inputs.securityGroupId, r.inputs.fromPort, r.inputs.referencedSecurityGroupId]),
     ).toEqual([
-      ["staging-db-id", 5432, "staging-app-id"],
-      ["staging-redis-id", 6379, "staging-app-id"],
-      ["staging-restore-drill-db-id", 5432, "staging-restore-drill-task-id"],
+      [id(SG, "staging-db"), 5432, id(SG, "staging-app")],
+      [id(SG, "staging-redis"), 6379, id(SG, "staging-app")],
+      [id(SG, "staging-restore-drill-db"), 5432, id(SG, "staging-restore-drill-task")],
     ]);
   });
 });

@@ -21,7 +21,7 @@ import {
   type IServiceMonitor,
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { backupContract } from "../helpers/backupContract";
-import { one, ofType, policyOf, type RecordedResource } from "../helpers/mocks";
+import { idOfOne, one, ofType, policyOf, sharedIds, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { checkPlan, stackConfigFile } from "../../tools/policy/cli";
 import { buildPlan } from "../../tools/plan/plan";
@@ -63,6 +63,10 @@ const kubernetesObjects = (): RecordedResource[] =>
   plan.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
 
 describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
+  test("gives every resource a mock id of its own, so that no reference can name two resources", () => {
+    expect(sharedIds(plan.resources)).toEqual([]);
+  });
+
   test("declares no ECS resource at all, no load balancer, target group or ECS alarm", () => {
     const types = new Set(plan.resources.map((r) => r.type));
     // The backup job runs as CronJobs on the cluster (R-backup-job-k8s): nothing of ECS is left.
@@ -426,7 +430,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     expect(fromSecrets).toEqual([
       ["PGUSER", "opsbook-db-roles-master"],
       ["PGPASSWORD", "opsbook-db-roles-master"],
-      ...["APP", "MIGRATE", "BACKUP", "DRILL"].map((r) => [expect.stringContaining(r), "opsbook-db-roles-passwords"]),
+      ...["APP", "MIGRATE", "BACKUP", "DRILL"].map((r) => [`OPSBOOK_ROLE_${r}_PASSWORD`, "opsbook-db-roles-passwords"]),
     ]);
     // The backup job's egress policy (DNS, PostgreSQL, HTTPS) selects it.
     expect(pod.metadata!.labels).toMatchObject({ "app.kubernetes.io/name": "opsbook-backup" });
@@ -551,7 +555,7 @@ describe("staging-k8s backup job on the cluster (R-backup-job-k8s)", () => {
         { name: "PGPORT", value: "5432" },
         { name: "PGDATABASE", value: "app" },
         { name: "PGSSLMODE", value: "verify-full" },
-        { name: "BACKUP_BUCKET", value: "staging-k8s-mock" },
+        { name: "BACKUP_BUCKET", value: idOfOne(plan.resources, "aws:s3/bucket:Bucket", "staging-k8s") },
         { name: "BACKUP_PREFIX", value: "postgres" },
         { name: "AWS_REGION", value: "eu-west-1" },
         { name: "METRICS_NAMESPACE", value: "Opsbook/Backup/staging-k8s" },
@@ -559,7 +563,10 @@ describe("staging-k8s backup job on the cluster (R-backup-job-k8s)", () => {
         { name: "DRILL_SOURCE_INSTANCE", value: "opsbook-staging-k8s" },
         { name: "DRILL_INSTANCE_PREFIX", value: "opsbook-staging-k8s-drill" },
         { name: "DRILL_INSTANCE_CLASS", value: "db.t4g.medium" },
-        { name: "DRILL_SECURITY_GROUP_ID", value: expect.any(String) },
+        {
+          name: "DRILL_SECURITY_GROUP_ID",
+          value: idOfOne(plan.resources, "aws:ec2/securityGroup:SecurityGroup", "staging-k8s-restore-drill-db"),
+        },
         { name: "DRILL_RTO_SECONDS", value: "14400" },
         ...["PGUSER", "PGPASSWORD"].map((key) => ({
           name: key,
@@ -612,15 +619,25 @@ describe("staging-k8s backup job on the cluster (R-backup-job-k8s)", () => {
   test("the role has the ECS task role's least-privilege policy, and is the only backup role", async () => {
     // What index.ts does, as a function: the module itself runs only once per test file.
     const ecs = await buildPlan("staging", { load: () => stackOutputs(buildPlatform(loadConfig())) });
+    // The same policy but for the stack's name and its bucket's (whose mock id differs per stack).
     const statements = (p: Plan, stack: string) =>
-      JSON.stringify(policyOf(one(p.resources, "aws:iam/rolePolicy:RolePolicy", `${stack}-task`)).Statement).replaceAll(
-        stack,
-        "<stack>",
-      );
+      JSON.stringify(policyOf(one(p.resources, "aws:iam/rolePolicy:RolePolicy", `${stack}-task`)).Statement)
+        .replaceAll(idOfOne(p.resources, "aws:s3/bucket:Bucket", stack), "<bucket>")
+        .replaceAll(stack, "<stack>");
     expect(statements(plan, "staging-k8s")).toEqual(statements(ecs, "staging"));
     expect(statements(plan, "staging-k8s")).toContain("s3:PutObject");
     // No execution role, no scheduler role: nothing on the cluster's side needs them.
     const backupRoles = ofType(plan.resources, "aws:iam/role:Role").filter((r) => r.parent?.includes("Backups"));
     expect(backupRoles.map((r) => r.name)).toEqual(["staging-k8s-task"]);
+  });
+
+  test("k8s-no-host-namespaces fails the plan once the api pods share the node's network", async () => {
+    const broken = JSON.parse(JSON.stringify(plan)) as Plan;
+    const api = broken.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+    (api.inputs as { spec: { template: { spec: Record<string, unknown> } } }).spec.template.spec.hostNetwork = true;
+    const report = await checkPlan(broken, { configFile: stackConfigFile("staging-k8s") });
+    expect(
+      report.diagnostics.filter((d) => d.enforcementLevel === "mandatory").map((d) => [d.policyName, d.resource?.name]),
+    ).toEqual([["k8s-no-host-namespaces", api.name]]);
   });
 });

@@ -5,7 +5,7 @@
  * that a reference from one resource to another stays visible in the recorded inputs.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
+import type { ReadResourceRequest, RegisterResourceRequest } from "@pulumi/pulumi/proto/resource_pb";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { deserializeProperties, specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
@@ -99,6 +99,13 @@ function invoke(token: string, region: string, inputs: Record<string, unknown>):
 type WithNewUrn = { newUrn: (parent: string, type: string, name: string) => string };
 
 class RecordingMonitor extends MockMonitor {
+  /**
+   * URN of the resource being registered. The base mock calls `newResource` without the URN, but
+   * synchronously from `registerResource` / `readResource` (before its first await), so the URN
+   * set just before that call is the one of the resource `newResource` is asked about.
+   */
+  registering: string | undefined;
+
   constructor(
     mocks: pulumi.runtime.Mocks,
     private readonly record: (r: RecordedResource) => void,
@@ -120,8 +127,9 @@ class RecordingMonitor extends MockMonitor {
     const type: string = req.getType();
     const name: string = req.getName();
     const parent: string = req.getParent();
+    const urn = (this as unknown as WithNewUrn).newUrn(parent, type, name);
     this.record({
-      urn: (this as unknown as WithNewUrn).newUrn(parent, type, name),
+      urn,
       type,
       name,
       parent: parent || undefined,
@@ -135,7 +143,25 @@ class RecordingMonitor extends MockMonitor {
       // The runtime always sends the inputs (an empty struct when there are none).
       inputs: reveal(deserializeProperties(req.getObject()!)) as Record<string, unknown>,
     });
-    return super.registerResource(req, callback);
+    return this.as(urn, () => super.registerResource(req, callback));
+  }
+
+  override async readResource(
+    req: ReadResourceRequest,
+    callback: (err: unknown, innerResponse: unknown) => void,
+  ): Promise<void> {
+    const urn = (this as unknown as WithNewUrn).newUrn(req.getParent(), req.getType(), req.getName());
+    return this.as(urn, () => super.readResource(req, callback));
+  }
+
+  /** Runs `register` with `registering` set to `urn` for the synchronous part of it. */
+  private as(urn: string, register: () => Promise<void>): Promise<void> {
+    this.registering = urn;
+    try {
+      return register();
+    } finally {
+      this.registering = undefined;
+    }
   }
 }
 
@@ -149,8 +175,14 @@ export async function installRecordingMocks(
   region: string,
   resources: RecordedResource[],
 ): Promise<void> {
+  // The monitor is made after the mocks it calls.
+  const current: { monitor?: RecordingMonitor } = {};
   const mocks: pulumi.runtime.Mocks = {
-    newResource: (args) => mockState(args.type, args.name, region, args.inputs as Record<string, unknown>),
+    newResource: (args) => {
+      const urn = current.monitor?.registering;
+      if (urn === undefined) throw new Error(`the offline plan registered ${args.type} "${args.name}" without its URN`);
+      return mockState(urn, args.type, args.name, region, args.inputs as Record<string, unknown>);
+    },
     call: (args) => invoke(args.token, region, args.inputs as Record<string, unknown>),
   };
   // setMocks turns on the runtime features (secrets, resource references); our monitor then replaces
@@ -159,7 +191,8 @@ export async function installRecordingMocks(
   await pulumi.runtime.setMocks(mocks, project, stack, false);
   const store = getStore();
   const features = Object.fromEntries(Object.entries(store).filter(([key]) => key.startsWith("supports")));
-  setMockOptions(new RecordingMonitor(mocks, (r) => resources.push(r)), project, stack, false);
+  current.monitor = new RecordingMonitor(mocks, (r) => resources.push(r));
+  setMockOptions(current.monitor, project, stack, false);
   // Aliases as URNs: without alias specs the SDK itself derives every alias URN, the ones a child
   // inherits from a renamed parent included, as the engine would from the specs. (In this mode the
   // SDK drops the aliases of a resource without a parent; the program renames only children.)

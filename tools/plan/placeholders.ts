@@ -3,6 +3,7 @@
  * endpoints), derived from the resource's type, name and inputs. Pure, with no Pulumi runtime, so
  * that the policy runner can compute the same outputs cheaply.
  */
+import { createHash } from "node:crypto";
 import { partitionOfRegion } from "../../lib/partition";
 
 /** The account every placeholder ARN names. */
@@ -22,6 +23,7 @@ function computed(
   name: string,
   region: string,
   inputs: Record<string, unknown>,
+  id: string,
 ): Record<string, unknown> {
   switch (type) {
     case "aws:rds/instance:Instance": {
@@ -68,11 +70,14 @@ function computed(
     case "aws:kms/key:Key":
       return { keyId: `${name}-key-id` };
     case "aws:s3/bucket:Bucket":
-    case "aws:s3/bucketV2:BucketV2":
+    case "aws:s3/bucketV2:BucketV2": {
+      // A bucket's id is its name (bucketId).
       return {
-        bucket: inputs.bucket ?? `${name}-mock`,
-        bucketRegionalDomainName: `${name}-mock.s3.${region}.amazonaws.com`,
+        bucket: id,
+        arn: `arn:${partitionOfRegion(region)}:s3:::${id}`,
+        bucketRegionalDomainName: `${id}.s3.${region}.amazonaws.com`,
       };
+    }
     case "random:index/randomPassword:RandomPassword":
     case "random:index/randomString:RandomString":
       return { result: `[generated ${name}]` };
@@ -99,8 +104,6 @@ const ARN_SHAPES: Record<string, (name: string, region: string) => string> = {
   "aws:cloudwatch/metricAlarm:MetricAlarm": (name, region) =>
     `arn:${partitionOfRegion(region)}:cloudwatch:${region}:${MOCK_ACCOUNT}:alarm:${name}`,
   "aws:sns/topic:Topic": (name, region) => `arn:${partitionOfRegion(region)}:sns:${region}:${MOCK_ACCOUNT}:${name}`,
-  "aws:s3/bucket:Bucket": (name, region) => `arn:${partitionOfRegion(region)}:s3:::${name}-mock`,
-  "aws:s3/bucketV2:BucketV2": (name, region) => `arn:${partitionOfRegion(region)}:s3:::${name}-mock`,
   "aws:secretsmanager/secret:Secret": (name, region) =>
     `arn:${partitionOfRegion(region)}:secretsmanager:${region}:${MOCK_ACCOUNT}:secret:${name}`,
 };
@@ -116,17 +119,55 @@ function placeholderArn(type: string, name: string, region: string): string {
 }
 
 /**
+ * A resource's placeholder id: its name and 8 hex digits of its URN's hash (urnHash). Unique per resource
+ * (two resources share a name across types and parents: a security group and the database it
+ * guards, two components' "access-logs" buckets), so that a rule matching resources by id never
+ * takes one for the other; and the same on every run, so plans stay comparable.
+ */
+export function mockId(urn: string, name: string): string {
+  return `${name}-${urnHash(urn)}`;
+}
+
+/**
+ * 8 hex digits of the SHA-256 of the URN's resource part (its qualified type and name): unique in a
+ * stack, as the URN is, and the same for the same resource in every stack, so plans of two stacks
+ * (or of one stack under two configs) compare resource by resource.
+ */
+function urnHash(urn: string): string {
+  return createHash("sha256").update(urn.split("::").slice(2).join("::")).digest("hex").slice(0, 8);
+}
+
+const BUCKET_TYPES = new Set(["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"]);
+
+/**
+ * An S3 bucket's id is its name: the given `bucket`, else `bucketPrefix` and a suffix (as the
+ * provider makes one), else the placeholder id. Two buckets never share one, so a companion
+ * (`BucketLogging.targetBucket`, an ALB's `accessLogs.bucket`) names exactly one bucket.
+ */
+function bucketId(urn: string, name: string, inputs: Record<string, unknown>): string {
+  if (typeof inputs.bucket === "string") return inputs.bucket;
+  if (typeof inputs.bucketPrefix === "string") return `${inputs.bucketPrefix}${urnHash(urn)}`;
+  return mockId(urn, name);
+}
+
+/** The id the mocks answer for a resource: `bucketId` for an S3 bucket, else `mockId`. */
+export function placeholderId(urn: string, type: string, name: string, inputs: Record<string, unknown>): string {
+  return BUCKET_TYPES.has(type) ? bucketId(urn, name, inputs) : mockId(urn, name);
+}
+
+/**
  * What the mocks answer for a new resource: its id, and its state (the inputs plus placeholder
  * outputs). The policy runner calls this too, to see a resource's outputs as the program saw them.
  */
 export function mockState(
+  urn: string,
   type: string,
   name: string,
   region: string,
   inputs: Record<string, unknown>,
 ): { id: string; state: Record<string, unknown> } {
   const arn = placeholderArn(type, name, region);
-  const id = `${name}-id`;
+  const id = placeholderId(urn, type, name, inputs);
   const physicalName = inputs.name ?? (inputs.namePrefix ? `${text(inputs.namePrefix, "")}mock` : name);
-  return { id, state: { ...inputs, id, arn, name: physicalName, ...computed(type, name, region, inputs) } };
+  return { id, state: { ...inputs, id, arn, name: physicalName, ...computed(type, name, region, inputs, id) } };
 }

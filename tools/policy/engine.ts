@@ -226,7 +226,9 @@ export async function analyzeResources(resources: readonly RecordedResource[], r
 
 /** The outputs the plan's mocks answered for a resource: what a stack policy sees as its props. */
 export function outputsOf(record: RecordedResource, region: string): Record<string, unknown> {
-  return record.custom ? mockState(record.type, record.name, region, copy(record.inputs)).state : copy(record.inputs);
+  return record.custom
+    ? mockState(record.urn, record.type, record.name, region, copy(record.inputs)).state
+    : copy(record.inputs);
 }
 
 /** Runs every stack policy once over all resources, with their outputs. */

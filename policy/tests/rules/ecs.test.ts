@@ -153,6 +153,39 @@ describe("ecs-task-secrets-not-in-environment", () => {
       }),
     ).toEqual([expect.stringContaining("environment stripe_webhook_signing is a plain value")]);
   });
+
+  // Built at run time, so that no file of the repository holds a credential-shaped literal.
+  const AWS_KEY = ["AKIA", "Z".repeat(4), "3".repeat(4), "Q7XP", "W2MB"].join("");
+  const TOKEN = "Zr8" + "xQ2mN7vL4pK9sT1wB6yD3hF5jG0cE8aU";
+
+  test.each([
+    ["BUILD_INFO", AWS_KEY, "an AWS access key id"],
+    ["UPSTREAM", "https://svc:" + "s3cr3t-pass" + "@api.example.com/v1", "a URL with a password"],
+    ["SIGNER", "-----BEGIN " + "PRIVATE KEY-----\nMIIE...", "a private key"],
+    ["CI_HELPER", "ghp_" + "a1B2".repeat(9), "a GitHub token"],
+    ["OPAQUE", TOKEN, "a high-entropy string"],
+  ])("reports %s by its value, without printing it", async (name, value, kind) => {
+    const leaky = task({ environment: [{ name, value }] });
+    const found = await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, leaky, { name: "api" });
+    expect(found).toEqual([
+      `ECS task definition "api": container "api" environment ${name} is a plain value that looks like ${kind}; required: a secrets entry { name: "${name}", valueFrom: <secret ARN> }. Fix: move ${name} from environment to secrets, with valueFrom the Secrets Manager secret's ARN.`,
+    ]);
+    expect(found[0]).not.toContain(value);
+  });
+
+  test("passes the values the shipped stacks set: hosts, ports, ARNs, bucket names, labels", async () => {
+    const values = task({
+      environment: [
+        { name: "DB_HOST", value: "opsbook-production.c9akciq32.eu-west-1.rds.amazonaws.com" },
+        { name: "BACKUP_BUCKET", value: "opsbook-production-backups-20261201093000123400000001" },
+        { name: "TOPIC", value: "arn:aws:sns:eu-west-1:123456789012:production-critical" },
+        { name: "APP_ROTATION_LABEL", value: "2026-q4" },
+        { name: "METRICS_NAMESPACE", value: "Opsbook/Backup/production" },
+        { name: "PUBLIC_URL", value: "https://user@example.com/path" },
+      ],
+    });
+    expect(await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, values)).toEqual([]);
+  });
 });
 
 test("ecs-task-separate-roles reports one role for both jobs", async () => {

@@ -1,5 +1,5 @@
 import * as net from "../../rules/network";
-import { resource, stackViolations, violations } from "../helpers";
+import { idOf, resource, stackViolations, violations } from "../helpers";
 
 const appToDb = {
   securityGroupId: "sg-db",
@@ -218,7 +218,7 @@ describe("security-group-descriptions", () => {
 describe("network stack rules", () => {
   const vpc = resource(net.VPC, "prod-vpc", { cidrBlock: "10.10.0.0/16" });
   // The offline plan's placeholder id for the VPC above.
-  const vpcId = "prod-vpc-id";
+  const vpcId = idOf(vpc);
   const flowLog = (inputs: Record<string, unknown>) =>
     resource(net.FLOW_LOG, "prod-flow-log", {
       vpcId,

@@ -1,5 +1,5 @@
 import * as rds from "../../rules/rds";
-import { changed, resource, stackViolations, violations } from "../helpers";
+import { changed, idOf, resource, stackViolations, violations } from "../helpers";
 
 const TYPE = rds.RDS_INSTANCE;
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/data-key";
@@ -243,7 +243,7 @@ describe("rds-force-ssl", () => {
   test("matches the group by id as well as by name", async () => {
     expect(
       await stackViolations(rds.rdsForceSsl, [
-        db(changed(compliant, { parameterGroupName: "db-params-id" })),
+        db(changed(compliant, { parameterGroupName: idOf(group([])) })),
         group([{ name: "rds.force_ssl", value: "1" }]),
       ]),
     ).toEqual([]);

@@ -1,6 +1,6 @@
 import type { RecordedResource } from "../../../tools/plan/mocks";
 import * as s3 from "../../rules/s3";
-import { resource, stackViolations } from "../helpers";
+import { idOf, resource, stackViolations } from "../helpers";
 
 const BUCKET = "prod-backups";
 const KEY = "arn:aws:kms:eu-west-1:123456789012:key/backup-key";
@@ -80,7 +80,7 @@ test.each(s3.s3Policies.map((p) => [p.name, p] as const))(
 test("companions match a bucket by its id as well as its name, and the V2 tokens count", async () => {
   const bucket = resource("aws:s3/bucketV2:BucketV2", "logs", {});
   const versioning = resource("aws:s3/bucketVersioningV2:BucketVersioningV2", "logs", {
-    bucket: "logs-id",
+    bucket: idOf(bucket),
     versioningConfiguration: { status: "Enabled" },
   });
   expect(await stackViolations(s3.s3VersioningEnabled, [bucket, versioning])).toEqual([]);

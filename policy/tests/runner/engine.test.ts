@@ -109,11 +109,12 @@ test("a stack policy sees outputs as the plan's mocks made them, with parents li
       parent: "db",
       props: {
         forceDestroy: false,
-        id: "backups-id",
-        arn: "arn:aws:s3:::backups-mock",
+        // A bucket's id is its name: here its logical name and 8 hex digits of its URN's hash.
+        id: "backups-8ea1231b",
+        arn: "arn:aws:s3:::backups-8ea1231b",
         name: "backups",
-        bucket: "backups-mock",
-        bucketRegionalDomainName: "backups-mock.s3.eu-west-1.amazonaws.com",
+        bucket: "backups-8ea1231b",
+        bucketRegionalDomainName: "backups-8ea1231b.s3.eu-west-1.amazonaws.com",
       },
     },
   ]);

@@ -44,7 +44,7 @@ describe("a staging plan with an unencrypted database, an unversioned bucket and
       ].join("\n"),
     );
     expect(out).toContain(
-      "opsbook/staging, 16 resources, config policy/config/staging.json: 3 mandatory violations, 0 advisory violations.\n",
+      "opsbook/staging, 17 resources, config policy/config/staging.json: 3 mandatory violations, 0 advisory violations.\n",
     );
     expect(io.err).toEqual([]);
   });

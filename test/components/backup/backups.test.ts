@@ -3,6 +3,7 @@ import { alarmInputs } from "../../../components/monitoring/alarmSet";
 import { backupAlarms, describe as describeAlarm } from "../../../components/monitoring/alarmCatalogue";
 import {
   type RecordedResource,
+  idOfOne,
   ofType,
   one,
   policyOf,
@@ -94,9 +95,24 @@ describe("Backups", () => {
         r.inputs.referencedSecurityGroupId ?? r.inputs.cidrIpv4,
       ]);
       expect(rules).toEqual([
-        ["SecurityGroupIngressRule", "prod-restore-drill-db-id", 5432, "prod-restore-drill-task-id"],
-        ["SecurityGroupEgressRule", "prod-restore-drill-task-id", 443, "0.0.0.0/0"],
-        ["SecurityGroupEgressRule", "prod-restore-drill-task-id", 5432, "prod-restore-drill-db-id"],
+        [
+          "SecurityGroupIngressRule",
+          idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-restore-drill-db"),
+          5432,
+          idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-restore-drill-task"),
+        ],
+        [
+          "SecurityGroupEgressRule",
+          idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-restore-drill-task"),
+          443,
+          "0.0.0.0/0",
+        ],
+        [
+          "SecurityGroupEgressRule",
+          idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-restore-drill-task"),
+          5432,
+          idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-restore-drill-db"),
+        ],
       ]);
       const network = (schedule: string) =>
         (
@@ -104,7 +120,9 @@ describe("Backups", () => {
             ecsParameters: { networkConfiguration: { securityGroups: string[] } };
           }
         ).ecsParameters.networkConfiguration.securityGroups;
-      expect(network("prod-restore-drill")).toEqual(["prod-restore-drill-task-id"]);
+      expect(network("prod-restore-drill")).toEqual([
+        idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-restore-drill-task"),
+      ]);
       expect(network("prod-backup")).toEqual(["sg-app"]);
     });
 
@@ -115,7 +133,7 @@ describe("Backups", () => {
         DRILL_SOURCE_INSTANCE: "opsbook-prod",
         DRILL_INSTANCE_PREFIX: "opsbook-prod-drill",
         DRILL_INSTANCE_CLASS: "db.t4g.medium",
-        DRILL_SECURITY_GROUP_ID: "prod-restore-drill-db-id",
+        DRILL_SECURITY_GROUP_ID: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-restore-drill-db"),
         DRILL_RTO_SECONDS: String(4 * 3600),
       });
     });
@@ -127,7 +145,11 @@ describe("Backups", () => {
     // Locked by its configuration, not the bucket's own flag, which would replace an existing bucket.
     expect(bucket.inputs.objectLockEnabled).toBeUndefined();
     expect(one(resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "prod").inputs).toEqual(
-      { bucket: "prod-id", objectLockEnabled: "Enabled", rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } } },
+      {
+        bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod"),
+        objectLockEnabled: "Enabled",
+        rule: { defaultRetention: { mode: "GOVERNANCE", days: 30 } },
+      },
     );
     expect(
       one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "prod")
@@ -148,8 +170,8 @@ describe("Backups", () => {
       )[0],
     ).toMatchObject({ expiration: { days: 30 }, noncurrentVersionExpiration: { noncurrentDays: 7 } });
     expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod").inputs).toEqual({
-      bucket: "prod-id",
-      targetBucket: "prod-backup-access-logs-mock",
+      bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod"),
+      targetBucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod-backup-access-logs"),
       targetPrefix: "backups/",
     });
     expect(
@@ -173,7 +195,7 @@ describe("Backups", () => {
         { name: "PGPORT", value: "5432" },
         { name: "PGDATABASE", value: "app" },
         { name: "PGSSLMODE", value: "require" },
-        { name: "BACKUP_BUCKET", value: "prod-mock" },
+        { name: "BACKUP_BUCKET", value: idOfOne(resources, "aws:s3/bucket:Bucket", "prod") },
         { name: "BACKUP_PREFIX", value: "postgres" },
         { name: "AWS_REGION", value: "eu-west-1" },
         { name: "METRICS_NAMESPACE", value: "Opsbook/Backup/prod" },
@@ -181,7 +203,10 @@ describe("Backups", () => {
         { name: "DRILL_SOURCE_INSTANCE", value: "opsbook-prod" },
         { name: "DRILL_INSTANCE_PREFIX", value: "opsbook-prod-drill" },
         { name: "DRILL_INSTANCE_CLASS", value: "db.t4g.medium" },
-        { name: "DRILL_SECURITY_GROUP_ID", value: "prod-restore-drill-db-id" },
+        {
+          name: "DRILL_SECURITY_GROUP_ID",
+          value: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-restore-drill-db"),
+        },
         { name: "DRILL_RTO_SECONDS", value: "14400" },
       ],
       secrets: [
@@ -195,12 +220,17 @@ describe("Backups", () => {
 
   test("lets the job touch only its bucket, its key, its metric namespace and its drill instances", () => {
     expect(policyOf(one(resources, "aws:iam/rolePolicy:RolePolicy", "prod-task")).Statement).toEqual([
-      { Sid: "ListDumps", Effect: "Allow", Action: "s3:ListBucket", Resource: "arn:aws:s3:::prod-mock" },
+      {
+        Sid: "ListDumps",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: `arn:aws:s3:::${idOfOne(resources, "aws:s3/bucket:Bucket", "prod")}`,
+      },
       {
         Sid: "ReadWriteDumps",
         Effect: "Allow",
         Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-        Resource: "arn:aws:s3:::prod-mock/postgres/*",
+        Resource: `arn:aws:s3:::${idOfOne(resources, "aws:s3/bucket:Bucket", "prod")}/postgres/*`,
       },
       {
         Sid: "EncryptDumps",
@@ -349,7 +379,7 @@ describe("Backups with a disaster-recovery region", () => {
 
   test("replicates every KMS-encrypted dump there, but not deletions", () => {
     expect(one(resources, "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "prod").inputs).toEqual({
-      bucket: "prod-id",
+      bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod"),
       role: "arn:aws:iam::123456789012:role/prod-replication",
       rules: [
         {
@@ -359,7 +389,7 @@ describe("Backups with a disaster-recovery region", () => {
           deleteMarkerReplication: { status: "Disabled" },
           sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
           destination: {
-            bucket: "arn:aws:s3:::prod-replica-mock",
+            bucket: `arn:aws:s3:::${idOfOne(resources, "aws:s3/bucket:Bucket", "prod-replica")}`,
             storageClass: "STANDARD",
             encryptionConfiguration: { replicaKmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-dr-key" },
           },
@@ -384,9 +414,9 @@ describe("Backups with a disaster-recovery region", () => {
     const logs = one(resources, "aws:s3/bucket:Bucket", "prod-replica-access-logs");
     expect([logs.inputs.region, logs.protect]).toEqual(["eu-central-1", true]);
     expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "prod-replica").inputs).toEqual({
-      bucket: "prod-replica-id",
+      bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod-replica"),
       region: "eu-central-1",
-      targetBucket: "prod-replica-access-logs-mock",
+      targetBucket: idOfOne(resources, "aws:s3/bucket:Bucket", "prod-replica-access-logs"),
       targetPrefix: "backups/",
     });
   });

@@ -1,5 +1,14 @@
 import { Network } from "../../../components/network/network";
-import { type RecordedResource, ofType, one, policyOf, recordResources, resolve, settle } from "../../helpers/mocks";
+import {
+  type RecordedResource,
+  idOfOne,
+  ofType,
+  one,
+  policyOf,
+  recordResources,
+  resolve,
+  settle,
+} from "../../helpers/mocks";
 
 const zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
@@ -38,7 +47,7 @@ describe("Network, one NAT gateway per zone", () => {
     expect(one(resources, "aws:ec2/subnet:Subnet", "net-private-eu-west-1b").inputs).toMatchObject({
       availabilityZone: "eu-west-1b",
       cidrBlock: "10.10.32.0/19",
-      vpcId: "net-vpc-id",
+      vpcId: idOfOne(resources, "aws:ec2/vpc:Vpc", "net-vpc"),
     });
     expect(one(resources, "aws:ec2/subnet:Subnet", "net-public-eu-west-1c").inputs.cidrBlock).toBe("10.10.200.0/22");
     expect(one(resources, "aws:ec2/subnet:Subnet", "net-isolated-eu-west-1a").inputs.cidrBlock).toBe("10.10.224.0/22");
@@ -47,14 +56,22 @@ describe("Network, one NAT gateway per zone", () => {
 
   test("routes each private subnet through the NAT gateway of its own zone", () => {
     const nats = ofType(resources, "aws:ec2/natGateway:NatGateway");
-    expect(nats.map((n) => n.inputs.subnetId)).toEqual(zones.map((z) => `net-public-${z}-id`));
+    expect(nats.map((n) => n.inputs.subnetId)).toEqual(
+      zones.map((z) => idOfOne(resources, "aws:ec2/subnet:Subnet", `net-public-${z}`)),
+    );
     for (const zone of zones) {
       expect(one(resources, "aws:ec2/routeTable:RouteTable", `net-private-${zone}`).inputs.routes).toEqual([
-        { cidrBlock: "0.0.0.0/0", natGatewayId: `net-nat-${zone}-id` },
+        {
+          cidrBlock: "0.0.0.0/0",
+          natGatewayId: idOfOne(resources, "aws:ec2/natGateway:NatGateway", `net-nat-${zone}`),
+        },
       ]);
       expect(
         one(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation", `net-private-${zone}`).inputs,
-      ).toEqual({ subnetId: `net-private-${zone}-id`, routeTableId: `net-private-${zone}-id` });
+      ).toEqual({
+        subnetId: idOfOne(resources, "aws:ec2/subnet:Subnet", `net-private-${zone}`),
+        routeTableId: idOfOne(resources, "aws:ec2/routeTable:RouteTable", `net-private-${zone}`),
+      });
     }
   });
 
@@ -64,23 +81,25 @@ describe("Network, one NAT gateway per zone", () => {
       expect(
         one(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation", `net-isolated-${zone}`).inputs
           .routeTableId,
-      ).toBe("net-isolated-id");
+      ).toBe(idOfOne(resources, "aws:ec2/routeTable:RouteTable", "net-isolated"));
     }
   });
 
   test("sends only the public tier to the internet gateway", () => {
     expect(one(resources, "aws:ec2/routeTable:RouteTable", "net-public").inputs.routes).toEqual([
-      { cidrBlock: "0.0.0.0/0", gatewayId: "net-igw-id" },
+      { cidrBlock: "0.0.0.0/0", gatewayId: idOfOne(resources, "aws:ec2/internetGateway:InternetGateway", "net-igw") },
     ]);
     const publicAssociations = ofType(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation").filter(
-      (a) => a.inputs.routeTableId === "net-public-id",
+      (a) => a.inputs.routeTableId === idOfOne(resources, "aws:ec2/routeTable:RouteTable", "net-public"),
     );
-    expect(publicAssociations.map((a) => a.inputs.subnetId)).toEqual(zones.map((z) => `net-public-${z}-id`));
+    expect(publicAssociations.map((a) => a.inputs.subnetId)).toEqual(
+      zones.map((z) => idOfOne(resources, "aws:ec2/subnet:Subnet", `net-public-${z}`)),
+    );
   });
 
   test("empties the default security group", () => {
     const sg = one(resources, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "net-default-sg");
-    expect(sg.inputs.vpcId).toBe("net-vpc-id");
+    expect(sg.inputs.vpcId).toBe(idOfOne(resources, "aws:ec2/vpc:Vpc", "net-vpc"));
     expect(sg.inputs.ingress).toBeUndefined();
     expect(sg.inputs.egress).toBeUndefined();
   });
@@ -92,7 +111,7 @@ describe("Network, one NAT gateway per zone", () => {
     });
     const logGroupArn = "arn:aws:logs:eu-west-1:123456789012:log-group:net-flow-logs";
     expect(one(resources, "aws:ec2/flowLog:FlowLog", "net-flow-log").inputs).toMatchObject({
-      vpcId: "net-vpc-id",
+      vpcId: idOfOne(resources, "aws:ec2/vpc:Vpc", "net-vpc"),
       trafficType: "ALL",
       logDestinationType: "cloud-watch-logs",
       logDestination: logGroupArn,
@@ -121,9 +140,15 @@ describe("Network, one NAT gateway per zone", () => {
   });
 
   test("exposes subnet ids by tier in zone order", async () => {
-    expect(await resolve(network.privateSubnetIds)).toEqual(zones.map((z) => `net-private-${z}-id`));
-    expect(await resolve(network.isolatedSubnetIds)).toEqual(zones.map((z) => `net-isolated-${z}-id`));
-    expect(await resolve(network.publicSubnetIds)).toEqual(zones.map((z) => `net-public-${z}-id`));
+    expect(await resolve(network.privateSubnetIds)).toEqual(
+      zones.map((z) => idOfOne(resources, "aws:ec2/subnet:Subnet", `net-private-${z}`)),
+    );
+    expect(await resolve(network.isolatedSubnetIds)).toEqual(
+      zones.map((z) => idOfOne(resources, "aws:ec2/subnet:Subnet", `net-isolated-${z}`)),
+    );
+    expect(await resolve(network.publicSubnetIds)).toEqual(
+      zones.map((z) => idOfOne(resources, "aws:ec2/subnet:Subnet", `net-public-${z}`)),
+    );
   });
 
   test("parents every resource to the component", () => {
@@ -139,7 +164,10 @@ describe("Network, a single NAT gateway", () => {
     expect(ofType(resources, "aws:ec2/eip:Eip")).toHaveLength(1);
     for (const zone of zones) {
       expect(one(resources, "aws:ec2/routeTable:RouteTable", `net-private-${zone}`).inputs.routes).toEqual([
-        { cidrBlock: "0.0.0.0/0", natGatewayId: "net-nat-eu-west-1a-id" },
+        {
+          cidrBlock: "0.0.0.0/0",
+          natGatewayId: idOfOne(resources, "aws:ec2/natGateway:NatGateway", "net-nat-eu-west-1a"),
+        },
       ]);
     }
   });

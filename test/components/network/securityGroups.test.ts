@@ -1,5 +1,5 @@
 import { TierSecurityGroups } from "../../../components/network/securityGroups";
-import { ofType, one, recordResources, settle } from "../../helpers/mocks";
+import { idOfOne, ofType, one, recordResources, settle } from "../../helpers/mocks";
 
 describe("TierSecurityGroups", () => {
   test("opens only 80 and 443 to the world, on the load balancer; the app tier gets no ingress here", async () => {
@@ -15,7 +15,7 @@ describe("TierSecurityGroups", () => {
     const ingress = ofType(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs);
     expect(ingress).toEqual([
       {
-        securityGroupId: "t-alb-id",
+        securityGroupId: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "t-alb"),
         description: "HTTPS from the internet",
         ipProtocol: "tcp",
         fromPort: 443,
@@ -23,7 +23,7 @@ describe("TierSecurityGroups", () => {
         cidrIpv4: "0.0.0.0/0",
       },
       {
-        securityGroupId: "t-alb-id",
+        securityGroupId: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "t-alb"),
         description: "HTTP from the internet, redirected to HTTPS",
         ipProtocol: "tcp",
         fromPort: 80,
@@ -33,7 +33,7 @@ describe("TierSecurityGroups", () => {
     ]);
     expect(ofType(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map((r) => r.inputs)).toEqual([
       {
-        securityGroupId: "t-app-id",
+        securityGroupId: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "t-app"),
         description: "HTTPS to AWS APIs and the internet, through NAT",
         ipProtocol: "tcp",
         fromPort: 443,

@@ -1,5 +1,5 @@
 import { AppSecrets } from "../../../components/service/appSecrets";
-import { ofType, one, recordResources, resolve, settle } from "../../helpers/mocks";
+import { idOfOne, ofType, one, recordResources, resolve, settle } from "../../helpers/mocks";
 
 describe("AppSecrets", () => {
   test("generates one secret per name with the rotation keeper, keeps it in Secrets Manager and hands it over as ECS secrets", async () => {
@@ -26,7 +26,7 @@ describe("AppSecrets", () => {
     });
     // The value goes to Secrets Manager as a secret, never in clear text in the plan.
     expect(one(resources, "aws:secretsmanager/secretVersion:SecretVersion", "prod-jwt-secret").inputs).toEqual({
-      secretId: "prod-jwt-secret-id",
+      secretId: idOfOne(resources, "aws:secretsmanager/secret:Secret", "prod-jwt-secret"),
       secretString: "[secret]",
     });
     expect(ofType(resources, "aws:secretsmanager/secret:Secret")).toHaveLength(2);

@@ -1,5 +1,14 @@
 import { LoadBalancer, type LoadBalancerArgs, TLS_POLICY } from "../../../components/service/loadBalancer";
-import { type RecordedResource, ofType, one, policyOf, recordResources, resolve, settle } from "../../helpers/mocks";
+import {
+  type RecordedResource,
+  idOfOne,
+  ofType,
+  one,
+  policyOf,
+  recordResources,
+  resolve,
+  settle,
+} from "../../helpers/mocks";
 
 const base: LoadBalancerArgs = {
   vpcId: "vpc-1",
@@ -34,7 +43,7 @@ describe("LoadBalancer with a certificate ARN", () => {
       desyncMitigationMode: "defensive",
       enableDeletionProtection: true,
       idleTimeout: 60,
-      accessLogs: { bucket: "edge-lb-access-logs-mock", enabled: true },
+      accessLogs: { bucket: idOfOne(resources, "aws:s3/bucket:Bucket", "edge-lb-access-logs"), enabled: true },
     });
   });
 
@@ -100,7 +109,7 @@ describe("LoadBalancer with a certificate ARN", () => {
       Effect: "Allow",
       Principal: { AWS: "arn:aws:iam::156460612806:root", Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
       Action: "s3:PutObject",
-      Resource: "arn:aws:s3:::edge-lb-access-logs-mock/AWSLogs/123456789012/*",
+      Resource: `arn:aws:s3:::${idOfOne(resources, "aws:s3/bucket:Bucket", "edge-lb-access-logs")}/AWSLogs/123456789012/*`,
     });
   });
 

@@ -1,5 +1,5 @@
 import { SecureBucket } from "../../../components/storage/secureBucket";
-import { ofType, one, policyOf, recordResources, settle } from "../../helpers/mocks";
+import { idOf, ofType, one, policyOf, recordResources, settle } from "../../helpers/mocks";
 
 describe("SecureBucket", () => {
   test("is private, KMS-encrypted with a bucket key, versioned, TLS-only, expiring and logged", async () => {
@@ -16,15 +16,17 @@ describe("SecureBucket", () => {
     const bucket = one(resources, "aws:s3/bucket:Bucket", "dumps");
     expect(bucket.protect).toBe(true);
     expect(bucket.inputs).toMatchObject({ bucketPrefix: "opsbook-backups-", forceDestroy: false });
+    // The bucket's id is its name, which the companions and the policy name.
+    const name = idOf(bucket);
     expect(one(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "dumps").inputs).toEqual({
-      bucket: "dumps-id",
+      bucket: name,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
     expect(one(resources, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "dumps").inputs).toEqual({
-      bucket: "dumps-id",
+      bucket: name,
       rule: { objectOwnership: "BucketOwnerEnforced" },
     });
     expect(
@@ -40,7 +42,7 @@ describe("SecureBucket", () => {
       },
     ]);
     expect(one(resources, "aws:s3/bucketVersioning:BucketVersioning", "dumps").inputs).toEqual({
-      bucket: "dumps-id",
+      bucket: name,
       versioningConfiguration: { status: "Enabled" },
     });
     expect(
@@ -56,7 +58,7 @@ describe("SecureBucket", () => {
       },
     ]);
     expect(one(resources, "aws:s3/bucketLogging:BucketLogging", "dumps").inputs).toEqual({
-      bucket: "dumps-id",
+      bucket: name,
       targetBucket: "log-bucket",
       targetPrefix: "s3/dumps/",
     });
@@ -66,7 +68,7 @@ describe("SecureBucket", () => {
         Effect: "Deny",
         Principal: "*",
         Action: "s3:*",
-        Resource: ["arn:aws:s3:::dumps-mock", "arn:aws:s3:::dumps-mock/*"],
+        Resource: [`arn:aws:s3:::${name}`, `arn:aws:s3:::${name}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
       },
     ]);
@@ -85,6 +87,20 @@ describe("SecureBucket", () => {
     expect(rule.noncurrentVersionExpiration).toEqual({ noncurrentDays: 30 });
     expect(ofType(resources, "aws:s3/bucketLogging:BucketLogging")).toEqual([]);
     expect(one(resources, "aws:s3/bucket:Bucket", "logs").protect).toBe(false);
+  });
+
+  test("logs a log bucket's own access to a sink declared after it, as accessLogs would", async () => {
+    const resources = await recordResources();
+    const logs = new SecureBucket("alb-logs", { purpose: "alb-logs", encryption: "s3-managed", protect: false });
+    logs.logAccessTo("access-log-sink", "alb-logs/");
+    await settle();
+    const logging = one(resources, "aws:s3/bucketLogging:BucketLogging", "alb-logs");
+    expect(logging.inputs).toEqual({
+      bucket: idOf(one(resources, "aws:s3/bucket:Bucket", "alb-logs")),
+      targetBucket: "access-log-sink",
+      targetPrefix: "alb-logs/",
+    });
+    expect(logging.parent).toBe(one(resources, "opsbook:storage:SecureBucket", "alb-logs").urn);
   });
 
   test("rejects a retention of zero days", async () => {

@@ -1,6 +1,15 @@
 import { Postgres, type PostgresArgs } from "../../../../components/data/postgres/postgres";
 import { postgresSettings } from "../../../../components/data/postgres/settings";
-import { type RecordedResource, ofType, one, policyOf, recordResources, resolve, settle } from "../../../helpers/mocks";
+import {
+  type RecordedResource,
+  idOfOne,
+  ofType,
+  one,
+  policyOf,
+  recordResources,
+  resolve,
+  settle,
+} from "../../../helpers/mocks";
 
 const INSTANCE = "aws:rds/instance:Instance";
 const LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs";
@@ -116,7 +125,7 @@ describe("Postgres", () => {
       port: 5432,
       publiclyAccessible: false,
       dbSubnetGroupName: "prod-db",
-      vpcSecurityGroupIds: ["prod-db-id"],
+      vpcSecurityGroupIds: [idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-db")],
       parameterGroupName: "prod-db",
       multiAz: true,
       deletionProtection: true,
@@ -189,7 +198,7 @@ describe("Postgres", () => {
     });
     expect(of("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs)).toEqual([
       {
-        securityGroupId: "prod-db-id",
+        securityGroupId: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-db"),
         description: "PostgreSQL from the app tasks",
         ipProtocol: "tcp",
         fromPort: 5432,
@@ -204,7 +213,7 @@ describe("Postgres", () => {
         ipProtocol: "tcp",
         fromPort: 5432,
         toPort: 5432,
-        referencedSecurityGroupId: "prod-db-id",
+        referencedSecurityGroupId: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-db"),
       },
     ]);
   });

@@ -1,7 +1,7 @@
 import { Redis, type RedisArgs } from "../../../../components/data/redis/redis";
 import { redisSettings, redisStackRules } from "../../../../components/data/redis/settings";
 import { settingsProblems } from "../../../helpers/settings";
-import { type RecordedResource, ofType, one, recordResources, resolve, settle } from "../../../helpers/mocks";
+import { type RecordedResource, idOfOne, ofType, one, recordResources, resolve, settle } from "../../../helpers/mocks";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const LOG_KEY = "arn:aws:kms:eu-west-1:123456789012:key/logs";
@@ -74,7 +74,7 @@ describe("Redis", () => {
       multiAzEnabled: true,
       port: 6379,
       subnetGroupName: "prod-redis",
-      securityGroupIds: ["prod-redis-id"],
+      securityGroupIds: [idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-redis")],
       atRestEncryptionEnabled: true,
       kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/prod-redis-key",
       transitEncryptionEnabled: true,
@@ -133,7 +133,7 @@ describe("Redis", () => {
     });
     expect(secret.protect).toBe(true);
     expect(one(resources, "aws:secretsmanager/secretVersion:SecretVersion", "prod-redis-auth-token").inputs).toEqual({
-      secretId: "prod-redis-auth-token-id",
+      secretId: idOfOne(resources, "aws:secretsmanager/secret:Secret", "prod-redis-auth-token"),
       secretString: "[secret]",
     });
   });
@@ -146,7 +146,7 @@ describe("Redis", () => {
     });
     expect(of("prod", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.inputs)).toEqual([
       {
-        securityGroupId: "prod-redis-id",
+        securityGroupId: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-redis"),
         description: "Redis from the app tasks",
         ipProtocol: "tcp",
         fromPort: 6379,
@@ -161,7 +161,7 @@ describe("Redis", () => {
         ipProtocol: "tcp",
         fromPort: 6379,
         toPort: 6379,
-        referencedSecurityGroupId: "prod-redis-id",
+        referencedSecurityGroupId: idOfOne(resources, "aws:ec2/securityGroup:SecurityGroup", "prod-redis"),
       },
     ]);
   });
