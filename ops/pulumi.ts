@@ -12,6 +12,7 @@ import {
   type UpResult,
   type UpdateSummary,
 } from "@pulumi/pulumi/automation";
+import { existsSync } from "fs";
 import * as path from "path";
 import { EXIT, OpsError } from "./errors";
 
@@ -82,6 +83,7 @@ export async function openStack(
       "check `pulumi login` (the state backend) and the stack name: pulumi stack ls",
     );
   }
+  const policyConfig = path.join(workDir, "policy", "config", `${stack}.json`);
   return {
     name: stack,
     history: () => selected.history(undefined, undefined, true),
@@ -94,6 +96,10 @@ export async function openStack(
     up: (opts) =>
       selected.up({
         message: opts.message,
+        // Every update the command runs is checked by the policy pack, as previews are (the pack and
+        // the stack's pack config of the checked-out commit).
+        policyPacks: [path.join(workDir, "policy")],
+        ...(existsSync(policyConfig) ? { policyPackConfigs: [policyConfig] } : {}),
         ...(opts.targets ? { target: opts.targets } : {}),
         onOutput: opts.onOutput,
         ...(opts.signal ? { signal: opts.signal } : {}),

@@ -46,7 +46,11 @@ describe("trust: each role names exactly the repository and environment it serve
   test.each([
     ["preview", "repo:example-org/opsbook:environment:preview"],
     ["deploy-staging", "repo:example-org/opsbook:environment:staging"],
-    ["deploy-production", "repo:example-org/opsbook:environment:production"],
+    // The Rollback workflow's production environment shares the production role (Pulumi.ci.yaml).
+    [
+      "deploy-production",
+      ["repo:example-org/opsbook:environment:production", "repo:example-org/opsbook:environment:production-rollback"],
+    ],
   ])("%s trusts only %s, with StringEquals on aud and sub", (role, sub) => {
     expect(trust(role)).toEqual([
       {
