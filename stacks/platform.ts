@@ -61,7 +61,7 @@ export interface Platform {
   alarms: AlarmSet;
   dashboard: Dashboard;
   /** `opsbook:deploy` with the stack's time zone, published for the `opsbook` command (R-deploy-windows). */
-  deploy: PlatformConfig["deploy"] & { timeZone: string };
+  deploy: PlatformConfig["deploy"] & { timeZone: string; maintenance: { enabled: boolean; allow: string[] } };
 }
 
 /** Declares every resource of the platform for one stack. */
@@ -385,7 +385,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
     migration: services[config.migrations.service]?.migration,
     alarms,
     dashboard,
-    deploy: { ...config.deploy, timeZone: config.timeZone },
+    // `opsbook deploy` refuses while the load balancer serves the maintenance page (R-ops-maintenance-mode).
+    deploy: {
+      ...config.deploy,
+      timeZone: config.timeZone,
+      maintenance: { enabled: config.maintenance.enabled, allow: config.maintenance.allow },
+    },
   };
 }
 

@@ -265,6 +265,14 @@ export async function deploy(ctx: Context): Promise<number> {
       `${verdict.nextOpen ? `the next window opens ${verdict.nextOpen.toISOString()}; ` : ""}a hotfix ships with --hotfix, anything else with --force --reason <text>`,
     );
   }
+  const maintenance = (outputs.deploy as { maintenance?: { enabled?: unknown; allow?: unknown } }).maintenance;
+  if (maintenance?.enabled === true && !force) {
+    const allow = Array.isArray(maintenance.allow) ? maintenance.allow.map(String) : [];
+    throw new Refusal(
+      `stack ${stack} is in maintenance mode: the load balancer answers 503${allow.length > 0 ? ` except to ${allow.join(", ")}` : ""}, so the health and smoke checks would fail and the deploy would roll itself back`,
+      `turn it off first (opsbook maintenance off --stack ${stack}), or, from an allowed address, add --force --reason <text>`,
+    );
+  }
   const history = await ctx.progress.step("check that no update is running", async () => {
     const h = (await handle.history()) as Update[];
     const running = stackUpdates(h).find((u) => u.result === "in-progress");

@@ -145,6 +145,24 @@ describe("opsbook deploy --dry-run (R-deploy-windows, R-deploy-pre-checks)", () 
     expect(r.stderr).toMatch(/the next window opens 2026-11-17T10:00:00.000Z; a hotfix ships with --hotfix/);
   }, 30_000);
 
+  test("refuses while the stack is in maintenance mode (the checks through the load balancer would get 503), unless forced", async () => {
+    const maintenance = { enabled: true, allow: ["203.0.113.0/24"] };
+    scenario({ outputs: { deploy: { ...calendar(false), maintenance }, clusterName: "opsbook-production" } });
+    const refused = await deploy(["--stack", "production", "--dry-run"], TUESDAY_11_LONDON);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(
+      /stack production is in maintenance mode: the load balancer answers 503 except to 203\.0\.113\.0\/24/,
+    );
+    expect(refused.stderr).toMatch(/opsbook maintenance off --stack production/);
+    const forced = await deploy(
+      ["--stack", "production", "--dry-run", "--force", "--reason", "verify from the office"],
+      TUESDAY_11_LONDON,
+    );
+    expect(forced.code).toBe(0);
+    scenario({ outputs: { deploy: { ...calendar(false), maintenance: { enabled: false, allow: [] } } } });
+    expect((await deploy(["--stack", "production", "--dry-run"], TUESDAY_11_LONDON)).code).toBe(0);
+  });
+
   test("refuses while another update runs on the stack", async () => {
     const running = {
       ...(history()[1] as object),

@@ -285,6 +285,8 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       timeZone: "Europe/London",
       notifyTopicArn: "arn:aws:sns:eu-west-1:123456789012:production-warning",
       smokeChecks: { api: [{ path: "/api/status", status: 200 }], web: [{ path: "/", status: 200 }] },
+      // Off as shipped; `opsbook deploy` refuses while it is on.
+      maintenance: { enabled: false, allow: [] },
     });
   });
 
