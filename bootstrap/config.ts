@@ -93,7 +93,12 @@ const schema = z
       names.add(s.name);
       const role = deployRoleName(c.project, s.name);
       if (role.length > ROLE_NAME_MAX)
-        report(ctx, ["stacks", i, "name"], s.name, `a name that keeps the role name "${role}" within 64 characters`);
+        report(
+          ctx,
+          ["stacks", i, "name"],
+          s.name,
+          `a name that keeps the role name "${role}" within ${ROLE_NAME_MAX} characters`,
+        );
       s.environments.forEach((e, j) => {
         const owner = e === c.preview.environment ? "the preview role" : environments.get(e);
         // One environment, one role: a job of the production environment must never get staging's role or the reverse.

@@ -19,6 +19,8 @@
 export const RULE_CONDITION_VALUES = 5;
 /** The catch-all 503's priority: below the allow rules (1 to 98), above every service rule (100 and up). */
 export const MAINTENANCE_PRIORITY = 99;
+/** The first service rule's priority: right after the maintenance page (R-ops-maintenance-mode). */
+export const FIRST_SERVICE_PRIORITY = MAINTENANCE_PRIORITY + 1;
 /** Priorities the allow rules may take. */
 export const MAX_ALLOW_RULES = MAINTENANCE_PRIORITY - 1;
 /** Listener rules an ALB takes, besides the default action. */

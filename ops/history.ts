@@ -4,6 +4,7 @@
  * history is an argument, so the selection is table-tested over recorded histories.
  */
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
+import { SECRET } from "../lib/configErrors";
 
 /** The fields of an update the selection reads; `UpdateSummary` has them all. */
 export type Update = Pick<
@@ -152,7 +153,7 @@ export function updateConfig(u: Update): Record<string, { value: string; secret:
 
 /** The same config for printing: secrets are never shown. */
 export function printableConfig(u: Update): Record<string, string> {
-  return Object.fromEntries(Object.entries(updateConfig(u)).map(([key, v]) => [key, v.secret ? "[secret]" : v.value]));
+  return Object.fromEntries(Object.entries(updateConfig(u)).map(([key, v]) => [key, v.secret ? SECRET : v.value]));
 }
 
 /** One row of the deployment history of runbook 002 (R-deploy-history). */

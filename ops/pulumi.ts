@@ -27,8 +27,6 @@ export interface StackHandle {
   setConfig(config: ConfigMap, path?: boolean): Promise<void>;
   /** The stack file's config as the update will run it (`pulumi config --json`). */
   config(): Promise<ConfigMap>;
-  /** Sets keys that are paths into an object or list, e.g. `opsbook:maintenance.allow[0]` (`--path`). */
-  setConfigPaths(config: ConfigMap): Promise<void>;
   /** Removes a key given as a path, e.g. `opsbook:maintenance.allow` (`pulumi config rm --path`). */
   removeConfigPath(key: string): Promise<void>;
   up(opts: {
@@ -91,7 +89,6 @@ export async function openStack(
       Object.fromEntries(Object.entries(await selected.outputs()).map(([k, v]) => [k, v.value as unknown])),
     setConfig: (config, path) => selected.setAllConfig(config, path),
     config: () => selected.getAllConfig(),
-    setConfigPaths: (config) => selected.setAllConfig(config, true),
     removeConfigPath: (key) => selected.removeConfig(key, true),
     up: (opts) =>
       selected.up({

@@ -32,9 +32,9 @@ import {
 import { awsConfigProblems } from "../lib/awsConfig";
 import { secretConfigKeys } from "../lib/pulumiConfig";
 import { bool, inList, matching, reporter, timeZone, ON_VALID } from "../lib/schema";
-import { closest, ConfigError, ProblemWriter, quote, SECRET, type ConfigProblem } from "./configErrors";
+import { closest, ConfigError, ProblemWriter, quote, SECRET, type ConfigProblem } from "../lib/configErrors";
 
-export { ConfigError, type ConfigProblem } from "./configErrors";
+export { ConfigError, type ConfigProblem } from "../lib/configErrors";
 
 export const PROJECT = "opsbook";
 

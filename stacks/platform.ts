@@ -19,6 +19,7 @@ import { serviceConnections } from "../components/service/appVariables";
 import { Cluster } from "../components/service/cluster";
 import { LoadBalancer } from "../components/service/loadBalancer";
 import { MaintenanceMode } from "../components/service/maintenance";
+import { FIRST_SERVICE_PRIORITY } from "../lib/maintenance";
 import { type MigrationTask, Service } from "../components/service/service";
 import { AlarmSet } from "../components/monitoring/alarmSet";
 import { Dashboard } from "../components/monitoring/dashboard";
@@ -208,7 +209,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
                 securityGroupId: securityGroups.loadBalancer.id,
                 paths: s.paths,
                 hosts: s.hosts,
-                priority: 100 + 10 * i,
+                priority: FIRST_SERVICE_PRIORITY + 10 * i,
                 healthCheck: { ...config.healthCheck, path: s.healthCheckPath ?? config.healthCheck.path },
               },
         connections: connectionsOf(s),

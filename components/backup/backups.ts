@@ -23,6 +23,7 @@ import {
   DUMP_PREFIX,
   metricsNamespace,
 } from "../../lib/backupContract";
+import { POSTGRES_PORT } from "../data/postgres/postgres";
 
 /** Key prefix of the dumps in the bucket. */
 const BACKUP_PREFIX = DUMP_PREFIX;
@@ -530,7 +531,7 @@ export class Backups extends pulumi.ComponentResource {
       );
     const task = group("restore-drill-task", "Restore drill task: HTTPS to AWS APIs, PostgreSQL to its drill instance");
     const instance = group("restore-drill-db", "Restore drill instance: PostgreSQL from the drill task only");
-    const postgres = { ipProtocol: "tcp", fromPort: 5432, toPort: 5432 };
+    const postgres = { ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT };
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-restore-drill-https-out`,
       {

@@ -43,6 +43,22 @@ export function containerSecurityContext(): In.core.v1.SecurityContext {
   };
 }
 
+/** A stateful workload's one volume, `data`: ReadWriteOnce, kept by the StatefulSet's claim. */
+export function dataVolumeClaim(
+  labels: Record<string, string>,
+  storageGb: number,
+  storageClassName?: string,
+): In.core.v1.PersistentVolumeClaim {
+  return {
+    metadata: { name: "data", labels },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      ...(storageClassName ? { storageClassName } : {}),
+      resources: { requests: { storage: `${storageGb}Gi` } },
+    },
+  };
+}
+
 /** The writable /tmp of a read-only container, and its bounded volume. */
 export const TMP_MOUNT = { name: "tmp", mountPath: "/tmp" };
 export function tmpVolume(): In.core.v1.Volume {

@@ -7,7 +7,14 @@ import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { type IssuerRef, serverCertificate } from "./certificates";
-import { containerSecurityContext, podSecurityContext, resources, TMP_MOUNT, tmpVolume } from "./manifests";
+import {
+  containerSecurityContext,
+  dataVolumeClaim,
+  podSecurityContext,
+  resources,
+  TMP_MOUNT,
+  tmpVolume,
+} from "./manifests";
 
 /** MinIO's server and client images, pinned to releases. */
 export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2024-10-13T13-34-11Z";
@@ -100,16 +107,7 @@ export function minioStatefulSetSpec(
         volumes: [tmpVolume(), certsVolume(a.tlsSecret)],
       },
     },
-    volumeClaimTemplates: [
-      {
-        metadata: { name: "data", labels: a.labels },
-        spec: {
-          accessModes: ["ReadWriteOnce"],
-          ...(a.storageClassName ? { storageClassName: a.storageClassName } : {}),
-          resources: { requests: { storage: `${a.storageGb}Gi` } },
-        },
-      },
-    ],
+    volumeClaimTemplates: [dataVolumeClaim(a.labels, a.storageGb, a.storageClassName)],
   };
 }
 

@@ -8,7 +8,15 @@ import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { type IssuerRef, serverCertificate } from "./certificates";
-import { containerSecurityContext, podSecurityContext, resources, TMP_MOUNT, tmpVolume } from "./manifests";
+import {
+  containerSecurityContext,
+  dataVolumeClaim,
+  podSecurityContext,
+  resources,
+  TMP_MOUNT,
+  tmpVolume,
+} from "./manifests";
+import { POSTGRES_PORT } from "../data/postgres/postgres";
 
 /** The official image (Docker Hub), by the engine version's tag: `16` or `16.4`. */
 export const POSTGRES_IMAGE = "docker.io/library/postgres";
@@ -16,7 +24,8 @@ export const POSTGRES_IMAGE = "docker.io/library/postgres";
 export const POSTGRES_EXPORTER_IMAGE = "quay.io/prometheuscommunity/postgres-exporter:v0.15.0";
 /** The image's `postgres` user and group: its entrypoint and data directory expect them. */
 export const POSTGRES_UID = 999;
-export const POSTGRES_PORT = 5432;
+/** The same port as on AWS. */
+export { POSTGRES_PORT };
 export const EXPORTER_PORT = 9187;
 
 /** Where the certificate, the data and the configuration are mounted. */
@@ -176,16 +185,7 @@ export function postgresStatefulSetSpec(
         ],
       },
     },
-    volumeClaimTemplates: [
-      {
-        metadata: { name: "data", labels: a.labels },
-        spec: {
-          accessModes: ["ReadWriteOnce"],
-          ...(a.storageClassName ? { storageClassName: a.storageClassName } : {}),
-          resources: { requests: { storage: `${a.storageGb}Gi` } },
-        },
-      },
-    ],
+    volumeClaimTemplates: [dataVolumeClaim(a.labels, a.storageGb, a.storageClassName)],
   };
 }
 

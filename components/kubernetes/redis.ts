@@ -7,7 +7,15 @@ import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { type IssuerRef, serverCertificate } from "./certificates";
-import { containerSecurityContext, podSecurityContext, resources, TMP_MOUNT, tmpVolume } from "./manifests";
+import {
+  containerSecurityContext,
+  dataVolumeClaim,
+  podSecurityContext,
+  resources,
+  TMP_MOUNT,
+  tmpVolume,
+} from "./manifests";
+import { AUTH_TOKEN_LENGTH, REDIS_PORT } from "../data/redis/redis";
 
 /** The official image (Docker Hub), pinned to a 7.x release. */
 export const REDIS_IMAGE = "docker.io/library/redis:7.4.1";
@@ -15,7 +23,8 @@ export const REDIS_IMAGE = "docker.io/library/redis:7.4.1";
 export const REDIS_EXPORTER_IMAGE = "docker.io/oliver006/redis_exporter:v1.62.0";
 /** The image's `redis` user and group, which own /data in it. */
 export const REDIS_UID = 999;
-export const REDIS_PORT = 6379;
+/** The same port as on AWS. */
+export { REDIS_PORT };
 export const REDIS_EXPORTER_PORT = 9121;
 
 const TLS_DIR = "/etc/redis/tls";
@@ -148,16 +157,7 @@ export function redisStatefulSetSpec(
         ],
       },
     },
-    volumeClaimTemplates: [
-      {
-        metadata: { name: "data", labels: a.labels },
-        spec: {
-          accessModes: ["ReadWriteOnce"],
-          ...(a.storageClassName ? { storageClassName: a.storageClassName } : {}),
-          resources: { requests: { storage: `${a.storageGb}Gi` } },
-        },
-      },
-    ],
+    volumeClaimTemplates: [dataVolumeClaim(a.labels, a.storageGb, a.storageClassName)],
   };
 }
 
@@ -181,8 +181,8 @@ export class InClusterRedis extends pulumi.ComponentResource {
     const labels = { ...args.commonLabels, "app.kubernetes.io/name": "redis" };
     const metadata = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
 
-    // 64 letters and digits, as the ElastiCache auth token.
-    this.password = new random.RandomPassword(`${name}-redis`, { length: 64, special: false }, child);
+    // Letters and digits, as long as the ElastiCache auth token.
+    this.password = new random.RandomPassword(`${name}-redis`, { length: AUTH_TOKEN_LENGTH, special: false }, child);
     this.auth = new k8s.core.v1.Secret(
       `${name}-redis-auth`,
       { metadata: metadata("redis-auth"), type: "Opaque", stringData: { password: this.password.result } },

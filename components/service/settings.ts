@@ -30,7 +30,13 @@ import {
   type Report,
   ON_VALID,
 } from "../../lib/schema";
-import { providedVariables, USES } from "../../lib/appVariables";
+import {
+  APP_SECRETS_ROTATION_VARIABLE,
+  CACHE_VARIABLES,
+  DATABASE_VARIABLES,
+  providedVariables,
+  USES,
+} from "../../lib/appVariables";
 
 /** Service names: ECS service, log group and target group names derive from them. */
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
@@ -38,15 +44,12 @@ const HTTP_PATH = /^\/[A-Za-z0-9_\-./]*$/;
 /** A browser origin: scheme, host and optional port, no path (what an Origin header carries). */
 const ORIGIN = /^https?:\/\/(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?(:\d{1,5})?$/;
 
-/** A load balancer rule holds at most five condition values. */
-const RULE_VALUES = 5;
-
 /**
  * Application Load Balancer quotas a deploy would hit (AWS defaults): target groups per load
  * balancer (one per service with a port) and listener rules per load balancer, default rules not
  * counted (one per routed service).
  */
-export const ALB_LIMITS = { targetGroups: 100, listenerRules: 100 } as const;
+const ALB_LIMITS = { targetGroups: 100, listenerRules: MAX_LISTENER_RULES } as const;
 
 /**
  * Variables the platform sets in every service's container from its connections (Postgres,
@@ -54,22 +57,11 @@ export const ALB_LIMITS = { targetGroups: 100, listenerRules: 100 } as const;
  * twice and the app read whichever it reads first (R-config-platform-variables).
  */
 export const PLATFORM_VARIABLES = [
-  "DB_HOST",
-  "DB_PORT",
-  "DB_NAME",
-  "DB_SSLMODE",
-  "DB_POOL_MIN",
-  "DB_POOL_MAX",
-  "DB_USER",
-  "DB_PASSWORD",
-  "REDIS_HOST",
-  "REDIS_PORT",
-  "REDIS_TLS",
-  "REDIS_AUTH_TOKEN",
-  "DATABASE_URL",
-  "DB_ROLE_ROTATION",
-  "REDIS_URL",
-  "APP_ROTATION_LABEL",
+  ...DATABASE_VARIABLES.environment,
+  ...DATABASE_VARIABLES.secrets,
+  ...CACHE_VARIABLES.environment,
+  ...CACHE_VARIABLES.secrets,
+  APP_SECRETS_ROTATION_VARIABLE,
 ] as const;
 
 export const serviceSettings = z.strictObject({
@@ -85,7 +77,7 @@ export const serviceSettings = z.strictObject({
   paths: listOf(
     matching(/^\/[A-Za-z0-9_\-./*?]*$/, 'a path pattern starting with "/", e.g. "/api/*"'),
     "path patterns",
-    RULE_VALUES,
+    RULE_CONDITION_VALUES,
   )
     .default([])
     .describe("path patterns routed to this service"),
@@ -95,7 +87,7 @@ export const serviceSettings = z.strictObject({
       "a host name, e.g. admin.example.com or *.example.com",
     ),
     "host names",
-    RULE_VALUES,
+    RULE_CONDITION_VALUES,
   )
     .default([])
     .describe("host names routed to this service (with `paths`, both must match); neither makes it the default"),
@@ -207,11 +199,11 @@ function checkServices(services: ServiceSettings[], add: Report): void {
     if (portOwner) add(at("port"), s.port, `a port no other service uses (${s.port} is ${portOwner}'s)`);
     ports.set(s.port, s.name);
     if (s.paths.length === 0 && s.hosts.length === 0) defaults++;
-    if (s.paths.length + s.hosts.length > RULE_VALUES) {
+    if (s.paths.length + s.hosts.length > RULE_CONDITION_VALUES) {
       add(
         at("paths"),
         s.paths,
-        `at most ${RULE_VALUES} paths and hosts together (a load balancer rule takes ${RULE_VALUES} values); ${s.hosts.length} hosts given`,
+        `at most ${RULE_CONDITION_VALUES} paths and hosts together (a load balancer rule takes ${RULE_CONDITION_VALUES} values); ${s.hosts.length} hosts given`,
       );
     }
     // A route is a host (or any host) with a path (or any path); two services may not claim one.
@@ -293,10 +285,13 @@ function checkVariables(s: ServiceSettings, add: Report): void {
   for (const name of Object.keys(s.environment)) {
     const owner = finalNames.get(name);
     if (owner !== undefined) {
+      // Masked when it may be a credential: the platform's own DB_PASSWORD, an app secret's name.
+      const secretLike = isCredentialName(name) || isCredentialName(owner) || s.uses.includes(owner);
       add(
         ["environment", name],
-        s.environment[name],
+        secretLike ? MASKED : s.environment[name],
         `a variable the platform does not set: ${name} is ${owner === name ? "provided by the platform" : `the new name of ${owner}`}; remove it here, or rename the platform's with services[].envNames`,
+        REMOVE,
       );
     }
   }

@@ -462,44 +462,51 @@ export async function deploy(ctx: Context): Promise<number> {
   }
 
   if (!problem) {
-    const afterFacts = stackFacts(after, stack);
-    const changed = Object.keys(afterFacts.services).filter(
-      // A service whose task definition the update did not replace gets no new ECS deployment.
-      (n) => facts.services[n]?.taskDefinitionArn !== afterFacts.services[n]!.taskDefinitionArn,
-    );
-    const checked = await ctx.progress.step(
-      `verify ${changed.join(", ") || "the services"}`,
-      () =>
-        verify({
-          ecs: aws.ecs,
-          fetch: ctx.fetch,
-          sleep: ctx.sleep,
-          log: (s) => ctx.progress.log(s),
-          facts: afterFacts,
-          changed,
-          since,
-        }),
-      (r) => (r.problems.length === 0 ? "verified" : `${r.problems.length} problems`),
-    );
-    for (const n of checked.notes) ctx.progress.log(`note: ${n}`);
-    if (checked.problems.length > 0) problem = `verify failed: ${checked.problems.join("; ")}`;
-    else {
-      const watched = await ctx.progress.step(
-        `watch the critical alarms and ECS deployments for ${watchMinutes} min`,
-        () =>
-          watch({
-            ecs: aws.ecs,
-            cloudwatch: aws.cloudwatch,
-            sleep: ctx.sleep,
-            now: ctx.now,
-            log: (s) => ctx.progress.log(s),
-            alarmNames: afterFacts.criticalAlarmNames,
-            deployments: checked.deployments,
-            minutes: watchMinutes,
-          }),
-        (w) => (w.problem ? undefined : `all clear after ${w.polls} polls`),
+    // A check that cannot run (AWS refused a call, the outputs lost their shape) leaves the new
+    // version unverified: that is a failed deploy too, and is rolled back like one.
+    try {
+      const afterFacts = stackFacts(after, stack);
+      const changed = Object.keys(afterFacts.services).filter(
+        // A service whose task definition the update did not replace gets no new ECS deployment.
+        (n) => facts.services[n]?.taskDefinitionArn !== afterFacts.services[n]!.taskDefinitionArn,
       );
-      if (watched.problem) problem = `the watch saw: ${watched.problem}`;
+      const checked = await ctx.progress.step(
+        `verify ${changed.join(", ") || "the services"}`,
+        () =>
+          verify({
+            ecs: aws.ecs,
+            fetch: ctx.fetch,
+            sleep: ctx.sleep,
+            log: (s) => ctx.progress.log(s),
+            facts: afterFacts,
+            changed,
+            since,
+          }),
+        (r) => (r.problems.length === 0 ? "verified" : `${r.problems.length} problems`),
+      );
+      for (const n of checked.notes) ctx.progress.log(`note: ${n}`);
+      if (checked.problems.length > 0) problem = `verify failed: ${checked.problems.join("; ")}`;
+      else {
+        const watched = await ctx.progress.step(
+          `watch the critical alarms and ECS deployments for ${watchMinutes} min`,
+          () =>
+            watch({
+              ecs: aws.ecs,
+              cloudwatch: aws.cloudwatch,
+              sleep: ctx.sleep,
+              now: ctx.now,
+              log: (s) => ctx.progress.log(s),
+              alarmNames: afterFacts.criticalAlarmNames,
+              deployments: checked.deployments,
+              minutes: watchMinutes,
+            }),
+          (w) => (w.problem ? undefined : `all clear after ${w.polls} polls`),
+        );
+        if (watched.problem) problem = `the watch saw: ${watched.problem}`;
+      }
+    } catch (e) {
+      if (e instanceof OpsError && e.exitCode === EXIT.interrupted) throw e;
+      problem = `the services could not be verified: ${failure(e)}`;
     }
   }
 

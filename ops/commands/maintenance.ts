@@ -74,7 +74,7 @@ export async function maintenance(ctx: Context): Promise<number> {
       try {
         // Replacing the list: its old entries go first, or a shorter list would keep the tail of the old one.
         if (allow) await handle.removeConfigPath("opsbook:maintenance.allow");
-        await handle.setConfigPaths(config);
+        await handle.setConfig(config, true);
       } catch (e) {
         throw pulumiError(e, "setting the config", stack);
       }

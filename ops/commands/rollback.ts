@@ -155,7 +155,7 @@ export async function applyRollback(
 
 /** "initiated in 1 min 05 s (runbook 004: under 5 min), completed in 4 min 10 s (under 10 min)" */
 export function slaText(done: RollbackDone): string {
-  return `initiated in ${fmt(done.initiatedSeconds)} (runbook 004: under 5 min), completed in ${fmt(done.completedSeconds)} (under 10 min)${done.withinSla ? "" : " -- OUTSIDE the runbook's limits"}`;
+  return `initiated in ${fmt(done.initiatedSeconds)} (runbook 004: under ${ROLLBACK_LIMITS.startsWithinSeconds / 60} min), completed in ${fmt(done.completedSeconds)} (under ${ROLLBACK_LIMITS.completesWithinSeconds / 60} min)${done.withinSla ? "" : " -- OUTSIDE the runbook's limits"}`;
 }
 
 export async function rollback(ctx: Context): Promise<number> {

@@ -307,8 +307,7 @@ interface AlarmProps {
 
 export const ecsRollbackTiming = stackRule({
   name: "ecs-rollback-timing",
-  description:
-    "Every load-balanced ECS service's automatic rollback starts within 5 minutes of a bad deploy and completes within 10, worst case, from its target group's health check and deregistration delay, its rollback alarms' periods and its grace period.",
+  description: `Every load-balanced ECS service's automatic rollback starts within ${ROLLBACK_LIMITS.startsWithinSeconds / 60} minutes of a bad deploy and completes within ${ROLLBACK_LIMITS.completesWithinSeconds / 60}, worst case, from its target group's health check and deregistration delay, its rollback alarms' periods and its grace period.`,
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["runbook 004"], // R-rollback-sla

@@ -20,17 +20,21 @@ describe("credentials", () => {
     expect(entropy("abcd")).toBe(2);
   });
 
+  // Each value is caught by its own format, not only by the catch-all for random-looking strings.
   test.each([
-    "redis://:s3cret@cache:6379",
-    "https://user:pa55@example.com/",
-    "ASIAY34FZKBOKMUTVV7A",
-    "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
-    "glpat-abcdefghij0123456789",
-    "AIzaSyA1234567890abcdefghijklmnopqrstuv",
-    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-    "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==",
-  ])("%s looks like a credential", (value) => {
-    expect(credentialLike(value)).toBeDefined();
+    ["redis://:s3cret@cache:6379", "a URL with a password"],
+    ["https://user:pa55@example.com/", "a URL with a password"],
+    ["ASIAY34FZKBOKMUTVV7A", "an AWS access key id"],
+    ["github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "a GitHub token"],
+    ["glpat-abcdefghij0123456789", "a GitLab token"],
+    ["AIzaSyA1234567890abcdefghijklmnopqrstuv", "a Google API key"],
+    [
+      "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+      "a JSON web token",
+    ],
+    ["Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==", "a random-looking token"],
+  ])("%s looks like %s", (value, kind) => {
+    expect(credentialLike(value)).toBe(kind);
   });
 
   test.each([

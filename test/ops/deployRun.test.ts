@@ -617,6 +617,17 @@ describe("a failed deploy is rolled back to the version before it (exit 4)", () 
     expect(ups()).toHaveLength(3);
   }, 60_000);
 
+  test("a watch that cannot read the alarms (AWS refuses the call) rolls back too", async () => {
+    firingAt = (poll) => {
+      if (poll >= 4) throw new Error("Rate exceeded");
+      return [];
+    };
+    const r = await deploy(["--set", "api=1.4.2"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/the services could not be verified: .*Rate exceeded/);
+    expect(ups()).toHaveLength(3);
+  }, 60_000);
+
   test("a smoke check that fails", async () => {
     httpStatus = (url) => (url.endsWith("/api/status") ? 503 : 200);
     const r = await deploy(["--set", "api=1.4.2"]);

@@ -11,7 +11,7 @@ import { type RedisSettings } from "./settings";
 export const REDIS_PORT = 6379;
 
 /** ElastiCache takes 16 to 128 printable characters; letters and digits only keep clear of the forbidden ones. */
-const AUTH_TOKEN_LENGTH = 64;
+export const AUTH_TOKEN_LENGTH = 64;
 
 /** The parsed `opsbook:redis` settings (./settings.ts) plus what the stack wires in. */
 export interface RedisArgs extends RedisSettings {
