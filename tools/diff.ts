@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { type DiffArgs, parseDiffArgs } from "./diff/args";
 import { planAtRef, runPlan } from "./diff/basePlan";
 import { comparePlans, type PlanLike } from "./diff/compare";
+import { type CostChange, costOfChanges, costOfPlans, stackRegion } from "./diff/cost";
 import { type DiffReport, EXIT } from "./diff/model";
 import { parseJson, readInput, readPlanFile } from "./diff/planFile";
 import { parsePreview } from "./diff/preview";
@@ -29,14 +30,26 @@ function samePlanStack(base: PlanLike, head: PlanLike): void {
   }
 }
 
+/** Adds the monthly cost change, priced in the region of the stack's file here (R-cost-review). */
+function withCost(report: DiffReport, cost: (region: string) => CostChange): DiffReport {
+  const region = stackRegion(ROOT, report.stack);
+  if (region === undefined)
+    return {
+      ...report,
+      costSkipped: `no aws:region for stack "${report.stack}" (Pulumi.${report.stack}.yaml is missing here or sets none)`,
+    };
+  return { ...report, cost: cost(region) };
+}
+
 function fromPlans(base: PlanLike, head: PlanLike): DiffReport {
   samePlanStack(base, head);
-  return buildReport({
+  const report = buildReport({
     stack: head.stack,
     project: head.project || base.project,
     source: "plan",
     ...comparePlans(base, head),
   });
+  return withCost(report, (region) => costOfPlans(base, head, report, region));
 }
 
 async function report(args: DiffArgs): Promise<DiffReport> {
@@ -48,13 +61,14 @@ async function report(args: DiffArgs): Promise<DiffReport> {
         `${source} is a preview of stack "${parsed.stack}", not --stack "${args.stack}": pass the preview of ${args.stack}, or drop --stack`,
       );
     }
-    return buildReport({
+    const previewReport = buildReport({
       stack: args.stack ?? parsed.stack,
       project: parsed.project,
       source: "preview",
       changes: parsed.changes,
       unchanged: parsed.unchanged,
     });
+    return withCost(previewReport, (region) => costOfChanges(previewReport, region));
   }
   if (args.basePlan !== undefined && args.headPlan !== undefined) {
     const head = readPlanFile(args.headPlan);

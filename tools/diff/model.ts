@@ -1,3 +1,5 @@
+import type { CostChange } from "./cost";
+
 /**
  * The vocabulary of the risk-classified diff: a resource as both an offline plan and a
  * `pulumi preview --json` describe it, a change to one resource, and a risk found in a change.
@@ -82,6 +84,10 @@ export interface DiffReport {
   risks: Risk[];
   /** Resources present on both sides with nothing changed. */
   unchanged: number;
+  /** The monthly cost change (R-cost-review), when the stack's region is known. */
+  cost?: CostChange;
+  /** Why there is no cost change, when there is none. */
+  costSkipped?: string;
 }
 
 /** Exit codes of `npm run diff`: a workflow reads "risky" without parsing the output. */

@@ -2,6 +2,9 @@
  * A report as text (a terminal), Markdown (a pull-request comment: risks first, the rest folded)
  * or JSON (other tools). Risky changes always come before the others.
  */
+import { money } from "../cost/price";
+import { cents } from "../cost/render";
+import type { CostChange } from "./cost";
 import type { Change, DiffReport } from "./model";
 import { countChanges } from "./report";
 
@@ -42,6 +45,33 @@ function opText(change: Change): string {
   return change.renamedFrom && change.op === "update" ? "rename" : change.op;
 }
 
+/** "+$12.30", "-$4.00", "$0.00"; "unknown" when no difference holds. */
+function signed(usd: number | null): string {
+  if (usd === null) return "unknown";
+  const rounded = cents(usd);
+  return rounded > 0 ? `+${money(rounded)}` : money(rounded);
+}
+
+/** The one-line summary of the cost change. */
+function costLine(cost: CostChange): string {
+  const basis = `on-demand estimate in ${cost.region}, price table of ${cost.pricesCompiled}, usage-based charges left out`;
+  return cost.before !== undefined && cost.after !== undefined
+    ? `${money(cost.before)} → ${money(cost.after)} (${signed(cost.delta)} a month; ${basis})`
+    : `${signed(cost.delta)} a month from the changed resources whose cost is known (${basis})`;
+}
+
+function costRows(cost: CostChange): Array<{ change: CostChange["resources"][number]; detail: string }> {
+  return cost.resources.map((c) => ({
+    change: c,
+    detail: [
+      c.delta === null
+        ? `${money(c.before)} → ${money(c.after)} for what could be priced on each side`
+        : `${money(c.before)} → ${money(c.after)}`,
+      ...(c.unpriced.length > 0 ? [`not priced: ${c.unpriced.join("; ")}`] : []),
+    ].join("; "),
+  }));
+}
+
 /** For a terminal. */
 export function renderText(report: DiffReport): string {
   const n = countChanges(report);
@@ -60,6 +90,13 @@ export function renderText(report: DiffReport): string {
       lines.push(`  ${SYMBOL[c.op].padEnd(2)} ${opText(c).padEnd(8)} ${c.type}  ${c.name}${keys ? `  (${keys})` : ""}`);
     }
   }
+  if (report.cost) {
+    lines.push("", `Monthly cost: ${costLine(report.cost)}`);
+    for (const { change, detail } of costRows(report.cost))
+      lines.push(
+        `  ${signed(change.delta).padStart(10)}  ${SYMBOL[change.op].padEnd(2)} ${change.type}  ${change.name}  (${detail})`,
+      );
+  } else if (report.costSkipped) lines.push("", `Monthly cost: not estimated: ${report.costSkipped}`);
   return lines.join("\n");
 }
 
@@ -88,6 +125,8 @@ export function renderMarkdown(report: DiffReport): string {
         ? `### \`${stack}\`: :warning: ${n.risky} risky of ${changesWord(report.changes.length)}`
         : `### \`${stack}\`: ${changesWord(report.changes.length)}, none risky`;
   const lines = [heading, "", `_${countLine(report)}; ${sourceNote(report)}._`];
+  if (report.cost) lines.push("", `**Monthly cost**: ${cell(costLine(report.cost))}`);
+  else if (report.costSkipped) lines.push("", `**Monthly cost**: not estimated: ${cell(report.costSkipped)}`);
   if (report.risks.length > 0) {
     lines.push("", "| risk | resource | detail |", "|---|---|---|");
     for (const r of report.risks) lines.push(`| \`${r.kind}\` | ${resourceCell(r.type, r.name)} | ${cell(r.detail)} |`);
@@ -111,7 +150,39 @@ export function renderMarkdown(report: DiffReport): string {
       );
     lines.push("", "</details>");
   }
+  const rows = report.cost ? costRows(report.cost) : [];
+  if (rows.length > 0) {
+    lines.push(
+      "",
+      "<details><summary>Cost by changed resource</summary>",
+      "",
+      "| change a month | resource | before → after |",
+      "|---|---|---|",
+    );
+    for (const { change, detail } of rows.slice(0, MAX_MARKDOWN_ROWS))
+      lines.push(
+        `| ${signed(change.delta)} | \`${SYMBOL[change.op]}\` ${resourceCell(change.type, change.name)} | ${cell(detail)} |`,
+      );
+    lines.push("", "</details>");
+  }
   return lines.join("\n");
+}
+
+/** The cost change with amounts in cents. */
+function costJson(cost: CostChange): unknown {
+  return {
+    region: cost.region,
+    pricesCompiled: cost.pricesCompiled,
+    ...(cost.before !== undefined ? { before: cents(cost.before) } : {}),
+    ...(cost.after !== undefined ? { after: cents(cost.after) } : {}),
+    delta: cents(cost.delta),
+    resources: cost.resources.map((c) => ({
+      ...c,
+      before: cents(c.before),
+      after: cents(c.after),
+      delta: c.delta === null ? null : cents(c.delta),
+    })),
+  };
 }
 
 /** For other tools: the counts, every risk and every change, without the resource states. */
@@ -133,6 +204,8 @@ export function renderJson(report: DiffReport): string {
       summary: countChanges(report),
       risks: report.risks,
       changes,
+      ...(report.cost ? { cost: costJson(report.cost) } : {}),
+      ...(report.costSkipped ? { costSkipped: report.costSkipped } : {}),
     },
     null,
     2,

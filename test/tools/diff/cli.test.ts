@@ -42,6 +42,10 @@ describe("npm run diff exit codes", () => {
       "opsbook / production: 1 change, 0 risky (from offline plans of the base and the head: replacements estimated from known replacing inputs)",
       "  0 to create, 1 to update, 0 to replace, 0 to delete; 0 unchanged",
     ]);
+    // The cost change comes last; the class of this database is not in the price table.
+    expect(run.stdout).toMatch(
+      /\nMonthly cost: \$0\.00 → \$0\.00 \(\$0\.00 a month; on-demand estimate in eu-west-1, [^)]*\)\n {5}unknown {2}~ {2}aws:rds\/instance:Instance {2}db /,
+    );
   });
 
   test("2 for risky changes", () => {
