@@ -38,6 +38,8 @@ export const BACKUP_ENV = {
   drillRtoSeconds: "DRILL_RTO_SECONDS",
   /** Set: the metrics go to this Prometheus Pushgateway instead of CloudWatch (R-local-backup-metrics). */
   pushgatewayUrl: "PUSHGATEWAY_URL",
+  /** How many of the slowest statements the maintenance job reports (R-db-maintenance). */
+  maintenanceSlowStatements: "MAINTENANCE_SLOW_STATEMENTS",
 } as const;
 
 /** An environment variable the job reads. */
@@ -94,6 +96,15 @@ export const BACKUP_METRIC = {
    * restore the dump, verify row counts (Seconds). Published on success and when over the RTO.
    */
   restoreDrillTimeToRecoverSeconds: "RestoreDrillTimeToRecoverSeconds",
+  /** 1 after the weekly ANALYZE and its report, 0 after a failed run (Count). Alarm: Minimum < 1, missing ignored. */
+  analyzeSuccess: "DatabaseAnalyzeSuccess",
+  /** 1 after the monthly VACUUM (ANALYZE) and its report, 0 after a failed run (Count). */
+  vacuumSuccess: "DatabaseVacuumSuccess",
+  /**
+   * Epoch seconds of the last successful run of either (VACUUM (ANALYZE) analyzes too), published
+   * only on success (Seconds). Alarm: no sample in any of the last 7 daily periods (R-db-maintenance).
+   */
+  lastSuccessfulAnalyzeTimestamp: "LastSuccessfulAnalyzeTimestamp",
 } as const;
 
 /**
@@ -107,7 +118,17 @@ export const PROMETHEUS_METRIC: Record<keyof typeof BACKUP_METRIC, string> = {
   backupDurationSeconds: "opsbook_backup_duration_seconds",
   restoreDrillSuccess: "opsbook_restore_drill_success",
   restoreDrillTimeToRecoverSeconds: "opsbook_restore_drill_time_to_recover_seconds",
+  analyzeSuccess: "opsbook_database_analyze_success",
+  vacuumSuccess: "opsbook_database_vacuum_success",
+  lastSuccessfulAnalyzeTimestamp: "opsbook_database_last_analyze_timestamp_seconds",
 };
+
+/** The maintenance job's commands (R-db-maintenance): weekly ANALYZE, monthly VACUUM (ANALYZE), each with the report. */
+export const MAINTENANCE_COMMANDS = { analyze: "maintenance-analyze", vacuum: "maintenance-vacuum" } as const;
+export type MaintenanceTask = keyof typeof MAINTENANCE_COMMANDS;
+
+/** Slowest statements the report lists when the task definition does not say. */
+export const DEFAULT_SLOW_STATEMENTS = 10;
 
 /** The Pushgateway `job` label of the backup job's and the drill's metrics. */
 export const PUSHGATEWAY_JOB = "opsbook_backup";

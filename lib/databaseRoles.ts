@@ -18,6 +18,12 @@ export const DATABASE_ROLES = {
   backup: "opsbook_backup",
   /** The restore drill: CREATEDB for its throwaway database, no access to the app's data. */
   drill: "opsbook_drill",
+  /**
+   * The maintenance job (R-db-maintenance): CONNECT only, NOINHERIT; it switches (SET ROLE) to the
+   * tables' owner, or to `pg_maintain` from PostgreSQL 17, for ANALYZE and VACUUM, and to
+   * `pg_read_all_stats` for the slow-statement report. As itself it reads and writes nothing.
+   */
+  maintenance: "opsbook_maintenance",
 } as const;
 
 export type DatabaseRolePurpose = keyof typeof DATABASE_ROLES;

@@ -7,7 +7,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { backupSettings, backupStackRules } from "../components/backup/settings";
+import {
+  backupSettings,
+  backupStackRules,
+  databaseMaintenanceSettings,
+  databaseMaintenanceStackRules,
+} from "../components/backup/settings";
 import { deploySettings, deployStackRules } from "../components/deploy/settings";
 import { postgresSettings, postgresStackRules } from "../components/data/postgres/settings";
 import { redisSettings, redisStackRules } from "../components/data/redis/settings";
@@ -76,6 +81,7 @@ const schema = z.strictObject({
   customAlarms: customAlarmsSettings,
   rollback: rollbackSettings,
   backup: backupSettings,
+  databaseMaintenance: databaseMaintenanceSettings,
   deploy: deploySettings,
   compute: computeSettings,
   kubernetes: kubernetesSettings,
@@ -123,6 +129,16 @@ function stackRules(region: string) {
         rdsBackupWindowStart: c.postgres.backupWindowStart,
       },
       reporter(ctx, ["backup"]),
+    );
+    databaseMaintenanceStackRules(
+      c.databaseMaintenance,
+      {
+        timeZone: c.timeZone,
+        maintenanceWindow: c.postgres.maintenanceWindow,
+        rdsBackupWindowStart: c.postgres.backupWindowStart,
+        backup: c.backup,
+      },
+      reporter(ctx, ["databaseMaintenance"]),
     );
     deployStackRules(c.deploy, c.services, reporter(ctx, ["deploy"]));
     maintenanceStackRules(

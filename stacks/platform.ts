@@ -12,6 +12,7 @@ import { Postgres } from "../components/data/postgres/postgres";
 import { DatabaseRoles } from "../components/data/postgres/roles";
 import { Redis } from "../components/data/redis/redis";
 import { Backups, backupMetrics } from "../components/backup/backups";
+import { DatabaseMaintenance } from "../components/backup/maintenance";
 import { AlertTopics } from "../components/monitoring/alertTopics";
 import { DeploymentFailurePage } from "../components/monitoring/deploymentFailures";
 import { AppSecrets } from "../components/service/appSecrets";
@@ -31,8 +32,10 @@ import {
   customAlarms,
   databaseAlarms,
   loadBalancerAlarms,
+  maintenanceAlarms,
   serviceAlarms,
 } from "../components/monitoring/alarmCatalogue";
+import { BACKUP_METRIC } from "../lib/backupContract";
 import { libpqConnection } from "../lib/connection";
 import { KubernetesApps } from "../components/kubernetes/apps";
 import { ClusterDataAccess } from "../components/kubernetes/dataAccess";
@@ -47,6 +50,8 @@ export interface Platform {
   databaseRoles: DatabaseRoles;
   redis: Redis;
   backups: Backups;
+  /** The weekly ANALYZE and monthly VACUUM tasks (R-db-maintenance); none with `databaseMaintenance.enabled` off. */
+  databaseMaintenance?: DatabaseMaintenance;
   alerts: AlertTopics;
   appSecrets: AppSecrets;
   /** The ECS cluster of the services and the backup job; none on Kubernetes. */
@@ -318,6 +323,39 @@ export function buildPlatform(config: PlatformConfig): Platform {
     partition: partition.partition,
     accountId: identity.accountId,
   });
+  // R-db-maintenance: the backup job's image, its own database role, the backup metrics' namespace.
+  const { enabled: databaseMaintenanceOn, ...databaseMaintenanceSettings } = config.databaseMaintenance;
+  const databaseMaintenance = databaseMaintenanceOn
+    ? new DatabaseMaintenance(config.environment, {
+        ...databaseMaintenanceSettings,
+        connection: libpqConnection(databaseRoles.connection("maintenance")),
+        databaseName: config.postgres.databaseName,
+        metricsNamespace: backupMetrics(config.environment).namespace,
+        image: { repository: config.backup.image, tag: config.backup.tag },
+        timeZone: config.timeZone,
+        logRetentionDays: config.logRetentionDays,
+        logKmsKeyArn: logsKey.arn,
+        region: config.region,
+        accountId: identity.accountId,
+        ...(kubernetes
+          ? {
+              kubernetes: {
+                provider: kubernetes.provider,
+                namespace: kubernetes.namespace.metadata.name,
+                commonLabels: kubernetes.commonLabels,
+                oidcProviderArn: config.kubernetes.oidcProviderArn!, // required on Kubernetes by the stack rules
+                requestPercentOfLimits: config.kubernetes.requestPercentOfLimits,
+              },
+            }
+          : {
+              ecs: {
+                clusterArn: cluster!.arn,
+                subnetIds: network.privateSubnetIds,
+                securityGroupId: securityGroups.app.id,
+              },
+            }),
+      })
+    : undefined;
   // The load balancer's log bucket records its own access in the stack's S3 access-log bucket (S3.9).
   loadBalancer?.logBucket.logAccessTo(backups.logBucket.name, "alb-logs/");
 
@@ -356,6 +394,17 @@ export function buildPlatform(config: PlatformConfig): Platform {
       alarmAfterHours: rpoAlarmHours({ ...config.backup, timeZone: config.timeZone }),
       metrics: backupMetrics(config.environment),
     }),
+    ...(databaseMaintenance
+      ? maintenanceAlarms({
+          database: config.postgres.databaseName,
+          metrics: backupMetrics(config.environment),
+          metricNames: {
+            lastSuccessfulAnalyze: BACKUP_METRIC.lastSuccessfulAnalyzeTimestamp,
+            analyzeSuccess: BACKUP_METRIC.analyzeSuccess,
+            vacuumSuccess: BACKUP_METRIC.vacuumSuccess,
+          },
+        })
+      : []),
     ...customAlarms(config.customAlarms),
   ];
   const alarms = new AlarmSet(config.environment, {
@@ -377,6 +426,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     databaseRoles,
     redis,
     backups,
+    databaseMaintenance,
     alerts,
     appSecrets,
     cluster,

@@ -1,8 +1,20 @@
 /** `opsbook:backup`: the nightly dump job, its schedule, retention and restore drill. */
 import { z } from "zod";
 import { postgresMajor } from "../../lib/engines";
-import { dailyHourOverlaps, rpoAlarmHours } from "../../lib/time";
-import { bool, hhmm, imageRepository, imageTag, int, matching, oneOf, REGION, type Report } from "../../lib/schema";
+import { dailyHourOverlaps, parseHhmm, rpoAlarmHours } from "../../lib/time";
+import {
+  bool,
+  hhmm,
+  imageRepository,
+  imageTag,
+  int,
+  matching,
+  oneOf,
+  ON_VALID,
+  REGION,
+  report,
+  type Report,
+} from "../../lib/schema";
 
 export const backupSettings = z
   .strictObject(
@@ -114,5 +126,89 @@ export function backupStackRules(
   }
   if (backup.drRegion && backup.drRegion === stack.region) {
     add(["drRegion"], backup.drRegion, `a region other than the stack's own (${stack.region})`);
+  }
+}
+
+const WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] as const;
+
+/**
+ * `opsbook:databaseMaintenance`: the maintenance job of the backup job's image (R-db-maintenance):
+ * weekly ANALYZE, monthly VACUUM (ANALYZE), each with the slow-statement report.
+ */
+export const databaseMaintenanceSettings = z
+  .strictObject({
+    enabled: bool().default(true).describe("schedule the maintenance tasks, with their alarms (R-db-maintenance)"),
+    analyzeDay: oneOf(WEEKDAYS).default("SUN").describe("day of the weekly ANALYZE and slow-statement report"),
+    analyzeAt: hhmm
+      .default("06:30")
+      .describe(
+        "time of the weekly ANALYZE, local to `timeZone`; its hour must miss the backup windows and postgres.maintenanceWindow",
+      ),
+    vacuumDayOfMonth: int(1, 28)
+      .default(1)
+      .describe("day of the month of the monthly VACUUM (ANALYZE); at most 28, so every month has it"),
+    vacuumAt: hhmm
+      .default("07:30")
+      .describe("time of the monthly VACUUM (ANALYZE), local to `timeZone`; its hour must miss the ANALYZE's too"),
+    slowStatements: int(1, 100)
+      .default(10)
+      .describe("statements with the highest mean time each run logs from pg_stat_statements"),
+  })
+  .superRefine((m, ctx) => {
+    if (hoursMeet(m.analyzeAt, 60, m.vacuumAt, 60)) {
+      report(
+        ctx,
+        ["vacuumAt"],
+        m.vacuumAt,
+        `a time whose hour misses analyzeAt's (${m.analyzeAt}): when the day of the month is the ANALYZE's day, both would run at once`,
+      );
+    }
+  }, ON_VALID)
+  .prefault({})
+  .describe("scheduled ANALYZE and VACUUM of the database, and the slow-statement report");
+
+export type DatabaseMaintenanceSettings = z.output<typeof databaseMaintenanceSettings>;
+
+/** Do [a, a+aMinutes) and [b, b+bMinutes), times of day local to one zone, meet on some day? */
+function hoursMeet(a: string, aMinutes: number, b: string, bMinutes: number): boolean {
+  const day = 24 * 60;
+  const start = (((parseHhmm(b) - parseHhmm(a)) % day) + day) % day;
+  // b starts `start` minutes after a (modulo a day): they meet if b starts within a, or a within b.
+  return start < aMinutes || day - start < bMinutes;
+}
+
+/**
+ * Rules against the database and the backup: each task's hour misses the RDS backup window, the
+ * nightly dump (dailyAt up to maxRunMinutes) and postgres.maintenanceWindow, where the database
+ * may restart. Paths are relative to `opsbook:databaseMaintenance`.
+ */
+export function databaseMaintenanceStackRules(
+  m: DatabaseMaintenanceSettings,
+  stack: {
+    timeZone: string;
+    maintenanceWindow: string;
+    rdsBackupWindowStart: string;
+    backup: Pick<BackupSettings, "dailyAt" | "maxRunMinutes">;
+  },
+  add: Report,
+): void {
+  if (!m.enabled) return;
+  for (const key of ["analyzeAt", "vacuumAt"] as const) {
+    const at = m[key];
+    const clashes = [
+      hoursMeet(at, 60, stack.rdsBackupWindowStart, 60) &&
+        `the RDS backup window (postgres.backupWindowStart ${stack.rdsBackupWindowStart}, one hour)`,
+      hoursMeet(at, 60, stack.backup.dailyAt, stack.backup.maxRunMinutes) &&
+        `the nightly dump (backup.dailyAt ${stack.backup.dailyAt}, up to backup.maxRunMinutes ${stack.backup.maxRunMinutes})`,
+      dailyHourOverlaps(at, stack.timeZone, stack.maintenanceWindow) &&
+        `postgres.maintenanceWindow (${stack.maintenanceWindow} UTC)`,
+    ].filter((c): c is string => typeof c === "string");
+    if (clashes.length > 0) {
+      add(
+        [key],
+        at,
+        `a time whose hour (local to timeZone ${stack.timeZone}) misses ${clashes.join(" and ")}: maintenance then competes with the backup or meets a restart`,
+      );
+    }
   }
 }

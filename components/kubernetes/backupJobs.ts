@@ -38,7 +38,8 @@ export function cronSchedule(at: string, day?: keyof typeof DAYS): string {
 
 /** What one job's CronJob is built from. */
 export interface BackupCronJobArgs {
-  job: BackupJob;
+  /** The image command the CronJob runs, and its container's name. */
+  job: string;
   /** Cron expression in `timeZone` ({@link cronSchedule}). */
   schedule: string;
   /** IANA zone of the schedule: the stack's `timeZone` (CronJob `timeZone`, Kubernetes 1.27+). */

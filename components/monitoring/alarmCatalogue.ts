@@ -555,3 +555,59 @@ export function backupAlarms(args: {
     },
   ];
 }
+
+/**
+ * The database maintenance job's alarms (R-db-maintenance), to the warning topic: a late ANALYZE
+ * degrades plans slowly, it does not take the service down.
+ *
+ * `analyze-overdue`: no successful ANALYZE (the monthly VACUUM (ANALYZE) counts) in any hour of
+ * the last 7 days. CloudWatch evaluates at most 7 days, the weekly schedule's own period, so the
+ * margin is the hourly bucketing: it fires about an hour after a run that did not start or did not
+ * succeed. In a zone with clock changes the autumn week is 169 h long and the alarm may fire for
+ * that hour once a year. `failed` reports each failed run at once and holds until one succeeds.
+ */
+export function maintenanceAlarms(args: {
+  database: string;
+  metrics: { namespace: string; dimension: string };
+  metricNames: { lastSuccessfulAnalyze: string; analyzeSuccess: string; vacuumSuccess: string };
+}): AlarmDefinition[] {
+  const dimensions = { [args.metrics.dimension]: args.database };
+  const metric = (metricName: string, stat: string): MetricRef => ({
+    namespace: args.metrics.namespace,
+    metricName,
+    dimensions,
+    stat,
+  });
+  const failed = (task: "analyze" | "vacuum", metricName: string, words: string): AlarmDefinition => ({
+    subject: "database-maintenance",
+    family: `${task}-failed`,
+    what: `${words} of ${args.database} succeeding (1) or failing (0)`,
+    unit: "",
+    signal: { metric: metric(metricName, "Minimum") },
+    direction: "below",
+    thresholds: { warning: 1 },
+    periodSeconds: 3600,
+    evaluationPeriods: 1,
+    // Runs are weekly or monthly: "ignore" keeps a failure in ALARM until the next run succeeds.
+    missingData: "ignore",
+    action: `The ${words} failed: read its log group (/opsbook/<environment>/db-maintenance) and run the task again by hand.`,
+  });
+  return [
+    {
+      subject: "database-maintenance",
+      family: "analyze-overdue",
+      what: `successful ANALYZE runs of ${args.database} per hour`,
+      unit: "",
+      signal: { metric: metric(args.metricNames.lastSuccessfulAnalyze, "SampleCount") },
+      direction: "below",
+      thresholds: { warning: 1 },
+      periodSeconds: 3600,
+      evaluationPeriods: 168,
+      missingData: "breaching",
+      action:
+        "No successful ANALYZE for a week: check the maintenance schedule and the task's log group, then run maintenance-analyze by hand.",
+    },
+    failed("analyze", args.metricNames.analyzeSuccess, "weekly ANALYZE"),
+    failed("vacuum", args.metricNames.vacuumSuccess, "monthly VACUUM (ANALYZE)"),
+  ];
+}

@@ -153,7 +153,7 @@ describe("rotating the database roles' passwords (R-db-roles)", () => {
       [
         "aws:ecs/taskDefinition:TaskDefinition api",
         "aws:ecs/taskDefinition:TaskDefinition api-migrate",
-        ...["app", "backup", "drill", "migrate"].map(
+        ...["app", "backup", "drill", "maintenance", "migrate"].map(
           (p) => `random:index/randomPassword:RandomPassword production-db-role-${p}`,
         ),
       ].sort(),

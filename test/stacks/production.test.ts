@@ -214,11 +214,12 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         OPSBOOK_ROLE_MIGRATE_PASSWORD: `${role("migrate")}:password::`,
         OPSBOOK_ROLE_BACKUP_PASSWORD: `${role("backup")}:password::`,
         OPSBOOK_ROLE_DRILL_PASSWORD: `${role("drill")}:password::`,
+        OPSBOOK_ROLE_MAINTENANCE_PASSWORD: `${role("maintenance")}:password::`,
       });
     });
 
     test("the role secrets are encrypted with the database's key, protected, and hold a composed, secret URL", () => {
-      for (const purpose of ["app", "migrate", "backup", "drill"]) {
+      for (const purpose of ["app", "migrate", "backup", "drill", "maintenance"]) {
         expect(one(plan.resources, "aws:secretsmanager/secret:Secret", `production-db-role-${purpose}`)).toMatchObject({
           protect: true,
           inputs: { kmsKeyId: DB_KEY, recoveryWindowInDays: 30 },
@@ -312,12 +313,13 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     const alarms = ofType(plan.resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
     // services 2 x (4 pairs + 2 critical); load balancer, certificate: a pair each; database 5 pairs;
     // cache: the group's hit rate and 2 nodes x 2 pairs; backups: 1 critical + 1 warning;
-    // rollback: 2 per service, to the warning topic (the critical alarms page for the same event).
-    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 10 + 2 + 2 * 4 + 2 + 2 * 2);
+    // rollback: 2 per service, to the warning topic (the critical alarms page for the same event);
+    // database maintenance: 3 warnings (R-db-maintenance).
+    expect(alarms).toHaveLength(2 * 10 + 2 + 2 + 10 + 2 + 2 * 4 + 2 + 2 * 2 + 3);
     const bySeverity = (severity: string) =>
       alarms.filter((a) => (a.inputs.tags as Record<string, string>).severity === severity).length;
     expect([bySeverity("warning"), bySeverity("critical")]).toEqual([
-      2 * 4 + 1 + 1 + 5 + 1 + 2 * 2 + 1 + 2 * 2,
+      2 * 4 + 1 + 1 + 5 + 1 + 2 * 2 + 1 + 2 * 2 + 3,
       2 * 6 + 1 + 1 + 5 + 1 + 2 * 2 + 1,
     ]);
     expect(
@@ -372,7 +374,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     const body = JSON.parse(
       one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardBody as string,
     ) as { widgets: unknown[] };
-    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 1 + 2 * 2 + 2);
+    expect(body.widgets).toHaveLength(2 * 6 + 1 + 1 + 5 + 1 + 2 * 2 + 2 + 3);
     expect(one(plan.resources, "aws:cloudwatch/dashboard:Dashboard", "production").inputs.dashboardName).toBe(
       "opsbook-production",
     );
@@ -426,6 +428,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       parameters: [
         { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
         { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
+        { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
       ],
     });
     expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "production-db").inputs.subnetIds).toEqual(

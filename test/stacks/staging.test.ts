@@ -89,6 +89,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
     expect(one(plan.resources, "aws:rds/parameterGroup:ParameterGroup", "staging-db").inputs.parameters).toEqual([
       { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
       { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
+      { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
     ]);
     expect(one(plan.resources, "aws:rds/subnetGroup:SubnetGroup", "staging-db").inputs.subnetIds).toEqual(isolated());
     expect(

@@ -119,8 +119,9 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
         expect({ name: meta.name, namespace: meta.namespace }).toEqual({ name: meta.name, namespace: NS });
     }
     // Namespace, default deny in and out, Ingress, PrometheusRule, 8 per service, the backup job's 5,
-    // and the database roles' Job with its two Secrets.
-    expect(kubernetesObjects()).toHaveLength(1 + 2 + 1 + 1 + 2 * 8 + 5 + 3);
+    // the database roles' Job with its two Secrets, and the maintenance job's 2 CronJobs, Secret and
+    // service account.
+    expect(kubernetesObjects()).toHaveLength(1 + 2 + 1 + 1 + 2 * 8 + 5 + 3 + 4);
   });
 
   test("the api Deployment: runbook probes, resources, rolling without losing capacity, locked-down container", () => {
@@ -431,7 +432,10 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     expect(fromSecrets).toEqual([
       ["PGUSER", "opsbook-db-roles-master"],
       ["PGPASSWORD", "opsbook-db-roles-master"],
-      ...["APP", "MIGRATE", "BACKUP", "DRILL"].map((r) => [`OPSBOOK_ROLE_${r}_PASSWORD`, "opsbook-db-roles-passwords"]),
+      ...["APP", "MIGRATE", "BACKUP", "DRILL", "MAINTENANCE"].map((r) => [
+        `OPSBOOK_ROLE_${r}_PASSWORD`,
+        "opsbook-db-roles-passwords",
+      ]),
     ]);
     // The backup job's egress policy (DNS, PostgreSQL, HTTPS) selects it.
     expect(pod.metadata!.labels).toMatchObject({ "app.kubernetes.io/name": "opsbook-backup" });

@@ -304,6 +304,9 @@ export class Postgres extends pulumi.ComponentResource {
     const parameters: aws.types.input.rds.ParameterGroupParameter[] = [
       { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
       { name: "log_min_duration_statement", value: String(args.slowQueryMs), applyMethod: "immediate" },
+      // R-db-maintenance: the maintenance job's slow-statement report reads pg_stat_statements,
+      // which works only when preloaded (static: an existing instance needs a reboot for it).
+      { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
     ];
     if (args.maxConnections !== undefined)
       parameters.push({ name: "max_connections", value: String(args.maxConnections), applyMethod: "pending-reboot" });

@@ -1,5 +1,6 @@
 /**
- * Process entry point of the image: `node cli.js backup`, `node cli.js restore-drill` or `node cli.js bootstrap-roles`.
+ * Process entry point of the image: `node cli.js <command>`, the commands of main.ts (`backup`,
+ * `restore-drill`, `bootstrap-roles`, `maintenance-analyze`, `maintenance-vacuum`).
  * SIGTERM (ECS stopping the task) and SIGINT abort the run so that children are stopped and the
  * cleanup (partial dump deleted, throwaway database dropped) still happens before the exit.
  */

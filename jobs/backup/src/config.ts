@@ -3,7 +3,12 @@
  * side effect. Every problem is reported at once, each naming the variable, its value (masked when
  * secret) and what is allowed, so one failed start is enough to fix the task definition.
  */
-import { BACKUP_ENV, DEFAULT_METRICS_NAMESPACE, DUMP_PREFIX } from "../../../lib/backupContract";
+import {
+  BACKUP_ENV,
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_SLOW_STATEMENTS,
+  DUMP_PREFIX,
+} from "../../../lib/backupContract";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -368,4 +373,64 @@ export function childEnvironment(env: Env, port: number): Record<string, string>
   }
   child.PGPORT = String(port);
   return child;
+}
+
+/** The maintenance job's configuration (R-db-maintenance): the database, the metrics, the report's length. */
+export interface MaintenanceConfig {
+  postgres: PostgresConfig;
+  /** The AWS region of the metrics. */
+  region: string;
+  metrics: MetricsConfig;
+  /** How many of the slowest statements the report lists. */
+  slowStatements: number;
+  /** The PG* environment for psql; carries PGPASSWORD, never log it. */
+  childEnv: Readonly<Record<string, string>>;
+}
+
+const SLOW_STATEMENTS_RULE: Rule<number> = {
+  purpose: "how many of the slowest statements the maintenance report lists",
+  allowed: "an integer from 1 to 100",
+  parse: integerBetween(1, 100),
+};
+
+/**
+ * Reads the maintenance job's environment: the database and metrics variables of the backup job,
+ * no bucket.
+ *
+ * @throws {ConfigError} listing every missing or invalid variable
+ */
+export function loadMaintenanceConfig(env: Env): MaintenanceConfig {
+  const read = new EnvReader(env);
+  const host = read.required(BACKUP_ENV.host, RULES.host);
+  const port = read.optional(BACKUP_ENV.port, RULES.port, DEFAULTS.port);
+  const database = read.required(BACKUP_ENV.database, RULES.database);
+  const user = read.required(BACKUP_ENV.user, RULES.user);
+  read.optional(BACKUP_ENV.password, RULES.password, undefined, true);
+  const sslMode = read.optional(BACKUP_ENV.sslMode, RULES.sslMode, undefined);
+  const region = read.required(BACKUP_ENV.region, RULES.region);
+  const metricsEnabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
+  const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
+  const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
+  const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
+  const slowStatements = read.optional(
+    BACKUP_ENV.maintenanceSlowStatements,
+    SLOW_STATEMENTS_RULE,
+    DEFAULT_SLOW_STATEMENTS,
+  );
+  if (
+    host === undefined ||
+    database === undefined ||
+    user === undefined ||
+    region === undefined ||
+    read.problems.length > 0
+  ) {
+    throw new ConfigError(read.problems);
+  }
+  return {
+    postgres: { host, port, database, user, sslMode },
+    region,
+    metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint, pushgatewayUrl },
+    slowStatements,
+    childEnv: childEnvironment(env, port),
+  };
 }

@@ -22,7 +22,11 @@ export interface JobDeps {
  * Publishes metrics after a failure. A second failure here must not hide the first, so it is
  * only logged; the missing data point still trips the backup-age alarm.
  */
-export async function publishAfterFailure(deps: JobDeps, database: string, metrics: readonly Metric[]): Promise<void> {
+export async function publishAfterFailure(
+  deps: Pick<JobDeps, "metrics" | "log" | "now">,
+  database: string,
+  metrics: readonly Metric[],
+): Promise<void> {
   try {
     await deps.metrics.publish(database, metrics, deps.now());
   } catch (error) {
@@ -31,6 +35,6 @@ export async function publishAfterFailure(deps: JobDeps, database: string, metri
 }
 
 /** Seconds elapsed since `start`, by the injected clock. */
-export function secondsSince(deps: JobDeps, start: Date): number {
+export function secondsSince(deps: Pick<JobDeps, "now">, start: Date): number {
   return (deps.now().getTime() - start.getTime()) / 1000;
 }

@@ -1,20 +1,29 @@
 /**
- * Command dispatch: `backup`, `restore-drill` or `bootstrap-roles` (R-db-roles). Configuration is validated before anything else
+ * Command dispatch: `backup`, `restore-drill`, `bootstrap-roles` (R-db-roles), `maintenance-analyze` or
+ * `maintenance-vacuum` (R-db-maintenance). Configuration is validated before anything else
  * happens; every failure ends in one error log line and a non-zero exit code.
  */
 import { RDSClient } from "@aws-sdk/client-rds";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { runBackup } from "./backup";
-import { ConfigError, loadConfig, secretValues, type Env, type JobConfig } from "./config";
+import { MAINTENANCE_COMMANDS, type MaintenanceTask } from "../../../lib/backupContract";
+import { ConfigError, loadConfig, loadMaintenanceConfig, secretValues, type Env, type JobConfig } from "./config";
 import type { JobDeps } from "./deps";
 import { runRestoreDrill } from "./drill";
 import { errorMessage } from "./errors";
 import { createJsonLogger, redactingLogger, type Logger } from "./log";
 import { createMetricsPublisher, type MetricsPublisher } from "./metrics";
+import { runMaintenance } from "./maintenance";
 import { bootstrapRoles, loadRolesConfig } from "./roles";
 import { createS3Client, type AwsCredentials } from "./storage";
 
-export const COMMANDS = ["backup", "restore-drill", "bootstrap-roles"] as const;
+export const COMMANDS = [
+  "backup",
+  "restore-drill",
+  "bootstrap-roles",
+  MAINTENANCE_COMMANDS.analyze,
+  MAINTENANCE_COMMANDS.vacuum,
+] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -49,6 +58,10 @@ export async function main(args: readonly string[], env: Env, options: MainOptio
     return EXIT.usage;
   }
   if (command === "bootstrap-roles") return runBootstrap(env, log, options.signal);
+  const task = (Object.keys(MAINTENANCE_COMMANDS) as MaintenanceTask[]).find(
+    (t) => MAINTENANCE_COMMANDS[t] === command,
+  );
+  if (task !== undefined) return runMaintenanceCommand(task, env, log, options);
   let config: JobConfig;
   try {
     config = loadConfig(env);
@@ -99,6 +112,38 @@ async function runBootstrap(env: Env, log: Logger, signal: AbortSignal | undefin
     return EXIT.ok;
   } catch (error) {
     log.error(`bootstrap-roles failed: ${errorMessage(error)}`);
+    return EXIT.failed;
+  }
+}
+
+/** ANALYZE or VACUUM (ANALYZE) and the slow-statement report (R-db-maintenance): the database and the metrics, no bucket. */
+async function runMaintenanceCommand(
+  task: MaintenanceTask,
+  env: Env,
+  log: Logger,
+  options: MainOptions,
+): Promise<number> {
+  let config;
+  try {
+    config = loadMaintenanceConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      log.error(error.message);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  const metrics = options.metrics ?? createMetricsPublisher(config.metrics, config.region, log, options.credentials);
+  try {
+    await runMaintenance(task, config, {
+      metrics,
+      log,
+      now: options.now ?? (() => new Date()),
+      ...(options.signal && { signal: options.signal }),
+    });
+    return EXIT.ok;
+  } catch (error) {
+    log.error(`${MAINTENANCE_COMMANDS[task]} failed: ${errorMessage(error)}`);
     return EXIT.failed;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The role bootstrap (R-db-roles): the one program that uses the RDS master credentials. It
- * creates or updates the app, migration, backup and drill roles with the passwords the stack
+ * creates or updates the app, migration, backup, drill and maintenance roles with the passwords the stack
  * generated, so that nothing else ever connects as the master user. Idempotent: a second run
  * with the same passwords leaves the same grants; with new passwords (a rotation) it sets them.
  *
@@ -107,13 +107,28 @@ ${role("app", "NOCREATEDB NOINHERIT")}
 ${role("migrate", "NOCREATEDB NOINHERIT")}
 ${role("backup", "NOCREATEDB INHERIT")}
 ${role("drill", "CREATEDB INHERIT")}
+${role("maintenance", "NOCREATEDB NOINHERIT")}
 -- The master user acts for the migration role below (ownership, default privileges): it must be a member.
 GRANT ${migrate} TO CURRENT_USER;
 GRANT pg_read_all_data TO ${ident(r.backup)};
+-- R-db-maintenance: NOINHERIT, so as itself it reads and writes nothing; the job switches (SET ROLE)
+-- to pg_read_all_stats for the slow-statement report, and for ANALYZE and VACUUM to pg_maintain
+-- (PostgreSQL 17+) or, before 17, to the tables' owner: no narrower privilege allows VACUUM there.
+GRANT pg_read_all_stats TO ${ident(r.maintenance)};
+DO $$ BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'pg_maintain') THEN
+    GRANT pg_maintain TO ${ident(r.maintenance)};
+    REVOKE ${migrate} FROM ${ident(r.maintenance)};
+  ELSE
+    GRANT ${migrate} TO ${ident(r.maintenance)};
+  END IF;
+END $$;
+-- The report's source; it also needs shared_preload_libraries (the parameter group sets it).
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 -- Only these roles (and the master user, the owner) may connect; nobody else may create objects.
 DO $$ BEGIN
   EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
-  EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${r.app}, ${r.migrate}, ${r.backup}, ${r.drill}', current_database());
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${r.app}, ${r.migrate}, ${r.backup}, ${r.drill}, ${r.maintenance}', current_database());
   EXECUTE format('GRANT CREATE ON DATABASE %I TO ${r.migrate}', current_database());
 END $$;
 REVOKE CREATE ON SCHEMA ${schema} FROM PUBLIC;
@@ -127,9 +142,9 @@ BEGIN
     SELECT c.relname, c.relkind FROM pg_class c
     WHERE c.relnamespace = ${literal(APP_SCHEMA)}::regnamespace AND c.relowner = CURRENT_USER::regrole
       AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-      -- A sequence owned by a column changes owner with its table.
+      -- A sequence owned by a column changes owner with its table; an extension's objects stay its own.
       AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                      AND d.deptype IN ('a', 'i'))
+                      AND d.deptype IN ('a', 'i', 'e'))
   LOOP
     EXECUTE format('ALTER %s %I.%I OWNER TO ${r.migrate}',
       CASE o.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
@@ -146,6 +161,7 @@ BEGIN
     SELECT p.oid::regprocedure AS routine FROM pg_proc p
     WHERE p.pronamespace = ${literal(APP_SCHEMA)}::regnamespace AND p.proowner = CURRENT_USER::regrole
       AND p.prokind IN ('f', 'p')
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
   LOOP
     EXECUTE format('ALTER ROUTINE %s OWNER TO ${r.migrate}', o.routine);
   END LOOP;

@@ -85,7 +85,7 @@ describe("the bundled entry point", () => {
     const outcome = await runBundle(["restore"], {});
     expect(outcome.code).toBe(2);
     expect(outcome.lines.map((l) => l.message)).toEqual([
-      'usage: opsbook-backup <backup|restore-drill|bootstrap-roles> (got: ["restore"])',
+      'usage: opsbook-backup <backup|restore-drill|bootstrap-roles|maintenance-analyze|maintenance-vacuum> (got: ["restore"])',
     ]);
   }, 30_000);
 

@@ -6,7 +6,7 @@ describe("main", () => {
     const log = new RecordingLogger();
     await expect(main(args, {}, { log })).resolves.toBe(EXIT.usage);
     expect(log.errors()).toEqual([
-      `usage: opsbook-backup <backup|restore-drill|bootstrap-roles> (got: ${JSON.stringify(args)})`,
+      `usage: opsbook-backup <backup|restore-drill|bootstrap-roles|maintenance-analyze|maintenance-vacuum> (got: ${JSON.stringify(args)})`,
     ]);
   });
 

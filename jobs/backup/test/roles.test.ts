@@ -66,11 +66,21 @@ beforeAll(async () => {
   pg = await startTestPostgres();
   await pg.sql(`CREATE ROLE ${MASTER} LOGIN CREATEROLE CREATEDB PASSWORD '${MASTER_PASSWORD}'`);
   await pg.sql(`CREATE DATABASE ${DATABASE} OWNER ${MASTER}`);
+  // On RDS the master user may create pg_stat_statements, which the bootstrap does; here only the
+  // superuser may, so it exists before, and the bootstrap's CREATE EXTENSION IF NOT EXISTS finds it.
+  await pg.sql("CREATE EXTENSION pg_stat_statements", DATABASE);
   // A table from before the roles existed, created by the master user as the apps used to.
   await as(
     MASTER,
     MASTER_PASSWORD,
     "CREATE TABLE legacy (id serial PRIMARY KEY, note text); INSERT INTO legacy (note) VALUES ('old');",
+  );
+  // An extension the master user owns (as on RDS, where it creates pg_stat_statements), with a
+  // function and a view of the master user's among its members: they stay the extension's.
+  await as(
+    MASTER,
+    MASTER_PASSWORD,
+    "CREATE EXTENSION pgcrypto; CREATE FUNCTION ext_member() RETURNS int LANGUAGE sql AS 'SELECT 1'; CREATE VIEW ext_view AS SELECT 1 AS one; ALTER EXTENSION pgcrypto ADD FUNCTION ext_member(); ALTER EXTENSION pgcrypto ADD VIEW ext_view;",
   );
 }, 60_000);
 
@@ -79,10 +89,10 @@ afterAll(async () => {
 }, 30_000);
 
 const first = passwords("A");
-const { app, migrate, backup, drill } = DATABASE_ROLES;
+const { app, migrate, backup, drill, maintenance } = DATABASE_ROLES;
 
 describe("bootstrap-roles", () => {
-  test("creates the four roles with the given passwords", async () => {
+  test("creates the roles with the given passwords", async () => {
     const { code, log } = await bootstrap(first);
     expect(log.errors()).toEqual([]);
     expect(code).toBe(EXIT.ok);
@@ -90,9 +100,15 @@ describe("bootstrap-roles", () => {
       await expect(as(DATABASE_ROLES[p], first[p], "SELECT current_user")).resolves.toBe(DATABASE_ROLES[p]);
     }
     const attributes = await pg.sql(
-      `SELECT rolname, rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname IN ('${app}', '${migrate}', '${backup}', '${drill}') ORDER BY rolname`,
+      `SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolinherit FROM pg_roles WHERE rolname IN ('${app}', '${migrate}', '${backup}', '${drill}', '${maintenance}') ORDER BY rolname`,
     );
-    expect(attributes.split("\n")).toEqual([`${app}|f|f|f`, `${backup}|f|f|f`, `${drill}|f|t|f`, `${migrate}|f|f|f`]);
+    expect(attributes.split("\n")).toEqual([
+      `${app}|f|f|f|f`,
+      `${backup}|f|f|f|t`,
+      `${drill}|f|t|f|t`,
+      `${maintenance}|f|f|f|f`,
+      `${migrate}|f|f|f|f`,
+    ]);
   });
 
   test("stores SCRAM verifiers only: the passwords themselves never reach the server", async () => {
@@ -115,6 +131,25 @@ describe("bootstrap-roles", () => {
       first.migrate,
       "CREATE TABLE orders (id bigserial PRIMARY KEY, total int NOT NULL); ALTER TABLE legacy ADD COLUMN extra int;",
     );
+  });
+
+  test("an extension's objects keep their owner: the bootstrap hands only the app's own objects to the migration role", async () => {
+    await expect(
+      pg.sql(
+        "SELECT (SELECT proowner::regrole FROM pg_proc WHERE proname = 'ext_member') || ',' || (SELECT relowner::regrole FROM pg_class WHERE relname = 'ext_view')",
+        DATABASE,
+      ),
+    ).resolves.toBe(`${MASTER},${MASTER}`);
+  });
+
+  test("the maintenance role may switch to the tables' owner and to pg_read_all_stats, and inherits neither", async () => {
+    await expect(
+      pg.sql(
+        `SELECT string_agg(b.rolname, ',' ORDER BY b.rolname) FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid WHERE m.member = '${maintenance}'::regrole`,
+        DATABASE,
+      ),
+    ).resolves.toBe(`${migrate},pg_read_all_stats`);
+    expect(await refusal(maintenance, first.maintenance, "SELECT count(*) FROM legacy")).toMatch(/permission denied/);
   });
 
   test("the app role reads and writes the migration role's tables, and cannot change the schema", async () => {

@@ -75,9 +75,10 @@ async function serverUser(): Promise<ServerUser> {
 
 /**
  * Creates, starts and returns a throwaway cluster. Durability settings are off: the data lives
- * for seconds and speed matters more.
+ * for seconds and speed matters more. `settings` are further server parameters, e.g.
+ * `shared_preload_libraries`.
  */
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(settings: Record<string, string> = {}): Promise<TestPostgres> {
   const binDir = await findServerBinaries();
   const as = await serverUser();
   const dir = await mkdtemp(join(tmpdir(), "opsbook-backup-pg-"));
@@ -108,7 +109,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     "--no-sync",
   ]);
 
-  const port = await startServer(exec, binDir, dir, dataDir);
+  const port = await startServer(exec, binDir, dir, dataDir, settings);
   const env = (database = "postgres"): Record<string, string> => ({
     PATH: `${binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     PGHOST: "127.0.0.1",
@@ -150,6 +151,7 @@ async function startServer(
   binDir: string,
   dir: string,
   dataDir: string,
+  settings: Record<string, string>,
 ): Promise<number> {
   const logFile = join(dir, "server.log");
   let lastError: unknown;
@@ -162,6 +164,7 @@ async function startServer(
       "-c fsync=off",
       "-c synchronous_commit=off",
       "-c full_page_writes=off",
+      ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
     ].join(" ");
     try {
       await exec("pg_ctl", ["-D", dataDir, "-l", logFile, "-w", "-t", "20", "-o", options, "start"]);

@@ -166,6 +166,7 @@ describe("Postgres", () => {
       parameters: [
         { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
         { name: "log_min_duration_statement", value: "100", applyMethod: "immediate" },
+        { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
       ],
     });
   });
@@ -177,10 +178,11 @@ describe("Postgres", () => {
       parameters: [
         { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
         { name: "log_min_duration_statement", value: "250", applyMethod: "immediate" },
+        { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
         { name: "max_connections", value: "800", applyMethod: "pending-reboot" },
       ],
     });
-    expect(one(resources, "aws:rds/parameterGroup:ParameterGroup", "small-db").inputs.parameters).toHaveLength(2);
+    expect(one(resources, "aws:rds/parameterGroup:ParameterGroup", "small-db").inputs.parameters).toHaveLength(3);
     expect([variant.maxConnections, variant.memoryBytes, variant.instanceClass]).toEqual([
       800,
       16 * 2 ** 30,
