@@ -11,6 +11,7 @@ import { backupSettings, backupStackRules } from "../components/backup/settings"
 import { deploySettings, deployStackRules } from "../components/deploy/settings";
 import { postgresSettings, postgresStackRules } from "../components/data/postgres/settings";
 import { redisSettings, redisStackRules } from "../components/data/redis/settings";
+import { registrySettings, registryStackRules } from "../components/registry/settings";
 import { computeSettings, kubernetesSettings, kubernetesStackRules } from "../components/kubernetes/settings";
 import { alertsSettings, customAlarmsSettings, thresholdsSettings } from "../components/monitoring/settings";
 import { availabilityZones, networkSettings, networkStackRules } from "../components/network/settings";
@@ -76,6 +77,7 @@ const schema = z.strictObject({
   customAlarms: customAlarmsSettings,
   rollback: rollbackSettings,
   backup: backupSettings,
+  registry: registrySettings,
   deploy: deploySettings,
   compute: computeSettings,
   kubernetes: kubernetesSettings,
@@ -111,6 +113,7 @@ function stackRules(region: string) {
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
     scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));
     usesStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
+    registryStackRules(c.environment, c.services, reporter(ctx, ["services"]));
     environmentStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
     backupStackRules(
       c.backup,
