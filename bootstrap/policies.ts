@@ -164,6 +164,7 @@ export const DEPLOY_SERVICES = [
   "application-autoscaling",
   "cloudwatch",
   "ec2",
+  "ecr",
   "ecs",
   "elasticache",
   "elasticloadbalancing",

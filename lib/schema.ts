@@ -76,10 +76,14 @@ export const imageRepository = (example: string) =>
     { error: `an image repository without a tag (the tag goes in \`tag\`), e.g. ${example}` },
   );
 
+/**
+ * An image tag, never `latest`: a release is a tag that names one image (R-deploy-version), and the
+ * stack's repositories have immutable tags, so `latest` could be pushed once and never moved.
+ */
 export const imageTag = matching(
   /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
   "an image tag: letters, digits, '_', '.', '-', at most 128 characters",
-);
+).refine((v) => v !== "latest", { error: 'an image tag other than "latest", e.g. a version or a commit' });
 
 export const envName = matching(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name in UPPER_SNAKE_CASE");
 

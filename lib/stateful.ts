@@ -14,7 +14,8 @@ export interface StatefulType {
   /**
    * Whether it must carry Pulumi `protect` (the policy's default `types`, the stack tests). False
    * where a loss is tolerable or recoverable without it: log groups expire by retention anyway and
-   * the program leaves them unprotected; images are rebuilt from source.
+   * the program leaves them unprotected. Image repositories are protected: they hold the released
+   * images, which a rebuild (with immutable tags and new digests) does not bring back.
    */
   readonly protect: boolean;
 }
@@ -42,7 +43,7 @@ export const STATEFUL = {
   "aws:efs/fileSystem:FileSystem": { kind: "EFS file system", noun: "file system", protect: true },
   "aws:ebs/volume:Volume": { kind: "EBS volume", noun: "volume", protect: true },
   "aws:cloudwatch/logGroup:LogGroup": { kind: "CloudWatch log group", noun: "log group", protect: false },
-  "aws:ecr/repository:Repository": { kind: "ECR repository", noun: "image repository", protect: false },
+  "aws:ecr/repository:Repository": { kind: "ECR repository", noun: "image repository", protect: true },
 } as const satisfies Readonly<Record<string, StatefulType>>;
 
 /** A stateful type token. */

@@ -6,6 +6,7 @@ import { alarmPolicies } from "./rules/alarms";
 import { albPolicies } from "./rules/alb";
 import { cloudwatchPolicies } from "./rules/cloudwatch";
 import type { OpsbookPolicy } from "./rules/common";
+import { ecrPolicies } from "./rules/ecr";
 import { ecsPolicies } from "./rules/ecs";
 import { elasticachePolicies } from "./rules/elasticache";
 import { kmsIamPolicies } from "./rules/kms-iam";
@@ -34,6 +35,7 @@ export const policies: OpsbookPolicy[] = [
   ...rdsPolicies,
   ...elasticachePolicies,
   ...ecsPolicies,
+  ...ecrPolicies,
   ...kubernetesPolicies,
   ...albPolicies,
   ...s3Policies,

@@ -16,6 +16,7 @@ import {
 import { deploySettings, deployStackRules } from "../components/deploy/settings";
 import { postgresSettings, postgresStackRules } from "../components/data/postgres/settings";
 import { redisSettings, redisStackRules } from "../components/data/redis/settings";
+import { registrySettings, registryStackRules } from "../components/registry/settings";
 import { computeSettings, kubernetesSettings, kubernetesStackRules } from "../components/kubernetes/settings";
 import { alertsSettings, customAlarmsSettings, thresholdsSettings } from "../components/monitoring/settings";
 import { availabilityZones, networkSettings, networkStackRules } from "../components/network/settings";
@@ -82,6 +83,7 @@ const schema = z.strictObject({
   rollback: rollbackSettings,
   backup: backupSettings,
   databaseMaintenance: databaseMaintenanceSettings,
+  registry: registrySettings,
   deploy: deploySettings,
   compute: computeSettings,
   kubernetes: kubernetesSettings,
@@ -117,6 +119,7 @@ function stackRules(region: string) {
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
     scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));
     usesStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
+    registryStackRules(c.environment, c.services, reporter(ctx, ["services"]));
     environmentStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
     backupStackRules(
       c.backup,

@@ -13,6 +13,8 @@ import { DatabaseRoles } from "../components/data/postgres/roles";
 import { Redis } from "../components/data/redis/redis";
 import { Backups, backupMetrics } from "../components/backup/backups";
 import { DatabaseMaintenance } from "../components/backup/maintenance";
+import { ImageRepository } from "../components/registry/repository";
+import { BACKUP_JOB_IMAGE, repositoryName } from "../components/registry/settings";
 import { AlertTopics } from "../components/monitoring/alertTopics";
 import { DeploymentFailurePage } from "../components/monitoring/deploymentFailures";
 import { AppSecrets } from "../components/service/appSecrets";
@@ -54,6 +56,8 @@ export interface Platform {
   databaseMaintenance?: DatabaseMaintenance;
   alerts: AlertTopics;
   appSecrets: AppSecrets;
+  /** The stack's ECR repositories: one per service, and the backup job's (R-security-image-scan). */
+  repositories?: { services: Record<string, ImageRepository>; backupJob: ImageRepository };
   /** The ECS cluster of the services and the backup job; none on Kubernetes. */
   cluster?: Cluster;
   /** The ECS platform's load balancer; none on Kubernetes (the cluster's ingress controller serves). */
@@ -151,11 +155,36 @@ export function buildPlatform(config: PlatformConfig): Platform {
     protect: config.protect,
   });
 
+  // The images' repositories: the one place that declares them, so a stack without AWS images can
+  // leave them out; a configured `image` still wins over its repository (R-security-image-scan).
+  const repositories = imageRepositories();
+  function imageRepositories(): NonNullable<Platform["repositories"]> {
+    const imagesKey = key("images", "container images");
+    const repository = (image: string, tag: string) =>
+      new ImageRepository(image, {
+        ...config.registry,
+        repositoryName: repositoryName(config.environment, image),
+        deployedTags: [tag],
+        kmsKeyArn: imagesKey.arn,
+        protect: config.protect,
+      });
+    return {
+      services: Object.fromEntries(config.services.map((s) => [s.name, repository(s.name, s.tag)])),
+      backupJob: repository(BACKUP_JOB_IMAGE, config.backup.tag),
+    };
+  }
+  /** An image without its tag, and the stack repository it is pulled from when it is the default. */
+  const imageOf = (configured: string | undefined, repository: ImageRepository | undefined) =>
+    configured !== undefined || repository === undefined
+      ? { image: configured ?? "", pullFrom: undefined }
+      : { image: repository.url, pullFrom: { arn: repository.arn, kmsKeyArn: repository.kmsKeyArn } };
+  const backupImage = imageOf(config.backup.image, repositories?.backupJob);
+
   const databaseRoles = new DatabaseRoles(config.environment, {
     database: postgres.roleDatabase,
     kmsKeyArn: postgres.kmsKeyArn,
     rotation: config.postgres.roleRotation,
-    image: { repository: config.backup.image, tag: config.backup.tag },
+    image: { repository: backupImage.image, tag: config.backup.tag, pullFrom: backupImage.pullFrom },
     ...(cluster ? { cluster: { arn: cluster.arn, name: cluster.name } } : {}),
     subnetIds: network.privateSubnetIds,
     securityGroupId: securityGroups.app.id,
@@ -186,9 +215,11 @@ export function buildPlatform(config: PlatformConfig): Platform {
   const services: Record<string, Service> = {};
   if (loadBalancer && cluster)
     config.services.forEach((s, i) => {
+      const image = imageOf(s.image, repositories?.services[s.name]);
       services[s.name] = new Service(s.name, {
-        container: (({ image, tag, port, command, cpu, memory, environment }) => ({
-          image,
+        container: (({ tag, port, command, cpu, memory, environment }) => ({
+          image: image.image,
+          repository: image.pullFrom,
           tag,
           port,
           command,
@@ -270,7 +301,11 @@ export function buildPlatform(config: PlatformConfig): Platform {
       host: k.host!,
       runbookUrl: k.runbookUrl!,
       environment: config.environment,
-      services: config.services.map((s) => ({ ...s, port: s.port! })),
+      services: config.services.map((s) => ({
+        ...s,
+        port: s.port!,
+        image: imageOf(s.image, repositories?.services[s.name]).image,
+      })),
       healthCheckPath: config.healthCheck.path,
       connections: Object.fromEntries(config.services.map((s) => [s.name, connectionsOf(s)])),
       thresholds: config.thresholds,
@@ -282,6 +317,8 @@ export function buildPlatform(config: PlatformConfig): Platform {
   const backupsKey = key("backups", "database dumps");
   const backups = new Backups(config.environment, {
     ...config.backup,
+    image: backupImage.image,
+    repository: backupImage.pullFrom,
     database: {
       name: config.postgres.databaseName,
       connection: libpqConnection(databaseRoles.connection("backup")),
@@ -331,7 +368,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
         connection: libpqConnection(databaseRoles.connection("maintenance")),
         databaseName: config.postgres.databaseName,
         metricsNamespace: backupMetrics(config.environment).namespace,
-        image: { repository: config.backup.image, tag: config.backup.tag },
+        image: { repository: backupImage.image, tag: config.backup.tag, pullFrom: backupImage.pullFrom },
         timeZone: config.timeZone,
         logRetentionDays: config.logRetentionDays,
         logKmsKeyArn: logsKey.arn,
@@ -429,6 +466,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     databaseMaintenance,
     alerts,
     appSecrets,
+    repositories,
     cluster,
     loadBalancer,
     services,
@@ -468,6 +506,13 @@ export function stackOutputs(platform: Platform) {
     redisPort: platform.redis.port,
     redisAuthTokenSecretArn: platform.redis.authTokenSecretArn,
     backupBucketName: platform.backups.bucket.name,
+    /** Where to push the images (README "Build and push the images"): per service, and the backup job's. */
+    repositoryUrls: platform.repositories
+      ? {
+          ...Object.fromEntries(Object.entries(platform.repositories.services).map(([name, r]) => [name, r.url])),
+          [BACKUP_JOB_IMAGE]: platform.repositories.backupJob.url,
+        }
+      : undefined,
     /** The dumps' copy in `backup.drRegion`, when there is one (README "Disaster recovery"). */
     backupReplicaBucketName: platform.backups.replica?.name,
     url: platform.loadBalancer?.url ?? platform.kubernetes?.url,

@@ -3,7 +3,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy, webIdentityTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
-import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
+import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
 import type { BackupSettings } from "./settings";
 import { EncryptionKey } from "../security/encryptionKey";
@@ -49,7 +49,14 @@ export function backupMetrics(stack: string) {
 export type BackupsArgs = BackupsCommonArgs & (BackupsOnEcs | BackupsOnKubernetes);
 
 /** What the jobs need wherever they run. */
-export interface BackupsCommonArgs extends Omit<BackupSettings, "rpoHours" | "maxRunMinutes" | "clientMajor"> {
+export interface BackupsCommonArgs extends Omit<
+  BackupSettings,
+  "rpoHours" | "maxRunMinutes" | "clientMajor" | "image"
+> {
+  /** The job's image without its tag: `backup.image`, or the stack's backup-job repository URL. */
+  image: pulumi.Input<string>;
+  /** The stack's ECR repository of the image, when it is one: the execution roles pull only from it. */
+  repository?: PullRepository;
   /**
    * Database to dump: its connection (PG* settings and credentials), its name, and the instance ARN
    * and automated backup retention for the copy of its automated backups in `drRegion`.
@@ -230,13 +237,14 @@ export class Backups extends pulumi.ComponentResource {
       { name: `/opsbook/${name}/backup-jobs`, retentionInDays: args.logRetentionDays, kmsKeyId: args.logKmsKeyArn },
       { parent: this },
     );
-    const image = `${args.image}:${args.tag}`;
+    const image = pulumi.interpolate`${args.image}:${args.tag}`;
     const drillConnection = args.database.drillConnection ?? args.database.connection;
     const jobExecutionRole = (suffix: string, connection: ServiceConnection) =>
       executionRole(
         `${name}${suffix}`,
         {
           image: args.image,
+          repository: args.repository,
           logGroupArn: logGroup.arn,
           connections: [connection],
           region: args.region,
@@ -411,7 +419,7 @@ export class Backups extends pulumi.ComponentResource {
       {
         namespace: k.namespace,
         commonLabels: k.commonLabels,
-        image: `${args.image}:${args.tag}`,
+        image: pulumi.interpolate`${args.image}:${args.tag}`,
         roleArn: role.arn,
         connection: args.database.connection,
         environment: own,

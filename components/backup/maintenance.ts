@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy, webIdentityTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
 import { BACKUP_ENV, MAINTENANCE_COMMANDS, type MaintenanceTask } from "../../lib/backupContract";
-import { containerSettings, ecsTaskRole, executionRole } from "../service/taskRoles";
+import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "../service/taskRoles";
 import { backupCronJobSpec, cronSchedule, IRSA_ROLE_ANNOTATION } from "../kubernetes/backupJobs";
 import { connectionSecret } from "../kubernetes/secrets";
 import { resources } from "../kubernetes/manifests";
@@ -32,8 +32,8 @@ export interface DatabaseMaintenanceArgs extends Omit<DatabaseMaintenanceSetting
   databaseName: string;
   /** The backup metrics' namespace (`backupMetrics(stack).namespace`): one sink for both jobs. */
   metricsNamespace: string;
-  /** `repository:tag` of the backup job's image, which has the maintenance commands. */
-  image: { repository: string; tag: string };
+  /** The backup job's image (repository without its tag, tag, and the stack repository it is pulled from), which has the maintenance commands. */
+  image: { repository: pulumi.Input<string>; tag: string; pullFrom?: PullRepository };
   /** IANA zone of the schedules. */
   timeZone: string;
   logRetentionDays: number;
@@ -172,6 +172,7 @@ export class DatabaseMaintenance extends pulumi.ComponentResource {
       `${name}-db-maintenance-execution`,
       {
         image: args.image.repository,
+        repository: args.image.pullFrom,
         logGroupArn: logGroup.arn,
         connections: [args.connection],
         region: args.region,
@@ -197,7 +198,7 @@ export class DatabaseMaintenance extends pulumi.ComponentResource {
           containerDefinitions: pulumi.jsonStringify([
             {
               name: command,
-              image: `${args.image.repository}:${args.image.tag}`,
+              image: pulumi.interpolate`${args.image.repository}:${args.image.tag}`,
               essential: true,
               command: [command],
               ...settings,
@@ -326,7 +327,7 @@ export class DatabaseMaintenance extends pulumi.ComponentResource {
             job: command,
             schedule: when[task].k8s,
             timeZone: args.timeZone,
-            image: `${args.image.repository}:${args.image.tag}`,
+            image: pulumi.interpolate`${args.image.repository}:${args.image.tag}`,
             labels: { ...labels, "app.kubernetes.io/component": command },
             serviceAccountName: serviceAccount.metadata.name,
             environment,

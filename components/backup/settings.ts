@@ -19,9 +19,11 @@ import {
 export const backupSettings = z
   .strictObject(
     {
-      image: imageRepository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job").describe(
-        "the backup job's image (built from jobs/backup/Dockerfile), without the tag",
-      ),
+      image: imageRepository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job")
+        .optional()
+        .describe(
+          "the backup job's image (built from jobs/backup/Dockerfile), without the tag; default the stack's backup-job ECR repository (stack output `repositoryUrls`)",
+        ),
       tag: imageTag.describe("the backup job's image tag"),
       clientMajor: int(16, 99)
         .default(16)
@@ -59,7 +61,7 @@ export const backupSettings = z
         .optional()
         .describe("a second region that receives copies of the dumps and the automated RDS backups"),
     },
-    { error: "{ image, tag } of the backup job, and optionally dailyAt, retentionDays, rpoHours, ..." },
+    { error: "{ tag } of the backup job's image, and optionally image, dailyAt, retentionDays, rpoHours, ..." },
   )
   .describe("database dumps to S3 and the weekly restore drill");
 

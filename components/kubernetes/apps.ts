@@ -23,8 +23,8 @@ export interface KubernetesAppsArgs extends Omit<KubernetesSettings, "host" | "r
   runbookUrl: string;
   /** The stack's `environment`: names the provider, the rule groups and the TLS Secret cert-manager writes. */
   environment: string;
-  /** The services, each with a port (the stack rules require one on Kubernetes). */
-  services: Array<ServiceSettings & { port: number }>;
+  /** The services, each with a port (the stack rules require one on Kubernetes) and its image without the tag. */
+  services: Array<Omit<ServiceSettings, "image"> & { port: number; image: pulumi.Input<string> }>;
   /** `healthCheck.path`: the probes' path unless a probe or the service names another. */
   healthCheckPath: string;
   /** Per service, what its `uses` names under its `envNames`: the same ECS services get (R-db-roles). */

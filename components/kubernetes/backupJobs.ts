@@ -45,7 +45,7 @@ export interface BackupCronJobArgs {
   /** IANA zone of the schedule: the stack's `timeZone` (CronJob `timeZone`, Kubernetes 1.27+). */
   timeZone: string;
   /** `repository:tag` of the backup job's image. */
-  image: string;
+  image: pulumi.Input<string>;
   /** Labels of the CronJob, its Jobs and their pods. */
   labels: Record<string, string>;
   serviceAccountName: pulumi.Input<string>;
@@ -120,7 +120,7 @@ export interface BackupCronJobsArgs {
   namespace: pulumi.Input<string>;
   /** Labels every object of the stack carries. */
   commonLabels: Record<string, string>;
-  image: string;
+  image: pulumi.Input<string>;
   /** IAM role the service account's pods assume (its trust names {@link BACKUP_SERVICE_ACCOUNT}). */
   roleArn: pulumi.Input<string>;
   /** The database's connection: its settings as plain variables, its credentials into the Secret. */

@@ -4,7 +4,7 @@
  * input types; the tests also check the recorded objects against kubernetes-models' schemas.
  */
 import type * as In from "@pulumi/kubernetes/types/input";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSettings } from "../service/settings";
 import type { KubernetesSettings, ProbeSettings } from "./settings";
 
@@ -70,7 +70,6 @@ export interface ServiceManifestArgs {
   service: Pick<
     ServiceSettings,
     | "name"
-    | "image"
     | "tag"
     | "command"
     | "cpu"
@@ -80,7 +79,11 @@ export interface ServiceManifestArgs {
     | "maxCount"
     | "scaling"
     | "healthCheckPath"
-  > & { port: number };
+  > & {
+    port: number;
+    /** The image without its tag: `services[].image`, or the stack's repository URL for the service. */
+    image: pulumi.Input<string>;
+  };
   kubernetes: Pick<KubernetesSettings, "namespace" | "probes" | "requestPercentOfLimits" | "metrics" | "prometheus">;
   /** `healthCheck.path`: the probe path when neither the probe nor the service names one. */
   healthCheckPath: string;
@@ -155,7 +158,7 @@ export function deploymentSpec(a: ServiceManifestArgs): In.apps.v1.DeploymentSpe
         containers: [
           {
             name: s.name,
-            image: `${s.image}:${s.tag}`,
+            image: pulumi.interpolate`${s.image}:${s.tag}`,
             imagePullPolicy: "IfNotPresent",
             // ECS `command` replaces the image's CMD; in Kubernetes that is `args`.
             ...(s.command ? { args: s.command } : {}),

@@ -9,13 +9,17 @@ import {
 import { rollbackTiming, type RollbackTiming } from "../../lib/rollbackTiming";
 import type { ServiceConnection } from "../../lib/connection";
 import type { HealthCheckSettings, ServiceSettings } from "./settings";
-import { containerSettings, ecsTaskRole, executionRole } from "./taskRoles";
+import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "./taskRoles";
 
-/** What runs: one container per task (the container keys of a service's settings). */
-export type ContainerSpec = Pick<
-  ServiceSettings,
-  "image" | "tag" | "port" | "command" | "cpu" | "memory" | "environment"
->;
+/**
+ * What runs: one container per task (the container keys of a service's settings), from `image`
+ * (without the tag: the configured one, or the stack's repository URL) at `tag`.
+ */
+export type ContainerSpec = Pick<ServiceSettings, "tag" | "port" | "command" | "cpu" | "memory" | "environment"> & {
+  image: pulumi.Input<string>;
+  /** The stack's ECR repository the image is pulled from, when it is one (R-security-least-privilege). */
+  repository?: PullRepository;
+};
 
 /** The load balancer health check (`opsbook:healthCheck`, with the service's own path). */
 export type HealthCheckSpec = HealthCheckSettings;
@@ -172,6 +176,7 @@ export class Service extends pulumi.ComponentResource {
       `${name}-execution`,
       {
         image: c.image,
+        repository: c.repository,
         logGroupArn: this.logGroup.arn,
         connections: args.connections,
         region: args.region,
@@ -188,7 +193,7 @@ export class Service extends pulumi.ComponentResource {
       { environment, secrets }: ReturnType<typeof containerSettings>,
     ) => ({
       name: CONTAINER_NAME,
-      image: `${c.image}:${c.tag}`,
+      image: pulumi.interpolate`${c.image}:${c.tag}`,
       essential: true,
       ...(command ? { command } : {}),
       ...(withPort && c.port !== undefined ? { portMappings: [{ containerPort: c.port, protocol: "tcp" }] } : {}),
@@ -235,7 +240,14 @@ export class Service extends pulumi.ComponentResource {
       const connections = args.migrationConnections ?? args.connections;
       const migrationExecution = executionRole(
         `${name}-migrate-execution`,
-        { image: c.image, logGroupArn: this.logGroup.arn, connections, region: args.region, accountId: args.accountId },
+        {
+          image: c.image,
+          repository: c.repository,
+          logGroupArn: this.logGroup.arn,
+          connections,
+          region: args.region,
+          accountId: args.accountId,
+        },
         this,
       );
       this.migrationTaskDefinition = taskDefinition(

@@ -69,9 +69,11 @@ export const serviceSettings = z.strictObject({
     SERVICE_NAME,
     "lower-case letters, digits and '-', starting with a letter, at most 20 characters",
   ).describe("service name; the ECS service, log group and target group names derive from it"),
-  image: imageRepository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api").describe(
-    "image repository without the tag, e.g. an ECR repository URL",
-  ),
+  image: imageRepository("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api")
+    .optional()
+    .describe(
+      "image repository without the tag; default the service's own ECR repository of the stack (stack output `repositoryUrls`)",
+    ),
   tag: imageTag.describe("image tag: what a deploy changes"),
   port: int(1, 65535).optional().describe("container port the load balancer sends traffic to; none for a worker"),
   paths: listOf(
@@ -150,7 +152,7 @@ export type ServiceSettings = z.output<typeof serviceSettings>;
 
 /** Every service: one name, one port and one route each; exactly one default route. */
 export const servicesSettings = z
-  .array(serviceSettings, { error: "a list of services, each { name, image, tag, port, ... }" })
+  .array(serviceSettings, { error: "a list of services, each { name, tag, port, ... }" })
   .min(1, { error: "at least one service" })
   .superRefine(
     (services, ctx) => checkServices(services, (path, value, allowed, fix) => report(ctx, path, value, allowed, fix)),

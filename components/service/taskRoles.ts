@@ -17,14 +17,23 @@ export function ecsTaskRole(name: string, accountId: pulumi.Input<string>, paren
   );
 }
 
+/** The stack's own ECR repository an image comes from, and the key its layers are encrypted with. */
+export interface PullRepository {
+  arn: pulumi.Input<string>;
+  kmsKeyArn: pulumi.Input<string>;
+}
+
 /**
  * The execution role that starts a task: pulls its image (scoped to the one ECR repository),
- * writes its log group, and reads exactly the secrets it injects.
+ * writes its log group, and reads exactly the secrets it injects (R-security-least-privilege).
  */
 export function executionRole(
   name: string,
   args: {
-    image: string;
+    /** The image without its tag: a configured repository URL, or the stack repository's URL. */
+    image: pulumi.Input<string>;
+    /** The stack's repository the image is pulled from; without it, an ECR URL in `image` is scoped to. */
+    repository?: PullRepository;
     logGroupArn: pulumi.Input<string>;
     connections: ServiceConnection[];
     region: string;
@@ -33,7 +42,12 @@ export function executionRole(
   parent: pulumi.Resource,
 ): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
   const role = ecsTaskRole(name, args.accountId, parent);
-  const ecr = ECR_IMAGE.exec(args.image);
+  const ecr = typeof args.image === "string" ? ECR_IMAGE.exec(args.image) : null;
+  const repositoryArn = args.repository
+    ? args.repository.arn
+    : ecr
+      ? `arn:${partitionOfRegion(ecr[2]!)}:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`
+      : undefined;
   const secretArns = args.connections.flatMap((conn) => conn.secretArns);
   const keyArns = args.connections.flatMap((conn) => conn.kmsKeyArns);
   const statements: pulumi.Input<Record<string, unknown>>[] = [
@@ -44,14 +58,24 @@ export function executionRole(
       Resource: pulumi.interpolate`${args.logGroupArn}:*`,
     },
   ];
-  if (ecr) {
+  if (repositoryArn !== undefined) {
     // GetAuthorizationToken has no resource to scope to; the pulls are scoped to the one repository.
     statements.push({ Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" });
     statements.push({
       Sid: "PullImage",
       Effect: "Allow",
       Action: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-      Resource: `arn:${partitionOfRegion(ecr[2]!)}:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`,
+      Resource: repositoryArn,
+    });
+  }
+  if (args.repository) {
+    // The layers are encrypted with the stack's images key; only ECR may use it on the role's behalf.
+    statements.push({
+      Sid: "DecryptImage",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: args.repository.kmsKeyArn,
+      Condition: { StringEquals: { "kms:ViaService": `ecr.${args.region}.amazonaws.com` } },
     });
   }
   if (secretArns.length > 0)

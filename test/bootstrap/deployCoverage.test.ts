@@ -18,6 +18,7 @@ const ACTION_PREFIXES: Record<string, string[]> = {
   // The cloudwatch module holds EventBridge's rules and targets too (events:*).
   cloudwatch: ["cloudwatch", "logs", "events"],
   ec2: ["ec2"],
+  ecr: ["ecr"],
   ecs: ["ecs"],
   elasticache: ["elasticache"],
   lb: ["elasticloadbalancing"],

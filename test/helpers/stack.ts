@@ -24,7 +24,8 @@ export function stateful(plan: Plan): RecordedResource[] {
 /** One service as a stack file writes it (the keys the stack tests compare with the plan). */
 export interface StackFileService {
   name: string;
-  image: string;
+  /** Absent: the service's repository in the stack. */
+  image?: string;
   tag: string;
   paths?: string[];
   cpu: number;

@@ -1,3 +1,4 @@
+import { ecsImages, imageRepositories } from "./imageRepositories";
 import { idOfOne, ofType, one, containersOf } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
@@ -30,6 +31,8 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   stackInvariants(() => plan, true);
   describe("alarm properties", () => alarmProperties(() => plan, "production"));
   deploymentFailurePage(() => plan, "production");
+  describe("image repositories", () => imageRepositories(() => plan, "production", true));
+  describe("images on ECS", () => ecsImages(() => plan, "production"));
 
   test("copies the dumps and the automated backups to eu-central-1, under a key of its own there (R-backup-dr)", () => {
     // The offline plan's placeholder ARNs carry the stack's region; the key's `region` input is what counts.
@@ -86,7 +89,11 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       containersOf(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", name));
     expect(api?.name).toBe("api");
     expect(web?.name).toBe("web");
-    expect(containers("api")[0]?.image).toBe(`${api!.image}:${api!.tag}`);
+    // No image in the stack file: the service runs from its repository in the stack (R-security-image-scan).
+    expect(api!.image).toBeUndefined();
+    expect(containers("api")[0]?.image).toBe(
+      `123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/production/api:${api!.tag}`,
+    );
     expect(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", "api").inputs).toMatchObject({
       cpu: String(api!.cpu),
       memory: String(api!.memory),
@@ -500,6 +507,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       ["alerts-key", true, true],
       ["app-secrets-key", true, true],
       ["backups-key", true, true],
+      ["images-key", true, true], // the image repositories' (R-security-image-scan)
       ["logs-key", true, true],
       ["production-db-key", true, true],
       ["production-dr-key", true, true], // the disaster-recovery copies' key, in backup.drRegion

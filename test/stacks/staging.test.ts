@@ -1,3 +1,4 @@
+import { ecsImages, imageRepositories } from "./imageRepositories";
 import { idOfOne, ofType, one } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
@@ -24,6 +25,8 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
   stackInvariants(() => plan, false);
   describe("alarm properties", () => alarmProperties(() => plan, "staging"));
   deploymentFailurePage(() => plan, "staging");
+  describe("image repositories", () => imageRepositories(() => plan, "staging", false));
+  describe("images on ECS", () => ecsImages(() => plan, "staging"));
 
   test("spans two zones and shares one NAT gateway", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(6);
@@ -131,6 +134,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
       ["alerts-key", true, false],
       ["app-secrets-key", true, false],
       ["backups-key", true, false],
+      ["images-key", true, false], // the image repositories' (R-security-image-scan)
       ["logs-key", true, false],
       ["staging-db-key", true, false],
       ["staging-redis-key", true, false],

@@ -1,3 +1,4 @@
+import { imageRepositories, kubernetesImages } from "./imageRepositories";
 import { Deployment, type IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import { CronJob, type ICronJob } from "kubernetes-models/batch/v1/CronJob";
 import { Job, type IJob } from "kubernetes-models/batch/v1/Job";
@@ -63,6 +64,8 @@ const kubernetesObjects = (): RecordedResource[] =>
   plan.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
 
 describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
+  describe("image repositories", () => imageRepositories(() => plan, "staging-k8s", false));
+  describe("images on the cluster", () => kubernetesImages(() => plan));
   test("gives every resource a mock id of its own, so that no reference can name two resources", () => {
     expect(sharedIds(plan.resources)).toEqual([]);
   });
@@ -154,7 +157,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     const { env, ...container } = containers[0]!;
     expect(container).toEqual({
       name: "api",
-      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/api:1.0.0",
+      image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/staging-k8s/api:1.0.0",
       imagePullPolicy: "IfNotPresent",
       ports: [{ name: "http", containerPort: 8080, protocol: "TCP" }],
       resources: { limits: { cpu: "500m", memory: "1024Mi" }, requests: { cpu: "250m", memory: "512Mi" } },
@@ -540,7 +543,7 @@ describe("staging-k8s backup job on the cluster (R-backup-job-k8s)", () => {
       expect(containers).toHaveLength(1);
       expect(container).toEqual({
         name: job,
-        image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/backup-job:1.0.0",
+        image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/opsbook/staging-k8s/backup-job:1.0.0",
         imagePullPolicy: "IfNotPresent",
         args: [job],
         // The Fargate task's 512 CPU units and 1024 MiB as limits, requests at requestPercentOfLimits.

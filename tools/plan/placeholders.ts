@@ -83,6 +83,14 @@ function computed(
       return { result: `[generated ${name}]` };
     case "random:index/randomId:RandomId":
       return { hex: "0a1b2c3d" };
+    case "aws:ecr/repository:Repository": {
+      const repository = text(inputs.name, name);
+      return {
+        arn: `arn:${partitionOfRegion(region)}:ecr:${region}:${MOCK_ACCOUNT}:repository/${repository}`,
+        repositoryUrl: `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${repository}`,
+        registryId: MOCK_ACCOUNT,
+      };
+    }
     case "aws:ecs/cluster:Cluster":
     case "aws:ecs/service:Service":
       return { name: inputs.name ?? name };

@@ -11,7 +11,7 @@ import {
   type DatabaseRolePurpose,
 } from "../../../lib/databaseRoles";
 import { libpqConnection, type ServiceConnection } from "../../../lib/connection";
-import { containerSettings, ecsTaskRole, executionRole } from "../../service/taskRoles";
+import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "../../service/taskRoles";
 import * as k8s from "@pulumi/kubernetes";
 import { connectionSecret } from "../../kubernetes/secrets";
 import {
@@ -49,7 +49,7 @@ export interface DatabaseRolesArgs {
   /** `postgres.roleRotation`: a new label generates new passwords (R-db-roles). */
   rotation: string;
   /** Image of the backup job (`backup.image`, `backup.tag`): its `bootstrap-roles` command runs the bootstrap. */
-  image: { repository: string; tag: string };
+  image: { repository: pulumi.Input<string>; tag: string; pullFrom?: PullRepository };
   /** The ECS cluster the bootstrap task runs in; none on Kubernetes, where it is a Job ({@link DatabaseRoles.bootstrapOnKubernetes}). */
   cluster?: { arn: pulumi.Input<string>; name: pulumi.Input<string> };
   subnetIds: pulumi.Input<string>[];
@@ -162,6 +162,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
       `${name}-db-roles-execution`,
       {
         image: args.image.repository,
+        repository: args.image.pullFrom,
         logGroupArn: logGroup.arn,
         connections,
         region: args.region,
@@ -187,7 +188,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
         containerDefinitions: pulumi.jsonStringify([
           {
             name: BOOTSTRAP_COMMAND,
-            image: `${args.image.repository}:${args.image.tag}`,
+            image: pulumi.interpolate`${args.image.repository}:${args.image.tag}`,
             essential: true,
             command: [BOOTSTRAP_COMMAND],
             environment,
@@ -274,7 +275,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
               containers: [
                 {
                   name: BOOTSTRAP_COMMAND,
-                  image: `${this.args.image.repository}:${this.args.image.tag}`,
+                  image: pulumi.interpolate`${this.args.image.repository}:${this.args.image.tag}`,
                   imagePullPolicy: "IfNotPresent",
                   args: [BOOTSTRAP_COMMAND],
                   env: [

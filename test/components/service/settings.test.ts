@@ -24,6 +24,17 @@ describe("service settings", () => {
     ]);
   });
 
+  test("without an image, a service runs from its repository in the stack; a tag is required and never latest", () => {
+    const { image: _image, ...withoutImage } = api;
+    expect(servicesSettings.parse([withoutImage])[0]).not.toHaveProperty("image");
+    expect(settingsProblems(servicesSettings, [{ ...withoutImage, tag: "latest" }])).toEqual([
+      '[0].tag: an image tag other than "latest", e.g. a version or a commit',
+    ]);
+    expect(settingsProblems(servicesSettings, [{ name: "api", port: 8080 }])).toEqual([
+      "[0].tag: an image tag: letters, digits, '_', '.', '-', at most 128 characters",
+    ]);
+  });
+
   test.each<[string, Record<string, unknown>, string[]]>([
     ["an illegal Fargate size", { cpu: 256, memory: 4096 }, ["[0].memory: with cpu 256: 512, 1024, 2048 MiB"]],
     ["min above max", { minCount: 9, maxCount: 8, desiredCount: 8 }, ["[0].minCount: at most maxCount (8)"]],
