@@ -135,3 +135,16 @@ export const PUSHGATEWAY_JOB = "opsbook_backup";
 
 /** The metrics' one dimension; its value is the database the job dumps ({@link BACKUP_ENV}.database). */
 export const DATABASE_DIMENSION = "Database";
+
+/**
+ * The runbook's RTO (R-backup-rto): the drill's default, and the longest the settings
+ * (`backup.rtoHours`) and the job (`DRILL_RTO_SECONDS`) accept, a week.
+ */
+export const RTO = { defaultHours: 4, maxHours: 168 } as const;
+
+/**
+ * How a scheduled run that fails to start is retried, the same on both platforms: two more
+ * attempts, and none once the run is an hour late (EventBridge Scheduler's retry policy; the
+ * CronJob's backoffLimit and startingDeadlineSeconds).
+ */
+export const JOB_RETRY = { attempts: 2, maxAgeSeconds: 3600 } as const;

@@ -18,6 +18,12 @@ export interface ServiceConnection {
   secretArns: pulumi.Input<string>[];
   /** KMS keys that encrypt those secrets, for `kms:Decrypt` on the execution role. */
   kmsKeyArns: pulumi.Input<string>[];
+  /**
+   * The resources that put the secrets' values in place (their `SecretVersion`s): whatever reads a
+   * value itself (the Kubernetes Secrets) waits for them, so a stack's first `up` never reads a
+   * secret that has no version yet.
+   */
+  secretVersions?: pulumi.Resource[];
 }
 
 /** libpq's names (which pg_dump and psql read) for the DB_* settings a database connection hands services. */
@@ -47,6 +53,7 @@ export function libpqConnection(c: ServiceConnection): ServiceConnection {
     secrets: pick(c.secrets),
     secretArns: c.secretArns,
     kmsKeyArns: c.kmsKeyArns,
+    ...(c.secretVersions && { secretVersions: c.secretVersions }),
   };
 }
 

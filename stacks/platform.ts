@@ -322,7 +322,6 @@ export function buildPlatform(config: PlatformConfig): Platform {
     database: {
       name: config.postgres.databaseName,
       connection: libpqConnection(databaseRoles.connection("backup")),
-      drillConnection: libpqConnection(databaseRoles.connection("drill")),
       instanceArn: postgres.arn,
       backupRetentionDays: config.postgres.backupRetentionDays,
       drillSource: {

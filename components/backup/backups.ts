@@ -21,6 +21,7 @@ import {
   DATABASE_DIMENSION,
   DRILL_TAG,
   DUMP_PREFIX,
+  JOB_RETRY,
   metricsNamespace,
 } from "../../lib/backupContract";
 import { POSTGRES_PORT } from "../data/postgres/postgres";
@@ -64,8 +65,6 @@ export interface BackupsCommonArgs extends Omit<
   database: {
     /** The backup role's (R-db-roles). */
     connection: ServiceConnection;
-    /** The restore drill's, which creates its throwaway database. @default `connection` */
-    drillConnection?: ServiceConnection;
     name: string;
     instanceArn?: pulumi.Input<string>;
     backupRetentionDays?: number;
@@ -238,7 +237,6 @@ export class Backups extends pulumi.ComponentResource {
       { parent: this },
     );
     const image = pulumi.interpolate`${args.image}:${args.tag}`;
-    const drillConnection = args.database.drillConnection ?? args.database.connection;
     const jobExecutionRole = (suffix: string, connection: ServiceConnection) =>
       executionRole(
         `${name}${suffix}`,
@@ -252,18 +250,14 @@ export class Backups extends pulumi.ComponentResource {
         },
         this,
       ).role;
-    // The drill has its own database role (R-db-roles), so its own execution role reads only that secret.
-    const executions = {
-      backup: jobExecutionRole("-execution", args.database.connection),
-      "restore-drill": args.database.drillConnection
-        ? jobExecutionRole("-drill-execution", args.database.drillConnection)
-        : undefined,
-    };
+    // The drill restores into an instance of its own as that instance's master user; it gets the
+    // backup role's read-only connection only because the job's settings require one (R-db-roles).
+    const execution = jobExecutionRole("-execution", args.database.connection);
     const task = ecsTaskRole(`${name}-task`, args.accountId, this);
     this.jobPolicy(name, task, args);
     const settings = {
       backup: containerSettings([args.database.connection], own),
-      "restore-drill": containerSettings([drillConnection], own),
+      "restore-drill": containerSettings([args.database.connection], own),
     };
     const taskDefinition = (job: "backup" | "restore-drill") =>
       new aws.ecs.TaskDefinition(
@@ -275,7 +269,7 @@ export class Backups extends pulumi.ComponentResource {
           networkMode: "awsvpc",
           requiresCompatibilities: ["FARGATE"],
           runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-          executionRoleArn: (executions[job] ?? executions.backup).arn,
+          executionRoleArn: execution.arn,
           taskRoleArn: task.arn,
           volumes: [{ name: "tmp" }],
           containerDefinitions: pulumi.jsonStringify([
@@ -331,11 +325,7 @@ export class Backups extends pulumi.ComponentResource {
               Sid: "PassJobRoles",
               Effect: "Allow",
               Action: "iam:PassRole",
-              Resource: [
-                executions.backup.arn,
-                ...(executions["restore-drill"] ? [executions["restore-drill"].arn] : []),
-                task.arn,
-              ],
+              Resource: [execution.arn, task.arn],
               Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
             },
           ],
@@ -370,7 +360,10 @@ export class Backups extends pulumi.ComponentResource {
                 assignPublicIp: false,
               },
             },
-            retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
+            retryPolicy: {
+              maximumRetryAttempts: JOB_RETRY.attempts,
+              maximumEventAgeInSeconds: JOB_RETRY.maxAgeSeconds,
+            },
           },
         },
         { parent: this },

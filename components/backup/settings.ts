@@ -1,5 +1,6 @@
 /** `opsbook:backup`: the nightly dump job, its schedule, retention and restore drill. */
 import { z } from "zod";
+import { RTO } from "../../lib/backupContract";
 import { postgresMajor } from "../../lib/engines";
 import { dailyHourOverlaps, parseHhmm, rpoAlarmHours } from "../../lib/time";
 import {
@@ -53,8 +54,8 @@ export const backupSettings = z
         .describe(
           "class of the drill's temporary RDS instance; it copies the database's engine version, parameter group, key and subnets (R-backup-restore-test)",
         ),
-      rtoHours: int(1, 168, " h")
-        .default(4)
+      rtoHours: int(1, RTO.maxHours, " h")
+        .default(RTO.defaultHours)
         .describe("the RTO: a drill whose time to recover, instance creation included, is longer fails (R-backup-rto)"),
       objectLock: bool().default(false).describe("S3 Object Lock (governance mode) on dumps for the retention period"),
       drRegion: matching(REGION, "an AWS region, e.g. eu-central-1")

@@ -5,6 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
+import { JOB_RETRY } from "../../lib/backupContract";
 import type { ServiceConnection } from "../../lib/connection";
 import { parseHhmm } from "../../lib/time";
 import {
@@ -69,13 +70,13 @@ export function backupCronJobSpec(a: BackupCronJobArgs): In.batch.v1.CronJobSpec
     schedule: a.schedule,
     timeZone: a.timeZone,
     concurrencyPolicy: "Forbid",
-    startingDeadlineSeconds: 3600,
+    startingDeadlineSeconds: JOB_RETRY.maxAgeSeconds,
     successfulJobsHistoryLimit: 3,
     failedJobsHistoryLimit: 3,
     jobTemplate: {
       metadata: { labels: a.labels },
       spec: {
-        backoffLimit: 2,
+        backoffLimit: JOB_RETRY.attempts,
         activeDeadlineSeconds: a.maxRunMinutes * 60,
         template: {
           metadata: { labels: a.labels },

@@ -34,7 +34,9 @@ export function connectionSecret(
   opts: pulumi.CustomResourceOptions,
 ): { secret: k8s.core.v1.Secret; keys: string[] } {
   const refs = connections.flatMap((c) => Object.entries(c.secrets));
-  const invokeOpts = { parent: opts.parent };
+  // The lookups wait for the versions this stack writes: on its first `up` a secret created in the
+  // same update has no value until its SecretVersion exists.
+  const invokeOpts = { parent: opts.parent, dependsOn: connections.flatMap((c) => c.secretVersions ?? []) };
   const stringData: Record<string, pulumi.Output<string>> = {};
   for (const [key, valueFrom] of refs) {
     const ref = pulumi.output(valueFrom).apply(parseValueFrom);

@@ -23,10 +23,12 @@ export class AppSecrets extends pulumi.ComponentResource {
   readonly secretArns: Record<string, pulumi.Output<string>>;
   private readonly kmsKeyArn: pulumi.Input<string>;
   private readonly rotation: string;
+  private readonly versions: Record<string, aws.secretsmanager.SecretVersion>;
 
   constructor(name: string, args: AppSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:service:AppSecrets", name, {}, opts);
     this.secretArns = {};
+    this.versions = {};
     this.kmsKeyArn = args.kmsKeyArn;
     this.rotation = args.rotation;
     for (const envName of args.names) {
@@ -47,7 +49,7 @@ export class AppSecrets extends pulumi.ComponentResource {
         },
         { parent: this, protect: args.protect },
       );
-      new aws.secretsmanager.SecretVersion(
+      this.versions[envName] = new aws.secretsmanager.SecretVersion(
         `${name}-${slug}`,
         { secretId: secret.id, secretString: pulumi.secret(value.result) },
         { parent: this },
@@ -61,6 +63,7 @@ export class AppSecrets extends pulumi.ComponentResource {
       secrets: { ...this.secretArns },
       secretArns: Object.values(this.secretArns),
       kmsKeyArns: [args.kmsKeyArn],
+      secretVersions: Object.values(this.versions),
     };
     this.registerOutputs({ secretArns: this.secretArns });
   }
@@ -81,6 +84,7 @@ export class AppSecrets extends pulumi.ComponentResource {
       secrets,
       secretArns: Object.values(secrets),
       kmsKeyArns: [this.kmsKeyArn],
+      secretVersions: names.map((n) => this.versions[n]!),
     };
   }
 }

@@ -5,7 +5,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
-import { DEFAULT_ENTROPY, credentialKind } from "./credentials";
+import { DEFAULT_ENTROPY, credentialLike, isCredentialName } from "../../lib/credentials";
 import { rollbackTiming, rollbackTimingProblems, ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
 import {
   type OpsbookPolicy,
@@ -161,7 +161,7 @@ export const ecsTaskSecretsNotInEnvironment = taskRule<{
 }>({
   name: "ecs-task-secrets-not-in-environment",
   description:
-    "No container receives a secret as a plain environment variable, recognised by its name or by its value (key and token shapes, URLs with a password, high-entropy strings); secrets come from Secrets Manager through `secrets`.",
+    "No container receives a secret as a plain environment variable, recognised by its name or by its value (key and token shapes, URLs with a password, random-looking tokens) with the detector the stack config uses (lib/credentials.ts); secrets come from Secrets Manager through `secrets`.",
   enforcementLevel: "mandatory",
   severity: "high",
   sources: ["ECS.8", "runbook 003"], // R-secret-storage
@@ -171,26 +171,27 @@ export const ecsTaskSecretsNotInEnvironment = taskRule<{
   config: {
     secretNamePattern: {
       type: "string",
-      default:
-        "SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIAL|ENCRYPTION_KEY|DATABASE_URL|REDIS_URL",
-      description: "Regular expression (case-insensitive) for environment variable names that hold secrets.",
+      default: "(^|_)(DATABASE|REDIS)_URL$",
+      description:
+        "Regular expression (case-insensitive) for secret names beyond the credential names the config refuses (*_PASSWORD, *_TOKEN, *_SECRET, *_API_KEY, ...): by default the connection URLs the platform passes as secrets.",
     },
     minimumEntropyLength: {
       type: "integer",
       minimum: 8,
       default: DEFAULT_ENTROPY.minimumLength,
-      description: "Shortest value counted as a high-entropy string (a random token).",
+      description: "Shortest value counted as a random-looking token.",
     },
     minimumEntropyBitsPerCharacter: {
       type: "number",
       minimum: 1,
       maximum: 6,
       default: DEFAULT_ENTROPY.minimumBitsPerCharacter,
-      description: "Fewest bits of Shannon entropy per character of a high-entropy string.",
+      description: "Fewest bits of Shannon entropy per character of a random-looking token.",
     },
   },
   check: (subject, config) => {
-    const pattern = new RegExp(config.secretNamePattern, "i");
+    // An empty pattern adds no names (a RegExp of "" would match every name).
+    const pattern = config.secretNamePattern === "" ? undefined : new RegExp(config.secretNamePattern, "i");
     const threshold = {
       minimumLength: config.minimumEntropyLength,
       minimumBitsPerCharacter: config.minimumEntropyBitsPerCharacter,
@@ -198,9 +199,9 @@ export const ecsTaskSecretsNotInEnvironment = taskRule<{
     eachContainer(subject, (c, label) => {
       for (const variable of c.environment ?? []) {
         if (!variable?.name) continue;
-        // The message says what the value looks like, never the value itself.
-        const kind = pattern.test(variable.name) ? undefined : credentialKind(variable.value, threshold);
-        if (pattern.test(variable.name) || kind !== undefined) {
+        // The value is judged first, so the message can say what it looks like; it never prints the value.
+        const kind = typeof variable.value === "string" ? credentialLike(variable.value, threshold) : undefined;
+        if (kind !== undefined || isCredentialName(variable.name) || pattern?.test(variable.name)) {
           subject.report(
             `${label} environment ${variable.name}`,
             kind === undefined ? "a plain value" : `a plain value that looks like ${kind}`,

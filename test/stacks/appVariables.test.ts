@@ -63,7 +63,10 @@ beforeAll(async () => {
   k8s = await variant("staging-k8s", "renamed-k8s", renamedApi);
   base = await variant("production", "base", () => undefined);
   rotated = await variant("production", "rotated", (config) => {
-    config["opsbook:postgres"] = { ...(config["opsbook:postgres"] as object), roleRotation: "2027-Q1" };
+    config["opsbook:postgres"] = {
+      ...(config["opsbook:postgres"] as object),
+      roleRotation: { app: 1, migrate: 1, backup: 1 },
+    };
   });
 }, 240_000);
 
@@ -103,13 +106,13 @@ describe("the apps' variable names (R-app-variables)", () => {
       REFRESH_TOKEN_SECRET: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-jwt-refresh-secret",
       REDIS_PASSWORD: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-redis-auth-token",
       REDIS_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-redis-url",
-      POSTGRES_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-app:url::",
+      POSTGRES_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-app-a:url::",
     });
   });
 
   test("the migration task reads the migration role's URL under the app's name", () => {
     expect(ecsVariables(ecs, "api-migrate")).toMatchObject({
-      POSTGRES_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-migrate:url::",
+      POSTGRES_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-migrate-a:url::",
     });
     expect(Object.keys(ecsVariables(ecs, "api-migrate"))).not.toContain("DATABASE_URL");
   });
@@ -148,18 +151,46 @@ describe("rotating the database roles' passwords (R-db-roles)", () => {
       .sort();
   };
 
-  test("a new roleRotation label generates new passwords and redeploys the services, nothing else", () => {
+  test("a rotation renews the inactive login roles' passwords and moves every task using a role to them, nothing else (R-db-role-rotation)", () => {
     expect(changed(base, rotated)).toEqual(
       [
+        // The tasks read the other login role's secret now, so their task definitions change and they redeploy.
         "aws:ecs/taskDefinition:TaskDefinition api",
         "aws:ecs/taskDefinition:TaskDefinition api-migrate",
-        ...["app", "backup", "drill", "maintenance", "migrate"].map(
-          (p) => `random:index/randomPassword:RandomPassword production-db-role-${p}`,
+        "aws:ecs/taskDefinition:TaskDefinition production-backup",
+        "aws:ecs/taskDefinition:TaskDefinition production-restore-drill",
+        // Their execution roles read that secret instead.
+        "aws:iam/rolePolicy:RolePolicy api-execution",
+        "aws:iam/rolePolicy:RolePolicy api-migrate-execution",
+        "aws:iam/rolePolicy:RolePolicy production-execution",
+        // Only login b's passwords are new: login a keeps its own until the next rotation. Their
+        // secrets' versions change with them (the values are secrets, so the plan shows no diff).
+        ...["app", "backup", "migrate"].map(
+          (p) => `random:index/randomPassword:RandomPassword production-db-role-${p}-b`,
         ),
       ].sort(),
     );
-    expect(ofType(rotated.resources, "aws:rds/instance:Instance")).toEqual(
-      ofType(base.resources, "aws:rds/instance:Instance"),
+    const keepers = (plan: Plan, name: string) =>
+      one(plan.resources, "random:index/randomPassword:RandomPassword", name).inputs.keepers;
+    expect([keepers(base, "production-db-role-app-a"), keepers(rotated, "production-db-role-app-a")]).toEqual([
+      { generation: "0" },
+      { generation: "0" },
+    ]);
+    expect([keepers(base, "production-db-role-app-b"), keepers(rotated, "production-db-role-app-b")]).toEqual([
+      { generation: "-1" },
+      { generation: "1" },
+    ]);
+    // The secrets' versions take the renewed passwords: they depend on them.
+    const version = one(
+      rotated.resources,
+      "aws:secretsmanager/secretVersion:SecretVersion",
+      "production-db-role-app-b",
     );
+    expect(version.dependencies).toContain(
+      one(rotated.resources, "random:index/randomPassword:RandomPassword", "production-db-role-app-b").urn,
+    );
+    // Nothing stateful is replaced: the secrets, the database and its instance are the same.
+    for (const type of ["aws:rds/instance:Instance", "aws:secretsmanager/secret:Secret"])
+      expect(ofType(rotated.resources, type)).toEqual(ofType(base.resources, type));
   });
 });

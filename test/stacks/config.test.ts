@@ -647,7 +647,7 @@ describe("config safety: secrets never printed, never plain", () => {
     ["an AWS access key id", { UPLOADS: "AKIAIOSFODNN7EXAMPLE" }, "UPLOADS", /an AWS access key id/],
     ["a GitHub token", { BOT: "ghp_abcdefghijklmnopqrstuvwxyz0123456789" }, "BOT", /a GitHub token/],
     ["a Slack token", { NOTIFY: "xoxb-1234567890-abcdefghij" }, "NOTIFY", /a Slack token/],
-    ["a Stripe live key", { PAYMENTS: "sk_live_51HabcdefGHIJKLmnop" }, "PAYMENTS", /a Stripe live key/],
+    ["a Stripe secret key", { PAYMENTS: "sk_live_51HabcdefGHIJKLmnop" }, "PAYMENTS", /a Stripe secret key/],
     [
       "a PEM key",
       { TLS: "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n-----END RSA PRIVATE KEY-----" },

@@ -309,7 +309,7 @@ describe("databaseMaintenance settings", () => {
         (r) => /db-maintenance|maintenance-(analyze|vacuum)/.test(r.name) || r.type.includes("DatabaseMaintenance"),
       ),
     ).toEqual([]);
-    // The role and its secret stay: the bootstrap keeps every role in place.
-    expect(one(off.resources, "aws:secretsmanager/secret:Secret", "staging-db-role-maintenance")).toBeDefined();
+    // The role and its logins' secrets stay: the bootstrap keeps every role in place.
+    expect(one(off.resources, "aws:secretsmanager/secret:Secret", "staging-db-role-maintenance-a")).toBeDefined();
   }, 120_000);
 });

@@ -75,7 +75,8 @@ export function ecsImages(plan: () => Plan, stack: string): void {
     ["api-migrate", "api", "api-migrate-execution"],
     ["web", "web", "web-execution"],
     [`${stack}-backup`, "backup-job", `${stack}-execution`],
-    [`${stack}-restore-drill`, "backup-job", `${stack}-drill-execution`],
+    // The drill shares the backup's execution role (the backup role's connection).
+    [`${stack}-restore-drill`, "backup-job", `${stack}-execution`],
     [`${stack}-db-roles`, "backup-job", `${stack}-db-roles-execution`],
     [`${stack}-maintenance-analyze`, "backup-job", `${stack}-db-maintenance-execution`],
     [`${stack}-maintenance-vacuum`, "backup-job", `${stack}-db-maintenance-execution`],

@@ -142,8 +142,9 @@ describe("production stack, built from Pulumi.production.yaml", () => {
     const taskDefinition = (name: string) => one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", name);
     const container = (name: string) => containersOf(taskDefinition(name))[0]!;
     const secretsOf = (name: string) => Object.fromEntries(container(name).secrets.map((s) => [s.name, s.valueFrom]));
-    const role = (purpose: string) =>
-      `arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-${purpose}`;
+    // Generation 0 of every purpose: its login role a (R-db-role-rotation).
+    const role = (purpose: string, slot = "a") =>
+      `arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-${purpose}-${slot}`;
     const policy = (name: string) =>
       JSON.parse(one(plan.resources, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy as string) as {
         Statement: Array<{ Sid: string; Resource: unknown }>;
@@ -177,7 +178,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         ["api-migrate", "api-migrate-execution"],
         ["web", "web-execution"],
         ["production-backup", "production-execution"],
-        ["production-restore-drill", "production-drill-execution"],
+        ["production-restore-drill", "production-execution"],
         ["production-db-roles", "production-db-roles-execution"],
       ] as const) {
         const injected = [...new Set(container(task).secrets.map((s) => s.valueFrom.split(":").slice(0, 7).join(":")))];
@@ -197,15 +198,15 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       });
     });
 
-    test("the backup job dumps as the backup role and the drill restores as the drill role", () => {
-      expect(secretsOf("production-backup")).toEqual({
-        PGUSER: `${role("backup")}:username::`,
-        PGPASSWORD: `${role("backup")}:password::`,
-      });
-      expect(secretsOf("production-restore-drill")).toEqual({
-        PGUSER: `${role("drill")}:username::`,
-        PGPASSWORD: `${role("drill")}:password::`,
-      });
+    test("the backup job dumps as the backup role; the drill, which restores into an instance of its own, gets nothing more", () => {
+      for (const job of ["production-backup", "production-restore-drill"])
+        expect(secretsOf(job)).toEqual({
+          PGUSER: `${role("backup")}:username::`,
+          PGPASSWORD: `${role("backup")}:password::`,
+        });
+      expect(ofType(plan.resources, "aws:iam/role:Role").map((r) => r.name)).not.toContain(
+        "production-drill-execution",
+      );
     });
 
     test("only the bootstrap task gets the master credentials, with every role's password", () => {
@@ -217,17 +218,20 @@ describe("production stack, built from Pulumi.production.yaml", () => {
       expect(secretsOf("production-db-roles")).toEqual({
         PGUSER: `${master}:username::`,
         PGPASSWORD: `${master}:password::`,
-        OPSBOOK_ROLE_APP_PASSWORD: `${role("app")}:password::`,
-        OPSBOOK_ROLE_MIGRATE_PASSWORD: `${role("migrate")}:password::`,
-        OPSBOOK_ROLE_BACKUP_PASSWORD: `${role("backup")}:password::`,
-        OPSBOOK_ROLE_DRILL_PASSWORD: `${role("drill")}:password::`,
-        OPSBOOK_ROLE_MAINTENANCE_PASSWORD: `${role("maintenance")}:password::`,
+        ...Object.fromEntries(
+          ["app", "migrate", "backup", "maintenance"].flatMap((p) =>
+            ["a", "b"].map((slot) => [
+              `OPSBOOK_ROLE_${p.toUpperCase()}_${slot.toUpperCase()}_PASSWORD`,
+              `${role(p, slot)}:password::`,
+            ]),
+          ),
+        ),
       });
     });
 
     test("the role secrets are encrypted with the database's key, protected, and hold a composed, secret URL", () => {
-      for (const purpose of ["app", "migrate", "backup", "drill", "maintenance"]) {
-        expect(one(plan.resources, "aws:secretsmanager/secret:Secret", `production-db-role-${purpose}`)).toMatchObject({
+      for (const name of ["app", "migrate", "backup", "maintenance"].flatMap((p) => [`${p}-a`, `${p}-b`])) {
+        expect(one(plan.resources, "aws:secretsmanager/secret:Secret", `production-db-role-${name}`)).toMatchObject({
           protect: true,
           inputs: { kmsKeyId: DB_KEY, recoveryWindowInDays: 30 },
         });
@@ -244,6 +248,13 @@ describe("production stack, built from Pulumi.production.yaml", () => {
         },
       });
     });
+  });
+
+  test("the schedules retry a failed start twice and drop a run an hour late, as the CronJobs on Kubernetes do", () => {
+    for (const name of ["production-backup", "production-restore-drill"])
+      expect(one(plan.resources, "aws:scheduler/schedule:Schedule", name).inputs.target).toMatchObject({
+        retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
+      });
   });
 
   test("routes /api/* to api and everything else to web, health-checked at the runbook values", () => {

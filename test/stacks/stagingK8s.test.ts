@@ -198,7 +198,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
       // The runbook's pool per task (the stack file keeps the defaults).
       DB_POOL_MIN: "5",
       DB_POOL_MAX: "20",
-      DB_ROLE_ROTATION: "initial",
+      DB_ROLE_ROTATION: "0",
       REDIS_HOST: "master.opsbook-staging-k8s.mock.cache.amazonaws.com",
       REDIS_PORT: "6379",
       REDIS_TLS: "true",
@@ -421,7 +421,7 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
   test("the database roles are created by a Job on the cluster, with the master credentials from a Secret only it reads", () => {
     const job = manifest<IJob>("kubernetes:batch/v1:Job", "opsbook-staging-k8s-db-roles");
     const pod = job.spec!.template;
-    expect(pod.metadata!.annotations).toEqual({ "opsbook/role-rotation": "initial" });
+    expect(pod.metadata!.annotations).toEqual({ "opsbook/role-rotation": "app=0,migrate=0,backup=0,maintenance=0" });
     const container = pod.spec!.containers[0]!;
     expect(container.args).toEqual(["bootstrap-roles"]);
     expect(pod.spec!.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
@@ -435,13 +435,35 @@ describe("staging-k8s stack, built from Pulumi.staging-k8s.yaml", () => {
     expect(fromSecrets).toEqual([
       ["PGUSER", "opsbook-db-roles-master"],
       ["PGPASSWORD", "opsbook-db-roles-master"],
-      ...["APP", "MIGRATE", "BACKUP", "DRILL", "MAINTENANCE"].map((r) => [
-        `OPSBOOK_ROLE_${r}_PASSWORD`,
-        "opsbook-db-roles-passwords",
-      ]),
+      // Both login roles of every purpose (R-db-role-rotation).
+      ...["APP", "MIGRATE", "BACKUP", "MAINTENANCE"].flatMap((r) =>
+        ["A", "B"].map((slot) => [`OPSBOOK_ROLE_${r}_${slot}_PASSWORD`, "opsbook-db-roles-passwords"]),
+      ),
     ]);
     // The backup job's egress policy (DNS, PostgreSQL, HTTPS) selects it.
     expect(pod.metadata!.labels).toMatchObject({ "app.kubernetes.io/name": "opsbook-backup" });
+  });
+
+  test("the Secrets built from Secrets Manager wait for the versions they read, so a first up finds them", () => {
+    const names = (urns: string[]) =>
+      plan.resources
+        .filter((r) => urns.includes(r.urn) && r.type === "aws:secretsmanager/secretVersion:SecretVersion")
+        .map((r) => r.name);
+    const dependsOn = (name: string) =>
+      names(one(plan.resources, "kubernetes:core/v1:Secret", name).dependencies).sort();
+    expect(dependsOn("api-env")).toEqual(
+      [
+        "staging-k8s-db-role-app-a",
+        "staging-k8s-encryption-key",
+        "staging-k8s-jwt-refresh-secret",
+        "staging-k8s-jwt-secret",
+        "staging-k8s-redis-auth-token",
+        "staging-k8s-redis-url",
+        "staging-k8s-session-secret",
+      ].sort(),
+    );
+    expect(dependsOn("web-env")).toEqual(["staging-k8s-session-secret"]);
+    expect(dependsOn("staging-k8s-backup-env")).toEqual(["staging-k8s-db-role-backup-a"]);
   });
 
   test("the database and the cache admit the cluster's security group on their ports only", () => {

@@ -7,8 +7,13 @@ import {
   DATABASE_ROLE_PURPOSES,
   ROLE_ROTATION_VARIABLE,
   ROLE_SECRET_KEYS,
+  ROLE_SLOTS,
+  activeSlot,
+  loginRole,
   rolePasswordEnv,
+  slotGeneration,
   type DatabaseRolePurpose,
+  type RoleSlot,
 } from "../../../lib/databaseRoles";
 import { libpqConnection, type ServiceConnection } from "../../../lib/connection";
 import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "../../service/taskRoles";
@@ -46,8 +51,12 @@ export interface DatabaseRolesArgs {
   };
   /** Key of the role secrets (the database's own key). */
   kmsKeyArn: pulumi.Input<string>;
-  /** `postgres.roleRotation`: a new label generates new passwords (R-db-roles). */
-  rotation: string;
+  /**
+   * `postgres.roleRotation`: each purpose's rotation generation. Its parity picks the login role the
+   * tasks use; one more gives the other login role a new password and switches the tasks to it
+   * (R-db-role-rotation).
+   */
+  rotation: Record<DatabaseRolePurpose, number>;
   /** Image of the backup job (`backup.image`, `backup.tag`): its `bootstrap-roles` command runs the bootstrap. */
   image: { repository: pulumi.Input<string>; tag: string; pullFrom?: PullRepository };
   /** The ECS cluster the bootstrap task runs in; none on Kubernetes, where it is a Job ({@link DatabaseRoles.bootstrapOnKubernetes}). */
@@ -62,67 +71,97 @@ export interface DatabaseRolesArgs {
   accountId: pulumi.Input<string>;
 }
 
+/** A login role's generated password, its secret and the secret's version. */
+interface Login {
+  password: random.RandomPassword;
+  secret: aws.secretsmanager.Secret;
+  version: aws.secretsmanager.SecretVersion;
+}
+
 /**
- * The database roles (R-db-roles): one generated password per role in a Secrets Manager secret of
- * its own (`username`, `password` and the `url` the apps read as DATABASE_URL), and the one-off
- * task that creates the roles: the only task given the master credentials.
+ * The database roles (R-db-roles): per purpose two login roles (R-db-role-rotation), each with a
+ * generated password in a Secrets Manager secret of its own (`username`, `password` and the `url`
+ * the apps read as DATABASE_URL), and the one-off task that creates the roles: the only task given
+ * the master credentials.
  *
- * Rotation is a stack update, never a silent one: a new `postgres.roleRotation` label generates new
- * passwords and changes the services' task definitions (DB_ROLE_ROTATION), so they redeploy with
- * the new values. The bootstrap, backup, drill and migration tasks start afresh each run and read
- * the current values. The bootstrap must run between the secrets' update and the services' roll
- * (README, "Database roles"). Cost: four secrets (about $0.40 each a month) and seconds of Fargate.
+ * Rotation is a stack update, never a silent one, and strands no running task: one more
+ * `postgres.roleRotation.<purpose>` generates a new password for the login role the tasks do not
+ * use, and points the tasks' secrets at it, so their task definitions change and they redeploy.
+ * The other login role keeps its password until the next rotation, so tasks still running on it
+ * keep opening connections. The bootstrap sets both passwords; run it after the roles' secrets
+ * changed and before the services roll (README, "Database roles"). Cost: two secrets per purpose
+ * (about $0.40 each a month) and seconds of Fargate.
  */
 export class DatabaseRoles extends pulumi.ComponentResource {
+  /** The secret each purpose's tasks read now: the active login role's. */
   readonly secretArns: Record<DatabaseRolePurpose, pulumi.Output<string>>;
   readonly bootstrapTaskDefinition?: aws.ecs.TaskDefinition;
   /** The ECS task and its `aws ecs run-task` command; on Kubernetes the Job runs it on every change. */
   readonly bootstrap?: BootstrapTask;
   bootstrapJob?: k8s.batch.v1.Job;
   private readonly args: DatabaseRolesArgs;
-  private readonly passwords: Record<DatabaseRolePurpose, random.RandomPassword>;
+  private readonly logins: Record<DatabaseRolePurpose, Record<RoleSlot, Login>>;
 
   constructor(name: string, args: DatabaseRolesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:data:DatabaseRoles", name, {}, opts);
     this.args = args;
     const db = args.database;
-    this.secretArns = {} as Record<DatabaseRolePurpose, pulumi.Output<string>>;
-    this.passwords = {} as Record<DatabaseRolePurpose, random.RandomPassword>;
+    this.logins = {} as Record<DatabaseRolePurpose, Record<RoleSlot, Login>>;
     for (const purpose of DATABASE_ROLE_PURPOSES) {
-      const role = DATABASE_ROLES[purpose];
-      const password = new random.RandomPassword(
-        `${name}-db-role-${purpose}`,
-        { length: ROLE_PASSWORD_LENGTH, special: false, keepers: { rotation: args.rotation } },
-        { parent: this },
-      );
-      const secret = new aws.secretsmanager.Secret(
-        `${name}-db-role-${purpose}`,
-        {
-          namePrefix: `opsbook/${db.identifier}/${purpose}-role-`,
-          description: `PostgreSQL role ${role} of ${db.identifier}: username, password and connection URL`,
-          kmsKeyId: args.kmsKeyArn,
-          recoveryWindowInDays: 30,
-        },
-        { parent: this, protect: args.protect },
-      );
-      new aws.secretsmanager.SecretVersion(
-        `${name}-db-role-${purpose}`,
-        {
-          secretId: secret.id,
-          // Composed here and kept secret: the value never appears in a task definition or an output.
-          secretString: pulumi.secret(
-            pulumi.jsonStringify({
-              [ROLE_SECRET_KEYS.username]: role,
-              [ROLE_SECRET_KEYS.password]: password.result,
-              [ROLE_SECRET_KEYS.url]: pulumi.interpolate`postgresql://${role}:${password.result}@${db.address}:${db.port}/${db.name}?sslmode=require`,
-            }),
-          ),
-        },
-        { parent: this },
-      );
-      this.secretArns[purpose] = secret.arn;
-      this.passwords[purpose] = password;
+      const generation = args.rotation[purpose];
+      const logins = {} as Record<RoleSlot, Login>;
+      for (const slot of ROLE_SLOTS) {
+        const role = loginRole(purpose, slot);
+        const resourceName = `${name}-db-role-${purpose}-${slot}`;
+        // Login a carries on the single role's secret of earlier versions: the same secret, no replacement.
+        const child = { parent: this, aliases: slot === "a" ? [{ name: `${name}-db-role-${purpose}` }] : [] };
+        const password = new random.RandomPassword(
+          resourceName,
+          {
+            length: ROLE_PASSWORD_LENGTH,
+            special: false,
+            // Renewed only when this login role becomes the active one again (R-db-role-rotation).
+            keepers: { generation: String(slotGeneration(generation, slot)) },
+          },
+          child,
+        );
+        const secret = new aws.secretsmanager.Secret(
+          resourceName,
+          {
+            // Login a keeps the earlier versions' prefix: a new prefix would replace the secret.
+            namePrefix:
+              slot === "a"
+                ? `opsbook/${db.identifier}/${purpose}-role-`
+                : `opsbook/${db.identifier}/${purpose}-role-${slot}-`,
+            description: `PostgreSQL login role ${role} (of ${DATABASE_ROLES[purpose]}) of ${db.identifier}: username, password and connection URL`,
+            kmsKeyId: args.kmsKeyArn,
+            recoveryWindowInDays: 30,
+          },
+          { ...child, protect: args.protect },
+        );
+        const version = new aws.secretsmanager.SecretVersion(
+          resourceName,
+          {
+            secretId: secret.id,
+            // Composed here and kept secret: the value never appears in a task definition or an output.
+            secretString: pulumi.secret(
+              pulumi.jsonStringify({
+                [ROLE_SECRET_KEYS.username]: role,
+                [ROLE_SECRET_KEYS.password]: password.result,
+                [ROLE_SECRET_KEYS.url]: pulumi.interpolate`postgresql://${role}:${password.result}@${db.address}:${db.port}/${db.name}?sslmode=require`,
+              }),
+            ),
+          },
+          child,
+        );
+        logins[slot] = { password, secret, version };
+      }
+      this.logins[purpose] = logins;
     }
+    this.secretArns = Object.fromEntries(DATABASE_ROLE_PURPOSES.map((p) => [p, this.active(p).secret.arn])) as Record<
+      DatabaseRolePurpose,
+      pulumi.Output<string>
+    >;
     if (args.cluster)
       ({ taskDefinition: this.bootstrapTaskDefinition, task: this.bootstrap } = this.onEcs(name, args.cluster));
     this.registerOutputs({
@@ -131,7 +170,19 @@ export class DatabaseRoles extends pulumi.ComponentResource {
     });
   }
 
-  /** The bootstrap as a Fargate task an operator starts once and after each rotation. */
+  /** The login role the tasks of `purpose` use at its current generation. */
+  private active(purpose: DatabaseRolePurpose): Login {
+    return this.logins[purpose][activeSlot(this.args.rotation[purpose])];
+  }
+
+  /** Every login role, with its purpose and slot. */
+  private everyLogin(): Array<{ purpose: DatabaseRolePurpose; slot: RoleSlot; login: Login }> {
+    return DATABASE_ROLE_PURPOSES.flatMap((purpose) =>
+      ROLE_SLOTS.map((slot) => ({ purpose, slot, login: this.logins[purpose][slot] })),
+    );
+  }
+
+  /** The bootstrap as a Fargate task an operator starts once and at each rotation. */
   private onEcs(name: string, cluster: NonNullable<DatabaseRolesArgs["cluster"]>) {
     const args = this.args;
     const db = args.database;
@@ -149,12 +200,12 @@ export class DatabaseRoles extends pulumi.ComponentResource {
     const passwords: ServiceConnection = {
       environment: {},
       secrets: Object.fromEntries(
-        DATABASE_ROLE_PURPOSES.map((p) => [
-          rolePasswordEnv(p),
-          pulumi.interpolate`${this.secretArns[p]}:${ROLE_SECRET_KEYS.password}::`,
+        this.everyLogin().map(({ purpose, slot, login }) => [
+          rolePasswordEnv(purpose, slot),
+          pulumi.interpolate`${login.secret.arn}:${ROLE_SECRET_KEYS.password}::`,
         ]),
       ),
-      secretArns: DATABASE_ROLE_PURPOSES.map((p) => this.secretArns[p]),
+      secretArns: this.everyLogin().map(({ login }) => login.secret.arn),
       kmsKeyArns: [args.kmsKeyArn],
     };
     const connections = [master, passwords];
@@ -218,8 +269,8 @@ export class DatabaseRoles extends pulumi.ComponentResource {
 
   /**
    * On Kubernetes the bootstrap is a Job in the services' namespace, run by `pulumi up` (which waits
-   * for it to complete) whenever the passwords change: the role rotation label is in its pod
-   * template, so a new label replaces the Job and runs it again. The master credentials go into a
+   * for it to complete) whenever the passwords change: the rotation generations are in its pod
+   * template, so a rotation replaces the Job and runs it again. The master credentials go into a
    * Secret only this Job reads; the role passwords come straight from the generated values. The
    * pods carry the backup job's name label, so its egress policy (DNS, PostgreSQL, HTTPS) applies.
    */
@@ -244,14 +295,17 @@ export class DatabaseRoles extends pulumi.ComponentResource {
       [master],
       child,
     );
-    const passwordKeys = DATABASE_ROLE_PURPOSES.map(rolePasswordEnv);
+    const passwordKeys = this.everyLogin().map(({ purpose, slot }) => rolePasswordEnv(purpose, slot));
     const passwords = new k8s.core.v1.Secret(
       `${name}-db-roles-passwords`,
       {
         metadata: metadata("opsbook-db-roles-passwords"),
         type: "Opaque",
         stringData: Object.fromEntries(
-          DATABASE_ROLE_PURPOSES.map((p) => [rolePasswordEnv(p), pulumi.secret(this.passwords[p].result)]),
+          this.everyLogin().map(({ purpose, slot, login }) => [
+            rolePasswordEnv(purpose, slot),
+            pulumi.secret(login.password.result),
+          ]),
         ),
       },
       { ...child, additionalSecretOutputs: ["data", "stringData"] },
@@ -266,7 +320,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
           backoffLimit: 2,
           activeDeadlineSeconds: 900,
           template: {
-            metadata: { labels, annotations: { "opsbook/role-rotation": this.args.rotation } },
+            metadata: { labels, annotations: { "opsbook/role-rotation": rotationLabel(this.args.rotation) } },
             spec: {
               restartPolicy: "Never",
               automountServiceAccountToken: false,
@@ -299,21 +353,30 @@ export class DatabaseRoles extends pulumi.ComponentResource {
   }
 
   /**
-   * What a task connecting as `purpose` gets: the database's DB_* settings, the role's name,
-   * password and DATABASE_URL as ECS secrets, and the rotation label.
+   * What a task connecting as `purpose` gets: the database's DB_* settings, the active login role's
+   * name, password and DATABASE_URL as ECS secrets, and the rotation generation.
    */
   connection(purpose: DatabaseRolePurpose): ServiceConnection {
-    const arn = this.secretArns[purpose];
-    const key = (k: string) => pulumi.interpolate`${arn}:${k}::`;
+    const { secret, version } = this.active(purpose);
+    const key = (k: string) => pulumi.interpolate`${secret.arn}:${k}::`;
     return {
-      environment: { ...this.args.database.environment, [ROLE_ROTATION_VARIABLE]: this.args.rotation },
+      environment: {
+        ...this.args.database.environment,
+        [ROLE_ROTATION_VARIABLE]: String(this.args.rotation[purpose]),
+      },
       secrets: {
         DB_USER: key(ROLE_SECRET_KEYS.username),
         DB_PASSWORD: key(ROLE_SECRET_KEYS.password),
         DATABASE_URL: key(ROLE_SECRET_KEYS.url),
       },
-      secretArns: [arn],
+      secretArns: [secret.arn],
       kmsKeyArns: [this.args.kmsKeyArn],
+      secretVersions: [version],
     };
   }
+}
+
+/** The generations as one label, `app=0,migrate=0,backup=0`: it changes with any rotation. */
+export function rotationLabel(rotation: Record<DatabaseRolePurpose, number>): string {
+  return DATABASE_ROLE_PURPOSES.map((p) => `${p}=${rotation[p]}`).join(",");
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { instanceClassMemoryBytes, unknownClassMessage } from "../../../lib/instanceClasses";
 import { dailyHourOverlaps } from "../../../lib/time";
 import { partitionOfRegion } from "../../../lib/partition";
+import { DATABASE_ROLE_PURPOSES, type DatabaseRolePurpose } from "../../../lib/databaseRoles";
 import { type Report, bool, hhmm, inList, int, matching, report, weeklyWindow, ON_VALID } from "../../../lib/schema";
 
 /** The application's connection pool per task (R-db-pool). */
@@ -97,11 +98,21 @@ export const postgresSettings = z
     )
       .default("app_admin")
       .describe("master user, its password in a Secrets Manager secret RDS manages; fixed at creation"),
-    roleRotation: matching(/^[A-Za-z0-9._-]{1,64}$/, 'a label such as "2026-Q4"')
-      .default("initial")
-      .describe(
-        "change it to generate new passwords for the database roles; the tasks redeploy with them after the bootstrap task runs (R-db-roles)",
-      ),
+    roleRotation: z
+      .strictObject(
+        Object.fromEntries(
+          DATABASE_ROLE_PURPOSES.map((purpose) => [
+            purpose,
+            int(0, 1_000_000)
+              .default(0)
+              .describe(
+                `rotation generation of the ${purpose} role: one more gives its other login role a new password and moves the tasks to it, while the current one keeps working until the next rotation (R-db-role-rotation)`,
+              ),
+          ]),
+        ) as Record<DatabaseRolePurpose, z.ZodDefault<ReturnType<typeof int>>>,
+      )
+      .prefault({})
+      .describe("the database roles' rotation generations, by purpose (R-db-roles)"),
     multiAz: bool().default(true).describe("a standby in a second zone with automatic failover"),
     deletionProtection: bool().default(true).describe("RDS refuses to delete the instance while this is on"),
     backupRetentionDays: int(1, 35, " days")

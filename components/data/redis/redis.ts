@@ -138,7 +138,7 @@ export class Redis extends pulumi.ComponentResource {
       },
       { parent: this, protect },
     );
-    new aws.secretsmanager.SecretVersion(
+    const tokenVersion = new aws.secretsmanager.SecretVersion(
       `${name}-redis-auth-token`,
       { secretId: this.authTokenSecret.id, secretString: token },
       { parent: this },
@@ -213,7 +213,7 @@ export class Redis extends pulumi.ComponentResource {
       },
       { parent: this, protect },
     );
-    new aws.secretsmanager.SecretVersion(
+    const urlVersion = new aws.secretsmanager.SecretVersion(
       `${name}-redis-url`,
       {
         secretId: this.urlSecret.id,
@@ -228,6 +228,7 @@ export class Redis extends pulumi.ComponentResource {
       secrets: { REDIS_AUTH_TOKEN: this.authTokenSecretArn, REDIS_URL: this.urlSecret.arn },
       secretArns: [this.authTokenSecretArn, this.urlSecret.arn],
       kmsKeyArns: [this.key.arn],
+      secretVersions: [tokenVersion, urlVersion],
     };
 
     this.registerOutputs({

@@ -8,6 +8,7 @@ import {
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_SLOW_STATEMENTS,
   DUMP_PREFIX,
+  RTO,
 } from "../../../lib/backupContract";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -98,7 +99,7 @@ export const DEFAULTS = {
   connectTimeoutSeconds: "10",
   applicationName: "opsbook-backup",
   /** Runbook 001: recover within 4 h. */
-  rtoSeconds: 4 * 3600,
+  rtoSeconds: RTO.defaultHours * 3600,
   /** RDS usually creates a small instance in 10-20 min; twice the worst seen, then give up. */
   drillCreateTimeoutMinutes: 60,
 } as const;
@@ -290,8 +291,9 @@ const RULES = {
   },
   drillRto: {
     purpose: "the RTO in seconds the restore drill's time to recover is held to",
-    allowed: "an integer from 60 to 604800",
-    parse: integerBetween(60, 604800),
+    // Seconds from a minute: finer than the settings' hours, the same longest RTO.
+    allowed: `an integer from 60 to ${RTO.maxHours * 3600}`,
+    parse: integerBetween(60, RTO.maxHours * 3600),
   },
 } satisfies Record<string, Rule<unknown>>;
 

@@ -1,15 +1,26 @@
 /**
  * The role bootstrap (R-db-roles): the one program that uses the RDS master credentials. It
- * creates or updates the app, migration, backup, drill and maintenance roles with the passwords the stack
- * generated, so that nothing else ever connects as the master user. Idempotent: a second run
- * with the same passwords leaves the same grants; with new passwords (a rotation) it sets them.
+ * creates or updates the roles of lib/databaseRoles.ts with the passwords the stack generated, so
+ * that nothing else ever connects as the master user. Idempotent: a second run with the same
+ * passwords leaves the same grants; with new passwords (a rotation) it sets them.
+ *
+ * Every purpose is a NOLOGIN group role that holds the grants, with two login roles that are its
+ * members and act as it (R-db-role-rotation): a rotation sets a new password on the inactive one
+ * only, so the tasks still on the other keep opening connections until the next rotation.
  *
  * Passwords reach the server only as SCRAM-SHA-256 verifiers computed here: a statement log
  * (`log_statement = ddl`) then records no password, and nothing secret is on a command line.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import { APP_SCHEMA, DATABASE_ROLES, DATABASE_ROLE_PURPOSES, rolePasswordEnv } from "../../../lib/databaseRoles";
-import type { DatabaseRolePurpose } from "../../../lib/databaseRoles";
+import {
+  APP_SCHEMA,
+  DATABASE_ROLES,
+  DATABASE_ROLE_PURPOSES,
+  ROLE_SLOTS,
+  loginRole,
+  rolePasswordEnv,
+} from "../../../lib/databaseRoles";
+import type { DatabaseRolePurpose, RoleSlot } from "../../../lib/databaseRoles";
 import { BACKUP_ENV } from "../../../lib/backupContract";
 import { describeExit, startChild, succeeded } from "./child";
 import { ConfigError, childEnvironment, DEFAULTS, showValue, type Env } from "./config";
@@ -26,14 +37,15 @@ const PASSWORD = /^[\x21-\x7e]+$/;
 export interface RolesConfig {
   /** `host:port/database` of the master connection, for messages. */
   target: string;
-  passwords: Record<DatabaseRolePurpose, string>;
+  /** Every login role's password, by purpose and slot. */
+  passwords: Record<DatabaseRolePurpose, Record<RoleSlot, string>>;
   /** The PG* environment (master user) for psql. Never log it. */
   childEnv: Readonly<Record<string, string>>;
 }
 
 /**
  * Reads the bootstrap's environment: the master connection as PG* variables and one password per
- * role ({@link rolePasswordEnv}).
+ * login role ({@link rolePasswordEnv}).
  *
  * @throws {ConfigError} naming every missing or invalid variable (passwords masked)
  */
@@ -42,15 +54,18 @@ export function loadRolesConfig(env: Env): RolesConfig {
   for (const name of [BACKUP_ENV.host, BACKUP_ENV.database, BACKUP_ENV.user]) {
     if (!env[name]) problems.push(`${name} is not set (the master user's connection). Allowed: a non-empty value.`);
   }
-  const passwords = {} as Record<DatabaseRolePurpose, string>;
+  const passwords = {} as Record<DatabaseRolePurpose, Record<RoleSlot, string>>;
   for (const purpose of DATABASE_ROLE_PURPOSES) {
-    const name = rolePasswordEnv(purpose);
-    const value = env[name];
-    if (value === undefined || value.length < MIN_PASSWORD_LENGTH || !PASSWORD.test(value)) {
-      problems.push(
-        `${name}=${value === undefined ? "(not set)" : showValue(name, value)} is invalid (password of ${DATABASE_ROLES[purpose]}). Allowed: at least ${MIN_PASSWORD_LENGTH} printable ASCII characters without spaces, as the stack generates them.`,
-      );
-    } else passwords[purpose] = value;
+    passwords[purpose] = {} as Record<RoleSlot, string>;
+    for (const slot of ROLE_SLOTS) {
+      const name = rolePasswordEnv(purpose, slot);
+      const value = env[name];
+      if (value === undefined || value.length < MIN_PASSWORD_LENGTH || !PASSWORD.test(value)) {
+        problems.push(
+          `${name}=${value === undefined ? "(not set)" : showValue(name, value)} is invalid (password of ${loginRole(purpose, slot)}). Allowed: at least ${MIN_PASSWORD_LENGTH} printable ASCII characters without spaces, as the stack generates them.`,
+        );
+      } else passwords[purpose][slot] = value;
+    }
   }
   const port = Number(env[BACKUP_ENV.port] ?? DEFAULTS.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -82,31 +97,45 @@ const ident = (value: string) => `"${value.replace(/"/g, '""')}"`;
 
 /**
  * The bootstrap script, run in one transaction: either every role and grant is in place
- * afterwards or nothing changed. Run by the master user, which owns the database.
+ * afterwards or nothing changed. Run by the master user, which owns the database. `verifiers`
+ * holds each login role's password verifier, by purpose and slot.
  */
-export function bootstrapSql(verifiers: Record<DatabaseRolePurpose, string>): string {
+export function bootstrapSql(verifiers: Record<DatabaseRolePurpose, Record<RoleSlot, string>>): string {
   const r = DATABASE_ROLES;
   const schema = ident(APP_SCHEMA);
   // Only a superuser may say NOSUPERUSER, NOREPLICATION or NOBYPASSRLS, and the master user is
   // none: CREATE ROLE's defaults give them, and a role found with any of them is refused.
-  const role = (purpose: DatabaseRolePurpose, attributes: string) => `
+  const ensure = (name: string) => `
 DO $$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(r[purpose])}) THEN
-    CREATE ROLE ${ident(r[purpose])};
-  ELSIF EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(r[purpose])} AND (rolsuper OR rolreplication OR rolbypassrls)) THEN
-    RAISE EXCEPTION 'role % exists with SUPERUSER, REPLICATION or BYPASSRLS; drop it or remove those attributes first', ${literal(r[purpose])};
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(name)}) THEN
+    CREATE ROLE ${ident(name)};
+  ELSIF EXISTS (SELECT FROM pg_roles WHERE rolname = ${literal(name)} AND (rolsuper OR rolreplication OR rolbypassrls)) THEN
+    RAISE EXCEPTION 'role % exists with SUPERUSER, REPLICATION or BYPASSRLS; drop it or remove those attributes first', ${literal(name)};
   END IF;
-END $$;
-ALTER ROLE ${ident(r[purpose])} WITH LOGIN NOCREATEROLE ${attributes} PASSWORD ${literal(verifiers[purpose])};`;
+END $$;`;
+  // The group holds the attributes and, below, every grant; it cannot log in (R-db-role-rotation).
+  // Each login role is a member that inherits them, and acts as the group (`SET role`), so what a
+  // migration creates is the group's whichever login ran it, and the default privileges apply.
+  const role = (purpose: DatabaseRolePurpose, attributes: string) =>
+    [
+      ensure(r[purpose]),
+      `ALTER ROLE ${ident(r[purpose])} WITH NOLOGIN NOCREATEROLE ${attributes} PASSWORD NULL;`,
+      ...ROLE_SLOTS.flatMap((slot) => {
+        const login = ident(loginRole(purpose, slot));
+        return [
+          ensure(loginRole(purpose, slot)),
+          `ALTER ROLE ${login} WITH LOGIN INHERIT NOCREATEDB NOCREATEROLE PASSWORD ${literal(verifiers[purpose][slot])};`,
+          `GRANT ${ident(r[purpose])} TO ${login};`,
+          `ALTER ROLE ${login} SET role = ${literal(r[purpose])};`,
+        ];
+      }),
+    ].join("\n");
   const app = ident(r.app);
   const migrate = ident(r.migrate);
-  // The drill inherits: in the database it creates, its CREATE on \`public\` comes through its
-  // implicit membership in pg_database_owner.
   return `SET LOCAL client_min_messages = warning;
 ${role("app", "NOCREATEDB NOINHERIT")}
 ${role("migrate", "NOCREATEDB NOINHERIT")}
 ${role("backup", "NOCREATEDB INHERIT")}
-${role("drill", "CREATEDB INHERIT")}
 ${role("maintenance", "NOCREATEDB NOINHERIT")}
 -- The master user acts for the migration role below (ownership, default privileges): it must be a member.
 GRANT ${migrate} TO CURRENT_USER;
@@ -125,10 +154,10 @@ DO $$ BEGIN
 END $$;
 -- The report's source; it also needs shared_preload_libraries (the parameter group sets it).
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
--- Only these roles (and the master user, the owner) may connect; nobody else may create objects.
+-- Only these roles' logins (and the master user, the owner) may connect; nobody else may create objects.
 DO $$ BEGIN
   EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
-  EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${r.app}, ${r.migrate}, ${r.backup}, ${r.drill}, ${r.maintenance}', current_database());
+  EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${r.app}, ${r.migrate}, ${r.backup}, ${r.maintenance}', current_database());
   EXECUTE format('GRANT CREATE ON DATABASE %I TO ${r.migrate}', current_database());
 END $$;
 REVOKE CREATE ON SCHEMA ${schema} FROM PUBLIC;
@@ -187,8 +216,11 @@ export interface BootstrapResult {
  */
 export async function bootstrapRoles(config: RolesConfig, log: Logger, signal?: AbortSignal): Promise<BootstrapResult> {
   const verifiers = Object.fromEntries(
-    DATABASE_ROLE_PURPOSES.map((p) => [p, scramVerifier(config.passwords[p])]),
-  ) as Record<DatabaseRolePurpose, string>;
+    DATABASE_ROLE_PURPOSES.map((p) => [
+      p,
+      Object.fromEntries(ROLE_SLOTS.map((slot) => [slot, scramVerifier(config.passwords[p][slot])])),
+    ]),
+  ) as Record<DatabaseRolePurpose, Record<RoleSlot, string>>;
   const child = startChild(
     "psql",
     ["--no-psqlrc", "--no-password", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1", "--file=-"],
@@ -200,7 +232,7 @@ export async function bootstrapRoles(config: RolesConfig, log: Logger, signal?: 
     const doing = exit.code === 2 ? "connecting as the master user" : "creating the database roles";
     throw new JobError(`${doing} failed on ${config.target}: ${describeExit("psql", exit)}`);
   }
-  const roles = DATABASE_ROLE_PURPOSES.map((p) => DATABASE_ROLES[p]);
+  const roles = DATABASE_ROLE_PURPOSES.flatMap((p) => [DATABASE_ROLES[p], ...ROLE_SLOTS.map((s) => loginRole(p, s))]);
   log.info("database roles are in place", { target: config.target, roles: roles.join(", "), schema: APP_SCHEMA });
   return { roles };
 }

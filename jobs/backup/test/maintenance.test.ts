@@ -7,7 +7,13 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { BACKUP_METRIC, MAINTENANCE_COMMANDS } from "../../../lib/backupContract";
-import { DATABASE_ROLES, DATABASE_ROLE_PURPOSES, rolePasswordEnv } from "../../../lib/databaseRoles";
+import {
+  DATABASE_ROLES,
+  DATABASE_ROLE_PURPOSES,
+  ROLE_SLOTS,
+  loginRole,
+  rolePasswordEnv,
+} from "../../../lib/databaseRoles";
 import { loadMaintenanceConfig, ConfigError } from "../src/config";
 import { EXIT, main } from "../src/main";
 import { maintenanceScript, parseSlowStatements, STATEMENT_TEXT_LIMIT } from "../src/maintenance";
@@ -18,7 +24,13 @@ const run = promisify(execFile);
 const DATABASE = "app";
 const MASTER = "rds_master_standin";
 const MASTER_PASSWORD = "master-password-0123456789";
-const { app, migrate, maintenance } = DATABASE_ROLES;
+/** The login roles the tasks use at rotation generation 0 (slot a); each acts as its purpose's group role. */
+const app = loginRole("app", "a");
+const migrate = loginRole("migrate", "a");
+const maintenance = loginRole("maintenance", "a");
+/** The group roles: the objects' owner, and the role pg_stat_statements records. */
+const GROUP = DATABASE_ROLES;
+/** Slot a's passwords, which the tests connect with; slot b gets its own. */
 const PASSWORDS = Object.fromEntries(DATABASE_ROLE_PURPOSES.map((p) => [p, `${p}Password0123456789abcdef`])) as Record<
   (typeof DATABASE_ROLE_PURPOSES)[number],
   string
@@ -80,7 +92,11 @@ beforeAll(async () => {
       ...pg.env(DATABASE),
       PGUSER: MASTER,
       PGPASSWORD: MASTER_PASSWORD,
-      ...Object.fromEntries(DATABASE_ROLE_PURPOSES.map((p) => [rolePasswordEnv(p), PASSWORDS[p]])),
+      ...Object.fromEntries(
+        DATABASE_ROLE_PURPOSES.flatMap((p) =>
+          ROLE_SLOTS.map((slot) => [rolePasswordEnv(p, slot), slot === "a" ? PASSWORDS[p] : `${PASSWORDS[p]}-b`]),
+        ),
+      ),
     },
     { log },
   );
@@ -108,7 +124,7 @@ describe("maintenance-analyze", () => {
     expect(report.length).toBeLessThanOrEqual(5);
     expect(report.map((s) => s.rank)).toEqual(report.map((_, i) => i + 1));
     // The slowest is the app's pg_sleep, its constants replaced by placeholders.
-    expect(report[0]).toMatchObject({ database: DATABASE, role: app, calls: 1 });
+    expect(report[0]).toMatchObject({ database: DATABASE, role: GROUP.app, calls: 1 });
     expect(String(report[0]!.query)).toMatch(/^SELECT pg_sleep\(\$1\), count\(\*\) FROM orders WHERE total < \$2$/);
     expect(Number(report[0]!.meanMs)).toBeGreaterThanOrEqual(200);
     const means = report.map((s) => Number(s.meanMs));
@@ -152,7 +168,7 @@ describe("maintenance-analyze", () => {
     );
     expect(code).toBe(EXIT.failed);
     expect(log.errors().join("\n")).toContain(
-      `${app} on 127.0.0.1:${pg.port}/app is a member of none of pg_maintain, ${migrate}`,
+      `${app} on 127.0.0.1:${pg.port}/app is a member of none of pg_maintain, ${GROUP.migrate}`,
     );
     expect(metrics.publications.map((p) => p.metrics)).toEqual([
       [{ name: BACKUP_METRIC.analyzeSuccess, value: 0, unit: "Count" }],
@@ -212,9 +228,9 @@ describe("the maintenance role", () => {
 
 describe("the script and its parts", () => {
   test("switches to the maintainer for the maintenance only, and to pg_read_all_stats for the report", () => {
-    const script = maintenanceScript("vacuum", migrate, 7);
+    const script = maintenanceScript("vacuum", GROUP.migrate, 7);
     expect(script.split("\n").slice(0, 5)).toEqual([
-      `SET ROLE "${migrate}";`,
+      `SET ROLE "${GROUP.migrate}";`,
       "VACUUM (ANALYZE);",
       "RESET ROLE;",
       "SET ROLE pg_read_all_stats;",

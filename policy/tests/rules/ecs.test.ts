@@ -132,7 +132,15 @@ describe("ecs-task-logging", () => {
 });
 
 describe("ecs-task-secrets-not-in-environment", () => {
-  test("reports a secret passed as a plain variable", async () => {
+  const message = (name: string, what: string) =>
+    `ECS task definition "api": container "api" environment ${name} is ${what}; required: a secrets entry { name: "${name}", valueFrom: <secret ARN> }. Fix: move ${name} from environment to secrets, with valueFrom the Secrets Manager secret's ARN.`;
+  const check = async (name: string, value: string, config?: Record<string, unknown>) =>
+    violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, task({ environment: [{ name, value }] }), {
+      name: "api",
+      ...(config && { config }),
+    });
+
+  test("reports a secret passed as a plain variable, naming what its value looks like", async () => {
     const leaky = task({
       environment: [
         { name: "NODE_ENV", value: "production" },
@@ -140,40 +148,78 @@ describe("ecs-task-secrets-not-in-environment", () => {
       ],
     });
     expect(await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, leaky, { name: "api" })).toEqual([
-      'ECS task definition "api": container "api" environment DATABASE_URL is a plain value; required: a secrets entry { name: "DATABASE_URL", valueFrom: <secret ARN> }. Fix: move DATABASE_URL from environment to secrets, with valueFrom the Secrets Manager secret\'s ARN.',
+      message("DATABASE_URL", "a plain value that looks like a URL with a password"),
     ]);
   });
 
-  test("reads the pattern of secret names from config, case-insensitively", async () => {
-    const custom = task({ environment: [{ name: "stripe_webhook_signing", value: "whsec" }] });
-    expect(await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, custom)).toEqual([]);
-    expect(
-      await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, custom, {
-        config: { secretNamePattern: "SIGNING" },
-      }),
-    ).toEqual([expect.stringContaining("environment stripe_webhook_signing is a plain value")]);
+  test("reports credential names the config refuses, and the connection URLs, whatever the value", async () => {
+    for (const name of [
+      "DB_PASSWORD",
+      "GITHUB_TOKEN",
+      "STRIPE_API_KEY",
+      "OAUTH_CLIENT_SECRET",
+      "DATABASE_URL",
+      "REDIS_URL",
+    ])
+      expect(await check(name, "x")).toEqual([message(name, "a plain value")]);
+    // The names the config lets through pass here too: one detector (lib/credentials.ts).
+    for (const name of ["TOKEN_TTL_SECONDS", "PASSWORD_MIN_LENGTH", "PUBLIC_KEY_URL", "DATABASE_URL_TEMPLATE"])
+      expect(await check(name, "x")).toEqual([]);
   });
 
-  // Built at run time, so that no file of the repository holds a credential-shaped literal.
+  test("reads more secret names from config, case-insensitively", async () => {
+    expect(await check("stripe_webhook_signing", "whsec")).toEqual([]);
+    expect(await check("stripe_webhook_signing", "whsec", { secretNamePattern: "SIGNING" })).toEqual([
+      message("stripe_webhook_signing", "a plain value"),
+    ]);
+    // An empty pattern adds no names, rather than matching every name.
+    expect(await check("LOG_LEVEL", "info", { secretNamePattern: "" })).toEqual([]);
+  });
+
+  // Built at run time, so that no file of the repository holds a credential-shaped literal. Each
+  // kind has a value it catches and a near miss it lets through.
   const AWS_KEY = ["AKIA", "Z".repeat(4), "3".repeat(4), "Q7XP", "W2MB"].join("");
   const TOKEN = "Zr8" + "xQ2mN7vL4pK9sT1wB6yD3hF5jG0cE8aU";
-
+  const JWT = ["eyJ" + "hbGciOiJIUzI1NiJ9", "eyJ" + "zdWIiOiIxMjM0In0", "dozjgNryP4J3jVmN"].join(".");
   test.each([
-    ["BUILD_INFO", AWS_KEY, "an AWS access key id"],
-    ["UPSTREAM", "https://svc:" + "s3cr3t-pass" + "@api.example.com/v1", "a URL with a password"],
-    ["SIGNER", "-----BEGIN " + "PRIVATE KEY-----\nMIIE...", "a private key"],
-    ["CI_HELPER", "ghp_" + "a1B2".repeat(9), "a GitHub token"],
-    ["OPAQUE", TOKEN, "a high-entropy string"],
-  ])("reports %s by its value, without printing it", async (name, value, kind) => {
-    const leaky = task({ environment: [{ name, value }] });
-    const found = await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, leaky, { name: "api" });
-    expect(found).toEqual([
-      `ECS task definition "api": container "api" environment ${name} is a plain value that looks like ${kind}; required: a secrets entry { name: "${name}", valueFrom: <secret ARN> }. Fix: move ${name} from environment to secrets, with valueFrom the Secrets Manager secret's ARN.`,
-    ]);
+    ["an AWS access key id", AWS_KEY, "AKIA" + "Z3Q7"],
+    ["a PEM private key", "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIE...", "-----BEGIN " + "PUBLIC KEY-----"],
+    ["a GitHub token", "ghp_" + "a1B2".repeat(8), "ghp_" + "short"],
+    ["a GitHub token", "github_pat_" + "11AB_".repeat(7), "github_pat_" + "x"],
+    ["a GitLab token", "glpat-" + "a1B2c3D4e5".repeat(2), "glpat-" + "a1B2"],
+    ["a Slack token", "xoxb-" + "1234567890-abc", "xoxb-" + "12"],
+    ["a Stripe secret key", "sk_" + "test_" + "4eC39HqLyjWDarjt", "sk_" + "test_" + "x"],
+    ["an API secret key (sk-...)", "sk-" + "ant-" + "api03-a1B2c3D4e5F6g7", "sk-" + "learn"],
+    ["a Google API key", "AIza" + "SyA1234567890abcdefghijklmnopqrstuv", "AIza" + "Sy"],
+    ["an npm token", "npm_" + "a1B2c3D4e5F6".repeat(3), "npm_" + "config_cache"],
+    ["a JSON web token", JWT, "eyJ" + "hbGciOiJIUzI1NiJ9.eyJ" + "zdWIiOiIxMjM0In0"],
+    [
+      "a URL with a password",
+      "--upstream=https://svc:" + "s3cr3t-pass" + "@api.example.com/v1",
+      "https://svc@api.example.com/v1",
+    ],
+    ["a random-looking token", TOKEN, "opsbook-production-backups-2026120109300012340"],
+    [
+      "a random-looking token",
+      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+      "6d1f0a3b9c4e".repeat(3) + "6d1f",
+    ],
+  ])("reports %s by its value, without printing it, and lets a near miss through", async (kind, value, nearMiss) => {
+    const found = await check("OPAQUE", value);
+    expect(found).toEqual([message("OPAQUE", `a plain value that looks like ${kind}`)]);
     expect(found[0]).not.toContain(value);
+    expect(await check("OPAQUE", nearMiss)).toEqual([]);
   });
 
-  test("passes the values the shipped stacks set: hosts, ports, ARNs, bucket names, labels", async () => {
+  test("the entropy threshold comes from config", async () => {
+    expect(await check("OPAQUE", TOKEN, { minimumEntropyLength: 64 })).toEqual([]);
+    expect(await check("OPAQUE", TOKEN, { minimumEntropyBitsPerCharacter: 5.9 })).toEqual([]);
+    expect(await check("OPAQUE", "a1b2c3d4e5", { minimumEntropyLength: 8, minimumEntropyBitsPerCharacter: 3 })).toEqual(
+      [message("OPAQUE", "a plain value that looks like a random-looking token")],
+    );
+  });
+
+  test("passes the values the shipped stacks set: hosts, ports, ARNs, bucket names, labels, commit ids", async () => {
     const values = task({
       environment: [
         { name: "DB_HOST", value: "opsbook-production.c9akciq32.eu-west-1.rds.amazonaws.com" },
@@ -182,6 +228,10 @@ describe("ecs-task-secrets-not-in-environment", () => {
         { name: "APP_ROTATION_LABEL", value: "2026-q4" },
         { name: "METRICS_NAMESPACE", value: "Opsbook/Backup/production" },
         { name: "PUBLIC_URL", value: "https://user@example.com/path" },
+        { name: "DRILL_SECURITY_GROUP_ID", value: "sg-0123456789abcdef0" },
+        { name: "SUBNETS", value: "subnet-0a1b2c3d4e5f60718" },
+        { name: "GIT_COMMIT", value: "1f86706c0b3a3b1e6a4f4b2f0d5f2e7d9c8b7a61" },
+        { name: "REQUEST_ID_FORMAT", value: "550e8400-e29b-41d4-a716-446655440000" },
       ],
     });
     expect(await violations(ecs.ecsTaskSecretsNotInEnvironment, ecs.TASK_DEFINITION, values)).toEqual([]);

@@ -10,7 +10,7 @@ describe("postgres settings", () => {
       maxAllocatedStorageGb: 100,
       databaseName: "app",
       masterUsername: "app_admin",
-      roleRotation: "initial",
+      roleRotation: { app: 0, migrate: 0, backup: 0, maintenance: 0 },
       multiAz: true,
       deletionProtection: true,
       backupRetentionDays: 30,

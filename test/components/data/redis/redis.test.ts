@@ -169,7 +169,8 @@ describe("Redis", () => {
   test("hands services the primary endpoint, TLS, the token secret and the rediss:// URL secret, and exposes the ids alarms use", async () => {
     const secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-redis-auth-token";
     const url = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod-redis-url";
-    expect(await resolve(prod.connection)).toEqual({
+    const { secretVersions, ...connection } = prod.connection;
+    expect(await resolve(connection)).toEqual({
       environment: {
         REDIS_HOST: "master.opsbook-prod.mock.cache.amazonaws.com",
         REDIS_PORT: "6379",
@@ -179,6 +180,9 @@ describe("Redis", () => {
       secretArns: [secret, url],
       kmsKeyArns: ["arn:aws:kms:eu-west-1:123456789012:key/prod-redis-key"],
     });
+    // What a reader of the values (a Kubernetes Secret) waits for: the versions of both secrets.
+    const urns = (await resolve((secretVersions ?? []).map((v) => v.urn))).map((u) => u.split("::").pop());
+    expect(urns).toEqual(["prod-redis-auth-token", "prod-redis-url"]);
     expect(
       await resolve({
         id: three.replicationGroupId,
