@@ -197,6 +197,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     const domain = config.domain!; // the stack rules require it on ECS
     return new LoadBalancer(config.environment, {
       ...config.loadBalancer,
+      corsOrigins: config.services.flatMap((s) => s.corsOrigins),
       vpcId: network.vpcId,
       subnetIds: network.publicSubnetIds,
       securityGroupId: securityGroups.loadBalancer.id,
