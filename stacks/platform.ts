@@ -173,12 +173,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
       backupJob: repository(BACKUP_JOB_IMAGE, config.backup.tag),
     };
   }
-  /** An image without its tag, and the stack repository it is pulled from when it is the default. */
-  const imageOf = (configured: string | undefined, repository: ImageRepository | undefined) =>
-    configured !== undefined || repository === undefined
-      ? { image: configured ?? "", pullFrom: undefined }
+  /** An image without its tag: the configured one, else the stack repository's, which the task then pulls from. */
+  const imageOf = (configured: string | undefined, repository: ImageRepository) =>
+    configured !== undefined
+      ? { image: configured, pullFrom: undefined }
       : { image: repository.url, pullFrom: { arn: repository.arn, kmsKeyArn: repository.kmsKeyArn } };
-  const backupImage = imageOf(config.backup.image, repositories?.backupJob);
+  const backupImage = imageOf(config.backup.image, repositories.backupJob);
 
   const databaseRoles = new DatabaseRoles(config.environment, {
     database: postgres.roleDatabase,
@@ -202,6 +202,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
     const domain = config.domain!; // the stack rules require it on ECS
     return new LoadBalancer(config.environment, {
       ...config.loadBalancer,
+      corsOrigins: config.services.flatMap((s) => s.corsOrigins),
       vpcId: network.vpcId,
       subnetIds: network.publicSubnetIds,
       securityGroupId: securityGroups.loadBalancer.id,
@@ -215,7 +216,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
   const services: Record<string, Service> = {};
   if (loadBalancer && cluster)
     config.services.forEach((s, i) => {
-      const image = imageOf(s.image, repositories?.services[s.name]);
+      const image = imageOf(s.image, repositories.services[s.name]!);
       services[s.name] = new Service(s.name, {
         container: (({ tag, port, command, cpu, memory, environment }) => ({
           image: image.image,
@@ -304,7 +305,7 @@ export function buildPlatform(config: PlatformConfig): Platform {
       services: config.services.map((s) => ({
         ...s,
         port: s.port!,
-        image: imageOf(s.image, repositories?.services[s.name]).image,
+        image: imageOf(s.image, repositories.services[s.name]!).image,
       })),
       healthCheckPath: config.healthCheck.path,
       connections: Object.fromEntries(config.services.map((s) => [s.name, connectionsOf(s)])),

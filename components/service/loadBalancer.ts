@@ -1,13 +1,81 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { LoadBalancerSettings } from "./settings";
+import type { LoadBalancerSettings, SecurityHeadersSettings } from "./settings";
 import { SecureBucket } from "../storage/secureBucket";
 
 /** TLS 1.3 and 1.2 only (R-tls-version: TLS 1.2+). */
 export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
+/** The HTTPS listener's response-header attributes (`aws.lb.Listener`), and what the app must do itself. */
+export interface ResponseHeaders {
+  attributes: Pick<
+    aws.lb.ListenerArgs,
+    | "routingHttpResponseStrictTransportSecurityHeaderValue"
+    | "routingHttpResponseXContentTypeOptionsHeaderValue"
+    | "routingHttpResponseXFrameOptionsHeaderValue"
+    | "routingHttpResponseContentSecurityPolicyHeaderValue"
+    | "routingHttpResponseServerEnabled"
+    | "routingHttpResponseAccessControlAllowOriginHeaderValue"
+    | "routingHttpResponseAccessControlAllowMethodsHeaderValue"
+    | "routingHttpResponseAccessControlAllowHeadersHeaderValue"
+    | "routingHttpResponseAccessControlExposeHeadersHeaderValue"
+    | "routingHttpResponseAccessControlAllowCredentialsHeaderValue"
+    | "routingHttpResponseAccessControlMaxAgeHeaderValue"
+  >;
+  /** Why the listener sends no CORS headers although origins are configured; none when it does, or none are. */
+  corsLeftToApp?: string;
+}
+
+/**
+ * The security headers of every response (R-security-headers, R-tls-hsts) and, for exactly one
+ * browser origin, the CORS headers (R-security-app-checks). The listener sends one fixed
+ * Access-Control-Allow-Origin value: with several origins (or a `*.` pattern) only the app can
+ * answer each caller with its own origin, so the listener leaves CORS to it. Never a wildcard.
+ */
+export function responseHeaders(h: SecurityHeadersSettings, corsOrigins: readonly string[]): ResponseHeaders {
+  const hsts = [
+    `max-age=${h.hsts.maxAgeSeconds}`,
+    ...(h.hsts.includeSubDomains ? ["includeSubDomains"] : []),
+    ...(h.hsts.preload ? ["preload"] : []),
+  ].join("; ");
+  const attributes: ResponseHeaders["attributes"] = {
+    routingHttpResponseStrictTransportSecurityHeaderValue: hsts,
+    routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff",
+    routingHttpResponseXFrameOptionsHeaderValue: h.frameOptions,
+    routingHttpResponseContentSecurityPolicyHeaderValue: h.contentSecurityPolicy,
+    routingHttpResponseServerEnabled: h.serverHeader,
+  };
+  const origins = [...new Set(corsOrigins)].sort();
+  if (origins.length === 0) return { attributes };
+  if (origins.length > 1 || origins[0]!.includes("*")) {
+    return {
+      attributes,
+      corsLeftToApp: `the services accept ${origins.length > 1 ? `${origins.length} origins (${origins.join(", ")})` : `the pattern ${origins[0]}`}, and a load balancer sends one fixed Access-Control-Allow-Origin: the app must answer each caller with its own origin (CORS_ORIGINS) and the CORS headers itself`,
+    };
+  }
+  const cors = h.cors;
+  return {
+    attributes: {
+      ...attributes,
+      routingHttpResponseAccessControlAllowOriginHeaderValue: origins[0]!,
+      routingHttpResponseAccessControlAllowMethodsHeaderValue: cors.allowMethods.join(", "),
+      ...(cors.allowHeaders.length > 0
+        ? { routingHttpResponseAccessControlAllowHeadersHeaderValue: cors.allowHeaders.join(", ") }
+        : {}),
+      ...(cors.exposeHeaders.length > 0
+        ? { routingHttpResponseAccessControlExposeHeadersHeaderValue: cors.exposeHeaders.join(", ") }
+        : {}),
+      // The attribute's only valid value is "true": without credentials it is left unset.
+      ...(cors.allowCredentials ? { routingHttpResponseAccessControlAllowCredentialsHeaderValue: "true" } : {}),
+      routingHttpResponseAccessControlMaxAgeHeaderValue: String(cors.maxAgeSeconds),
+    },
+  };
+}
+
 /** The parsed `opsbook:loadBalancer` settings (./settings.ts), the TLS source and the wiring. */
 export interface LoadBalancerArgs extends LoadBalancerSettings {
+  /** Every service's `corsOrigins`: one origin is answered at the listener (see {@link responseHeaders}). @default [] */
+  corsOrigins?: string[];
   vpcId: pulumi.Input<string>;
   /** Public subnets, two zones at least. */
   subnetIds: pulumi.Input<string>[];
@@ -21,7 +89,8 @@ export interface LoadBalancerArgs extends LoadBalancerSettings {
 
 /**
  * The public entry point: an application load balancer that speaks HTTPS only (HTTP answers with a
- * permanent redirect), with HSTS, invalid headers dropped, access logs, and a WAF rate limit.
+ * permanent redirect), with security headers on every response (HSTS, nosniff, frame options, CSP,
+ * no Server header), invalid headers dropped, access logs, and a WAF rate limit.
  * Cost: the load balancer hours and LCUs, the WAF web ACL and its requests, and log storage.
  */
 export class LoadBalancer extends pulumi.ComponentResource {
@@ -91,6 +160,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
         ? pulumi.output(args.tls.certificateArn)
         : this.requestCertificate(name, args.tls.domainName, args.tls.hostedZoneId);
 
+    const headers = responseHeaders(args.securityHeaders, args.corsOrigins ?? []);
+    if (headers.corsLeftToApp)
+      void pulumi.log.warn(`loadBalancer.securityHeaders.cors: ${headers.corsLeftToApp}`, this);
     this.https = new aws.lb.Listener(
       `${name}-https`,
       {
@@ -107,8 +179,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
             fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" },
           },
         ],
-        routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains",
-        routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff",
+        ...headers.attributes,
       },
       { parent: this },
     );

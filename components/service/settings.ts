@@ -25,6 +25,7 @@ import {
   listOf,
   matching,
   num,
+  oneOf,
   REMOVE,
   report,
   type Report,
@@ -407,6 +408,96 @@ export const healthCheckSettings = z
 
 export type HealthCheckSettings = z.output<typeof healthCheckSettings>;
 
+/** The ELB API's limit on a listener attribute's value: what a header value may hold. */
+export const MAX_HEADER_VALUE = 1024;
+/** One year: the HSTS max-age browsers' preload lists require. */
+export const HSTS_PRELOAD_MIN_AGE = 31536000;
+/**
+ * Access-Control-Allow-Methods values: those the load balancer's attribute documents (GET, HEAD,
+ * POST, DELETE, CONNECT, OPTIONS, TRACE, PATCH) without CONNECT and TRACE, which no app offers a browser.
+ */
+const CORS_METHODS = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"] as const;
+/** Printable ASCII without CR or LF: a header value the load balancer sends as given. */
+const headerValue = (allowed: string) =>
+  matching(/^[\x20-\x7e]+$/, `${allowed} (printable ASCII, no line breaks)`).max(MAX_HEADER_VALUE, {
+    error: `at most ${MAX_HEADER_VALUE} characters (the load balancer's limit for a header value)`,
+  });
+const headerName = matching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "an HTTP header name, e.g. Content-Type");
+
+/**
+ * Response headers the HTTPS listener adds to every response (R-security-headers, R-tls-hsts):
+ * browsers enforce them whatever the app sends.
+ */
+export const securityHeadersSettings = z
+  .strictObject({
+    hsts: z
+      .strictObject({
+        maxAgeSeconds: int(0, 63072000, " s")
+          .default(31536000)
+          .describe("seconds a browser keeps to HTTPS only after a visit (one year)"),
+        includeSubDomains: bool().default(true).describe("HTTPS only for every subdomain too"),
+        preload: bool()
+          .default(false)
+          .describe(
+            "ask to be on the browsers' preload lists (hstspreload.org); needs includeSubDomains and maxAgeSeconds of a year or more, and is hard to undo",
+          ),
+      })
+      .superRefine((h, ctx) => {
+        if (h.preload && !h.includeSubDomains)
+          report(
+            ctx,
+            ["includeSubDomains"],
+            false,
+            "true with preload: the preload lists require includeSubDomains",
+            true,
+          );
+        if (h.preload && h.maxAgeSeconds < HSTS_PRELOAD_MIN_AGE)
+          report(
+            ctx,
+            ["maxAgeSeconds"],
+            h.maxAgeSeconds,
+            `at least ${HSTS_PRELOAD_MIN_AGE} (one year) with preload: the preload lists require it`,
+            HSTS_PRELOAD_MIN_AGE,
+          );
+      }, ON_VALID)
+      .prefault({})
+      .describe("Strict-Transport-Security (R-tls-hsts)"),
+    frameOptions: oneOf(["DENY", "SAMEORIGIN"])
+      .default("DENY")
+      .describe("X-Frame-Options: no framing at all, or only by the site itself"),
+    contentSecurityPolicy: headerValue("a Content-Security-Policy, directives separated by '; '")
+      .default("default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'")
+      .describe("Content-Security-Policy: where pages may load scripts, styles, frames and objects from"),
+    serverHeader: bool().default(false).describe("send the load balancer's `Server` header (it names the server)"),
+    cors: z
+      .strictObject({
+        allowMethods: listOf(oneOf(CORS_METHODS), "HTTP methods", CORS_METHODS.length)
+          .min(1, { error: "at least one HTTP method" })
+          .default(["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"])
+          .describe("Access-Control-Allow-Methods"),
+        allowHeaders: listOf(headerName, "header names", 50)
+          .default(["Content-Type", "Authorization"])
+          .describe("Access-Control-Allow-Headers: request headers a cross-origin call may send"),
+        exposeHeaders: listOf(headerName, "header names", 50)
+          .default([])
+          .describe("Access-Control-Expose-Headers: response headers the calling page may read"),
+        allowCredentials: bool()
+          .default(false)
+          .describe("Access-Control-Allow-Credentials: cross-origin calls may carry cookies and authentication"),
+        maxAgeSeconds: int(0, 86400, " s")
+          .default(600)
+          .describe("Access-Control-Max-Age: seconds a browser caches a preflight answer"),
+      })
+      .prefault({})
+      .describe(
+        "CORS headers, sent only when the services' corsOrigins name exactly one origin (a load balancer sends one Access-Control-Allow-Origin value; with several, the app must echo the caller's)",
+      ),
+  })
+  .prefault({})
+  .describe("response headers the HTTPS listener adds (R-security-headers)");
+
+export type SecurityHeadersSettings = z.output<typeof securityHeadersSettings>;
+
 export const loadBalancerSettings = z
   .strictObject({
     deletionProtection: bool().default(true).describe("AWS refuses to delete the load balancer while this is on"),
@@ -415,6 +506,7 @@ export const loadBalancerSettings = z
       .default(2000)
       .describe("requests one client IP may make in 5 minutes before the WAF blocks it (R-security-rate-limit)"),
     accessLogRetentionDays: int(1, 3650, " days").default(90).describe("days access logs are kept"),
+    securityHeaders: securityHeadersSettings,
   })
   .prefault({})
   .describe("the public application load balancer");

@@ -233,6 +233,63 @@ export const albWafAttached = stackRule({
   },
 });
 
+/** What each security header must look like: its listener attribute and a test of the value. */
+const SECURITY_HEADERS: Array<{
+  header: string;
+  property: keyof Listener;
+  ok: (v: string) => boolean;
+  required: string;
+  fix: string;
+}> = [
+  {
+    header: "Strict-Transport-Security",
+    property: "routingHttpResponseStrictTransportSecurityHeaderValue",
+    ok: (v) => Number(/(?:^|;)\s*max-age=(\d+)/i.exec(v)?.[1] ?? 0) >= 31536000,
+    required: "max-age of at least 31536000 (one year)",
+    fix: 'set routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains"',
+  },
+  {
+    header: "X-Content-Type-Options",
+    property: "routingHttpResponseXContentTypeOptionsHeaderValue",
+    ok: (v) => v === "nosniff",
+    required: '"nosniff"',
+    fix: 'set routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff"',
+  },
+  {
+    header: "X-Frame-Options",
+    property: "routingHttpResponseXFrameOptionsHeaderValue",
+    ok: (v) => v === "DENY" || v === "SAMEORIGIN",
+    required: '"DENY" or "SAMEORIGIN"',
+    fix: 'set routingHttpResponseXFrameOptionsHeaderValue: "DENY"',
+  },
+  {
+    header: "Content-Security-Policy",
+    property: "routingHttpResponseContentSecurityPolicyHeaderValue",
+    ok: (v) => v.trim().length > 0,
+    required: "a policy, e.g. default-src 'self'",
+    fix: "set routingHttpResponseContentSecurityPolicyHeaderValue (opsbook:loadBalancer.securityHeaders.contentSecurityPolicy)",
+  },
+];
+
+export const albSecurityHeaders = listenerRule({
+  name: "alb-security-headers",
+  description:
+    "Every HTTPS listener adds the browser security headers to its responses: HSTS for a year or more, X-Content-Type-Options nosniff, X-Frame-Options and a Content-Security-Policy.",
+  enforcementLevel: "mandatory",
+  severity: "medium",
+  sources: ["runbook 002", "runbook 003"], // R-security-headers, R-tls-hsts
+  remediationSteps:
+    "Set the listener's routingHttpResponse* header attributes (opsbook:loadBalancer.securityHeaders does, by default).",
+  check: ({ props, report }) => {
+    if ((props.protocol ?? "").toUpperCase() !== "HTTPS") return;
+    for (const h of SECURITY_HEADERS) {
+      const value = props[h.property];
+      if (typeof value !== "string" || !h.ok(value))
+        report(`${h.property} (${h.header})`, show(value), h.required, h.fix);
+    }
+  },
+});
+
 export const albPolicies: OpsbookPolicy[] = [
   albHttpRedirectsToHttps,
   albModernTlsPolicy,
@@ -242,4 +299,5 @@ export const albPolicies: OpsbookPolicy[] = [
   albDesyncMitigation,
   albMultiAz,
   albWafAttached,
+  albSecurityHeaders,
 ];

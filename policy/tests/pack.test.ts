@@ -10,9 +10,9 @@ const REPO_ROOT = path.resolve(__dirname, "..", "..");
 const isStack = (p: object) => typeof (p as StackValidationPolicy).validateStack === "function";
 
 describe("the pack", () => {
-  test("has 85 rules with unique kebab-case names", () => {
+  test("has 86 rules with unique kebab-case names", () => {
     const names = policies.map((p) => p.name);
-    expect(names).toHaveLength(85);
+    expect(names).toHaveLength(86);
     expect(new Set(names).size).toBe(names.length);
     expect(names.filter((n) => !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(n))).toEqual([]);
     expect(PACK_NAME).toBe("opsbook");

@@ -110,6 +110,12 @@ describe("the apps' variable names (R-app-variables)", () => {
     });
   });
 
+  test("with two origins the load balancer sends no CORS header: the app echoes the caller's origin (R-security-headers)", () => {
+    const listener = one(ecs.resources, "aws:lb/listener:Listener", "production-https").inputs;
+    expect(Object.keys(listener).filter((k) => k.startsWith("routingHttpResponseAccessControl"))).toEqual([]);
+    expect(listener.routingHttpResponseXFrameOptionsHeaderValue).toBe("DENY");
+  });
+
   test("the migration task reads the migration role's URL under the app's name", () => {
     expect(ecsVariables(ecs, "api-migrate")).toMatchObject({
       POSTGRES_URL: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:production-db-role-migrate-a:url::",

@@ -1,4 +1,5 @@
 import { ecsImages, imageRepositories } from "./imageRepositories";
+import { securityHeaders } from "./securityHeaders";
 import { idOfOne, ofType, one, containersOf } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
@@ -33,6 +34,7 @@ describe("production stack, built from Pulumi.production.yaml", () => {
   deploymentFailurePage(() => plan, "production");
   describe("image repositories", () => imageRepositories(() => plan, "production", true));
   describe("images on ECS", () => ecsImages(() => plan, "production"));
+  describe("security headers", () => securityHeaders(() => plan, "production"));
 
   test("copies the dumps and the automated backups to eu-central-1, under a key of its own there (R-backup-dr)", () => {
     // The offline plan's placeholder ARNs carry the stack's region; the key's `region` input is what counts.

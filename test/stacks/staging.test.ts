@@ -1,4 +1,5 @@
 import { ecsImages, imageRepositories } from "./imageRepositories";
+import { securityHeaders } from "./securityHeaders";
 import { idOfOne, ofType, one } from "../helpers/mocks";
 import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { stackInvariants } from "./stackInvariants";
@@ -27,6 +28,7 @@ describe("staging stack, built from Pulumi.staging.yaml", () => {
   deploymentFailurePage(() => plan, "staging");
   describe("image repositories", () => imageRepositories(() => plan, "staging", false));
   describe("images on ECS", () => ecsImages(() => plan, "staging"));
+  describe("security headers", () => securityHeaders(() => plan, "staging"));
 
   test("spans two zones and shares one NAT gateway", () => {
     expect(ofType(plan.resources, "aws:ec2/subnet:Subnet")).toHaveLength(6);

@@ -187,3 +187,39 @@ describe("alb-waf-attached", () => {
     ]);
   });
 });
+
+describe("alb-security-headers (R-security-headers)", () => {
+  const secured = changed(httpsListener, {
+    routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains",
+    routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff",
+    routingHttpResponseXFrameOptionsHeaderValue: "DENY",
+    routingHttpResponseContentSecurityPolicyHeaderValue: "default-src 'self'",
+  });
+
+  test("passes an HTTPS listener with the four headers, and ignores the HTTP redirect", async () => {
+    expect(await violations(alb.albSecurityHeaders, LISTENER, secured)).toEqual([]);
+    expect(await violations(alb.albSecurityHeaders, LISTENER, httpListener)).toEqual([]);
+  });
+
+  test("reports each header missing, naming the attribute and the fix", async () => {
+    expect(await violations(alb.albSecurityHeaders, LISTENER, httpsListener, { name: "https" })).toEqual([
+      'Listener "https": routingHttpResponseStrictTransportSecurityHeaderValue (Strict-Transport-Security) is not set; required: max-age of at least 31536000 (one year). Fix: set routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains".',
+      'Listener "https": routingHttpResponseXContentTypeOptionsHeaderValue (X-Content-Type-Options) is not set; required: "nosniff". Fix: set routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff".',
+      'Listener "https": routingHttpResponseXFrameOptionsHeaderValue (X-Frame-Options) is not set; required: "DENY" or "SAMEORIGIN". Fix: set routingHttpResponseXFrameOptionsHeaderValue: "DENY".',
+      "Listener \"https\": routingHttpResponseContentSecurityPolicyHeaderValue (Content-Security-Policy) is not set; required: a policy, e.g. default-src 'self'. Fix: set routingHttpResponseContentSecurityPolicyHeaderValue (opsbook:loadBalancer.securityHeaders.contentSecurityPolicy).",
+    ]);
+  });
+
+  test("reports a short HSTS max-age and a frame option browsers ignore", async () => {
+    const weak = changed(secured, {
+      routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=300",
+      routingHttpResponseXFrameOptionsHeaderValue: "ALLOW-FROM https://x.example.com",
+    });
+    expect(await violations(alb.albSecurityHeaders, LISTENER, weak)).toEqual([
+      expect.stringContaining('(Strict-Transport-Security) is "max-age=300"; required: max-age of at least 31536000'),
+      expect.stringContaining(
+        '(X-Frame-Options) is "ALLOW-FROM https://x.example.com"; required: "DENY" or "SAMEORIGIN"',
+      ),
+    ]);
+  });
+});

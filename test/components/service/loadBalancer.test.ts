@@ -1,4 +1,11 @@
-import { LoadBalancer, type LoadBalancerArgs, TLS_POLICY } from "../../../components/service/loadBalancer";
+import {
+  LoadBalancer,
+  type LoadBalancerArgs,
+  responseHeaders,
+  TLS_POLICY,
+} from "../../../components/service/loadBalancer";
+import { securityHeadersSettings } from "../../../components/service/settings";
+import { settingsProblems } from "../../helpers/settings";
 import {
   type RecordedResource,
   idOfOne,
@@ -19,7 +26,18 @@ const base: LoadBalancerArgs = {
   idleTimeoutSeconds: 60,
   rateLimitPer5Minutes: 2000,
   accessLogRetentionDays: 90,
+  securityHeaders: securityHeadersSettings.parse({}),
   protect: true,
+};
+
+/** The listener's defaults: every response gets these (R-security-headers). */
+const SECURITY_HEADERS = {
+  routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains",
+  routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff",
+  routingHttpResponseXFrameOptionsHeaderValue: "DENY",
+  routingHttpResponseContentSecurityPolicyHeaderValue:
+    "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+  routingHttpResponseServerEnabled: false,
 };
 
 async function build(args: LoadBalancerArgs): Promise<{ resources: RecordedResource[]; lb: LoadBalancer }> {
@@ -53,7 +71,7 @@ describe("LoadBalancer with a certificate ARN", () => {
       protocol: "HTTPS",
       sslPolicy: TLS_POLICY,
       certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
-      routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains",
+      ...SECURITY_HEADERS,
       defaultActions: [
         {
           type: "fixed-response",
@@ -142,5 +160,87 @@ describe("LoadBalancer with a domain", () => {
     expect(() => new LoadBalancer("one", { ...base, subnetIds: ["subnet-a"] })).toThrow(
       "the load balancer needs public subnets in at least 2 zones, got 1",
     );
+  });
+});
+
+describe("the listener's response headers (R-security-headers, R-tls-hsts)", () => {
+  const defaults = securityHeadersSettings.parse({});
+
+  test("by default: HSTS for a year with subdomains, nosniff, no framing, a same-origin CSP, no Server header, no CORS", () => {
+    expect(responseHeaders(defaults, [])).toEqual({ attributes: SECURITY_HEADERS });
+  });
+
+  test("one origin: the CORS headers at the listener, credentials only when asked for, never a wildcard", () => {
+    expect(responseHeaders(defaults, ["https://app.example.com", "https://app.example.com"]).attributes).toEqual({
+      ...SECURITY_HEADERS,
+      routingHttpResponseAccessControlAllowOriginHeaderValue: "https://app.example.com",
+      routingHttpResponseAccessControlAllowMethodsHeaderValue: "GET, HEAD, POST, PATCH, DELETE, OPTIONS",
+      routingHttpResponseAccessControlAllowHeadersHeaderValue: "Content-Type, Authorization",
+      routingHttpResponseAccessControlMaxAgeHeaderValue: "600",
+    });
+    const withCredentials = securityHeadersSettings.parse({
+      cors: { allowCredentials: true, exposeHeaders: ["ETag"] },
+    });
+    expect(responseHeaders(withCredentials, ["https://app.example.com"]).attributes).toMatchObject({
+      routingHttpResponseAccessControlAllowOriginHeaderValue: "https://app.example.com",
+      routingHttpResponseAccessControlAllowCredentialsHeaderValue: "true",
+      routingHttpResponseAccessControlExposeHeadersHeaderValue: "ETag",
+    });
+  });
+
+  test("several origins or a pattern: no CORS header at the listener, and why the app must echo the origin", () => {
+    const several = responseHeaders(defaults, ["https://b.example.com", "https://a.example.com"]);
+    expect(several.attributes).toEqual(SECURITY_HEADERS);
+    expect(several.corsLeftToApp).toBe(
+      "the services accept 2 origins (https://a.example.com, https://b.example.com), and a load balancer sends one fixed Access-Control-Allow-Origin: the app must answer each caller with its own origin (CORS_ORIGINS) and the CORS headers itself",
+    );
+    const pattern = responseHeaders(defaults, ["https://*.example.com"]);
+    expect(pattern.attributes).toEqual(SECURITY_HEADERS);
+    expect(pattern.corsLeftToApp).toContain("the pattern https://*.example.com");
+  });
+
+  test("preload, SAMEORIGIN, a CSP of one's own and the Server header when configured", () => {
+    const h = securityHeadersSettings.parse({
+      hsts: { maxAgeSeconds: 63072000, preload: true },
+      frameOptions: "SAMEORIGIN",
+      contentSecurityPolicy: "default-src 'self'; img-src 'self' data:",
+      serverHeader: true,
+    });
+    expect(responseHeaders(h, []).attributes).toEqual({
+      routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=63072000; includeSubDomains; preload",
+      routingHttpResponseXContentTypeOptionsHeaderValue: "nosniff",
+      routingHttpResponseXFrameOptionsHeaderValue: "SAMEORIGIN",
+      routingHttpResponseContentSecurityPolicyHeaderValue: "default-src 'self'; img-src 'self' data:",
+      routingHttpResponseServerEnabled: true,
+    });
+  });
+
+  test("config refuses preload without subdomains or a year, frame options AWS does not take, and bad header values", () => {
+    expect(settingsProblems(securityHeadersSettings, { hsts: { preload: true, includeSubDomains: false } })).toEqual([
+      "hsts.includeSubDomains: true with preload: the preload lists require includeSubDomains",
+    ]);
+    expect(settingsProblems(securityHeadersSettings, { hsts: { preload: true, maxAgeSeconds: 86400 } })).toEqual([
+      "hsts.maxAgeSeconds: at least 31536000 (one year) with preload: the preload lists require it",
+    ]);
+    expect(settingsProblems(securityHeadersSettings, { frameOptions: "ALLOW-FROM https://x.example.com" })).toEqual([
+      'frameOptions: one of "DENY", "SAMEORIGIN"',
+    ]);
+    expect(
+      settingsProblems(securityHeadersSettings, { contentSecurityPolicy: "default-src 'self';\nscript-src *" }),
+    ).toEqual([
+      "contentSecurityPolicy: a Content-Security-Policy, directives separated by '; ' (printable ASCII, no line breaks)",
+    ]);
+    expect(
+      settingsProblems(securityHeadersSettings, { contentSecurityPolicy: `default-src ${"x".repeat(1020)}` }),
+    ).toEqual(["contentSecurityPolicy: at most 1024 characters (the load balancer's limit for a header value)"]);
+    expect(
+      settingsProblems(securityHeadersSettings, {
+        cors: { allowMethods: ["TRACE"], maxAgeSeconds: 90000, allowHeaders: ["a b"] },
+      }),
+    ).toEqual([
+      'cors.allowMethods[0]: one of "GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"',
+      "cors.allowHeaders[0]: an HTTP header name, e.g. Content-Type",
+      "cors.maxAgeSeconds: a whole number from 0 to 86400 s",
+    ]);
   });
 });
