@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 export function serviceTrustPolicy(
   service: string,
   accountId: pulumi.Input<string>,
-  sourceArn?: pulumi.Input<string>,
+  sourceArn?: pulumi.Input<string> | pulumi.Input<string>[],
 ): pulumi.Output<string> {
   return pulumi.jsonStringify({
     Version: "2012-10-17",

@@ -23,3 +23,11 @@ export type ThresholdMetric = keyof typeof THRESHOLDS;
 
 /** Metrics where a lower value is worse: their critical threshold lies below the warning one. */
 export const LOWER_IS_WORSE: ReadonlySet<ThresholdMetric> = new Set(["cacheHitRatePercent", "certificateDaysToExpiry"]);
+
+/**
+ * Replica lag in seconds (R-db-read-replicas), outside the runbook table: the runbooks name no
+ * number. RDS reports up to 5 min of lag on a replica whose source commits nothing, so the warning
+ * lies above that: 10 min of stale reads is worth a look, 30 min means the replica cannot keep up
+ * (and the source keeps the WAL it has not replayed).
+ */
+export const REPLICA_LAG_SECONDS = { warning: 600, critical: 1800 } as const;

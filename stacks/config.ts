@@ -31,6 +31,7 @@ import {
   migrationsSettings,
   migrationsStackRules,
   scalingStackRules,
+  readReplicaStackRules,
   rollbackSettings,
   servicesSettings,
   usesStackRules,
@@ -114,13 +115,18 @@ function stackRules(region: string) {
   return (c: Parsed, ctx: z.RefinementCtx): void => {
     const identifier = postgresIdentifier(c);
     networkStackRules(c.network, { region }, reporter(ctx, ["network"]));
-    postgresStackRules(c.postgres, { timeZone: c.timeZone, identifier, region }, reporter(ctx, ["postgres"]));
+    postgresStackRules(
+      c.postgres,
+      { timeZone: c.timeZone, identifier, region, zones: availabilityZones(c.network, region).length },
+      reporter(ctx, ["postgres"]),
+    );
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
     scalingStackRules(c.services, c.thresholds.cpuPercent.warning, reporter(ctx, ["services"]));
     usesStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
     registryStackRules(c.environment, c.services, reporter(ctx, ["services"]));
     environmentStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
+    readReplicaStackRules(c.services, c.postgres.readReplicas.count, reporter(ctx, ["services"]));
     backupStackRules(
       c.backup,
       {

@@ -42,6 +42,7 @@ import { libpqConnection } from "../lib/connection";
 import { KubernetesApps } from "../components/kubernetes/apps";
 import { ClusterDataAccess } from "../components/kubernetes/dataAccess";
 import { rpoAlarmHours } from "../lib/time";
+import { REPLICA_LAG_SECONDS } from "../lib/thresholds";
 
 export interface Platform {
   network: Network;
@@ -123,7 +124,12 @@ export function buildPlatform(config: PlatformConfig): Platform {
     partition: partition.partition,
     protect: config.protect,
   };
-  const postgres = new Postgres(config.environment, { ...config.postgres, ...dataTier, region: config.region });
+  const postgres = new Postgres(config.environment, {
+    ...config.postgres,
+    ...dataTier,
+    region: config.region,
+    availabilityZones: config.network.availabilityZones,
+  });
   const redis = new Redis(config.environment, { ...config.redis, ...dataTier });
 
   const namePrefix = `opsbook-${config.environment}`;
@@ -424,6 +430,18 @@ export function buildPlatform(config: PlatformConfig): Platform {
       slowQueries: postgres.slowQueries,
       thresholds: config.thresholds,
     }),
+    // R-db-read-replicas: each replica at the database's thresholds, and its lag.
+    ...postgres.replicas.flatMap((replica, i) =>
+      databaseAlarms({
+        subject: `database-replica-${i + 1}`,
+        instanceIdentifier: replica.identifier,
+        memoryBytes: replica.memoryBytes,
+        allocatedStorageGb: replica.instance.allocatedStorage,
+        maxConnections: replica.maxConnections,
+        thresholds: config.thresholds,
+        replicaLagSeconds: REPLICA_LAG_SECONDS,
+      }),
+    ),
     ...cacheAlarms({ nodeIds: redis.nodeIds, thresholds: config.thresholds }),
     ...backupAlarms({
       database: config.postgres.databaseName,

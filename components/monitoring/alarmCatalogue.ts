@@ -246,9 +246,13 @@ export function databaseAlarms(args: {
    */
   allocatedStorageGb: pulumi.Input<number>;
   maxConnections: number;
-  /** Metric the slow-query log filter publishes (one per statement slower than the threshold). */
-  slowQueries: { namespace: string; metricName: string };
+  /** Metric the slow-query log filter publishes (one per statement slower than the threshold); none for a replica. */
+  slowQueries?: { namespace: string; metricName: string };
   thresholds: Thresholds;
+  /** The alarms' subject: "database", or a read replica's "database-replica-<n>" (R-db-read-replicas). @default "database" */
+  subject?: string;
+  /** A read replica's: its lag behind the source, at these seconds (lib/thresholds.ts `REPLICA_LAG_SECONDS`). */
+  replicaLagSeconds?: ThresholdPair;
 }): AlarmDefinition[] {
   const rds = (metricName: string, stat = "Average"): MetricRef => ({
     namespace: "AWS/RDS",
@@ -257,8 +261,9 @@ export function databaseAlarms(args: {
     stat,
   });
   const t = args.thresholds;
+  const subject = args.subject ?? "database";
   const common = {
-    subject: "database",
+    subject,
     unit: "%",
     direction: "above" as const,
     periodSeconds: 60,
@@ -321,24 +326,52 @@ export function databaseAlarms(args: {
       action:
         "Check for connection leaks and pool sizes (DB_POOL_MAX per task x tasks); scale the database (runbook: > 80 % of pool).",
     },
-    {
-      ...common,
-      family: "slow-queries",
-      what: "statements slower than the slow-query threshold, per minute",
-      unit: "per minute",
-      signal: {
-        metric: {
-          namespace: args.slowQueries.namespace,
-          metricName: args.slowQueries.metricName,
-          dimensions: {},
-          stat: "Sum",
-        },
-      },
-      thresholds: t.slowQueriesPerMinute,
-      missingData: "notBreaching", // the log filter publishes nothing when no query is slow
-      action: "Read the slow statements in the postgresql log group; add the missing index or fix the query.",
-    },
+    ...(args.replicaLagSeconds === undefined
+      ? []
+      : [
+          {
+            ...common,
+            family: "replica-lag",
+            what: "seconds the replica's data is behind its source",
+            unit: "s",
+            signal: { metric: rds("ReplicaLag", "Maximum") },
+            thresholds: args.replicaLagSeconds,
+            // RDS reports up to 5 min of lag on a replica whose source commits nothing; the
+            // thresholds lie above that, and 15 min keep a burst of writes from paging.
+            evaluationPeriods: 15,
+            action:
+              "Reads from the replica are stale: check its CPU and I/O and the source's write rate; scale the replica class up, or send reads to the primary meanwhile (DB_HOST).",
+          },
+        ]),
+    ...(args.slowQueries === undefined ? [] : [slowQueryAlarm(common, args.slowQueries, t)]),
   ];
+}
+
+function slowQueryAlarm(
+  common: Pick<
+    AlarmDefinition,
+    "subject" | "unit" | "direction" | "periodSeconds" | "evaluationPeriods" | "missingData"
+  >,
+  slowQueries: { namespace: string; metricName: string },
+  t: Thresholds,
+): AlarmDefinition {
+  return {
+    ...common,
+    family: "slow-queries",
+    what: "statements slower than the slow-query threshold, per minute",
+    unit: "per minute",
+    signal: {
+      metric: {
+        namespace: slowQueries.namespace,
+        metricName: slowQueries.metricName,
+        dimensions: {},
+        stat: "Sum",
+      },
+    },
+    thresholds: t.slowQueriesPerMinute,
+    missingData: "notBreaching", // the log filter publishes nothing when no query is slow
+    action: "Read the slow statements in the postgresql log group; add the missing index or fix the query.",
+  };
 }
 
 /**

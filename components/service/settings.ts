@@ -36,6 +36,7 @@ import {
   CACHE_VARIABLES,
   DATABASE_VARIABLES,
   providedVariables,
+  READ_HOST_VARIABLE,
   USES,
 } from "../../lib/appVariables";
 
@@ -262,7 +263,8 @@ function checkVariables(s: ServiceSettings, add: Report): void {
     if (seen.has(use)) add(["uses", j], use, "each entry once");
     seen.add(use);
   });
-  const provided = providedVariables(s.uses, s.corsOrigins);
+  // DB_READ_HOST counts as provided here; readReplicaStackRules checks the replicas exist.
+  const provided = providedVariables(s.uses, s.corsOrigins, true);
   const finalNames = new Map<string, string>();
   for (const name of provided) if (!(name in s.envNames)) finalNames.set(name, name);
   for (const [from, to] of Object.entries(s.envNames)) {
@@ -326,7 +328,8 @@ export function usesStackRules(services: ServiceSettings[], appSecretNames: stri
 function checkEnvironment(s: ServiceSettings, i: number, add: Report): void {
   // A name the service receives from the platform (under its own or its new name) is reported once,
   // by checkVariables; a platform name the service renamed away is the app's own again.
-  const provided = providedVariables(s.uses, s.corsOrigins);
+  // DB_READ_HOST counts as provided here; readReplicaStackRules checks the replicas exist.
+  const provided = providedVariables(s.uses, s.corsOrigins, true);
   const received = new Set(provided.map((n) => s.envNames[n] ?? n));
   const renamedAway = new Set(Object.keys(s.envNames));
   for (const [name, value] of Object.entries(s.environment)) {
@@ -699,4 +702,21 @@ export function maintenanceStackRules(
       `fewer CIDR blocks: these need ${rules} listener rules (a rule takes ${RULE_CONDITION_VALUES} condition values, hosts and paths included), at most ${limit} fit below the maintenance rule's priority ${MAINTENANCE_PRIORITY} with ${routes.length} service rules; merge blocks into wider ones`,
     );
   }
+}
+
+/**
+ * R-db-read-replicas: DB_READ_HOST exists only with `postgres.readReplicas.count` > 0, so a rename
+ * of it needs replicas. Paths are relative to `opsbook:services`.
+ */
+export function readReplicaStackRules(services: ServiceSettings[], replicas: number, add: Report): void {
+  if (replicas > 0) return;
+  services.forEach((s, i) => {
+    if (READ_HOST_VARIABLE in s.envNames)
+      add(
+        [i, "envNames", READ_HOST_VARIABLE],
+        s.envNames[READ_HOST_VARIABLE],
+        `no rename of ${READ_HOST_VARIABLE}: services get it only with postgres.readReplicas.count of 1 or more (pulumi config set --path 'opsbook:postgres.readReplicas.count' 1)`,
+        REMOVE,
+      );
+  });
 }

@@ -128,6 +128,9 @@ export const rdsBackupRetention = instanceRule<{ minimumRetentionDays: number; r
     },
   },
   check: ({ props, report }, config) => {
+    // RDS for PostgreSQL keeps no automated backups of a read replica; its source's cover the data
+    // (R-db-read-replicas).
+    if (props.replicateSourceDb) return;
     const days = props.backupRetentionPeriod;
     if (typeof days !== "number" || days < config.minimumRetentionDays) {
       report(

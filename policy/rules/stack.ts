@@ -104,6 +104,9 @@ const KEEPS_DATA: Record<
 
 function snapshotOnDelete(p: Props): Array<[string, string, string, string]> {
   const props = p as Unwrap<aws.rds.InstanceArgs>;
+  // A read replica's data is its source's, whose final snapshot keeps it; RDS refuses a final
+  // snapshot of a replica (DeleteDBInstance: FinalDBSnapshotIdentifier) (R-db-read-replicas).
+  if (props.replicateSourceDb) return [];
   if (props.skipFinalSnapshot === true)
     return [
       [

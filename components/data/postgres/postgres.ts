@@ -6,9 +6,10 @@ import { clientOnlySecurityGroup } from "../../network/securityGroups";
 import { dailyHourUtc } from "../../../lib/time";
 import { EncryptionKey } from "../../security/encryptionKey";
 import type { ServiceConnection } from "../../../lib/connection";
+import { READ_HOST_VARIABLE } from "../../../lib/appVariables";
 import { postgresFamily } from "../../../lib/engines";
 import { defaultMaxConnectionsForMemory, instanceClassMemoryBytes } from "../../../lib/instanceClasses";
-import { type PostgresRestore, type PostgresSettings } from "./settings";
+import { replicaIdentifier, type PostgresRestore, type PostgresSettings } from "./settings";
 import type { DatabaseRolesArgs } from "./roles";
 
 export type { PostgresRestore } from "./settings";
@@ -46,6 +47,20 @@ export interface PostgresArgs extends Omit<PostgresSettings, "identifier"> {
   partition: pulumi.Input<string>;
   /** Pulumi `protect` on the instance and its key. */
   protect: boolean;
+  /** The network's zones: read replica n is placed in zone n of this list, each in its own (R-db-read-replicas). */
+  availabilityZones?: string[];
+}
+
+/** One read replica (R-db-read-replicas). */
+export interface PostgresReplica {
+  /** `<identifier>-replica-<n>`: the `DBInstanceIdentifier` dimension of its metrics. */
+  identifier: string;
+  instance: aws.rds.Instance;
+  address: pulumi.Output<string>;
+  instanceClass: string;
+  memoryBytes: number | undefined;
+  /** Its `max_connections`: configured, or RDS's default for its class (the settings require at least the source's). */
+  maxConnections: number;
 }
 
 /**
@@ -88,6 +103,8 @@ export class Postgres extends pulumi.ComponentResource {
   readonly memoryBytes: number | undefined;
   readonly allocatedStorageGb: number;
   readonly maxAllocatedStorageGb: number;
+  /** The read replicas, none by default (`postgres.readReplicas`). */
+  readonly replicas: PostgresReplica[];
   /**
    * The master user's connection: DB_* settings and the RDS-managed master credentials. Only the
    * role bootstrap (./roles.ts) gets it; services, migrations and backups use their own roles (R-db-roles).
@@ -219,6 +236,7 @@ export class Postgres extends pulumi.ComponentResource {
     );
 
     this.slowQueries = this.createSlowQueryMetric(name);
+    this.replicas = this.createReplicas(name, identifier, args);
 
     this.arn = this.instance.arn;
     this.resourceId = this.instance.resourceId;
@@ -232,13 +250,18 @@ export class Postgres extends pulumi.ComponentResource {
       return arn;
     });
 
-    const environment = {
+    const environment: Record<string, pulumi.Input<string>> = {
       DB_HOST: this.address,
       DB_PORT: String(POSTGRES_PORT),
       DB_NAME: this.databaseName,
       DB_SSLMODE: "require",
       DB_POOL_MIN: String(args.pool.min),
       DB_POOL_MAX: String(args.pool.max),
+      // R-db-read-replicas: the replicas' hosts, comma-separated when there are several (libpq 16+
+      // spreads connections over them with load_balance_hosts=random; other drivers pick one at random).
+      ...(this.replicas.length > 0
+        ? { [READ_HOST_VARIABLE]: pulumi.all(this.replicas.map((r) => r.address)).apply((hosts) => hosts.join(",")) }
+        : {}),
     };
     this.masterConnection = {
       environment,
@@ -284,6 +307,62 @@ export class Postgres extends pulumi.ComponentResource {
     return metric;
   }
 
+  /**
+   * R-db-read-replicas: replicas of the instance, as durable and private as it is: the same key
+   * (storage and Performance Insights), parameter group (TLS forced), subnet group and security
+   * group, enhanced monitoring, log exports into encrypted log groups, Multi-AZ as the instance,
+   * deletion protection and Pulumi protect, each in a zone of its own. PostgreSQL replicas keep no
+   * automated backups (RDS does not support them); the source's cover the data.
+   */
+  private createReplicas(name: string, identifier: string, args: PostgresArgs): PostgresReplica[] {
+    const zones = args.availabilityZones ?? [];
+    const instanceClass = args.readReplicas.instanceClass ?? args.instanceClass;
+    return replicaIds(identifier, args.readReplicas.count).map((id, i) => {
+      const logs = [this.createLogGroup(name, id, "postgresql", args), this.createLogGroup(name, id, "upgrade", args)];
+      const instance = new aws.rds.Instance(
+        `${name}-${id}`,
+        {
+          identifier: id,
+          replicateSourceDb: this.instance.identifier,
+          instanceClass,
+          ...(zones.length > 0 ? { availabilityZone: zones[i % zones.length] } : {}),
+          storageType: "gp3",
+          maxAllocatedStorage: args.maxAllocatedStorageGb,
+          storageEncrypted: true,
+          kmsKeyId: this.key.arn,
+          iamDatabaseAuthenticationEnabled: true,
+          port: POSTGRES_PORT,
+          publiclyAccessible: false,
+          dbSubnetGroupName: this.subnetGroup.name,
+          vpcSecurityGroupIds: [this.securityGroup.id],
+          parameterGroupName: this.parameterGroup.name,
+          multiAz: args.multiAz,
+          deletionProtection: args.deletionProtection,
+          autoMinorVersionUpgrade: true,
+          maintenanceWindow: args.maintenanceWindow,
+          copyTagsToSnapshot: true,
+          // RDS refuses a final snapshot of a read replica; its data is the source's.
+          skipFinalSnapshot: true,
+          enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+          performanceInsightsEnabled: true,
+          performanceInsightsKmsKeyId: this.key.arn,
+          performanceInsightsRetentionPeriod: args.performanceInsightsRetentionDays,
+          monitoringInterval: args.monitoringIntervalSeconds,
+          monitoringRoleArn: this.monitoringRole.arn,
+        },
+        { parent: this, protect: args.protect, dependsOn: [...logs, this.monitoringAttachment] },
+      );
+      return {
+        identifier: id,
+        instance,
+        address: instance.address,
+        instanceClass,
+        memoryBytes: instanceClassMemoryBytes(instanceClass),
+        maxConnections: args.maxConnections ?? defaultMaxConnectionsForMemory(instanceClassMemoryBytes(instanceClass)!),
+      };
+    });
+  }
+
   private createSecurityGroup(name: string, args: PostgresArgs): aws.ec2.SecurityGroup {
     return clientOnlySecurityGroup(
       {
@@ -327,6 +406,7 @@ export class Postgres extends pulumi.ComponentResource {
     args: PostgresArgs,
     partition: pulumi.Input<string>,
   ): aws.iam.Role {
+    const dbArn = (id: string) => pulumi.interpolate`arn:${partition}:rds:${args.region}:${args.accountId}:db:${id}`;
     const role = new aws.iam.Role(
       `${name}-db-monitoring`,
       {
@@ -334,7 +414,9 @@ export class Postgres extends pulumi.ComponentResource {
         assumeRolePolicy: serviceTrustPolicy(
           "monitoring.rds.amazonaws.com",
           args.accountId,
-          pulumi.interpolate`arn:${partition}:rds:${args.region}:${args.accountId}:db:${identifier}`,
+          args.readReplicas.count === 0
+            ? dbArn(identifier)
+            : [identifier, ...replicaIds(identifier, args.readReplicas.count)].map(dbArn),
         ),
       },
       { parent: this },
@@ -367,6 +449,11 @@ export class Postgres extends pulumi.ComponentResource {
       { parent: this },
     );
   }
+}
+
+/** Identifiers of `count` read replicas of `identifier`. */
+function replicaIds(identifier: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => replicaIdentifier(identifier, i + 1));
 }
 
 function restoreInputs(restore: PostgresRestore): Partial<aws.rds.InstanceArgs> {

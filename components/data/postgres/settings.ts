@@ -13,6 +13,15 @@ import { type Report, bool, hhmm, inList, int, matching, report, weeklyWindow, O
 /** The application's connection pool per task (R-db-pool). */
 const POOL = { min: 5, max: 20 };
 
+/** Read replicas a stack may declare: RDS allows 15 per PostgreSQL instance; more is a different design. */
+export const MAX_READ_REPLICAS = 5;
+
+/** A replica's identifier is the instance's with this suffix and its number (1 to 5). */
+export function replicaIdentifier(identifier: string, n: number): string {
+  return `${identifier}-replica-${n}`;
+}
+const REPLICA_SUFFIX_LENGTH = "-replica-1".length;
+
 /** RDS instance identifiers: 1-63 lower-case letters, digits and single hyphens, not ending with one. */
 export const RDS_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
 
@@ -145,6 +154,19 @@ export const postgresSettings = z
       })
       .prefault({})
       .describe("the application's connection pool per task"),
+    readReplicas: z
+      .strictObject({
+        count: int(0, MAX_READ_REPLICAS)
+          .default(0)
+          .describe(
+            "read replicas of the instance, each in its own zone; services then get DB_READ_HOST (R-db-read-replicas)",
+          ),
+        instanceClass: matching(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "an RDS instance class, e.g. db.r6g.large")
+          .optional()
+          .describe("class of each replica (default: instanceClass); at least the instance's memory"),
+      })
+      .prefault({})
+      .describe("read replicas for read scaling (runbook 001, horizontal scaling)"),
     slowQueryMs: int(1, 60000, " ms")
       .default(100)
       .describe("statements slower than this are logged, `log_min_duration_statement` (R-alert-slow-queries)"),
@@ -163,6 +185,24 @@ export const postgresSettings = z
     if (pg.pool.min > pg.pool.max) {
       report(ctx, ["pool", "min"], pg.pool.min, `at most pool.max (${pg.pool.max})`, Math.min(POOL.min, pg.pool.max));
     }
+    const replicaClass = pg.readReplicas.instanceClass;
+    if (pg.readReplicas.count > 0 && replicaClass !== undefined) {
+      // A hot standby refuses to start with a lower max_connections than its primary's, and
+      // without maxConnections the shared parameter group takes it from each class's memory.
+      const memory = instanceClassMemoryBytes(replicaClass);
+      const primary = instanceClassMemoryBytes(pg.instanceClass);
+      if (memory === undefined && pg.maxConnections === undefined) {
+        report(ctx, ["readReplicas", "instanceClass"], replicaClass, unknownClassMessage(replicaClass));
+      } else if (pg.maxConnections === undefined && memory !== undefined && primary !== undefined && memory < primary) {
+        report(
+          ctx,
+          ["readReplicas", "instanceClass"],
+          replicaClass,
+          `a class with at least the memory of instanceClass (${pg.instanceClass}): a replica's max_connections, from its memory, may not be lower than its source's; or set maxConnections`,
+          pg.instanceClass,
+        );
+      }
+    }
     if (pg.maxConnections === undefined && instanceClassMemoryBytes(pg.instanceClass) === undefined) {
       report(ctx, ["maxConnections"], undefined, `a number: ${unknownClassMessage(pg.instanceClass)}`);
     }
@@ -178,9 +218,26 @@ export type PostgresSettings = z.output<typeof postgresSettings>;
  */
 export function postgresStackRules(
   pg: PostgresSettings,
-  stack: { timeZone: string; identifier: string; region: string },
+  stack: { timeZone: string; identifier: string; region: string; zones: number },
   add: Report,
 ) {
+  // R-db-read-replicas: "<identifier>-replica-<n>" must stay an RDS identifier (63 characters).
+  if (pg.readReplicas.count > 0 && stack.identifier.length + REPLICA_SUFFIX_LENGTH > 63) {
+    add(
+      ["identifier"],
+      stack.identifier,
+      `at most ${63 - REPLICA_SUFFIX_LENGTH} characters with read replicas: theirs are "<identifier>-replica-<n>"`,
+    );
+  }
+  // R-db-read-replicas: each replica in a zone of its own, of the network's zones.
+  if (pg.readReplicas.count > stack.zones) {
+    add(
+      ["readReplicas", "count"],
+      pg.readReplicas.count,
+      `at most the network's ${stack.zones} availability zones, one replica per zone`,
+      stack.zones,
+    );
+  }
   // R-backup-dr: RDS restores only from a snapshot or automated backups in the region it creates
   // the instance in, so a disaster-recovery restore runs as a stack in the DR region.
   const arn =

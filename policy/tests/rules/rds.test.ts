@@ -104,6 +104,19 @@ describe("rds-backup-retention", () => {
     ]);
   });
 
+  test("exempts a read replica, which RDS for PostgreSQL keeps no automated backups of", async () => {
+    const replica = changed(compliant, {
+      replicateSourceDb: "prod-db",
+      backupRetentionPeriod: undefined,
+      backupWindow: undefined,
+    });
+    expect(await violations(rds.rdsBackupRetention, TYPE, replica)).toEqual([]);
+    // Without replicateSourceDb the same instance is no replica and fails.
+    expect(
+      await violations(rds.rdsBackupRetention, TYPE, changed(replica, { replicateSourceDb: undefined })),
+    ).toHaveLength(2);
+  });
+
   test("reports a missing backup window", async () => {
     expect(await violations(rds.rdsBackupRetention, TYPE, changed(compliant, { backupWindow: undefined }))).toEqual([
       'RDS instance "subject": backupWindow is not set (AWS picks a time); required: a daily UTC window "hh24:mi-hh24:mi" of at least 30 minutes. Fix: set backupWindow (postgres.backupWindowStart in the stack file).',

@@ -44,6 +44,8 @@ describe("stateful-resource-protected", () => {
 describe("stateful-resource-keeps-data-on-delete", () => {
   test.each([
     [RDS, { skipFinalSnapshot: false, finalSnapshotIdentifier: "db-final" }],
+    // A read replica: RDS refuses its final snapshot; the source's keeps the data (R-db-read-replicas).
+    [RDS, { replicateSourceDb: "db", skipFinalSnapshot: true }],
     ["aws:elasticache/replicationGroup:ReplicationGroup", { finalSnapshotIdentifier: "redis-final" }],
     ["aws:s3/bucket:Bucket", { bucket: "backups" }],
     ["aws:kms/key:Key", { enableKeyRotation: true }],

@@ -19,6 +19,7 @@ describe("postgres settings", () => {
       performanceInsightsRetentionDays: 7,
       monitoringIntervalSeconds: 60,
       pool: { min: 5, max: 20 },
+      readReplicas: { count: 0 },
       slowQueryMs: 100,
     });
   });
@@ -152,7 +153,7 @@ describe("postgres settings", () => {
     const found: string[] = [];
     postgresStackRules(
       postgresSettings.parse(input),
-      { timeZone: "UTC", identifier, region: "eu-central-1" },
+      { timeZone: "UTC", identifier, region: "eu-central-1", zones: 2 },
       (path, _v, allowed) => found.push(`${path.join(".")}: ${allowed}`),
     );
     expect(found).toEqual(problems);
