@@ -11,7 +11,13 @@ import { backupSettings, backupStackRules } from "../components/backup/settings"
 import { deploySettings, deployStackRules } from "../components/deploy/settings";
 import { postgresSettings, postgresStackRules } from "../components/data/postgres/settings";
 import { redisSettings, redisStackRules } from "../components/data/redis/settings";
-import { computeSettings, kubernetesSettings, kubernetesStackRules } from "../components/kubernetes/settings";
+import {
+  computeSettings,
+  dataSettings,
+  dataStackRules,
+  kubernetesSettings,
+  kubernetesStackRules,
+} from "../components/kubernetes/settings";
 import { alertsSettings, customAlarmsSettings, thresholdsSettings } from "../components/monitoring/settings";
 import { availabilityZones, networkSettings, networkStackRules } from "../components/network/settings";
 import {
@@ -79,6 +85,7 @@ const schema = z.strictObject({
   deploy: deploySettings,
   compute: computeSettings,
   kubernetes: kubernetesSettings,
+  data: dataSettings,
 });
 
 /** The schema of the `opsbook:` namespace, for the config reference (`npm run docs`). */
@@ -90,7 +97,7 @@ type Parsed = z.output<typeof schema>;
 export type PlatformConfig = Omit<Parsed, "network" | "postgres"> & {
   /** The Pulumi stack name. */
   stack: string;
-  /** `aws:region`. */
+  /** `aws:region`; empty when `data.platform` is `kubernetes` (no AWS provider). */
   region: string;
   network: Omit<Parsed["network"], "availabilityZones"> & { availabilityZones: string[] };
   postgres: Omit<Parsed["postgres"], "identifier"> & { identifier: string };
@@ -102,10 +109,12 @@ function postgresIdentifier(c: Pick<Parsed, "environment" | "postgres">): string
 }
 
 /** Rules between parts, and between a part and the stack's region; each names the key to change. */
-function stackRules(region: string) {
+function stackRules(region: string, values: Record<string, unknown>) {
   return (c: Parsed, ctx: z.RefinementCtx): void => {
     const identifier = postgresIdentifier(c);
-    networkStackRules(c.network, { region }, reporter(ctx, ["network"]));
+    const inCluster = c.data.platform === "kubernetes";
+    // An in-cluster data tier has no VPC: `network` is refused by dataStackRules instead.
+    if (!inCluster) networkStackRules(c.network, { region }, reporter(ctx, ["network"]));
     postgresStackRules(c.postgres, { timeZone: c.timeZone, identifier, region }, reporter(ctx, ["postgres"]));
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
     migrationsStackRules(c.migrations, c.services, reporter(ctx, ["migrations"]));
@@ -136,10 +145,11 @@ function stackRules(region: string) {
     }
     kubernetesStackRules(
       c.kubernetes,
-      { platform: c.compute.platform, services: c.services },
+      { platform: c.compute.platform, data: c.data.platform, services: c.services },
       reporter(ctx, ["kubernetes"]),
       reporter(ctx),
     );
+    dataStackRules(c.data, { platform: c.compute.platform, values }, reporter(ctx));
   };
 }
 
@@ -154,8 +164,20 @@ export function parseConfig(
   raw: Record<string, string>,
   secretKeys: ReadonlySet<string> = new Set(),
 ): PlatformConfig {
-  const problems: ConfigProblem[] = [...awsConfigProblems(stack, raw, secretKeys)];
   const own: Record<string, unknown> = {};
+  // Data on the cluster (R-local-postgres): the stack declares nothing on AWS, so no aws: key applies.
+  const inCluster =
+    (parseValue(raw[`${PROJECT}:data`] ?? "{}") as { platform?: unknown } | null)?.platform === "kubernetes";
+  const problems: ConfigProblem[] = inCluster
+    ? Object.keys(raw)
+        .filter((k) => k.startsWith("aws:"))
+        .map((k) => ({
+          key: k,
+          value: secretKeys.has(k) ? SECRET : parseValue(raw[k]!),
+          allowed: "no aws: key when opsbook:data.platform is kubernetes: the stack has no AWS provider",
+          fix: `pulumi config rm ${quote(k)} --stack ${stack}`,
+        }))
+    : [...awsConfigProblems(stack, raw, secretKeys)];
 
   for (const [fullKey, text] of Object.entries(raw)) {
     const [ns, key] = fullKey.includes(":")
@@ -190,7 +212,7 @@ export function parseConfig(
 
   const region = raw["aws:region"];
 
-  const result = schema.superRefine(stackRules(region ?? ""), ON_VALID).safeParse(own);
+  const result = schema.superRefine(stackRules(region ?? "", own), ON_VALID).safeParse(own);
   const writer = new ProblemWriter(stack, PROJECT, schema);
   if (!result.success) problems.push(...result.error.issues.flatMap((issue) => writer.fromIssue(own, issue)));
 
@@ -199,8 +221,8 @@ export function parseConfig(
   return {
     ...data,
     stack,
-    region: region!,
-    network: { ...data.network, availabilityZones: availabilityZones(data.network, region!) },
+    region: region ?? "",
+    network: { ...data.network, availabilityZones: inCluster ? [] : availabilityZones(data.network, region!) },
     postgres: { ...data.postgres, identifier: postgresIdentifier(data) },
   };
 }
