@@ -18,6 +18,12 @@ export interface ServiceConnection {
   secretArns: pulumi.Input<string>[];
   /** KMS keys that encrypt those secrets, for `kms:Decrypt` on the execution role. */
   kmsKeyArns: pulumi.Input<string>[];
+  /**
+   * Credentials the program generated itself (the in-cluster data tier's passwords, R-local-postgres):
+   * variable -> value, written as they are into the workload's Kubernetes Secret. Only Kubernetes
+   * workloads read them; there is no Secrets Manager secret behind them.
+   */
+  secretValues?: Record<string, pulumi.Input<string>>;
 }
 
 /** libpq's names (which pg_dump and psql read) for the DB_* settings a database connection hands services. */
@@ -47,6 +53,7 @@ export function libpqConnection(c: ServiceConnection): ServiceConnection {
     secrets: pick(c.secrets),
     secretArns: c.secretArns,
     kmsKeyArns: c.kmsKeyArns,
+    ...(c.secretValues ? { secretValues: pick(c.secretValues) } : {}),
   };
 }
 
@@ -57,5 +64,10 @@ export function libpqConnection(c: ServiceConnection): ServiceConnection {
 export function renameVariables(c: ServiceConnection, names: Readonly<Record<string, string>>): ServiceConnection {
   const rename = (from: Record<string, pulumi.Input<string>>) =>
     Object.fromEntries(Object.entries(from).map(([k, v]) => [names[k] ?? k, v]));
-  return { ...c, environment: rename(c.environment), secrets: rename(c.secrets) };
+  return {
+    ...c,
+    environment: rename(c.environment),
+    secrets: rename(c.secrets),
+    ...(c.secretValues ? { secretValues: rename(c.secretValues) } : {}),
+  };
 }

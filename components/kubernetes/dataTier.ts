@@ -1,0 +1,406 @@
+/**
+ * The data tier on the services' cluster (R-local-postgres, R-local-redis, R-local-object-store):
+ * PostgreSQL, Redis and MinIO in the stack's namespace with certificates from the stack's own CA,
+ * the database roles and their bootstrap Job, the generated app secrets, the backup job and the
+ * restore drill as CronJobs pushing to a Pushgateway, and the NetworkPolicies that let exactly
+ * those pods talk to each other. Nothing here is an AWS resource.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { BACKUP_ENV, DUMP_PREFIX } from "../../lib/backupContract";
+import { libpqConnection, type ServiceConnection } from "../../lib/connection";
+import {
+  BOOTSTRAP_COMMAND,
+  DATABASE_ROLES,
+  DATABASE_ROLE_PURPOSES,
+  ROLE_ROTATION_VARIABLE,
+  rolePasswordEnv,
+  type DatabaseRolePurpose,
+} from "../../lib/databaseRoles";
+import { APP_SECRETS_ROTATION_VARIABLE } from "../../lib/appVariables";
+import type { ClusterScope } from "./apps";
+import { BACKUP_JOBS, backupCronJobSpec, BACKUP_SERVICE_ACCOUNT, cronSchedule, type BackupJob } from "./backupJobs";
+import { stackCertificateAuthority } from "./certificates";
+import { allowEgressSpec, jobPodSpec, type MountedSecretFile, resources } from "./manifests";
+import { InClusterObjectStore, MINIO_PORT, MINIO_ROOT_USER } from "./minio";
+import { EXPORTER_PORT, InClusterPostgres, POSTGRES_PORT } from "./postgres";
+import { InClusterRedis, REDIS_EXPORTER_PORT, REDIS_PORT } from "./redis";
+import { connectionSecret } from "./secrets";
+import type { DataSettings, KubernetesSettings } from "./settings";
+
+/** Characters of a generated role password, as on AWS (`ROLE_PASSWORD_LENGTH`). */
+const ROLE_PASSWORD_LENGTH = 40;
+/** The region MinIO answers for unless told otherwise; the S3 client signs for it. */
+export const OBJECT_STORE_REGION = "us-east-1";
+/** Where the jobs find the stack CA's certificate (libpq's `PGSSLROOTCERT`, Node's `NODE_EXTRA_CA_CERTS`). */
+export const CA_DIR = "/etc/opsbook/ca";
+/** Name labels of the pods that reach the stores besides the services. */
+const BACKUP_POD = "opsbook-backup";
+const BUCKET_POD = "minio-bucket";
+
+/** What the in-cluster data tier is built from: the parsed settings and the cluster it lives on. */
+export interface InClusterDataTierArgs {
+  cluster: ClusterScope;
+  environment: string;
+  /** `opsbook:postgres`: version, database, owner, the parameters, pool sizes and role rotation. */
+  postgres: {
+    engineVersion: string;
+    databaseName: string;
+    masterUsername: string;
+    slowQueryMs: number;
+    maxConnections?: number;
+    pool: { min: number; max: number };
+    roleRotation: string;
+  };
+  /** `opsbook:data`: the stores' sizes, their StorageClass and the Pushgateway. */
+  data: DataSettings;
+  /** `opsbook:appSecrets`: generated here instead of in Secrets Manager (R-secret-generation). */
+  appSecrets: { names: string[]; length: number; rotation: string };
+  /** `opsbook:backup` and the stack's `timeZone`: the CronJobs' image, schedule and limits. */
+  backup: {
+    image: string;
+    tag: string;
+    dailyAt: string;
+    restoreDrillAt: string;
+    restoreDrillDay: "MON" | "TUE" | "WED" | "THU" | "FRI" | "SAT" | "SUN";
+    maxRunMinutes: number;
+    rtoHours: number;
+  };
+  timeZone: string;
+  requestPercentOfLimits: number;
+  dns: KubernetesSettings["dns"];
+  prometheus: KubernetesSettings["prometheus"];
+  /** The services whose pods the database and the cache admit (those whose `uses` names them). */
+  clients: { database: string[]; cache: string[] };
+  protect: boolean;
+}
+
+const byName = (names: string[]) => ({
+  podSelector: { matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: names }] },
+});
+const fromNamespace = (namespace: string) => ({
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": namespace } },
+});
+
+/**
+ * The in-cluster data tier. Its connections carry the same variable names as the AWS data tier's
+ * (R-app-variables), with the generated credentials as `secretValues`, so the services' Secrets
+ * hold them and the pods read them through `secretKeyRef` only.
+ */
+export class InClusterDataTier extends pulumi.ComponentResource {
+  readonly postgres: InClusterPostgres;
+  readonly redis: InClusterRedis;
+  readonly objectStore: InClusterObjectStore;
+  readonly bootstrapJob: k8s.batch.v1.Job;
+  readonly cronJobs: Record<BackupJob, k8s.batch.v1.CronJob>;
+  /** The backup bucket in MinIO. */
+  readonly bucket: string;
+  /** Per service name, the connections its `uses` picks: see {@link connectionsFor}. */
+  readonly database: (purpose: DatabaseRolePurpose) => ServiceConnection;
+  readonly cache: ServiceConnection;
+  readonly appSecrets: { connectionFor(names: readonly string[]): ServiceConnection };
+
+  constructor(name: string, args: InClusterDataTierArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("opsbook:kubernetes:DataTier", name, {}, opts);
+    const { provider, namespace, commonLabels } = args.cluster;
+    const child = { parent: this, provider };
+    const metadata = (objectName: string, labels: Record<string, string> = commonLabels) => ({
+      name: objectName,
+      namespace,
+      labels,
+    });
+    const ca = stackCertificateAuthority(`${name}-ca`, { namespace, labels: commonLabels }, child);
+    const storeArgs = (store: { cpu: number; memory: number; storageGb: number }) => ({
+      namespace,
+      commonLabels,
+      ...store,
+      storageClassName: args.data.storageClassName,
+      requestPercentOfLimits: args.requestPercentOfLimits,
+      issuer: ca.issuer,
+      protect: args.protect,
+    });
+    this.postgres = new InClusterPostgres(
+      name,
+      {
+        ...storeArgs(args.data.postgres),
+        engineVersion: args.postgres.engineVersion,
+        databaseName: args.postgres.databaseName,
+        username: args.postgres.masterUsername,
+        slowQueryMs: args.postgres.slowQueryMs,
+        maxConnections: args.postgres.maxConnections,
+      },
+      child,
+    );
+    this.redis = new InClusterRedis(name, storeArgs(args.data.redis), child);
+    this.bucket = `opsbook-${args.environment}-backups`;
+    this.objectStore = new InClusterObjectStore(
+      name,
+      { ...storeArgs(args.data.objectStore), bucket: this.bucket },
+      child,
+    );
+
+    // Every client verifies the stores' certificates with the stack CA's (cert-manager copies it
+    // into each certificate's Secret as ca.crt).
+    const caFile: MountedSecretFile = { name: "ca", secretName: "postgres-tls", key: "ca.crt", mountPath: CA_DIR };
+    const pg = this.postgres.connection;
+
+    // R-db-roles: the app, migration, backup and drill roles, each with a generated password.
+    const passwords = Object.fromEntries(
+      DATABASE_ROLE_PURPOSES.map((p) => [
+        p,
+        new random.RandomPassword(
+          `${name}-db-role-${p}`,
+          { length: ROLE_PASSWORD_LENGTH, special: false, keepers: { rotation: args.postgres.roleRotation } },
+          { parent: this },
+        ),
+      ]),
+    ) as Record<DatabaseRolePurpose, random.RandomPassword>;
+    const databaseEnvironment = {
+      DB_HOST: pg.host,
+      DB_PORT: String(POSTGRES_PORT),
+      DB_NAME: args.postgres.databaseName,
+      // As on RDS: encrypted; the apps' drivers need the stack CA's ca.crt to verify it too.
+      DB_SSLMODE: "require",
+      DB_POOL_MIN: String(args.postgres.pool.min),
+      DB_POOL_MAX: String(args.postgres.pool.max),
+    };
+    this.database = (purpose) => {
+      const role = DATABASE_ROLES[purpose];
+      const password = passwords[purpose].result;
+      return {
+        environment: { ...databaseEnvironment, [ROLE_ROTATION_VARIABLE]: args.postgres.roleRotation },
+        secrets: {},
+        secretArns: [],
+        kmsKeyArns: [],
+        secretValues: {
+          DB_USER: role,
+          DB_PASSWORD: password,
+          DATABASE_URL: pulumi.interpolate`postgresql://${role}:${password}@${pg.host}:${POSTGRES_PORT}/${args.postgres.databaseName}?sslmode=require`,
+        },
+      };
+    };
+    const token = this.redis.password.result;
+    this.cache = {
+      environment: { REDIS_HOST: this.redis.connection.host, REDIS_PORT: String(REDIS_PORT), REDIS_TLS: "true" },
+      secrets: {},
+      secretArns: [],
+      kmsKeyArns: [],
+      secretValues: {
+        REDIS_AUTH_TOKEN: token,
+        REDIS_URL: pulumi.interpolate`rediss://:${token}@${this.redis.connection.host}:${REDIS_PORT}`,
+      },
+    };
+    const generated: Record<string, pulumi.Output<string>> = {};
+    for (const envName of args.appSecrets.names) {
+      generated[envName] = new random.RandomPassword(
+        `${name}-${envName.toLowerCase().replace(/_/g, "-")}`,
+        { length: args.appSecrets.length, special: false, keepers: { rotation: args.appSecrets.rotation } },
+        { parent: this },
+      ).result;
+    }
+    this.appSecrets = {
+      connectionFor: (names) => ({
+        environment: { [APP_SECRETS_ROTATION_VARIABLE]: args.appSecrets.rotation },
+        secrets: {},
+        secretArns: [],
+        kmsKeyArns: [],
+        secretValues: Object.fromEntries(names.map((n) => [n, generated[n]!])),
+      }),
+    };
+
+    const backupLabels = { ...commonLabels, "app.kubernetes.io/name": BACKUP_POD };
+    const image = `${args.backup.image}:${args.backup.tag}`;
+    const verified = { [BACKUP_ENV.sslMode]: "verify-full", PGSSLROOTCERT: `${CA_DIR}/ca.crt` };
+
+    // The role bootstrap: the owner's credentials from the server's Secret, the roles' passwords
+    // from this stack's; run by `pulumi up` on every rotation (the label is in the pod template).
+    const master: ServiceConnection = {
+      environment: {
+        [BACKUP_ENV.host]: pg.host,
+        [BACKUP_ENV.port]: String(POSTGRES_PORT),
+        [BACKUP_ENV.database]: args.postgres.databaseName,
+        ...verified,
+      },
+      secrets: {},
+      secretArns: [],
+      kmsKeyArns: [],
+      secretValues: {
+        [BACKUP_ENV.user]: args.postgres.masterUsername,
+        [BACKUP_ENV.password]: this.postgres.password.result,
+      },
+    };
+    const rolePasswords: ServiceConnection = {
+      environment: {},
+      secrets: {},
+      secretArns: [],
+      kmsKeyArns: [],
+      secretValues: Object.fromEntries(DATABASE_ROLE_PURPOSES.map((p) => [rolePasswordEnv(p), passwords[p].result])),
+    };
+    const bootstrapSecret = connectionSecret(
+      `${name}-db-roles`,
+      metadata("opsbook-db-roles", backupLabels),
+      [master, rolePasswords],
+      child,
+    );
+    const bootstrapLabels = { ...backupLabels, "app.kubernetes.io/component": BOOTSTRAP_COMMAND };
+    this.bootstrapJob = new k8s.batch.v1.Job(
+      `${name}-db-roles`,
+      {
+        metadata: metadata("opsbook-db-roles", bootstrapLabels),
+        spec: {
+          backoffLimit: 6, // the server may still be starting
+          activeDeadlineSeconds: 900,
+          template: {
+            metadata: { labels: bootstrapLabels, annotations: { "opsbook/role-rotation": args.postgres.roleRotation } },
+            spec: jobPodSpec({
+              command: BOOTSTRAP_COMMAND,
+              image,
+              environment: master.environment,
+              secrets: [{ name: bootstrapSecret.secret.metadata.name, keys: bootstrapSecret.keys }],
+              resources: resources(256, 512, args.requestPercentOfLimits),
+              files: [caFile],
+            }),
+          },
+        },
+      },
+      { ...child, deleteBeforeReplace: true, dependsOn: [this.postgres.statefulSet] },
+    );
+
+    // R-backup-window, R-backup-restore-test, R-local-backup-metrics: the backup as the backup role,
+    // the drill as the drill role into a throwaway database on the same server (DRILL_IN_SERVER).
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-backup`,
+      { metadata: metadata(BACKUP_SERVICE_ACCOUNT, backupLabels), automountServiceAccountToken: false },
+      child,
+    );
+    const storage: ServiceConnection = {
+      environment: {
+        [BACKUP_ENV.bucket]: this.bucket,
+        [BACKUP_ENV.prefix]: DUMP_PREFIX,
+        [BACKUP_ENV.region]: OBJECT_STORE_REGION,
+        [BACKUP_ENV.s3Endpoint]: this.objectStore.endpoint,
+        [BACKUP_ENV.forcePathStyle]: "true",
+        [BACKUP_ENV.pushgatewayUrl]: args.data.pushgatewayUrl,
+        NODE_EXTRA_CA_CERTS: `${CA_DIR}/ca.crt`,
+      },
+      secrets: {},
+      secretArns: [],
+      kmsKeyArns: [],
+      // The AWS SDK's default chain reads these; MinIO's root user owns the bucket.
+      secretValues: {
+        AWS_ACCESS_KEY_ID: MINIO_ROOT_USER,
+        AWS_SECRET_ACCESS_KEY: this.objectStore.password.result,
+      },
+    };
+    const jobConnection: Record<BackupJob, ServiceConnection> = {
+      backup: libpqConnection(this.database("backup")),
+      "restore-drill": libpqConnection(this.database("drill")),
+    };
+    const jobEnvironment: Record<BackupJob, Record<string, string>> = {
+      backup: {},
+      "restore-drill": {
+        [BACKUP_ENV.drillInServer]: "true",
+        [BACKUP_ENV.drillRtoSeconds]: String(args.backup.rtoHours * 3600),
+      },
+    };
+    const schedules: Record<BackupJob, string> = {
+      backup: cronSchedule(args.backup.dailyAt),
+      "restore-drill": cronSchedule(args.backup.restoreDrillAt, args.backup.restoreDrillDay),
+    };
+    const cronJob = (job: BackupJob) => {
+      const env = connectionSecret(
+        `${name}-${job}-env`,
+        metadata(`opsbook-${job}-env`, backupLabels),
+        [jobConnection[job], storage],
+        child,
+      );
+      return new k8s.batch.v1.CronJob(
+        `${name}-${job}`,
+        {
+          metadata: metadata(`opsbook-${job}`, backupLabels),
+          spec: backupCronJobSpec({
+            job,
+            schedule: schedules[job],
+            timeZone: args.timeZone,
+            image,
+            labels: { ...backupLabels, "app.kubernetes.io/component": job },
+            serviceAccountName: serviceAccount.metadata.name,
+            environment: {
+              ...jobConnection[job].environment,
+              ...verified,
+              ...storage.environment,
+              ...jobEnvironment[job],
+            },
+            secrets: [{ name: env.secret.metadata.name, keys: env.keys }],
+            files: [caFile],
+            maxRunMinutes: args.backup.maxRunMinutes,
+            resources: resources(512, 1024, args.requestPercentOfLimits),
+          }),
+        },
+        child,
+      );
+    };
+    this.cronJobs = Object.fromEntries(BACKUP_JOBS.map((j) => [j, cronJob(j)])) as Record<
+      BackupJob,
+      k8s.batch.v1.CronJob
+    >;
+
+    this.networkPolicies(name, args, child);
+    this.registerOutputs({ bucket: this.bucket });
+  }
+
+  /**
+   * R-k8s-network-policy for the stores: each admits its clients on its port and Prometheus on
+   * its exporter's; the jobs reach DNS, the stores and the Pushgateway; nothing else gets in or out.
+   */
+  private networkPolicies(name: string, args: InClusterDataTierArgs, child: pulumi.CustomResourceOptions): void {
+    const { namespace, commonLabels } = args.cluster;
+    const policy = (objectName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-${objectName}`,
+        { metadata: { name: objectName, namespace, labels: commonLabels }, spec },
+        child,
+      );
+    const tcp = (port: number) => ({ protocol: "TCP", port });
+    const ingress = (store: string, port: number, clients: string[], metricsPort?: number) =>
+      policy(`${store}-allow-ingress`, {
+        podSelector: { matchLabels: { "app.kubernetes.io/name": store } },
+        policyTypes: ["Ingress"],
+        ingress: [
+          // No client at all (no service uses the cache): only Prometheus gets in.
+          ...(clients.length > 0 ? [{ from: [byName(clients)], ports: [tcp(port)] }] : []),
+          ...(metricsPort ? [{ from: [fromNamespace(args.prometheus.namespace)], ports: [tcp(metricsPort)] }] : []),
+        ],
+      });
+    ingress("postgres", POSTGRES_PORT, [...args.clients.database, BACKUP_POD], EXPORTER_PORT);
+    ingress("redis", REDIS_PORT, args.clients.cache, REDIS_EXPORTER_PORT);
+    ingress("minio", MINIO_PORT, [BACKUP_POD, BUCKET_POD], MINIO_PORT);
+    const pushgatewayPort = Number(new URL(args.data.pushgatewayUrl).port || 80);
+    policy(
+      `${BACKUP_POD}-allow-egress`,
+      allowEgressSpec({ "app.kubernetes.io/name": BACKUP_POD }, args.dns, [
+        { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "postgres" } } }], ports: [POSTGRES_PORT] },
+        { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "minio" } } }], ports: [MINIO_PORT] },
+        { to: [], ports: [pushgatewayPort] },
+      ]),
+    );
+    policy(
+      `${BUCKET_POD}-allow-egress`,
+      allowEgressSpec({ "app.kubernetes.io/name": BUCKET_POD }, args.dns, [
+        { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "minio" } } }], ports: [MINIO_PORT] },
+      ]),
+    );
+  }
+}
+
+/** Egress of the services' pods to the in-cluster stores (the apps' only data destinations). */
+export function storeEgress(): Array<{
+  to: Array<{ podSelector: { matchLabels: Record<string, string> } }>;
+  ports: number[];
+}> {
+  return [
+    { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "postgres" } } }], ports: [POSTGRES_PORT] },
+    { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "redis" } } }], ports: [REDIS_PORT] },
+  ];
+}
