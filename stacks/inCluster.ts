@@ -4,20 +4,18 @@
  * rules, all on Kubernetes. Declares no AWS resource and calls no AWS API: there is no AWS
  * provider in such a stack.
  */
-import type * as k8s from "@pulumi/kubernetes";
 import type { PlatformConfig } from "./config";
 import { serviceConnections } from "../components/service/appVariables";
 import { KubernetesApps } from "../components/kubernetes/apps";
 import { InClusterDataTier, storeEgress } from "../components/kubernetes/dataTier";
 import { USES } from "../lib/appVariables";
+import { rpoAlarmHours } from "../lib/time";
 
 /** The platform of an in-cluster stack. */
 export interface InClusterPlatform {
   inCluster: true;
   kubernetes: KubernetesApps;
   data: InClusterDataTier;
-  /** The data tier's alert rules (R-local-alerts), when declared. */
-  dataAlerts?: k8s.apiextensions.CustomResource;
   deploy: PlatformConfig["deploy"] & { timeZone: string; maintenance: { enabled: boolean; allow: string[] } };
 }
 
@@ -47,6 +45,13 @@ export function buildInClusterPlatform(config: PlatformConfig): InClusterPlatfor
         requestPercentOfLimits: k.requestPercentOfLimits,
         dns: k.dns,
         prometheus: k.prometheus,
+        namespaceName: k.namespace,
+        alerts: {
+          thresholds: config.thresholds,
+          runbookUrl: k.runbookUrl!,
+          rpoHours: config.backup.rpoHours,
+          alarmAfterHours: rpoAlarmHours({ ...config.backup, timeZone: config.timeZone }),
+        },
         clients: { database: usersOf(USES.database), cache: usersOf(USES.cache) },
         protect: config.protect,
       });

@@ -19,7 +19,11 @@ import {
   type DatabaseRolePurpose,
 } from "../../lib/databaseRoles";
 import { APP_SECRETS_ROTATION_VARIABLE } from "../../lib/appVariables";
+import type { Thresholds } from "../monitoring/alarmCatalogue";
+import type { AlertGroup } from "./alertRules";
 import type { ClusterScope } from "./apps";
+import { backupAlertGroup } from "./backupAlertRules";
+import { dataAlertGroups } from "./dataAlertRules";
 import { BACKUP_JOBS, backupCronJobSpec, BACKUP_SERVICE_ACCOUNT, cronSchedule, type BackupJob } from "./backupJobs";
 import { stackCertificateAuthority } from "./certificates";
 import { allowEgressSpec, jobPodSpec, type MountedSecretFile, resources } from "./manifests";
@@ -71,6 +75,16 @@ export interface InClusterDataTierArgs {
   requestPercentOfLimits: number;
   dns: KubernetesSettings["dns"];
   prometheus: KubernetesSettings["prometheus"];
+  /** `kubernetes.namespace`: the namespace's name as the alert rules' selectors match it. */
+  namespaceName: string;
+  /** The data tier's alert rules (R-local-alerts): the stack's thresholds, the runbook map, the backup window. */
+  alerts: {
+    thresholds: Thresholds;
+    runbookUrl: string;
+    /** `backup.rpoHours`, and `lib/time.ts` `rpoAlarmHours` of the schedule. */
+    rpoHours: number;
+    alarmAfterHours: number;
+  };
   /** The services whose pods the database and the cache admit (those whose `uses` names them). */
   clients: { database: string[]; cache: string[] };
   protect: boolean;
@@ -94,6 +108,9 @@ export class InClusterDataTier extends pulumi.ComponentResource {
   readonly objectStore: InClusterObjectStore;
   readonly bootstrapJob: k8s.batch.v1.Job;
   readonly cronJobs: Record<BackupJob, k8s.batch.v1.CronJob>;
+  /** The data tier's and the backups' alert rules (R-local-alerts, R-local-backup-metrics). */
+  readonly prometheusRule: k8s.apiextensions.CustomResource;
+  readonly alertGroups: AlertGroup[];
   /** The backup bucket in MinIO. */
   readonly bucket: string;
   /** Per service name, the connections its `uses` picks: see {@link connectionsFor}. */
@@ -347,6 +364,53 @@ export class InClusterDataTier extends pulumi.ComponentResource {
     >;
 
     this.networkPolicies(name, args, child);
+
+    // Prometheus scrapes the exporters through their Services' `metrics` ports.
+    for (const store of ["postgres", "redis"]) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-${store}-metrics`,
+        {
+          apiVersion: "monitoring.coreos.com/v1",
+          kind: "ServiceMonitor",
+          metadata: metadata(store, {
+            ...commonLabels,
+            ...args.prometheus.selectorLabels,
+            "app.kubernetes.io/name": store,
+          }),
+          spec: {
+            selector: { matchLabels: { "app.kubernetes.io/name": store } },
+            namespaceSelector: { matchNames: [args.namespaceName] },
+            endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scheme: "http" }],
+          },
+        },
+        child,
+      );
+    }
+    this.alertGroups = [
+      ...dataAlertGroups({
+        environment: args.environment,
+        namespace: args.namespaceName,
+        thresholds: args.alerts.thresholds,
+        runbookUrl: args.alerts.runbookUrl,
+      }),
+      backupAlertGroup({
+        environment: args.environment,
+        database: args.postgres.databaseName,
+        rpoHours: args.alerts.rpoHours,
+        alarmAfterHours: args.alerts.alarmAfterHours,
+        runbookUrl: args.alerts.runbookUrl,
+      }),
+    ];
+    this.prometheusRule = new k8s.apiextensions.CustomResource(
+      `${name}-data-alerts`,
+      {
+        apiVersion: "monitoring.coreos.com/v1",
+        kind: "PrometheusRule",
+        metadata: metadata("opsbook-data-alerts", { ...commonLabels, ...args.prometheus.selectorLabels }),
+        spec: { groups: this.alertGroups },
+      },
+      child,
+    );
     this.registerOutputs({ bucket: this.bucket });
   }
 

@@ -225,6 +225,35 @@ describe("local stack, built from Pulumi.local.yaml", () => {
     ]);
   });
 
+  test("the data tier's alert rules at the stack's thresholds, for Prometheus to select, and the exporters' monitors", () => {
+    const rule = manifest<IPrometheusRule>("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "local-data-alerts");
+    expect(rule.metadata!.labels).toMatchObject({ release: "kube-prometheus-stack" });
+    const groups = rule.spec.groups!;
+    expect(groups.map((g) => g.name)).toEqual([
+      "opsbook-local-postgres",
+      "opsbook-local-redis",
+      "opsbook-local-minio",
+      "opsbook-local-backups",
+    ]);
+    const rules = groups.flatMap((g) => g.rules!);
+    expect(rules.find((r) => r.labels!.family === "db-connections" && r.labels!.severity === "critical")!.expr).toMatch(
+      new RegExp(`namespace="${NS}".* > 95$`),
+    );
+    // RPO 24 h from a nightly run, plus maxRunMinutes (120) and an hour: lib/time.ts rpoAlarmHours.
+    expect(rules.find((r) => r.alert === "LastGoodBackup")!.expr).toContain(`> ${27 * 3600})`);
+    for (const store of ["postgres", "redis"]) {
+      const monitor = manifest<IServiceMonitor>(
+        "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+        `local-${store}-metrics`,
+      );
+      expect(monitor.spec).toEqual({
+        selector: { matchLabels: { "app.kubernetes.io/name": store } },
+        namespaceSelector: { matchNames: [NS] },
+        endpoints: [{ port: "metrics", path: "/metrics", interval: "30s", scheme: "http" }],
+      });
+    }
+  });
+
   test("the Ingress's certificate comes from the stack's own CA", () => {
     const ingress = manifest<IIngress>("kubernetes:networking.k8s.io/v1:Ingress", "local");
     expect(ingress.metadata!.annotations).toMatchObject({ "cert-manager.io/issuer": "opsbook-ca" });
