@@ -36,6 +36,11 @@ export const BACKUP_ENV = {
   drillSecurityGroup: "DRILL_SECURITY_GROUP_ID",
   /** The RTO the drill's time to recover is held to (R-backup-rto). */
   drillRtoSeconds: "DRILL_RTO_SECONDS",
+  /**
+   * `true`: the drill restores into a throwaway database on the server the job connects to, not an
+   * instance of its own: for an in-cluster PostgreSQL, which has no API to create one (R-local-postgres).
+   */
+  drillInServer: "DRILL_IN_SERVER",
   /** Set: the metrics go to this Prometheus Pushgateway instead of CloudWatch (R-local-backup-metrics). */
   pushgatewayUrl: "PUSHGATEWAY_URL",
   /** How many of the slowest statements the maintenance job reports (R-db-maintenance). */
@@ -56,6 +61,7 @@ export const BACKUP_ENV_UNSET_IN_TASK: readonly BackupEnvName[] = [
   BACKUP_ENV.metricsEnabled,
   BACKUP_ENV.cloudWatchEndpoint,
   BACKUP_ENV.pushgatewayUrl,
+  BACKUP_ENV.drillInServer,
 ];
 
 /**

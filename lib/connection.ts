@@ -24,6 +24,12 @@ export interface ServiceConnection {
    * secret that has no version yet.
    */
   secretVersions?: pulumi.Resource[];
+  /**
+   * Credentials the program generated itself (the in-cluster data tier's passwords, R-local-postgres):
+   * variable -> value, written as they are into the workload's Kubernetes Secret. Only Kubernetes
+   * workloads read them; there is no Secrets Manager secret behind them.
+   */
+  secretValues?: Record<string, pulumi.Input<string>>;
 }
 
 /** libpq's names (which pg_dump and psql read) for the DB_* settings a database connection hands services. */
@@ -54,6 +60,7 @@ export function libpqConnection(c: ServiceConnection): ServiceConnection {
     secretArns: c.secretArns,
     kmsKeyArns: c.kmsKeyArns,
     ...(c.secretVersions && { secretVersions: c.secretVersions }),
+    ...(c.secretValues ? { secretValues: pick(c.secretValues) } : {}),
   };
 }
 
@@ -64,5 +71,10 @@ export function libpqConnection(c: ServiceConnection): ServiceConnection {
 export function renameVariables(c: ServiceConnection, names: Readonly<Record<string, string>>): ServiceConnection {
   const rename = (from: Record<string, pulumi.Input<string>>) =>
     Object.fromEntries(Object.entries(from).map(([k, v]) => [names[k] ?? k, v]));
-  return { ...c, environment: rename(c.environment), secrets: rename(c.secrets) };
+  return {
+    ...c,
+    environment: rename(c.environment),
+    secrets: rename(c.secrets),
+    ...(c.secretValues ? { secretValues: rename(c.secretValues) } : {}),
+  };
 }

@@ -81,3 +81,8 @@ export const BOOTSTRAP_COMMAND = "bootstrap-roles";
 
 /** Plain variable of every task using a role: its rotation generation, so a rotation shows in the task's settings. */
 export const ROLE_ROTATION_VARIABLE = "DB_ROLE_ROTATION";
+
+/** The generations as one label, `app=0,migrate=0,backup=0`: it changes with any rotation. */
+export function rotationLabel(rotation: Record<DatabaseRolePurpose, number>): string {
+  return DATABASE_ROLE_PURPOSES.map((p) => `${p}=${rotation[p]}`).join(",");
+}

@@ -17,7 +17,13 @@ import { deploySettings, deployStackRules } from "../components/deploy/settings"
 import { postgresSettings, postgresStackRules } from "../components/data/postgres/settings";
 import { redisSettings, redisStackRules } from "../components/data/redis/settings";
 import { registrySettings, registryStackRules } from "../components/registry/settings";
-import { computeSettings, kubernetesSettings, kubernetesStackRules } from "../components/kubernetes/settings";
+import {
+  computeSettings,
+  dataSettings,
+  dataStackRules,
+  kubernetesSettings,
+  kubernetesStackRules,
+} from "../components/kubernetes/settings";
 import { alertsSettings, customAlarmsSettings, thresholdsSettings } from "../components/monitoring/settings";
 import { availabilityZones, networkSettings, networkStackRules } from "../components/network/settings";
 import {
@@ -88,6 +94,7 @@ const schema = z.strictObject({
   deploy: deploySettings,
   compute: computeSettings,
   kubernetes: kubernetesSettings,
+  data: dataSettings,
 });
 
 /** The schema of the `opsbook:` namespace, for the config reference (`npm run docs`). */
@@ -99,7 +106,7 @@ type Parsed = z.output<typeof schema>;
 export type PlatformConfig = Omit<Parsed, "network" | "postgres"> & {
   /** The Pulumi stack name. */
   stack: string;
-  /** `aws:region`. */
+  /** `aws:region`; empty when `data.platform` is `kubernetes` (no AWS provider). */
   region: string;
   network: Omit<Parsed["network"], "availabilityZones"> & { availabilityZones: string[] };
   postgres: Omit<Parsed["postgres"], "identifier"> & { identifier: string };
@@ -111,13 +118,16 @@ function postgresIdentifier(c: Pick<Parsed, "environment" | "postgres">): string
 }
 
 /** Rules between parts, and between a part and the stack's region; each names the key to change. */
-function stackRules(region: string) {
+function stackRules(region: string, values: Record<string, unknown>) {
   return (c: Parsed, ctx: z.RefinementCtx): void => {
     const identifier = postgresIdentifier(c);
-    networkStackRules(c.network, { region }, reporter(ctx, ["network"]));
+    const inCluster = c.data.platform === "kubernetes";
+    // An in-cluster data tier has no VPC: `network` is refused by dataStackRules instead.
+    if (!inCluster) networkStackRules(c.network, { region }, reporter(ctx, ["network"]));
     postgresStackRules(
       c.postgres,
-      { timeZone: c.timeZone, identifier, region, zones: availabilityZones(c.network, region).length },
+      // In the cluster there are no zones: a read replica is an AWS-only key (dataStackRules).
+      { timeZone: c.timeZone, identifier, region, zones: inCluster ? 0 : availabilityZones(c.network, region).length },
       reporter(ctx, ["postgres"]),
     );
     redisStackRules(c.redis, { timeZone: c.timeZone }, reporter(ctx, ["redis"]));
@@ -161,10 +171,22 @@ function stackRules(region: string) {
     }
     kubernetesStackRules(
       c.kubernetes,
-      { platform: c.compute.platform, services: c.services },
+      { platform: c.compute.platform, data: c.data.platform, services: c.services },
       reporter(ctx, ["kubernetes"]),
       reporter(ctx),
     );
+    dataStackRules(c.data, { platform: c.compute.platform, values }, reporter(ctx));
+    // An in-cluster stack has no ECR repositories to default the images to (R-local-postgres).
+    if (c.data.platform === "kubernetes") {
+      const allowed =
+        "an image without its tag, from a registry the cluster can pull from (a stack on the cluster's data tier has no ECR repository to default to)";
+      c.services.forEach((s, i) => {
+        if (s.image === undefined)
+          reporter(ctx)(["services", i, "image"], undefined, allowed, `registry.example.com/${s.name}`);
+      });
+      if (c.backup.image === undefined)
+        reporter(ctx)(["backup", "image"], undefined, allowed, "registry.example.com/opsbook-backup-job");
+    }
   };
 }
 
@@ -179,8 +201,20 @@ export function parseConfig(
   raw: Record<string, string>,
   secretKeys: ReadonlySet<string> = new Set(),
 ): PlatformConfig {
-  const problems: ConfigProblem[] = [...awsConfigProblems(stack, raw, secretKeys)];
   const own: Record<string, unknown> = {};
+  // Data on the cluster (R-local-postgres): the stack declares nothing on AWS, so no aws: key applies.
+  const inCluster =
+    (parseValue(raw[`${PROJECT}:data`] ?? "{}") as { platform?: unknown } | null)?.platform === "kubernetes";
+  const problems: ConfigProblem[] = inCluster
+    ? Object.keys(raw)
+        .filter((k) => k.startsWith("aws:"))
+        .map((k) => ({
+          key: k,
+          value: secretKeys.has(k) ? SECRET : parseValue(raw[k]!),
+          allowed: "no aws: key when opsbook:data.platform is kubernetes: the stack has no AWS provider",
+          fix: `pulumi config rm ${quote(k)} --stack ${stack}`,
+        }))
+    : [...awsConfigProblems(stack, raw, secretKeys)];
 
   for (const [fullKey, text] of Object.entries(raw)) {
     const [ns, key] = fullKey.includes(":")
@@ -215,7 +249,7 @@ export function parseConfig(
 
   const region = raw["aws:region"];
 
-  const result = schema.superRefine(stackRules(region ?? ""), ON_VALID).safeParse(own);
+  const result = schema.superRefine(stackRules(region ?? "", own), ON_VALID).safeParse(own);
   const writer = new ProblemWriter(stack, PROJECT, schema);
   if (!result.success) problems.push(...result.error.issues.flatMap((issue) => writer.fromIssue(own, issue)));
 
@@ -224,8 +258,8 @@ export function parseConfig(
   return {
     ...data,
     stack,
-    region: region!,
-    network: { ...data.network, availabilityZones: availabilityZones(data.network, region!) },
+    region: region ?? "",
+    network: { ...data.network, availabilityZones: inCluster ? [] : availabilityZones(data.network, region!) },
     postgres: { ...data.postgres, identifier: postgresIdentifier(data) },
   };
 }

@@ -43,6 +43,7 @@ import { KubernetesApps } from "../components/kubernetes/apps";
 import { ClusterDataAccess } from "../components/kubernetes/dataAccess";
 import { rpoAlarmHours } from "../lib/time";
 import { REPLICA_LAG_SECONDS } from "../lib/thresholds";
+import { buildInClusterPlatform, inClusterOutputs, type InClusterPlatform } from "./inCluster";
 
 export interface Platform {
   network: Network;
@@ -76,7 +77,9 @@ export interface Platform {
 }
 
 /** Declares every resource of the platform for one stack. */
-export function buildPlatform(config: PlatformConfig): Platform {
+export function buildPlatform(config: PlatformConfig): Platform | InClusterPlatform {
+  // No AWS at all when the data tier is on the cluster too (R-local-postgres).
+  if (config.data.platform === "kubernetes") return buildInClusterPlatform(config);
   const identity = aws.getCallerIdentityOutput();
   const partition = aws.getPartitionOutput();
 
@@ -502,7 +505,8 @@ export function buildPlatform(config: PlatformConfig): Platform {
 }
 
 /** The stack outputs: what operators and the next layers need to find. */
-export function stackOutputs(platform: Platform) {
+export function stackOutputs(platform: Platform | InClusterPlatform) {
+  if ("inCluster" in platform) return inClusterOutputs(platform);
   return {
     vpcId: platform.network.vpcId,
     publicSubnetIds: platform.network.publicSubnetIds,

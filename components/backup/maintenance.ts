@@ -331,7 +331,7 @@ export class DatabaseMaintenance extends pulumi.ComponentResource {
             labels: { ...labels, "app.kubernetes.io/component": command },
             serviceAccountName: serviceAccount.metadata.name,
             environment,
-            secret: { name: secret.metadata.name, keys },
+            secrets: [{ name: secret.metadata.name, keys }],
             maxRunMinutes: MAX_RUN_MINUTES,
             resources: resources(JOB_CPU, JOB_MEMORY, k.requestPercentOfLimits),
           }),

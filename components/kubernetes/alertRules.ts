@@ -19,6 +19,8 @@ export interface AlertFamily {
   thresholds: Partial<Record<Severity, number>>;
   /** Minutes the condition must hold before the alert fires, per severity. */
   forMinutes: Partial<Record<Severity, number>>;
+  /** Lower is worse (a cache hit rate): the alert fires below the threshold. */
+  below?: boolean;
   /** The PromQL of the value compared, in `unit`. */
   value: string;
   /** Section of docs/runbooks.md the alert links to. */
@@ -158,15 +160,16 @@ export function familyRules(
     const minutes = f.forMinutes[severity];
     if (threshold === undefined || minutes === undefined) return [];
     const unit = f.unit === "%" ? "%" : f.unit ? ` ${f.unit}` : "";
+    const [op, beyond] = f.below ? ["<", "below"] : [">", "above"];
     return [
       {
         alert: alertName(f.family),
-        expr: `${f.value} > ${threshold}`,
+        expr: `${f.value} ${op} ${threshold}`,
         for: `${minutes}m`,
         labels: { severity, family: f.family, ...labels },
         annotations: {
-          summary: `${labels.service}: ${f.family} above ${threshold}${unit} (${severity})`,
-          description: `${severity.toUpperCase()}: ${f.what} above ${threshold}${unit} for ${minutes} min. ${f.action}`,
+          summary: `${labels.service}: ${f.family} ${beyond} ${threshold}${unit} (${severity})`,
+          description: `${severity.toUpperCase()}: ${f.what} ${beyond} ${threshold}${unit} for ${minutes} min. ${f.action}`,
           runbook_url: `${runbookUrl}#${f.anchor}`,
         },
       },

@@ -27,12 +27,25 @@ export interface KubernetesAppsArgs extends Omit<KubernetesSettings, "host" | "r
   services: Array<Omit<ServiceSettings, "image"> & { port: number; image: pulumi.Input<string> }>;
   /** `healthCheck.path`: the probes' path unless a probe or the service names another. */
   healthCheckPath: string;
-  /** Per service, what its `uses` names under its `envNames`: the same ECS services get (R-db-roles). */
-  connections: Record<string, ServiceConnection[]>;
+  /**
+   * Per service, what its `uses` names under its `envNames`: the same ECS services get (R-db-roles).
+   * A function is called once the provider and the namespace exist, for a data tier that lives in
+   * that namespace itself (R-local-postgres).
+   */
+  connections: Record<string, ServiceConnection[]> | ((cluster: ClusterScope) => Record<string, ServiceConnection[]>);
+  /** A namespaced cert-manager Issuer that signs the Ingress's certificate when `tls` names none. */
+  tlsIssuer?: string;
   thresholds: Thresholds;
   rollback: RollbackSettings;
   /** Where the services' pods may connect besides DNS and HTTPS: the data tier on its ports. */
   egress: EgressDestination[];
+}
+
+/** What objects in the stack's namespace need: the provider, the namespace's name and the common labels. */
+export interface ClusterScope {
+  provider: k8s.Provider;
+  namespace: pulumi.Output<string>;
+  commonLabels: Record<string, string>;
 }
 
 /**
@@ -98,6 +111,10 @@ export class KubernetesApps extends pulumi.ComponentResource {
       child,
     );
 
+    const connections =
+      typeof args.connections === "function"
+        ? args.connections({ provider: this.provider, namespace, commonLabels })
+        : args.connections;
     this.services = {};
     for (const s of args.services) {
       this.services[s.name] = new KubernetesService(
@@ -108,7 +125,7 @@ export class KubernetesApps extends pulumi.ComponentResource {
           healthCheckPath: args.healthCheckPath,
           commonLabels,
           ownEnvironment: s.environment,
-          connections: args.connections[s.name] ?? [],
+          connections: connections[s.name] ?? [],
           namespace,
           unhealthyForMinutes: args.rollback.unhealthyForMinutes,
           egress: args.egress,
@@ -126,7 +143,7 @@ export class KubernetesApps extends pulumi.ComponentResource {
           name: "opsbook",
           namespace,
           labels: commonLabels,
-          annotations: ingressAnnotations(args.tls.clusterIssuer),
+          annotations: ingressAnnotations(args.tls.clusterIssuer, args.tls.secretName ? undefined : args.tlsIssuer),
         },
         spec: ingressSpec({
           services: args.services.map((s) => ({

@@ -8,14 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { JOB_RETRY } from "../../lib/backupContract";
 import type { ServiceConnection } from "../../lib/connection";
 import { parseHhmm } from "../../lib/time";
-import {
-  allowEgressSpec,
-  containerSecurityContext,
-  type EgressDestination,
-  podSecurityContext,
-  TMP_MOUNT,
-  tmpVolume,
-} from "./manifests";
+import { allowEgressSpec, type EgressDestination, jobPodSpec, type MountedSecretFile } from "./manifests";
 import type { KubernetesSettings } from "./settings";
 import { connectionSecret } from "./secrets";
 
@@ -52,8 +45,10 @@ export interface BackupCronJobArgs {
   serviceAccountName: pulumi.Input<string>;
   /** Plain variables: the database's libpq settings, the bucket, the metrics' namespace. */
   environment: Record<string, pulumi.Input<string>>;
-  /** The Secret with the credentials, each variable one key of the same name. */
-  secret: { name: pulumi.Input<string>; keys: string[] };
+  /** The Secrets with the credentials, each variable one key of the same name. */
+  secrets: Array<{ name: pulumi.Input<string>; keys: string[] }>;
+  /** Files from Secrets, e.g. the in-cluster stores' CA certificate. */
+  files?: MountedSecretFile[];
   /** `backup.maxRunMinutes`: a run still going after this is stopped and counts as failed. */
   maxRunMinutes: number;
   resources: In.core.v1.ResourceRequirements;
@@ -80,35 +75,15 @@ export function backupCronJobSpec(a: BackupCronJobArgs): In.batch.v1.CronJobSpec
         activeDeadlineSeconds: a.maxRunMinutes * 60,
         template: {
           metadata: { labels: a.labels },
-          spec: {
-            restartPolicy: "Never",
+          spec: jobPodSpec({
+            command: a.job,
+            image: a.image,
+            environment: a.environment,
+            secrets: a.secrets,
+            resources: a.resources,
             serviceAccountName: a.serviceAccountName,
-            // The job does not call the Kubernetes API. EKS's pod identity webhook mounts its own
-            // token (audience sts.amazonaws.com) for the role, independent of this one.
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            securityContext: podSecurityContext(),
-            containers: [
-              {
-                name: a.job,
-                image: a.image,
-                imagePullPolicy: "IfNotPresent",
-                // The image's ENTRYPOINT is the job's CLI; its argument picks the command.
-                args: [a.job],
-                env: [
-                  ...Object.entries(a.environment).map(([name, value]) => ({ name, value })),
-                  ...a.secret.keys.map((key) => ({
-                    name: key,
-                    valueFrom: { secretKeyRef: { name: a.secret.name, key } },
-                  })),
-                ],
-                resources: a.resources,
-                securityContext: containerSecurityContext(),
-                volumeMounts: [TMP_MOUNT],
-              },
-            ],
-            volumes: [tmpVolume()],
-          },
+            files: a.files,
+          }),
         },
       },
     },
@@ -183,7 +158,7 @@ export class BackupCronJobs extends pulumi.ComponentResource {
             labels: { ...labels, "app.kubernetes.io/component": job },
             serviceAccountName: this.serviceAccount.metadata.name,
             environment,
-            secret: { name: secret.metadata.name, keys },
+            secrets: [{ name: secret.metadata.name, keys }],
             maxRunMinutes: args.maxRunMinutes,
             resources: args.resources,
           }),

@@ -65,6 +65,74 @@ export function tmpVolume(): In.core.v1.Volume {
   return { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } };
 }
 
+/** A file mounted read-only into a job's container: a Secret's key (e.g. a CA certificate). */
+export interface MountedSecretFile {
+  /** Volume name, unique in the pod. */
+  name: string;
+  secretName: pulumi.Input<string>;
+  key: string;
+  /** Directory it is mounted in; the file keeps the key's name. */
+  mountPath: string;
+}
+
+/** What a run-to-completion pod is built from (the role bootstrap Job, the backup CronJobs). */
+export interface JobPodArgs {
+  /** The container's name: the image's command it runs. */
+  command: string;
+  /** `repository:tag`. */
+  image: pulumi.Input<string>;
+  /** Plain variables; never credentials. */
+  environment: Record<string, pulumi.Input<string>>;
+  /** Credentials, each variable one key of the same name in its Secret. */
+  secrets: Array<{ name: pulumi.Input<string>; keys: string[] }>;
+  resources: In.core.v1.ResourceRequirements;
+  serviceAccountName?: pulumi.Input<string>;
+  files?: MountedSecretFile[];
+}
+
+/**
+ * The pod of a job (R-k8s-deployment's pod security): never restarted in place (the Job retries
+ * with a new pod), no Kubernetes API token, no service links, the image's ENTRYPOINT with the
+ * command as its argument, credentials only through `secretKeyRef`, and a writable /tmp only.
+ */
+export function jobPodSpec(a: JobPodArgs): In.core.v1.PodSpec {
+  const files = a.files ?? [];
+  return {
+    restartPolicy: "Never",
+    ...(a.serviceAccountName === undefined ? {} : { serviceAccountName: a.serviceAccountName }),
+    // The jobs do not call the Kubernetes API. EKS's pod identity webhook mounts its own token
+    // (audience sts.amazonaws.com) for an IRSA role, independent of this one.
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: podSecurityContext(),
+    containers: [
+      {
+        name: a.command,
+        image: a.image,
+        imagePullPolicy: "IfNotPresent",
+        // The image's ENTRYPOINT is the job's CLI; its argument picks the command.
+        args: [a.command],
+        env: [
+          ...Object.entries(a.environment).map(([name, value]) => ({ name, value })),
+          ...a.secrets.flatMap((secret) =>
+            secret.keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secret.name, key } } })),
+          ),
+        ],
+        resources: a.resources,
+        securityContext: containerSecurityContext(),
+        volumeMounts: [TMP_MOUNT, ...files.map((f) => ({ name: f.name, mountPath: f.mountPath, readOnly: true }))],
+      },
+    ],
+    volumes: [
+      tmpVolume(),
+      ...files.map((f) => ({
+        name: f.name,
+        secret: { secretName: f.secretName, items: [{ key: f.key, path: f.key }] },
+      })),
+    ],
+  };
+}
+
 /** What one service's objects are built from. */
 export interface ServiceManifestArgs {
   service: Pick<
@@ -340,10 +408,12 @@ export function ingressSpec(a: {
  * Annotations of the Ingress: HTTP redirected to HTTPS (ingress-nginx's names; other controllers
  * ignore them and need their own), and cert-manager's issuer when it issues the certificate.
  */
-export function ingressAnnotations(clusterIssuer: string | undefined): Record<string, string> {
+export function ingressAnnotations(clusterIssuer: string | undefined, issuer?: string): Record<string, string> {
   return {
     "nginx.ingress.kubernetes.io/ssl-redirect": "true",
     "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
     ...(clusterIssuer ? { "cert-manager.io/cluster-issuer": clusterIssuer } : {}),
+    // A namespaced Issuer (the in-cluster data tier's CA) when no cluster issuer is configured.
+    ...(!clusterIssuer && issuer ? { "cert-manager.io/issuer": issuer } : {}),
   };
 }

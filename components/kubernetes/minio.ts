@@ -20,6 +20,8 @@ import {
 export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2024-10-13T13-34-11Z";
 export const MC_IMAGE = "quay.io/minio/mc:RELEASE.2024-10-08T09-37-26Z";
 export const MINIO_PORT = 9000;
+/** The root user of the generated credentials: the backup job signs its S3 requests as it. */
+export const MINIO_ROOT_USER = "opsbook-admin";
 /** A non-root uid for both: the images have no user of their own to keep. */
 export const MINIO_UID = 1000;
 
@@ -190,7 +192,7 @@ export class InClusterObjectStore extends pulumi.ComponentResource {
       {
         metadata: metadata("minio-root"),
         type: "kubernetes.io/basic-auth",
-        stringData: { username: "opsbook-admin", password: this.password.result },
+        stringData: { username: MINIO_ROOT_USER, password: this.password.result },
       },
       { ...child, additionalSecretOutputs: ["data", "stringData"] },
     );

@@ -24,7 +24,7 @@ export function secretValue(secretString: string, jsonKey: string | undefined): 
 
 /**
  * The connections' credentials as one Kubernetes Secret, read from Secrets Manager when the
- * stack is deployed: the pods get them only through `secretKeyRef` to `keys`, never as plain
+ * stack is deployed (or, for `secretValues`, the generated values themselves): the pods get them only through `secretKeyRef` to `keys`, never as plain
  * environment, and the plan shows the values as secrets.
  */
 export function connectionSecret(
@@ -45,10 +45,13 @@ export function connectionSecret(
       pulumi.all([version.secretString, ref.jsonKey]).apply(([text, jsonKey]) => secretValue(text, jsonKey)),
     );
   }
+  // The in-cluster data tier's generated credentials go in as they are (R-local-postgres).
+  const values = connections.flatMap((c) => Object.entries(c.secretValues ?? {}));
+  for (const [key, value] of values) stringData[key] = pulumi.secret(value);
   const secret = new k8s.core.v1.Secret(
     name,
     { metadata, type: "Opaque", stringData },
     { ...opts, additionalSecretOutputs: ["data", "stringData"] },
   );
-  return { secret, keys: refs.map(([key]) => key) };
+  return { secret, keys: [...refs, ...values].map(([key]) => key) };
 }

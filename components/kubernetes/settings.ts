@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { OIDC_PROVIDER_ARN } from "../../lib/iam";
-import { int, matching, oneOf, report, type Report, ON_VALID } from "../../lib/schema";
+import { int, matching, oneOf, REMOVE, report, type Report, ON_VALID } from "../../lib/schema";
 
 /** A DNS-1123 label: namespaces, secret and issuer names. */
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -194,11 +194,40 @@ export type ProbeSettings = KubernetesSettings["probes"]["liveness"];
  */
 export function kubernetesStackRules(
   k: KubernetesSettings,
-  ctx: { platform: ComputePlatform; services: K8sServiceFields[] },
+  ctx: { platform: ComputePlatform; data: DataPlatform; services: K8sServiceFields[] },
   add: Report,
   addService: Report,
 ): void {
   if (ctx.platform !== "kubernetes") return;
+  // With the data tier on the cluster there is no VPC to admit the nodes to, and no IAM role.
+  if (ctx.data === "aws") awsDataKeys(k, add);
+  if (k.host === undefined) {
+    add(["host"], undefined, "the DNS name the Ingress serves, e.g. app.example.com", "app.example.com");
+  }
+  if (k.runbookUrl === undefined) {
+    add(
+      ["runbookUrl"],
+      undefined,
+      "the https:// address of docs/runbooks.md, for the alerts' runbook_url",
+      "https://github.com/example/opsbook/blob/main/docs/runbooks.md",
+    );
+  }
+  const tlsChoices = [k.tls.secretName, k.tls.clusterIssuer].filter((v) => v !== undefined).length;
+  // On an in-cluster data tier the stack's own CA may sign the Ingress's certificate too (no key set).
+  if (tlsChoices > 1 || (tlsChoices === 0 && ctx.data === "aws")) {
+    add(
+      ["tls"],
+      k.tls,
+      ctx.data === "aws"
+        ? "exactly one of { secretName } (an existing TLS Secret) and { clusterIssuer } (cert-manager issues it)"
+        : "at most one of { secretName } and { clusterIssuer }; neither: the stack's own CA issues the certificate",
+    );
+  }
+  k8sServices(ctx.services, addService);
+}
+
+/** The keys an AWS data tier needs from the cluster: its nodes' security group and its OIDC provider. */
+function awsDataKeys(k: KubernetesSettings, add: Report): void {
   if (k.clientSecurityGroupId === undefined) {
     add(
       ["clientSecurityGroupId"],
@@ -215,26 +244,6 @@ export function kubernetesStackRules(
       "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE",
     );
   }
-  if (k.host === undefined) {
-    add(["host"], undefined, "the DNS name the Ingress serves, e.g. app.example.com", "app.example.com");
-  }
-  if (k.runbookUrl === undefined) {
-    add(
-      ["runbookUrl"],
-      undefined,
-      "the https:// address of docs/runbooks.md, for the alerts' runbook_url",
-      "https://github.com/example/opsbook/blob/main/docs/runbooks.md",
-    );
-  }
-  const tlsChoices = [k.tls.secretName, k.tls.clusterIssuer].filter((v) => v !== undefined).length;
-  if (tlsChoices !== 1) {
-    add(
-      ["tls"],
-      k.tls,
-      "exactly one of { secretName } (an existing TLS Secret) and { clusterIssuer } (cert-manager issues it)",
-    );
-  }
-  k8sServices(ctx.services, addService);
 }
 
 type K8sServiceFields = { name: string; port?: number; minCount: number; paths: string[] };
@@ -263,4 +272,101 @@ function k8sServices(services: K8sServiceFields[], add: Report): void {
       );
     }
   });
+}
+
+export const DATA_PLATFORMS = ["aws", "kubernetes"] as const;
+export type DataPlatform = (typeof DATA_PLATFORMS)[number];
+
+/** One data store's pod on the cluster: limits in the services' units, and its volume. */
+const store = (what: string, defaults: { cpu: number; memory: number; storageGb: number }) =>
+  z
+    .strictObject({
+      cpu: int(128, 8192, " CPU units")
+        .default(defaults.cpu)
+        .describe(`CPU limit of the ${what} container, in CPU units (1024 = 1 vCPU)`),
+      memory: int(128, 65536, " MiB").default(defaults.memory).describe(`memory limit of the ${what} container, MiB`),
+      storageGb: int(1, 16384, " GiB")
+        .default(defaults.storageGb)
+        .describe(`size of the ${what} volume, GiB (kept when the StatefulSet is deleted)`),
+    })
+    .prefault({});
+
+/**
+ * `opsbook:data`: where the data tier runs (R-local-postgres, R-local-redis, R-local-object-store).
+ * `aws` is RDS, ElastiCache and S3; `kubernetes` is PostgreSQL, Redis and MinIO as StatefulSets on
+ * the services' cluster, for a stack without an AWS account.
+ */
+export const dataSettings = z
+  .strictObject({
+    platform: oneOf(DATA_PLATFORMS)
+      .default("aws")
+      .describe(
+        "where the data tier runs: `aws` (RDS, ElastiCache, S3) or `kubernetes` (PostgreSQL, Redis and MinIO on the services' cluster; needs `compute.platform: kubernetes`)",
+      ),
+    storageClassName: matching(DNS_SUBDOMAIN, "a StorageClass name, e.g. standard")
+      .optional()
+      .describe("StorageClass of the stores' volumes on `kubernetes` (default: the cluster's default class)"),
+    postgres: store("PostgreSQL", { cpu: 1024, memory: 1024, storageGb: 20 }).describe(
+      "PostgreSQL on `kubernetes`; its version, database, user, `maxConnections` and `slowQueryMs` come from `opsbook:postgres`",
+    ),
+    redis: store("Redis", { cpu: 256, memory: 256, storageGb: 1 }).describe(
+      "Redis on `kubernetes`; its memory ceiling is 75 % of `memory`",
+    ),
+    objectStore: store("MinIO", { cpu: 256, memory: 512, storageGb: 10 }).describe(
+      "MinIO on `kubernetes`: the versioned backup bucket",
+    ),
+    pushgatewayUrl: matching(/^https?:\/\/[^\s/]+(\/\S*)?$/, "an http(s):// URL of a Prometheus Pushgateway")
+      .default("http://prometheus-pushgateway.monitoring.svc:9091")
+      .describe(
+        "Prometheus Pushgateway the backup job and the restore drill push their metrics to on `kubernetes` (R-local-backup-metrics)",
+      ),
+  })
+  .prefault({})
+  .describe("where the data tier runs, and its sizes on the cluster");
+
+export type DataSettings = z.output<typeof dataSettings>;
+
+/**
+ * Keys that only mean something with an AWS data tier: on `data.platform: kubernetes` each is
+ * refused by name, so a stack file never carries a value the program silently drops.
+ */
+export const AWS_ONLY_KEYS = [
+  ["kubernetes", "clientSecurityGroupId"],
+  ["kubernetes", "oidcProviderArn"],
+  ["network"],
+  ["domain"],
+  ["alerts"],
+  ["customAlarms"],
+  ["postgres", "restore"],
+  ["backup", "drRegion"],
+] as const;
+
+/**
+ * Rules of `opsbook:data` against the rest of the stack. Paths are from the stack root: data on
+ * the cluster needs the services on the cluster, and no AWS-only key ({@link AWS_ONLY_KEYS}).
+ */
+export function dataStackRules(
+  d: DataSettings,
+  stack: { platform: ComputePlatform; values: Record<string, unknown> },
+  add: Report,
+): void {
+  if (d.platform !== "kubernetes") return;
+  if (stack.platform !== "kubernetes") {
+    add(
+      ["data", "platform"],
+      d.platform,
+      "`aws` unless `compute.platform` is `kubernetes`: the in-cluster data tier runs on the services' cluster",
+      "aws",
+    );
+  }
+  for (const path of AWS_ONLY_KEYS) {
+    const value = path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], stack.values);
+    if (value === undefined) continue;
+    add(
+      [...path],
+      value,
+      "no value when `data.platform` is `kubernetes`: it configures the AWS data tier, which this stack does not have",
+      REMOVE,
+    );
+  }
 }

@@ -8,6 +8,17 @@ import type { PolicyResource } from "@pulumi/policy";
 import { type OpsbookPolicy, type Subject, resourceRule, show, stackRule } from "./common";
 
 export const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+export const STATEFUL_SET = "kubernetes:apps/v1:StatefulSet";
+export const JOB = "kubernetes:batch/v1:Job";
+export const CRON_JOB = "kubernetes:batch/v1:CronJob";
+/**
+ * Every kind with a pod template the container rules read: the services, the in-cluster stores
+ * (R-local-postgres) and the jobs. Each image these run supports a non-root user and a read-only
+ * root filesystem (README "Kubernetes"), so no kind is exempt from those rules.
+ */
+export const WORKLOADS = [DEPLOYMENT, STATEFUL_SET, JOB, CRON_JOB] as const;
+/** Run-to-completion pods have nothing to serve: `k8s-probes` exempts exactly these kinds, by name. */
+export const PROBE_EXEMPT = [JOB, CRON_JOB] as const;
 export const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 export const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 export const NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -29,29 +40,34 @@ interface Container {
   livenessProbe?: unknown;
   readinessProbe?: unknown;
 }
+interface PodTemplate {
+  metadata?: { labels?: Record<string, string> };
+  spec?: { securityContext?: SecurityContext; containers?: Container[] };
+}
 interface Deployment {
   metadata?: { name?: string; namespace?: string };
-  spec?: {
-    template?: {
-      metadata?: { labels?: Record<string, string> };
-      spec?: { securityContext?: SecurityContext; containers?: Container[] };
-    };
-  };
+  spec?: { template?: PodTemplate; jobTemplate?: { spec?: { template?: PodTemplate } } };
 }
+
+/** A workload's pod template: a CronJob's is in its Job template. */
+const podTemplateOf = (type: string, d: Deployment): PodTemplate | undefined =>
+  type === CRON_JOB ? d.spec?.jobTemplate?.spec?.template : d.spec?.template;
 
 function containerRule(
   meta: Omit<Parameters<typeof resourceRule<Deployment>>[0], "types" | "kind" | "check"> & {
-    check: (c: Container, label: string, subject: Subject<Deployment>) => void;
+    check: (c: Container, label: string, subject: Subject<Deployment>, pod: PodTemplate) => void;
+    /** The kinds checked; every workload unless the rule names its exemptions. */
+    types?: readonly string[];
   },
 ): OpsbookPolicy {
-  const { check, ...rest } = meta;
+  const { check, types = WORKLOADS, ...rest } = meta;
   return resourceRule<Deployment>({
     ...rest,
-    types: [DEPLOYMENT],
-    kind: "Deployment",
+    types,
+    kind: (type) => type.split(":").pop()!,
     check: (subject) => {
-      for (const c of subject.props.spec?.template?.spec?.containers ?? [])
-        check(c, `container "${c.name ?? "?"}"`, subject);
+      const pod = podTemplateOf(subject.type, subject.props) ?? {};
+      for (const c of pod.spec?.containers ?? []) check(c, `container "${c.name ?? "?"}"`, subject, pod);
     },
   });
 }
@@ -63,8 +79,8 @@ export const k8sNonRoot = containerRule({
   severity: "high",
   sources: ["CKV_K8S_23", "Pod Security restricted"],
   remediationSteps: "Set securityContext.runAsNonRoot: true (and a runAsUser) on the pod or each container.",
-  check: (c, label, s) => {
-    const value = c.securityContext?.runAsNonRoot ?? s.props.spec?.template?.spec?.securityContext?.runAsNonRoot;
+  check: (c, label, s, pod) => {
+    const value = c.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
     if (value !== true)
       s.report(`${label} runAsNonRoot`, show(value), "true", "set securityContext.runAsNonRoot: true and a runAsUser");
   },
@@ -130,7 +146,9 @@ export const k8sResources = containerRule({
 
 export const k8sProbes = containerRule({
   name: "k8s-probes",
-  description: "Every container has a liveness and a readiness probe (R-k8s-probes).",
+  description:
+    "Every container of a Deployment or StatefulSet has a liveness and a readiness probe (R-k8s-probes); Jobs and CronJobs are exempt: they run to completion and serve nothing.",
+  types: WORKLOADS.filter((t) => !(PROBE_EXEMPT as readonly string[]).includes(t)),
   enforcementLevel: "mandatory",
   severity: "medium",
   sources: ["CKV_K8S_8", "CKV_K8S_9", "runbook 003"],

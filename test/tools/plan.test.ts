@@ -45,7 +45,7 @@ describe("readStackFile", () => {
 
   test("names the stacks there are when the stack file is missing", () => {
     expect(() => readStackFile(REPO_ROOT, "prod")).toThrow(
-      `no stack "prod": ${path.join(REPO_ROOT, "Pulumi.prod.yaml")} does not exist. Stacks here: production, staging`,
+      `no stack "prod": ${path.join(REPO_ROOT, "Pulumi.prod.yaml")} does not exist. Stacks here: local, production, staging, staging-k8s`,
     );
   });
 

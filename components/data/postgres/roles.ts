@@ -11,6 +11,7 @@ import {
   activeSlot,
   loginRole,
   rolePasswordEnv,
+  rotationLabel,
   slotGeneration,
   type DatabaseRolePurpose,
   type RoleSlot,
@@ -19,13 +20,7 @@ import { libpqConnection, type ServiceConnection } from "../../../lib/connection
 import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "../../service/taskRoles";
 import * as k8s from "@pulumi/kubernetes";
 import { connectionSecret } from "../../kubernetes/secrets";
-import {
-  containerSecurityContext,
-  podSecurityContext,
-  resources,
-  TMP_MOUNT,
-  tmpVolume,
-} from "../../kubernetes/manifests";
+import { jobPodSpec, resources } from "../../kubernetes/manifests";
 
 /** Characters of a role password: letters and digits only, so it needs no escaping in a URL. */
 export const ROLE_PASSWORD_LENGTH = 40;
@@ -310,8 +305,6 @@ export class DatabaseRoles extends pulumi.ComponentResource {
       },
       { ...child, additionalSecretOutputs: ["data", "stringData"] },
     );
-    const fromSecret = (secretName: pulumi.Input<string>, keys: string[]) =>
-      keys.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } }));
     this.bootstrapJob = new k8s.batch.v1.Job(
       `${name}-db-roles`,
       {
@@ -321,29 +314,16 @@ export class DatabaseRoles extends pulumi.ComponentResource {
           activeDeadlineSeconds: 900,
           template: {
             metadata: { labels, annotations: { "opsbook/role-rotation": rotationLabel(this.args.rotation) } },
-            spec: {
-              restartPolicy: "Never",
-              automountServiceAccountToken: false,
-              enableServiceLinks: false,
-              securityContext: podSecurityContext(),
-              containers: [
-                {
-                  name: BOOTSTRAP_COMMAND,
-                  image: pulumi.interpolate`${this.args.image.repository}:${this.args.image.tag}`,
-                  imagePullPolicy: "IfNotPresent",
-                  args: [BOOTSTRAP_COMMAND],
-                  env: [
-                    ...Object.entries(master.environment).map(([envName, value]) => ({ name: envName, value })),
-                    ...fromSecret(masterSecret.metadata.name, masterKeys),
-                    ...fromSecret(passwords.metadata.name, passwordKeys),
-                  ],
-                  resources: resources(256, 512, k.requestPercentOfLimits),
-                  securityContext: containerSecurityContext(),
-                  volumeMounts: [TMP_MOUNT],
-                },
+            spec: jobPodSpec({
+              command: BOOTSTRAP_COMMAND,
+              image: pulumi.interpolate`${this.args.image.repository}:${this.args.image.tag}`,
+              environment: master.environment,
+              secrets: [
+                { name: masterSecret.metadata.name, keys: masterKeys },
+                { name: passwords.metadata.name, keys: passwordKeys },
               ],
-              volumes: [tmpVolume()],
-            },
+              resources: resources(256, 512, k.requestPercentOfLimits),
+            }),
           },
         },
       },
@@ -374,9 +354,4 @@ export class DatabaseRoles extends pulumi.ComponentResource {
       secretVersions: [version],
     };
   }
-}
-
-/** The generations as one label, `app=0,migrate=0,backup=0`: it changes with any rotation. */
-export function rotationLabel(rotation: Record<DatabaseRolePurpose, number>): string {
-  return DATABASE_ROLE_PURPOSES.map((p) => `${p}=${rotation[p]}`).join(",");
 }

@@ -64,12 +64,22 @@ export interface DrillConfig {
   createTimeoutMinutes: number;
 }
 
+/**
+ * The restore drill into a throwaway database on the job's own server (DRILL_IN_SERVER): for an
+ * in-cluster PostgreSQL with no API to create an instance. The drill role creates and drops it.
+ */
+export interface InServerDrillConfig {
+  rtoSeconds: number;
+}
+
 export interface JobConfig {
   postgres: PostgresConfig;
   storage: StorageConfig;
   metrics: MetricsConfig;
   /** The drill's instance; undefined unless DRILL_SOURCE_INSTANCE is set (the backup does not need it). */
   drill: DrillConfig | undefined;
+  /** Set by DRILL_IN_SERVER=true instead of the drill's instance. */
+  inServerDrill: InServerDrillConfig | undefined;
   /**
    * The environment for pg_dump, pg_restore and psql. It carries PGPASSWORD, which is why the
    * password never appears on a command line; never log this object.
@@ -289,6 +299,11 @@ const RULES = {
     allowed: "a security group id, e.g. sg-0123456789abcdef0",
     parse: matching(/^[A-Za-z0-9-]{1,64}$/),
   },
+  drillInServer: {
+    purpose: "restore drill into a throwaway database on the job's own server instead of an instance of its own",
+    allowed: "true or false",
+    parse: boolean,
+  },
   drillRto: {
     purpose: "the RTO in seconds the restore drill's time to recover is held to",
     // Seconds from a minute: finer than the settings' hours, the same longest RTO.
@@ -322,6 +337,7 @@ export function loadConfig(env: Env): JobConfig {
   const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
   const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
   const drill = readDrill(read);
+  const inServerDrill = readInServerDrill(read, drill !== undefined);
   const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
 
   const missing =
@@ -334,6 +350,7 @@ export function loadConfig(env: Env): JobConfig {
     storage: { bucket, prefix, region, endpoint: s3Endpoint, forcePathStyle, partSizeBytes: partSizeMiB * MIB },
     metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint, pushgatewayUrl },
     drill,
+    inServerDrill,
     childEnv: childEnvironment(env, port),
   };
 }
@@ -355,6 +372,18 @@ function readDrill(read: EnvReader): DrillConfig | undefined {
     rtoSeconds,
     createTimeoutMinutes: DEFAULTS.drillCreateTimeoutMinutes,
   };
+}
+
+/** DRILL_IN_SERVER: the drill's database on the job's own server; refused beside a drill instance. */
+function readInServerDrill(read: EnvReader, hasInstance: boolean): InServerDrillConfig | undefined {
+  if (!read.optional(BACKUP_ENV.drillInServer, RULES.drillInServer, false)) return undefined;
+  if (hasInstance) {
+    read.problems.push(
+      `${BACKUP_ENV.drillInServer}=true and ${BACKUP_ENV.drillSourceInstance} are both set (${RULES.drillInServer.purpose}). Allowed: one of them.`,
+    );
+    return undefined;
+  }
+  return { rtoSeconds: read.optional(BACKUP_ENV.drillRtoSeconds, RULES.drillRto, DEFAULTS.rtoSeconds) };
 }
 
 /**

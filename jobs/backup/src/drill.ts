@@ -4,7 +4,8 @@
  * with the count taken when the dump was made. The production instance is only described: a
  * restore there would double its used storage every week (R-backup-restore-test). The time from
  * asking RDS for the instance to the last row count is the time to recover, held to the RTO
- * (R-backup-rto).
+ * (R-backup-rto). A PostgreSQL without such an API (the in-cluster one, R-local-postgres) drills
+ * into a throwaway database on its own server instead (DRILL_IN_SERVER).
  */
 import { randomBytes } from "node:crypto";
 import type { DrillConfig, JobConfig, PostgresConfig } from "./config";
@@ -26,7 +27,7 @@ import { objectSize, openObject, readText, s3Url } from "./storage";
 import { ByteTally, feed } from "./streams";
 
 export interface DrillResult {
-  /** The drill's instance (deleted again). */
+  /** The drill's instance (deleted again), or the job's own server's host (DRILL_IN_SERVER). */
   instance: string;
   /** The throwaway database on it (already dropped). */
   database: string;
@@ -57,7 +58,7 @@ export async function runRestoreDrill(config: JobConfig, deps: JobDeps): Promise
     await publishAfterFailure(deps, config.postgres.database, drillMetrics(false, undefined));
     throw error;
   }
-  const rto = config.drill!.rtoSeconds;
+  const rto = (config.drill ?? config.inServerDrill)!.rtoSeconds;
   const withinRto = result.timeToRecoverSeconds <= rto;
   try {
     await deps.metrics.publish(
@@ -78,10 +79,11 @@ export async function runRestoreDrill(config: JobConfig, deps: JobDeps): Promise
   return result;
 }
 
-function requireDrill(config: JobConfig): DrillConfig {
-  if (!config.drill) {
+/** The drill's instance, or none when the drill restores on the job's own server (DRILL_IN_SERVER). */
+function requireDrill(config: JobConfig): DrillConfig | undefined {
+  if (!config.drill && !config.inServerDrill) {
     throw new JobError(
-      "restore-drill needs DRILL_SOURCE_INSTANCE, DRILL_INSTANCE_PREFIX, DRILL_INSTANCE_CLASS and DRILL_SECURITY_GROUP_ID (the task definition sets them): it restores into an instance of its own, never into the database it backs up",
+      "restore-drill needs DRILL_SOURCE_INSTANCE, DRILL_INSTANCE_PREFIX, DRILL_INSTANCE_CLASS and DRILL_SECURITY_GROUP_ID (the task definition sets them), or DRILL_IN_SERVER=true for a server without an API to create instances: it restores into a database of its own, never into the database it backs up",
     );
   }
   return config.drill;
@@ -99,7 +101,7 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
     );
   }
   const rds: DrillInstanceDeps = { rds: deps.rds, log: deps.log, now: deps.now, sleep: deps.sleep ?? sleepFor };
-  await sweepLeftovers(drillConfig, rds);
+  if (drillConfig) await sweepLeftovers(drillConfig, rds);
 
   deps.log.info("restoring the latest backup", { key: latest.dumpKey, bytes: size, takenAt: latest.startedAt });
   const started = deps.now();
@@ -110,8 +112,9 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
   let failed = false;
   let failure: unknown;
   try {
-    const instance = await createDrillInstance(drillConfig, rds, (identifier) => (created = identifier));
-    target = targetOf(config, instance);
+    target = drillConfig
+      ? targetOf(config, await createDrillInstance(drillConfig, rds, (identifier) => (created = identifier)))
+      : ownServer(config);
     database = drillDatabaseName(deps.now(), randomBytes(2).toString("hex"));
     await createDatabase(target.pg, target.env, database);
     await restoreInto(config, deps, latest, database, target.env);
@@ -127,18 +130,18 @@ async function drill(config: JobConfig, deps: JobDeps): Promise<DrillResult> {
   }
   const timeToRecoverSeconds = secondsSince(deps, started);
   if (target && database) await dropThrowaway(target, deps, database);
-  if (created) await deleteInstance(drillConfig, deps, created, !failed);
+  if (created && drillConfig) await deleteInstance(drillConfig, deps, created, !failed);
   if (failed) {
     throw failure;
   }
   deps.log.info("restore drill passed", {
     key: latest.dumpKey,
-    instance: created,
+    instance: created ?? config.postgres.host,
     tables: latest.tables.length,
     timeToRecoverSeconds,
   });
   return {
-    instance: created!,
+    instance: created ?? config.postgres.host,
     database: database!,
     dumpKey: latest.dumpKey,
     timeToRecoverSeconds,
@@ -165,6 +168,14 @@ function targetOf(config: JobConfig, instance: DrillInstance): Target {
     PGDATABASE: pg.database,
   };
   return { pg, env };
+}
+
+/**
+ * The job's own server, as its own role (the drill role, CREATEDB): the throwaway database is
+ * created beside the one it backs up and dropped after, whatever happened (DRILL_IN_SERVER).
+ */
+function ownServer(config: JobConfig): Target {
+  return { pg: config.postgres, env: config.childEnv };
 }
 
 async function readLatest(config: JobConfig, deps: JobDeps): Promise<BackupManifest> {

@@ -318,6 +318,45 @@ describe("backup and restore drill against PostgreSQL and S3", () => {
     expect(await drillDatabasesLeft()).toBe("");
   }, 30_000);
 
+  test("DRILL_IN_SERVER: the drill restores into a throwaway database on its own server, with no RDS call, and drops it", async () => {
+    const run = await runJob("restore-drill", "2026-11-23T03:30:00Z", {
+      DRILL_SOURCE_INSTANCE: "",
+      DRILL_IN_SERVER: "true",
+    });
+
+    expect(run.log.errors()).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(rdsCalls()).toEqual([]);
+    expect(run.log.lines).toContainEqual({
+      level: "info",
+      message: "restore drill passed",
+      fields: { key: DUMP, instance: pg.env(DATABASE).PGHOST, tables: SEEDED_TABLES.length, timeToRecoverSeconds: 2 },
+    });
+    expect(run.metrics.publications).toEqual([
+      {
+        database: DATABASE,
+        at: new Date("2026-11-23T03:30:03Z"),
+        metrics: [
+          { name: METRIC.restoreDrillSuccess, value: 1, unit: "Count" },
+          { name: METRIC.restoreDrillTimeToRecoverSeconds, value: 2, unit: "Seconds" },
+        ],
+      },
+    ]);
+    expect(await drillDatabasesLeft()).toBe("");
+    // The database it backs up is untouched.
+    expect(await pg.sql("SELECT count(*) FROM public.customers", DATABASE)).toBe("250");
+  }, 30_000);
+
+  test("DRILL_IN_SERVER beside a drill instance is refused before anything runs", async () => {
+    const run = await runJob("restore-drill", "2026-11-23T03:40:00Z", { DRILL_IN_SERVER: "true" });
+
+    expect(run.code).not.toBe(0);
+    expect(rdsCalls()).toEqual([]);
+    expect(JSON.stringify(run.log.lines)).toContain(
+      "DRILL_IN_SERVER=true and DRILL_SOURCE_INSTANCE are both set (restore drill into a throwaway database on the job's own server instead of an instance of its own). Allowed: one of them.",
+    );
+  }, 30_000);
+
   test("a drill slower than the RTO restores everything, publishes its time, deletes its instance, and fails", async () => {
     // A clock of 30 s a reading: the four readings of the time to recover make 120 s, over a 60 s RTO.
     const run = await runJob(

@@ -212,3 +212,58 @@ describe("stack rules", () => {
     ]);
   });
 });
+
+describe("the container rules read every workload's pod template (R-local-postgres)", () => {
+  const template = deployment().spec.template;
+  const statefulSet = (change: Record<string, unknown> = {}) => ({
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: "postgres", namespace: "app" },
+    spec: { ...deployment().spec, template: { ...template, spec: { containers: [{ ...container, ...change }] } } },
+  });
+  const cronJob = (change: Record<string, unknown> = {}) => ({
+    apiVersion: "batch/v1",
+    kind: "CronJob",
+    metadata: { name: "backup", namespace: "app" },
+    spec: {
+      schedule: "0 2 * * *",
+      jobTemplate: { spec: { template: { spec: { containers: [{ ...container, ...change }] } } } },
+    },
+  });
+
+  test("a StatefulSet's and a CronJob's containers are checked like a Deployment's", async () => {
+    expect(await violations(k8s.k8sReadOnlyRoot, k8s.STATEFUL_SET, statefulSet(), { name: "postgres" })).toEqual([]);
+    expect(
+      await violations(k8s.k8sReadOnlyRoot, k8s.STATEFUL_SET, statefulSet({ securityContext: {} }), {
+        name: "postgres",
+      }),
+    ).toEqual([
+      'StatefulSet "postgres": container "api" readOnlyRootFilesystem is not set; required: true. Fix: set it and mount an emptyDir at /tmp.',
+    ]);
+    expect(
+      await violations(k8s.k8sNonRoot, k8s.CRON_JOB, cronJob({ securityContext: {} }), { name: "backup" }),
+    ).toEqual([
+      'CronJob "backup": container "api" runAsNonRoot is not set; required: true. Fix: set securityContext.runAsNonRoot: true and a runAsUser.',
+    ]);
+    expect(
+      await violations(
+        k8s.k8sImagePinned,
+        k8s.JOB,
+        { spec: { template: cronJob().spec.jobTemplate.spec.template } },
+        {
+          name: "bucket",
+        },
+      ),
+    ).toEqual([]);
+  });
+
+  test("k8s-probes exempts Jobs and CronJobs by kind, and no other workload", async () => {
+    const unprobed = { livenessProbe: undefined, readinessProbe: undefined };
+    expect(await violations(k8s.k8sProbes, k8s.CRON_JOB, cronJob(unprobed), { name: "backup" })).toEqual([]);
+    expect(k8s.PROBE_EXEMPT).toEqual([k8s.JOB, k8s.CRON_JOB]);
+    expect(await violations(k8s.k8sProbes, k8s.STATEFUL_SET, statefulSet(unprobed), { name: "postgres" })).toEqual([
+      'StatefulSet "postgres": container "api" livenessProbe is not set; required: a probe. Fix: set livenessProbe: { httpGet: ... }.',
+      'StatefulSet "postgres": container "api" readinessProbe is not set; required: a probe. Fix: set readinessProbe: { httpGet: ... }.',
+    ]);
+  });
+});

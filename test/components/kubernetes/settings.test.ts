@@ -1,4 +1,4 @@
-import { computeSettings, kubernetesSettings } from "../../../components/kubernetes/settings";
+import { computeSettings, dataSettings, kubernetesSettings } from "../../../components/kubernetes/settings";
 import { parseConfig } from "../../../stacks/config";
 import { settingsProblems } from "../../helpers/settings";
 
@@ -134,5 +134,104 @@ describe("compute and kubernetes settings", () => {
   test("on ECS the load balancer's domain stays required", () => {
     const ecs = { ...raw(complete), "opsbook:compute": JSON.stringify({ platform: "ecs" }) };
     expect(problems(ecs)).toEqual(["opsbook:domain: { certificateArn } or { name, hostedZoneId } on the ECS platform"]);
+  });
+});
+
+describe("data settings (opsbook:data)", () => {
+  /** An in-cluster stack: services and data on the cluster, no aws: key. */
+  const local = (extra: Record<string, unknown> = {}, kubernetes: Record<string, unknown> = {}) => {
+    const { "aws:region": _region, ...rest } = raw({
+      host: "opsbook.localtest.me",
+      runbookUrl: "https://git.example.com/opsbook/docs/runbooks.md",
+      ...kubernetes,
+    });
+    return {
+      ...rest,
+      "opsbook:data": JSON.stringify({ platform: "kubernetes" }),
+      ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, JSON.stringify(v)])),
+    };
+  };
+  const fixes = (input: Record<string, string>): string[] => {
+    try {
+      parseConfig("demo", input);
+      return [];
+    } catch (e) {
+      return (e as { problems: Array<{ key: string; fix: string }> }).problems.map((p) => `${p.key}: ${p.fix}`);
+    }
+  };
+
+  test("the data tier is on AWS unless a stack says otherwise; sizes for the cluster have defaults", () => {
+    expect(dataSettings.parse(undefined)).toEqual({
+      platform: "aws",
+      postgres: { cpu: 1024, memory: 1024, storageGb: 20 },
+      redis: { cpu: 256, memory: 256, storageGb: 1 },
+      objectStore: { cpu: 256, memory: 512, storageGb: 10 },
+      pushgatewayUrl: "http://prometheus-pushgateway.monitoring.svc:9091",
+    });
+    expect(settingsProblems(dataSettings, { platform: "rds" })).toEqual(['platform: one of "aws", "kubernetes"']);
+    expect(settingsProblems(dataSettings, { pushgatewayUrl: "pushgateway:9091", redis: { memory: 64 } })).toEqual([
+      "redis.memory: a whole number from 128 to 65536 MiB",
+      "pushgatewayUrl: an http(s):// URL of a Prometheus Pushgateway",
+    ]);
+  });
+
+  test("an in-cluster stack needs no aws: key, security group or OIDC provider, and no TLS source", () => {
+    expect(problems(local())).toEqual([]);
+    const config = parseConfig("demo", local());
+    expect(config.data.platform).toBe("kubernetes");
+    expect(config.region).toBe("");
+    expect(config.network.availabilityZones).toEqual([]);
+  });
+
+  test("data on the cluster needs the services on the cluster", () => {
+    const ecs = { ...local(), "opsbook:compute": JSON.stringify({ platform: "ecs" }) };
+    expect(problems(ecs)).toContain(
+      "opsbook:data.platform: `aws` unless `compute.platform` is `kubernetes`: the in-cluster data tier runs on the services' cluster",
+    );
+    expect(fixes(ecs)).toContain(
+      "opsbook:data.platform: pulumi config set --path 'opsbook:data.platform' 'aws' --stack demo",
+    );
+  });
+
+  test("every AWS-only key and every aws: key is refused by name, with the command that removes it", () => {
+    const input = {
+      ...local(
+        { "opsbook:domain": { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/abc" } },
+        { clientSecurityGroupId: "sg-0123456789abcdef0" },
+      ),
+      "aws:region": "eu-west-1",
+      "opsbook:network": JSON.stringify({ cidr: "10.9.0.0/16" }),
+      "opsbook:alerts": JSON.stringify({ emails: ["oncall@example.com"] }),
+      "opsbook:backup": JSON.stringify({
+        image: "registry.example.com/backup",
+        tag: "1.0.0",
+        drRegion: "eu-central-1",
+      }),
+    };
+    const refused =
+      "no value when `data.platform` is `kubernetes`: it configures the AWS data tier, which this stack does not have";
+    expect(problems(input).sort()).toEqual(
+      [
+        "aws:region: no aws: key when opsbook:data.platform is kubernetes: the stack has no AWS provider",
+        `opsbook:kubernetes.clientSecurityGroupId: ${refused}`,
+        `opsbook:network: ${refused}`,
+        `opsbook:domain: ${refused}`,
+        `opsbook:alerts: ${refused}`,
+        `opsbook:backup.drRegion: ${refused}`,
+      ].sort(),
+    );
+    expect(fixes(input)).toEqual(
+      expect.arrayContaining([
+        "aws:region: pulumi config rm 'aws:region' --stack demo",
+        "opsbook:kubernetes.clientSecurityGroupId: pulumi config rm --path 'opsbook:kubernetes.clientSecurityGroupId' --stack demo",
+        "opsbook:backup.drRegion: pulumi config rm --path 'opsbook:backup.drRegion' --stack demo",
+      ]),
+    );
+  });
+
+  test("at most one TLS source on an in-cluster stack", () => {
+    expect(problems(local({}, { tls: { secretName: "a", clusterIssuer: "b" } }))).toEqual([
+      "opsbook:kubernetes.tls: at most one of { secretName } and { clusterIssuer }; neither: the stack's own CA issues the certificate",
+    ]);
   });
 });
