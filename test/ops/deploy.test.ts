@@ -161,7 +161,7 @@ describe("opsbook deploy --dry-run (R-deploy-windows, R-deploy-pre-checks)", () 
     expect(forced.code).toBe(0);
     scenario({ outputs: { deploy: { ...calendar(false), maintenance: { enabled: false, allow: [] } } } });
     expect((await deploy(["--stack", "production", "--dry-run"], TUESDAY_11_LONDON)).code).toBe(0);
-  });
+  }, 30_000);
 
   test("refuses while another update runs on the stack", async () => {
     const running = {
