@@ -25,7 +25,16 @@ import {
 } from "../deploy/steps";
 import { unreachableSmokeChecks, verify, watch } from "../deploy/verify";
 import { criticalAlertsFiring } from "../deploy/kubernetes";
-import { applyRollback, clusterApi, outputValues, planRollback, servicesText, slaText, verifyAfter } from "./rollback";
+import {
+  applyRollback,
+  clusterApi,
+  configObject,
+  outputValues,
+  planRollback,
+  servicesText,
+  slaText,
+  verifyAfter,
+} from "./rollback";
 
 export const deploySpec: CommandSpec = {
   name: "deploy",
@@ -115,25 +124,26 @@ export function calendarFrom(outputs: Record<string, unknown>, stack: string): D
   };
 }
 
-/** Which `opsbook:services[i].tag` keys the tags set, from the config the last update ran with. */
+/**
+ * Which `opsbook:services[i].tag` keys the tags set, by the services' order in the stack file at
+ * the checked-out commit (`pulumi config --json` of the workspace): the update runs that file, so a
+ * commit that adds or reorders services moves the index with it.
+ */
 export function tagConfig(
-  last: Update | undefined,
+  config: Record<string, { value?: string; objectValue?: unknown }>,
   tags: Record<string, string>,
   stack: string,
 ): Record<string, string> {
-  let names: string[] = [];
-  try {
-    const list = JSON.parse(last?.config?.["opsbook:services"]?.value ?? "[]") as Array<{ name?: unknown }>;
-    names = list.map((s) => String(s.name));
-  } catch {
-    names = [];
-  }
+  const list = configObject(config, "opsbook:services");
+  const names = (Array.isArray(list) ? (list as unknown[]) : []).map((s) =>
+    typeof s === "object" && s !== null && "name" in s ? String(s.name) : "",
+  );
   const out: Record<string, string> = {};
   for (const [name, tag] of Object.entries(tags)) {
     const i = names.indexOf(name);
     if (i === -1) {
       throw new UsageError(
-        `--set ${name}=${tag}: stack ${stack} runs no service "${name}" (it runs: ${names.join(", ") || "none recorded"})`,
+        `--set ${name}=${tag}: the stack file of ${stack} names no service "${name}" (it names: ${names.join(", ") || "none"})`,
         "deploy",
       );
     }
@@ -277,17 +287,29 @@ export async function deploy(ctx: Context): Promise<number> {
       `turn it off first (opsbook maintenance off --stack ${stack}), or, from an allowed address, add --force --reason <text>`,
     );
   }
-  const history = await ctx.progress.step("check that no update is running", async () => {
+  await ctx.progress.step("check that no update is running", async () => {
     const h = (await handle.history()) as Update[];
     const running = stackUpdates(h).find((u) => u.result === "in-progress");
     if (running)
       throw new Refusal(`update v${running.version} is still running on ${stack}`, "wait for it to end, or cancel it");
-    return h;
   });
   const { commit } = await ctx.progress.step("check the git tree", () =>
     Promise.resolve(checkTree(!calendar.anyTime, str(ctx.flags, "main-ref"), ctx.git)),
   );
-  const config = Object.keys(tags).length > 0 ? tagConfig(stackUpdates(history)[0], tags, stack) : {};
+  const config =
+    Object.keys(tags).length > 0
+      ? tagConfig(
+          await ctx.progress.step("read the stack file's services", async () => {
+            try {
+              return await handle.config();
+            } catch (e) {
+              throw pulumiError(e, "reading the stack config", stack);
+            }
+          }),
+          tags,
+          stack,
+        )
+      : {};
   const note = [hotfix ? "hotfix" : "", force ? `forced: ${reason}` : "", !force && reason ? reason : ""]
     .filter(Boolean)
     .join("; ");
