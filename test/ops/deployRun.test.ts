@@ -574,6 +574,22 @@ describe("opsbook deploy refuses before anything changes (exit 3)", () => {
     expect(steps()).toEqual(["aws DescribeAlarms"]);
   }, 30_000);
 
+  test("credentials without cloudwatch:DescribeAlarms: the call, the permission, nothing changed (exit 1)", async () => {
+    cloudwatch.on(DescribeAlarmsCommand).rejects(
+      Object.assign(new Error("User: arn:aws:sts::123456789012:assumed-role/deploy/ci is not authorized"), {
+        name: "AccessDeniedException",
+      }),
+    );
+    const r = await deploy(["--set", "api=1.4.2"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/opsbook deploy: CloudWatch DescribeAlarms failed: AccessDeniedException: User: /);
+    expect(r.stderr).toMatch(
+      /what to do: grant cloudwatch:DescribeAlarms to the credentials .*; nothing has changed yet/,
+    );
+    expect(r.stderr).not.toMatch(/a bug in opsbook/);
+    expect(steps()).toEqual([]);
+  }, 30_000);
+
   test("an update already running (Pulumi's ConcurrentUpdateError)", async () => {
     scenario({ ups: [{ exitCode: 255, stderr: "error: [409] Conflict: Another update is currently in progress.\n" }] });
     const r = await deploy(["--set", "api=1.4.2"]);
