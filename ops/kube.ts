@@ -351,7 +351,7 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
 }
 
 /** A Kubernetes API answer other than 2xx (its Status message). */
-export class KubeError extends Error {
+class KubeError extends Error {
   constructor(
     readonly status: number,
     message: string,

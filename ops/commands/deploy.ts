@@ -8,6 +8,7 @@
  */
 import { execFileSync } from "child_process";
 import { deployVerdict, type DeployCalendar } from "../../lib/deployWindows";
+import { POST_DEPLOY_WATCH_MINUTES } from "../../lib/rollbackTiming";
 import { bool, list, str, type CommandSpec } from "../args";
 import type { Context } from "../context";
 import { EXIT, OpsError, Refusal, UsageError } from "../errors";
@@ -51,7 +52,7 @@ export const deploySpec: CommandSpec = {
     {
       name: "hotfix",
       kind: "boolean",
-      description: "allowed outside the deploy windows (runbook 002); watched 15 min instead of 5",
+      description: `allowed outside the deploy windows (runbook 002); watched ${POST_DEPLOY_WATCH_MINUTES.hotfix} min instead of ${POST_DEPLOY_WATCH_MINUTES.deploy}`,
     },
     {
       name: "force",
@@ -80,7 +81,7 @@ export const deploySpec: CommandSpec = {
     "Steps: window; clean tree on main (production); no update running; no critical alarm in ALARM; notice; RDS snapshot;",
     "set the tags (--set); `up --target` the migration task definition, run it, require exit code 0; the full `up`; verify",
     "each changed service (ECS deployment SUCCESSFUL, the stack's task definition running, /health 200 and the smoke checks",
-    "through the load balancer); watch the critical alarms and ECS deployments for 5 min (15 with --hotfix); notice.",
+    `through the load balancer); watch the critical alarms and ECS deployments for ${POST_DEPLOY_WATCH_MINUTES.deploy} min (${POST_DEPLOY_WATCH_MINUTES.hotfix} with --hotfix); notice.`,
     "On Kubernetes (compute.platform: kubernetes): each Deployment's rollout complete (kubectl rollout status's rules), its pods",
     "on the stack's image, /health and the smoke checks through the Ingress; the watch adds Prometheus's critical alerts.",
     "Exit code 3: refused before anything changed (window, dirty tree, not on main, update running, alarm firing).",
@@ -107,7 +108,7 @@ export function parseSet(values: readonly string[]): Record<string, string> {
 }
 
 /** The stack output `deploy`, checked for the fields the window needs. */
-export function calendarFrom(outputs: Record<string, unknown>, stack: string): DeployCalendar {
+function calendarFrom(outputs: Record<string, unknown>, stack: string): DeployCalendar {
   const d = outputs.deploy as Partial<DeployCalendar> | undefined;
   if (!d || typeof d.timeZone !== "string" || !Array.isArray(d.windows) || typeof d.anyTime !== "boolean") {
     throw new OpsError(
@@ -129,7 +130,7 @@ export function calendarFrom(outputs: Record<string, unknown>, stack: string): D
  * the checked-out commit (`pulumi config --json` of the workspace): the update runs that file, so a
  * commit that adds or reorders services moves the index with it.
  */
-export function tagConfig(
+function tagConfig(
   config: Record<string, { value?: string; objectValue?: unknown }>,
   tags: Record<string, string>,
   stack: string,
@@ -158,7 +159,7 @@ export function repoGit(args: string[]): string {
 }
 
 /** A clean tree, and for production a commit that the main branch contains. */
-export function checkTree(
+function checkTree(
   production: boolean,
   mainRef: string | undefined,
   git: (args: string[]) => string = repoGit,
@@ -313,7 +314,7 @@ export async function deploy(ctx: Context): Promise<number> {
   const note = [hotfix ? "hotfix" : "", force ? `forced: ${reason}` : "", !force && reason ? reason : ""]
     .filter(Boolean)
     .join("; ");
-  const watchMinutes = hotfix ? 15 : 5;
+  const watchMinutes = hotfix ? POST_DEPLOY_WATCH_MINUTES.hotfix : POST_DEPLOY_WATCH_MINUTES.deploy;
 
   if (dryRun) {
     const message = deployMessage(tags, commit, note || undefined);

@@ -174,7 +174,7 @@ export async function deploymentTrouble(
 }
 
 /** The Service prometheus-operator creates for every Prometheus it runs (port `web`, 9090). */
-export const PROMETHEUS_SERVICE = "prometheus-operated:9090";
+const PROMETHEUS_SERVICE = "prometheus-operated:9090";
 
 /** The Prometheus HTTP API `/api/v1/alerts` answer. */
 interface AlertsAnswer {

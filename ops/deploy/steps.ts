@@ -19,7 +19,7 @@ import type { MigrationFacts } from "./facts";
 export type Sleep = (ms: number) => Promise<void>;
 
 /** The tag ECS records on the migration task, so `aws ecs list-tasks --started-by opsbook-deploy` finds it. */
-export const STARTED_BY = "opsbook-deploy";
+const STARTED_BY = "opsbook-deploy";
 
 /** Names of the alarms among `names` in ALARM now (DescribeAlarms takes at most 100 names a call). */
 export async function alarmsFiring(cloudwatch: CloudWatchClient, names: readonly string[]): Promise<string[]> {

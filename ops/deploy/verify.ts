@@ -37,7 +37,7 @@ export interface DeploymentState {
 }
 
 /** The newest ECS service deployment of `service` created at or after `since`. */
-export async function deploymentSince(
+async function deploymentSince(
   ecs: ECSClient,
   cluster: string,
   name: string,
@@ -54,7 +54,7 @@ export async function deploymentSince(
   return describeDeployment(ecs, name, newest.serviceDeploymentArn);
 }
 
-export async function describeDeployment(ecs: ECSClient, name: string, arn: string): Promise<DeploymentState> {
+async function describeDeployment(ecs: ECSClient, name: string, arn: string): Promise<DeploymentState> {
   const out = await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }));
   const d = out.serviceDeployments?.[0];
   return { service: name, arn, status: d?.status ?? "UNKNOWN", ...(d?.statusReason ? { reason: d.statusReason } : {}) };
