@@ -5,6 +5,9 @@
  * `rollbackTiming` and its tests use it.
  */
 
+/** The watch after a deploy (R-deploy-post-watch, runbooks 001 and 004): 5 minutes, 15 after a hotfix. */
+export const POST_DEPLOY_WATCH_MINUTES = { deploy: 5, hotfix: 15 } as const;
+
 /** Runbook 004: a rollback starts within 5 minutes and completes within 10. */
 export const ROLLBACK_LIMITS = { startsWithinSeconds: 5 * 60, completesWithinSeconds: 10 * 60 } as const;
 

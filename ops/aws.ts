@@ -38,3 +38,39 @@ export function regionOf(arn: string, what: string): string {
 export function awsMessage(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
+
+/**
+ * An AWS call that failed, as an error that names the call, the permission it needs, what has
+ * changed so far and the fix: access denied, throttled, or anything else AWS answered.
+ */
+export function awsCallError(
+  e: unknown,
+  o: {
+    /** e.g. `RDS CreateDBSnapshot of opsbook-production` */
+    call: string;
+    /** e.g. `rds:CreateDBSnapshot and rds:AddTagsToResource` */
+    permission: string;
+    /** What has changed so far, e.g. `nothing has changed yet`. */
+    changed: string;
+    /** Where to look when it is neither a denial nor throttling. */
+    otherwise?: string;
+  },
+): OpsError {
+  const text = awsMessage(e);
+  const fix =
+    /AccessDenied|UnauthorizedOperation|not authorized|ExpiredToken|InvalidClientTokenId|UnrecognizedClient/i.test(text)
+      ? `grant ${o.permission} to the credentials the command runs with (README "Permissions the commands need"), or run it with credentials that have it`
+      : /Throttl|Rate exceeded|TooManyRequests|RequestLimitExceeded/i.test(text)
+        ? "AWS throttled the call: wait a minute and run the command again"
+        : `${o.otherwise ?? "check the credentials, the region and the resource"} (the call needs ${o.permission})`;
+  return new OpsError(`${o.call} failed: ${text}`, `${fix}; ${o.changed}`);
+}
+
+/** Runs one AWS call; its failure becomes {@link awsCallError} (the SDK's promise or a mock's value alike). */
+export async function awsCall<T>(send: () => Promise<T>, o: Parameters<typeof awsCallError>[1]): Promise<T> {
+  try {
+    return await send();
+  } catch (e) {
+    throw awsCallError(e, o);
+  }
+}

@@ -63,7 +63,7 @@ export function deployedTags(u: Pick<Update, "message">): Record<string, string>
  * The image tags an update ran: from its recorded `opsbook:services` config (what actually ran),
  * else from a deploy message.
  */
-export function tagsOf(u: Pick<Update, "message" | "config">): Record<string, string> {
+function tagsOf(u: Pick<Update, "message" | "config">): Record<string, string> {
   const services = u.config?.["opsbook:services"]?.value;
   if (services) {
     try {
@@ -89,7 +89,7 @@ export function stackUpdates(history: readonly Update[]): Update[] {
 }
 
 /** Versions some later rollback marked bad. */
-export function markedBad(history: readonly Update[]): Set<number> {
+function markedBad(history: readonly Update[]): Set<number> {
   return new Set(history.map(rolledBackFrom).filter((v): v is number => v !== undefined));
 }
 
@@ -177,7 +177,7 @@ const iso = (d: Date | string | undefined): string | undefined =>
   d === undefined ? undefined : (d instanceof Date ? d : new Date(d)).toISOString();
 
 /** Who started an update, from what the Pulumi CLI records: the CI run, else the git author. */
-export function whoStarted(env: Record<string, string> | undefined): string {
+function whoStarted(env: Record<string, string> | undefined): string {
   const e = env ?? {};
   if (e["ci.system"]) return [e["ci.system"], e["ci.build.id"] ?? e["ci.build.number"]].filter(Boolean).join(" ");
   return e["git.committer"] ?? e["git.author"] ?? e["updatedBy"] ?? "unknown";

@@ -574,6 +574,27 @@ export function stackOutputs(platform: Platform | InClusterPlatform) {
           deploymentNames: Object.fromEntries(
             Object.entries(platform.kubernetes.services).map(([name, s]) => [name, s.deployment.metadata.name]),
           ),
+          /** What `opsbook deploy` and `rollback` verify on the cluster (R-k8s-verify). */
+          kubernetes: {
+            namespace: platform.kubernetes.namespace.metadata.name,
+            prometheusNamespace: platform.kubernetes.prometheusNamespace,
+            environment: platform.kubernetes.environment,
+            ingressRules: platform.kubernetes.ingress.spec.rules,
+            deployments: Object.fromEntries(
+              Object.entries(platform.kubernetes.services).map(([name, s]) => [
+                name,
+                {
+                  name: s.deployment.metadata.name,
+                  serviceName: s.service.metadata.name,
+                  container: s.appName,
+                  image: s.deployment.spec.template.spec.containers.apply((c) => c[0]!.image),
+                  healthCheckPath: s.deployment.spec.template.spec.containers.apply(
+                    (c) => c[0]!.readinessProbe?.httpGet?.path,
+                  ),
+                },
+              ]),
+            ),
+          },
         }
       : {}),
   };

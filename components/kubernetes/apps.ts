@@ -65,9 +65,14 @@ export class KubernetesApps extends pulumi.ComponentResource {
   readonly url: string;
   /** Labels every object of the stack on the cluster carries (part-of, instance). */
   readonly commonLabels: Record<string, string>;
+  /** Where the cluster's Prometheus runs, and the `environment` label of the stack's alerts (R-k8s-verify). */
+  readonly prometheusNamespace: string;
+  readonly environment: string;
 
   constructor(name: string, args: KubernetesAppsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:kubernetes:Apps", name, {}, opts);
+    this.prometheusNamespace = args.prometheus.namespace;
+    this.environment = args.environment;
     this.provider = new k8s.Provider(
       name,
       {

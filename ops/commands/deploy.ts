@@ -3,10 +3,12 @@
  * (R-deploy-order): the window (R-deploy-windows) and the preconditions (R-deploy-pre-checks), a
  * notice (R-deploy-notify), a manual RDS snapshot (R-deploy-backup-first), the migrations before
  * the code (R-deploy-migrations), the full update, verify (R-deploy-verify, R-deploy-smoke-tests),
- * watch (R-deploy-post-watch), and on any failure the stack revert of `opsbook rollback`.
+ * watch (R-deploy-post-watch), and on any failure the stack revert of `opsbook rollback`; on
+ * `compute.platform: kubernetes` the verify and watch read the Deployments (R-k8s-verify).
  */
 import { execFileSync } from "child_process";
 import { deployVerdict, type DeployCalendar } from "../../lib/deployWindows";
+import { POST_DEPLOY_WATCH_MINUTES } from "../../lib/rollbackTiming";
 import { bool, list, str, type CommandSpec } from "../args";
 import type { Context } from "../context";
 import { EXIT, OpsError, Refusal, UsageError } from "../errors";
@@ -23,7 +25,17 @@ import {
   takeSnapshot,
 } from "../deploy/steps";
 import { unreachableSmokeChecks, verify, watch } from "../deploy/verify";
-import { applyRollback, outputValues, planRollback, slaText, verifyAfter } from "./rollback";
+import { criticalAlertsFiring } from "../deploy/kubernetes";
+import {
+  applyRollback,
+  clusterApi,
+  configObject,
+  outputValues,
+  planRollback,
+  servicesText,
+  slaText,
+  verifyAfter,
+} from "./rollback";
 
 export const deploySpec: CommandSpec = {
   name: "deploy",
@@ -40,7 +52,7 @@ export const deploySpec: CommandSpec = {
     {
       name: "hotfix",
       kind: "boolean",
-      description: "allowed outside the deploy windows (runbook 002); watched 15 min instead of 5",
+      description: `allowed outside the deploy windows (runbook 002); watched ${POST_DEPLOY_WATCH_MINUTES.hotfix} min instead of ${POST_DEPLOY_WATCH_MINUTES.deploy}`,
     },
     {
       name: "force",
@@ -69,7 +81,9 @@ export const deploySpec: CommandSpec = {
     "Steps: window; clean tree on main (production); no update running; no critical alarm in ALARM; notice; RDS snapshot;",
     "set the tags (--set); `up --target` the migration task definition, run it, require exit code 0; the full `up`; verify",
     "each changed service (ECS deployment SUCCESSFUL, the stack's task definition running, /health 200 and the smoke checks",
-    "through the load balancer); watch the critical alarms and ECS deployments for 5 min (15 with --hotfix); notice.",
+    `through the load balancer); watch the critical alarms and ECS deployments for ${POST_DEPLOY_WATCH_MINUTES.deploy} min (${POST_DEPLOY_WATCH_MINUTES.hotfix} with --hotfix); notice.`,
+    "On Kubernetes (compute.platform: kubernetes): each Deployment's rollout complete (kubectl rollout status's rules), its pods",
+    "on the stack's image, /health and the smoke checks through the Ingress; the watch adds Prometheus's critical alerts.",
     "Exit code 3: refused before anything changed (window, dirty tree, not on main, update running, alarm firing).",
     "Exit code 1: a step failed before the services changed (snapshot, migration); the services run the old version.",
     "Exit code 4: the update, verify or watch failed and the stack was rolled back to the version before the deploy.",
@@ -94,7 +108,7 @@ export function parseSet(values: readonly string[]): Record<string, string> {
 }
 
 /** The stack output `deploy`, checked for the fields the window needs. */
-export function calendarFrom(outputs: Record<string, unknown>, stack: string): DeployCalendar {
+function calendarFrom(outputs: Record<string, unknown>, stack: string): DeployCalendar {
   const d = outputs.deploy as Partial<DeployCalendar> | undefined;
   if (!d || typeof d.timeZone !== "string" || !Array.isArray(d.windows) || typeof d.anyTime !== "boolean") {
     throw new OpsError(
@@ -111,25 +125,26 @@ export function calendarFrom(outputs: Record<string, unknown>, stack: string): D
   };
 }
 
-/** Which `opsbook:services[i].tag` keys the tags set, from the config the last update ran with. */
-export function tagConfig(
-  last: Update | undefined,
+/**
+ * Which `opsbook:services[i].tag` keys the tags set, by the services' order in the stack file at
+ * the checked-out commit (`pulumi config --json` of the workspace): the update runs that file, so a
+ * commit that adds or reorders services moves the index with it.
+ */
+function tagConfig(
+  config: Record<string, { value?: string; objectValue?: unknown }>,
   tags: Record<string, string>,
   stack: string,
 ): Record<string, string> {
-  let names: string[] = [];
-  try {
-    const list = JSON.parse(last?.config?.["opsbook:services"]?.value ?? "[]") as Array<{ name?: unknown }>;
-    names = list.map((s) => String(s.name));
-  } catch {
-    names = [];
-  }
+  const list = configObject(config, "opsbook:services");
+  const names = (Array.isArray(list) ? (list as unknown[]) : []).map((s) =>
+    typeof s === "object" && s !== null && "name" in s ? String(s.name) : "",
+  );
   const out: Record<string, string> = {};
   for (const [name, tag] of Object.entries(tags)) {
     const i = names.indexOf(name);
     if (i === -1) {
       throw new UsageError(
-        `--set ${name}=${tag}: stack ${stack} runs no service "${name}" (it runs: ${names.join(", ") || "none recorded"})`,
+        `--set ${name}=${tag}: the stack file of ${stack} names no service "${name}" (it names: ${names.join(", ") || "none"})`,
         "deploy",
       );
     }
@@ -144,7 +159,7 @@ export function repoGit(args: string[]): string {
 }
 
 /** A clean tree, and for production a commit that the main branch contains. */
-export function checkTree(
+function checkTree(
   production: boolean,
   mainRef: string | undefined,
   git: (args: string[]) => string = repoGit,
@@ -273,21 +288,33 @@ export async function deploy(ctx: Context): Promise<number> {
       `turn it off first (opsbook maintenance off --stack ${stack}), or, from an allowed address, add --force --reason <text>`,
     );
   }
-  const history = await ctx.progress.step("check that no update is running", async () => {
+  await ctx.progress.step("check that no update is running", async () => {
     const h = (await handle.history()) as Update[];
     const running = stackUpdates(h).find((u) => u.result === "in-progress");
     if (running)
       throw new Refusal(`update v${running.version} is still running on ${stack}`, "wait for it to end, or cancel it");
-    return h;
   });
   const { commit } = await ctx.progress.step("check the git tree", () =>
     Promise.resolve(checkTree(!calendar.anyTime, str(ctx.flags, "main-ref"), ctx.git)),
   );
-  const config = Object.keys(tags).length > 0 ? tagConfig(stackUpdates(history)[0], tags, stack) : {};
+  const config =
+    Object.keys(tags).length > 0
+      ? tagConfig(
+          await ctx.progress.step("read the stack file's services", async () => {
+            try {
+              return await handle.config();
+            } catch (e) {
+              throw pulumiError(e, "reading the stack config", stack);
+            }
+          }),
+          tags,
+          stack,
+        )
+      : {};
   const note = [hotfix ? "hotfix" : "", force ? `forced: ${reason}` : "", !force && reason ? reason : ""]
     .filter(Boolean)
     .join("; ");
-  const watchMinutes = hotfix ? 15 : 5;
+  const watchMinutes = hotfix ? POST_DEPLOY_WATCH_MINUTES.hotfix : POST_DEPLOY_WATCH_MINUTES.deploy;
 
   if (dryRun) {
     const message = deployMessage(tags, commit, note || undefined);
@@ -301,8 +328,10 @@ export async function deploy(ctx: Context): Promise<number> {
         : "ship the stack file as committed (no --set)",
       "update only the migration task definition, run the migration task, require exit code 0",
       `pulumi up with the message "${message}"`,
-      "verify each changed service: ECS deployment SUCCESSFUL, the stack's task definition running, /health 200, smoke checks",
-      `watch the critical alarms and ECS deployments for ${watchMinutes} min; roll back on any failure`,
+      outputs.kubernetes
+        ? "verify each Deployment: rollout complete, its pods on the stack's image, /health 200 and smoke checks through the Ingress"
+        : "verify each changed service: ECS deployment SUCCESSFUL, the stack's task definition running, /health 200, smoke checks",
+      `watch the critical alarms and ${outputs.kubernetes ? "Deployments" : "ECS deployments"} for ${watchMinutes} min; roll back on any failure`,
     ];
     for (const s of steps) ctx.progress.skip(s, "dry run");
     const plan = {
@@ -334,8 +363,28 @@ export async function deploy(ctx: Context): Promise<number> {
     );
   }
   const aws = ctx.aws(facts.region);
+  // On Kubernetes (R-k8s-verify): the cluster's API, and its Prometheus when the API server's
+  // service proxy reaches it; the data tier's and the backups' alarms stay in CloudWatch.
+  const kube = facts.kubernetes
+    ? await ctx.progress.step(
+        "connect to the cluster",
+        () => clusterApi(ctx, handle, facts),
+        (k) => k?.server,
+      )
+    : undefined;
+  let prometheus = false;
   await ctx.progress.step("check that no critical alarm is firing", async () => {
     const firing = await alarmsFiring(aws.cloudwatch, facts.criticalAlarmNames);
+    if (kube && facts.kubernetes) {
+      try {
+        firing.push(...(await criticalAlertsFiring(kube, facts.kubernetes)));
+        prometheus = true;
+      } catch (e) {
+        ctx.progress.log(
+          `warning: the cluster's Prometheus (${facts.kubernetes.prometheusNamespace}/prometheus-operated) did not answer through the API server: ${failure(e)}; the checks read the CloudWatch alarms and the Deployments only`,
+        );
+      }
+    }
     if (firing.length > 0 && force) {
       ctx.progress.log(`warning: deploying with ${firing.join(", ")} in ALARM (--force: ${reason})`);
     } else if (firing.length > 0) {
@@ -471,10 +520,11 @@ export async function deploy(ctx: Context): Promise<number> {
         (n) => facts.services[n]?.taskDefinitionArn !== afterFacts.services[n]!.taskDefinitionArn,
       );
       const checked = await ctx.progress.step(
-        `verify ${changed.join(", ") || "the services"}`,
+        `verify ${(afterFacts.kubernetes ? Object.keys(afterFacts.kubernetes.deployments) : changed).join(", ") || "the services"}`,
         () =>
           verify({
             ecs: aws.ecs,
+            ...(kube ? { kube } : {}),
             fetch: ctx.fetch,
             sleep: ctx.sleep,
             log: (s) => ctx.progress.log(s),
@@ -488,10 +538,13 @@ export async function deploy(ctx: Context): Promise<number> {
       if (checked.problems.length > 0) problem = `verify failed: ${checked.problems.join("; ")}`;
       else {
         const watched = await ctx.progress.step(
-          `watch the critical alarms and ECS deployments for ${watchMinutes} min`,
+          `watch the critical alarms and ${afterFacts.kubernetes ? "Deployments" : "ECS deployments"} for ${watchMinutes} min`,
           () =>
             watch({
               ecs: aws.ecs,
+              ...(kube && afterFacts.kubernetes
+                ? { kube, kubernetes: afterFacts.kubernetes, prometheus, rollouts: checked.rollouts }
+                : {}),
               cloudwatch: aws.cloudwatch,
               sleep: ctx.sleep,
               now: ctx.now,
@@ -541,13 +594,13 @@ export async function deploy(ctx: Context): Promise<number> {
     `deploy failed: ${problem}`.slice(0, 200),
     ctx.progress.elapsed(),
   );
-  const verified = await verifyAfter(ctx, stack, after, done.outputs, reverting);
+  const verified = await verifyAfter(ctx, updater, stack, after, done.outputs, reverting);
   const outcome = `rolled back from v${plan.from} to v${plan.to}: ${slaText(done)}${verified.problems.length > 0 ? `; the rollback did not verify: ${verified.problems.join("; ")}` : ""}`;
   await say(`opsbook deploy of ${stack} rolled back`, noticeLines(shipped, { result: `${problem}; ${outcome}` }));
   throw new OpsError(
     `the deploy of ${stack} failed and was rolled back: ${problem}\n  ${outcome}`,
     verified.problems.length > 0
-      ? "the rollback did not verify either: check the ECS services and the load balancer now, and page the on-call"
+      ? `the rollback did not verify either: check the ${servicesText(done.outputs)} now, and page the on-call`
       : `the services run v${plan.to} again; fix the release, and revert the stack file on main so the next merge does not redeploy it`,
     EXIT.rolledBack,
   );

@@ -35,7 +35,7 @@ export const maintenanceSpec: CommandSpec = {
 };
 
 /** The config keys `on` / `off` set, as `pulumi config set-all --path` takes them. */
-export function maintenanceConfig(mode: "on" | "off", allow: string[] | undefined): ConfigMap {
+function maintenanceConfig(mode: "on" | "off", allow: string[] | undefined): ConfigMap {
   return {
     "opsbook:maintenance.enabled": { value: mode === "on" ? "true" : "false" },
     ...Object.fromEntries((allow ?? []).map((cidr, i) => [`opsbook:maintenance.allow[${i}]`, { value: cidr }])),
@@ -43,7 +43,7 @@ export function maintenanceConfig(mode: "on" | "off", allow: string[] | undefine
 }
 
 /** The update message: what changed, so `pulumi stack history` says when maintenance began and ended. */
-export function maintenanceMessage(mode: "on" | "off", allow: string[] | undefined): string {
+function maintenanceMessage(mode: "on" | "off", allow: string[] | undefined): string {
   return `opsbook maintenance ${mode}${mode === "on" && allow ? ` (allow ${allow.length > 0 ? allow.join(", ") : "nobody"})` : ""}`;
 }
 

@@ -17,6 +17,8 @@ import { fmt } from "../progress";
 import { pulumiError, REPO_ROOT } from "../pulumi";
 import { stackFacts, type StackFacts } from "../deploy/facts";
 import { verify } from "../deploy/verify";
+import { kubeApi, type KubeApi } from "../kube";
+import type { StackHandle } from "../pulumi";
 
 export const rollbackSpec: CommandSpec = {
   name: "rollback",
@@ -179,7 +181,7 @@ export async function rollback(ctx: Context): Promise<number> {
   const before = await ctx.progress.step("read the stack outputs", () => handle.outputs());
   const since = ctx.now();
   const done = await applyRollback(ctx, plan, target, str(ctx.flags, "reason"), started);
-  const verified = await verifyAfter(ctx, stack, before, done.outputs, since);
+  const verified = await verifyAfter(ctx, handle, stack, before, done.outputs, since);
   const timing = {
     initiatedSeconds: done.initiatedSeconds,
     completedSeconds: done.completedSeconds,
@@ -190,10 +192,46 @@ export async function rollback(ctx: Context): Promise<number> {
   if (verified.problems.length > 0) {
     throw new OpsError(
       `the rollback to v${plan.to} did not verify:\n  - ${verified.problems.join("\n  - ")}`,
-      "the stack state names the earlier version; check the ECS services and the load balancer now, and page the on-call",
+      `the stack state names the earlier version; check the ${servicesText(done.outputs)} now, and page the on-call`,
     );
   }
   return EXIT.ok;
+}
+
+/** What to check by hand when a verify fails, per platform. */
+export const servicesText = (outputs: Record<string, unknown>): string =>
+  outputs.kubernetes ? "Deployments (kubectl rollout status) and the Ingress" : "ECS services and the load balancer";
+
+/** A structured config value of `pulumi config --json` (`objectValue`, else the JSON text). */
+export function configObject(config: Record<string, { value?: string; objectValue?: unknown }>, key: string): unknown {
+  const v = config[key];
+  if (v?.objectValue !== undefined) return v.objectValue;
+  try {
+    return v?.value ? (JSON.parse(v.value) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The cluster's API on `compute.platform: kubernetes` (R-k8s-verify): the kubeconfig and context of
+ * the stack's config (`opsbook:kubernetes.kubeconfig`, `.context`), else the ambient kubeconfig.
+ */
+export async function clusterApi(ctx: Context, handle: StackHandle, facts: StackFacts): Promise<KubeApi | undefined> {
+  if (!facts.kubernetes) return undefined;
+  let k: { kubeconfig?: unknown; context?: unknown } = {};
+  try {
+    k = configObject(await handle.config(), "opsbook:kubernetes") ?? {};
+  } catch (e) {
+    throw pulumiError(e, "reading the stack config (opsbook:kubernetes)", handle.name);
+  }
+  return kubeApi({
+    ...(typeof k.kubeconfig === "string" ? { kubeconfig: k.kubeconfig } : {}),
+    ...(typeof k.context === "string" ? { context: k.context } : {}),
+    env: ctx.env,
+    region: facts.region,
+    credentials: () => ctx.aws(facts.region).ecs.config.credentials(),
+  });
 }
 
 /**
@@ -202,6 +240,7 @@ export async function rollback(ctx: Context): Promise<number> {
  */
 export async function verifyAfter(
   ctx: Context,
+  handle: StackHandle,
   stack: string,
   before: Record<string, unknown>,
   after: Record<string, unknown>,
@@ -221,9 +260,10 @@ export async function verifyAfter(
   const clients = ctx.aws(facts.region);
   const result = await ctx.progress.step(
     "verify the services",
-    () =>
+    async () =>
       verify({
         ecs: clients.ecs,
+        ...(facts.kubernetes ? { kube: await clusterApi(ctx, handle, facts) } : {}),
         fetch: ctx.fetch,
         sleep: ctx.sleep,
         log: (s) => ctx.progress.log(s),
@@ -232,7 +272,9 @@ export async function verifyAfter(
         since,
       }),
     (r) =>
-      r.problems.length === 0 ? `verified ${Object.keys(facts.services).join(", ") || "no services"}` : undefined,
+      r.problems.length === 0
+        ? `verified ${Object.keys(facts.kubernetes?.deployments ?? facts.services).join(", ") || "no services"}`
+        : undefined,
   );
   for (const n of result.notes) ctx.progress.log(`note: ${n}`);
   return { problems: result.problems, notes: result.notes };

@@ -37,9 +37,38 @@ export interface SmokeCheck {
   status: number;
 }
 
+/** One Deployment on the cluster (stack output `kubernetes.deployments`). */
+export interface DeploymentFacts {
+  name: string;
+  serviceName: string;
+  container: string;
+  /** The image its pods must run, `repository:tag`. */
+  image: string;
+  healthCheckPath?: string;
+}
+
+/** An Ingress rule as the program declares it (networking.k8s.io/v1 `spec.rules[]`). */
+export interface IngressRule {
+  host?: string;
+  http?: { paths?: Array<{ path?: string; pathType?: string; backend?: { service?: { name?: string } } }> };
+}
+
+/** The stack output `kubernetes` of `compute.platform: kubernetes` (R-k8s-verify). */
+export interface KubernetesFacts {
+  namespace: string;
+  prometheusNamespace: string;
+  /** The `environment` label of the stack's alert rules. */
+  environment: string;
+  ingressRules: IngressRule[];
+  deployments: Record<string, DeploymentFacts>;
+}
+
 export interface StackFacts {
   region: string;
-  clusterName: string;
+  /** The ECS cluster; none on Kubernetes. */
+  clusterName?: string;
+  /** Set on `compute.platform: kubernetes`: the services are Deployments, not ECS services. */
+  kubernetes?: KubernetesFacts;
   services: Record<string, ServiceFacts>;
   criticalAlarmNames: string[];
   migration?: MigrationFacts;
@@ -60,7 +89,21 @@ export function stackFacts(outputs: Record<string, unknown>, stack: string): Sta
     );
   const deploy = outputs.deploy as { notifyTopicArn?: unknown; smokeChecks?: unknown } | undefined;
   if (!deploy || !isString(deploy.notifyTopicArn)) throw missing("deploy");
-  if (!isString(outputs.clusterName)) throw missing("clusterName");
+  const kubernetes = outputs.kubernetes as KubernetesFacts | undefined;
+  if (
+    kubernetes !== undefined &&
+    (!isString(kubernetes.namespace) ||
+      !isString(kubernetes.prometheusNamespace) ||
+      !isString(kubernetes.environment) ||
+      !Array.isArray(kubernetes.ingressRules) ||
+      typeof kubernetes.deployments !== "object" ||
+      kubernetes.deployments === null ||
+      !Object.values(kubernetes.deployments).every(
+        (d) => isString(d.name) && isString(d.image) && isString(d.container),
+      ))
+  )
+    throw missing("kubernetes");
+  if (!kubernetes && !isString(outputs.clusterName)) throw missing("clusterName");
   if (!isString(outputs.databaseIdentifier)) throw missing("databaseIdentifier");
   const alarms = outputs.criticalAlarmNames;
   if (!Array.isArray(alarms) || !alarms.every(isString)) throw missing("criticalAlarmNames");
@@ -76,7 +119,8 @@ export function stackFacts(outputs: Record<string, unknown>, stack: string): Sta
     throw missing("migration");
   return {
     region: regionOf(deploy.notifyTopicArn, "the deploy output's notifyTopicArn"),
-    clusterName: outputs.clusterName,
+    ...(isString(outputs.clusterName) ? { clusterName: outputs.clusterName } : {}),
+    ...(kubernetes ? { kubernetes } : {}),
     services,
     criticalAlarmNames: alarms,
     ...(migration ? { migration } : {}),

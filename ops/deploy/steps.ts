@@ -12,14 +12,14 @@ import {
 } from "@aws-sdk/client-ecs";
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, type RDSClient } from "@aws-sdk/client-rds";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { awsMessage } from "../aws";
+import { awsCall, awsCallError, awsMessage } from "../aws";
 import { OpsError } from "../errors";
 import type { MigrationFacts } from "./facts";
 
 export type Sleep = (ms: number) => Promise<void>;
 
 /** The tag ECS records on the migration task, so `aws ecs list-tasks --started-by opsbook-deploy` finds it. */
-export const STARTED_BY = "opsbook-deploy";
+const STARTED_BY = "opsbook-deploy";
 
 /** Names of the alarms among `names` in ALARM now (DescribeAlarms takes at most 100 names a call). */
 export async function alarmsFiring(cloudwatch: CloudWatchClient, names: readonly string[]): Promise<string[]> {
@@ -27,13 +27,22 @@ export async function alarmsFiring(cloudwatch: CloudWatchClient, names: readonly
   for (let i = 0; i < names.length; i += 100) {
     let token: string | undefined;
     do {
-      const page = await cloudwatch.send(
-        new DescribeAlarmsCommand({
-          AlarmNames: names.slice(i, i + 100),
-          AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
-          StateValue: "ALARM",
-          ...(token ? { NextToken: token } : {}),
-        }),
+      // Before the deploy nothing has changed; during the watch a failed read rolls back.
+      const page = await awsCall(
+        () =>
+          cloudwatch.send(
+            new DescribeAlarmsCommand({
+              AlarmNames: names.slice(i, i + 100),
+              AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
+              StateValue: "ALARM",
+              ...(token ? { NextToken: token } : {}),
+            }),
+          ),
+        {
+          call: "CloudWatch DescribeAlarms",
+          permission: "cloudwatch:DescribeAlarms",
+          changed: "nothing has changed yet (a deploy's watch that cannot read the alarms rolls back)",
+        },
       );
       for (const a of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])])
         if (a.AlarmName) firing.push(a.AlarmName);
@@ -88,15 +97,21 @@ export async function takeSnapshot(
       }),
     );
   } catch (e) {
-    throw new OpsError(
-      `RDS refused the snapshot ${o.identifier} of ${o.instance}: ${awsMessage(e)}`,
-      "check the credentials (rds:CreateDBSnapshot, rds:AddTagsToResource) and that the instance is available; nothing else changed",
-    );
+    throw awsCallError(e, {
+      call: `RDS CreateDBSnapshot of ${o.instance}`,
+      permission: "rds:CreateDBSnapshot and rds:AddTagsToResource",
+      changed: "nothing has changed yet",
+      otherwise: "check that the instance is available (no snapshot or backup running)",
+    });
   }
   const poll = (o.pollSeconds ?? 15) * 1000;
   const deadline = ((o.timeoutMinutes ?? 60) * 60_000) / poll;
   for (let i = 0; i <= deadline; i++) {
-    const page = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: o.identifier }));
+    const page = await awsCall(() => rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: o.identifier })), {
+      call: `RDS DescribeDBSnapshots of ${o.identifier}`,
+      permission: "rds:DescribeDBSnapshots",
+      changed: `the snapshot ${o.identifier} was requested and may still be creating; nothing else has changed`,
+    });
     const snap = page.DBSnapshots?.[0];
     const status = snap?.Status ?? "unknown";
     if (status === "available")
@@ -120,7 +135,11 @@ export async function takeSnapshot(
 
 /** The newest ACTIVE revision of the family: what the targeted `up` just registered. */
 export async function latestTaskDefinition(ecs: ECSClient, family: string, tag?: string): Promise<string> {
-  const out = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family }));
+  const out = await awsCall(() => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family })), {
+    call: `ECS DescribeTaskDefinition of ${family}`,
+    permission: "ecs:DescribeTaskDefinition",
+    changed: "the snapshot was taken and the migration task definition updated; the services still run the old version",
+  });
   const td = out.taskDefinition;
   if (!td?.taskDefinitionArn)
     throw new OpsError(`ECS has no task definition ${family}`, "run a plain `pulumi up` once");
@@ -148,17 +167,27 @@ export async function runMigration(
   taskDefinitionArn: string,
   o: { sleep: Sleep; log: (s: string) => void; pollSeconds?: number; timeoutMinutes?: number; region: string },
 ): Promise<MigrationResult> {
-  const started = await ecs.send(
-    new RunTaskCommand({
-      cluster: m.cluster,
-      taskDefinition: taskDefinitionArn,
-      launchType: m.launchType,
-      count: 1,
-      startedBy: STARTED_BY,
-      networkConfiguration: {
-        awsvpcConfiguration: { subnets: m.subnets, securityGroups: m.securityGroups, assignPublicIp: "DISABLED" },
-      },
-    }),
+  const revision = taskDefinitionArn.split("/").pop()!;
+  const started = await awsCall(
+    () =>
+      ecs.send(
+        new RunTaskCommand({
+          cluster: m.cluster,
+          taskDefinition: taskDefinitionArn,
+          launchType: m.launchType,
+          count: 1,
+          startedBy: STARTED_BY,
+          networkConfiguration: {
+            awsvpcConfiguration: { subnets: m.subnets, securityGroups: m.securityGroups, assignPublicIp: "DISABLED" },
+          },
+        }),
+      ),
+    {
+      call: `ECS RunTask of ${revision}`,
+      permission: "ecs:RunTask on the task definition and iam:PassRole on its task and execution roles",
+      changed:
+        "the snapshot was taken and the migration task definition updated; no migration ran; the services still run the old version",
+    },
   );
   const taskArn = started.tasks?.[0]?.taskArn;
   if (!taskArn) {
@@ -173,7 +202,11 @@ export async function runMigration(
   const poll = (o.pollSeconds ?? 10) * 1000;
   const limit = ((o.timeoutMinutes ?? 60) * 60_000) / poll;
   for (let i = 0; i <= limit; i++) {
-    const out = await ecs.send(new DescribeTasksCommand({ cluster: m.cluster, tasks: [taskArn] }));
+    const out = await awsCall(() => ecs.send(new DescribeTasksCommand({ cluster: m.cluster, tasks: [taskArn] })), {
+      call: `ECS DescribeTasks of migration task ${taskId}`,
+      permission: "ecs:DescribeTasks",
+      changed: `the migration task ${taskId} was started and may still be running; the services still run the old version. Check it: aws ecs describe-tasks --cluster ${m.cluster} --tasks ${taskId} --region ${o.region}`,
+    });
     const task = out.tasks?.[0];
     if (task?.lastStatus === "STOPPED") {
       const container = task.containers?.find((c) => c.name === m.containerName);

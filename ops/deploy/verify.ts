@@ -12,8 +12,10 @@ import {
   type ECSClient,
 } from "@aws-sdk/client-ecs";
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import type { KubeApi } from "../kube";
 import type { ServiceFacts, StackFacts } from "./facts";
-import { requestTo } from "./routing";
+import { criticalAlertsFiring, deploymentTrouble, verifyRollouts, type RolloutState } from "./kubernetes";
+import { ingressRequestTo, requestTo, type Request } from "./routing";
 import { alarmsFiring, type Sleep } from "./steps";
 
 export type Fetch = (url: string, init: { redirect: "manual"; signal: AbortSignal }) => Promise<{ status: number }>;
@@ -35,7 +37,7 @@ export interface DeploymentState {
 }
 
 /** The newest ECS service deployment of `service` created at or after `since`. */
-export async function deploymentSince(
+async function deploymentSince(
   ecs: ECSClient,
   cluster: string,
   name: string,
@@ -52,7 +54,7 @@ export async function deploymentSince(
   return describeDeployment(ecs, name, newest.serviceDeploymentArn);
 }
 
-export async function describeDeployment(ecs: ECSClient, name: string, arn: string): Promise<DeploymentState> {
+async function describeDeployment(ecs: ECSClient, name: string, arn: string): Promise<DeploymentState> {
   const out = await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }));
   const d = out.serviceDeployments?.[0];
   return { service: name, arn, status: d?.status ?? "UNKNOWN", ...(d?.statusReason ? { reason: d.statusReason } : {}) };
@@ -60,6 +62,8 @@ export async function describeDeployment(ecs: ECSClient, name: string, arn: stri
 
 export interface VerifyInput {
   ecs: ECSClient;
+  /** The cluster's API, on `compute.platform: kubernetes`. */
+  kube?: KubeApi;
   fetch: Fetch;
   sleep: Sleep;
   log: (s: string) => void;
@@ -76,7 +80,29 @@ export interface VerifyInput {
 export interface VerifyResult {
   problems: string[];
   deployments: DeploymentState[];
+  /** On Kubernetes: each Deployment's rollout, watched after. */
+  rollouts: RolloutState[];
   notes: string[];
+}
+
+/** The URL that reaches `service` at `path`: through the load balancer on ECS, the Ingress on Kubernetes. */
+export function requestFor(facts: StackFacts, service: string, path: string): Request {
+  if (facts.kubernetes) {
+    const d = facts.kubernetes.deployments[service];
+    if (!d) return { ok: false, why: `${service} is not a Deployment of the stack` };
+    return ingressRequestTo(facts.kubernetes.ingressRules, d.serviceName, path);
+  }
+  const routes = Object.fromEntries(
+    Object.entries(facts.services).flatMap(([n, s]) => (s.routing ? [[n, s.routing] as const] : [])),
+  );
+  return requestTo(routes, service, path, facts.url);
+}
+
+/** Each service's health path: the target group's on ECS, the readiness probe's on Kubernetes. */
+function healthPaths(facts: StackFacts): Array<[string, string]> {
+  if (facts.kubernetes)
+    return Object.entries(facts.kubernetes.deployments).map(([n, d]) => [n, d.healthCheckPath ?? "/health"]);
+  return Object.entries(facts.services).flatMap(([n, s]) => (s.routing ? [[n, s.routing.healthCheckPath]] : []));
 }
 
 /** Every check of R-deploy-verify; returns the problems found (none: verified). */
@@ -84,10 +110,57 @@ export async function verify(v: VerifyInput): Promise<VerifyResult> {
   const problems: string[] = [];
   const notes: string[] = [];
   const deployments: DeploymentState[] = [];
+  let rollouts: RolloutState[] = [];
+  if (v.facts.kubernetes) {
+    if (!v.kube) throw new Error("no Kubernetes client for a stack on Kubernetes");
+    const r = await verifyRollouts({
+      kube: v.kube,
+      facts: v.facts.kubernetes,
+      sleep: v.sleep,
+      log: v.log,
+      ...(v.pollSeconds !== undefined ? { pollSeconds: v.pollSeconds } : {}),
+      ...(v.settleMinutes !== undefined ? { settleMinutes: v.settleMinutes } : {}),
+    });
+    problems.push(...r.problems);
+    rollouts = r.rollouts;
+  } else problems.push(...(await verifyEcs(v, deployments)));
+  const checks: Array<{ service: string; path: string; status: number; what: string }> = [];
+  for (const [name, path] of healthPaths(v.facts)) checks.push({ service: name, path, status: 200, what: "health" });
+  for (const [name, list] of Object.entries(v.facts.smokeChecks))
+    for (const c of list) checks.push({ service: name, path: c.path, status: c.status, what: "smoke check" });
+  for (const c of checks) {
+    const req = requestFor(v.facts, c.service, c.path);
+    if (!req.ok) {
+      // A health path the listener does not route to its service is covered by the target
+      // group's health check (ECS needs it to pass for SUCCESSFUL), on Kubernetes by the readiness
+      // probe (the rollout needs it to complete); a smoke check must be reachable.
+      if (c.what === "health")
+        notes.push(
+          `${c.service} ${c.path} not requested through the ${v.facts.kubernetes ? "Ingress" : "load balancer"}: ${req.why}`,
+        );
+      else problems.push(`${c.service}: smoke check ${c.path} cannot be reached: ${req.why}`);
+      continue;
+    }
+    try {
+      const res = await v.fetch(req.url, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+      if (res.status !== c.status)
+        problems.push(`${c.service}: ${c.what} ${req.url} answered ${res.status}, expected ${c.status}`);
+      else v.log(`${c.service}: ${c.what} ${req.url} ${res.status}`);
+    } catch (e) {
+      problems.push(`${c.service}: ${c.what} ${req.url} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return { problems, deployments, rollouts, notes };
+}
+
+/** The ECS checks: each changed service's deployment SUCCESSFUL, and every service on the stack's task definition. */
+async function verifyEcs(v: VerifyInput, deployments: DeploymentState[]): Promise<string[]> {
+  const problems: string[] = [];
+  const cluster = v.facts.clusterName!;
   const poll = (v.pollSeconds ?? 15) * 1000;
   for (const name of v.changed) {
     const s = v.facts.services[name]!;
-    let state = await deploymentSince(v.ecs, v.facts.clusterName, name, s, v.since);
+    let state = await deploymentSince(v.ecs, cluster, name, s, v.since);
     for (
       let i = 0;
       i < ((v.settleMinutes ?? 10) * 60_000) / poll && (state.status === "IN_PROGRESS" || state.status === "PENDING");
@@ -108,7 +181,7 @@ export async function verify(v: VerifyInput): Promise<VerifyResult> {
   if (names.length > 0) {
     const out = await v.ecs.send(
       new DescribeServicesCommand({
-        cluster: v.facts.clusterName,
+        cluster: cluster,
         services: names.map((n) => v.facts.services[n]!.serviceName),
       }),
     );
@@ -119,43 +192,14 @@ export async function verify(v: VerifyInput): Promise<VerifyResult> {
         problems.push(`${name}: ECS runs ${running ?? "nothing"}, the stack names ${s.taskDefinitionArn}`);
     }
   }
-  const routes = Object.fromEntries(
-    Object.entries(v.facts.services).flatMap(([n, s]) => (s.routing ? [[n, s.routing] as const] : [])),
-  );
-  const checks: Array<{ service: string; path: string; status: number; what: string }> = [];
-  for (const [name, r] of Object.entries(routes))
-    checks.push({ service: name, path: r.healthCheckPath, status: 200, what: "health" });
-  for (const [name, list] of Object.entries(v.facts.smokeChecks))
-    for (const c of list) checks.push({ service: name, path: c.path, status: c.status, what: "smoke check" });
-  for (const c of checks) {
-    const req = requestTo(routes, c.service, c.path, v.facts.url);
-    if (!req.ok) {
-      // A health path the listener does not route to its service is covered by the target
-      // group's health check (ECS needs it to pass for SUCCESSFUL); a smoke check must be reachable.
-      if (c.what === "health") notes.push(`${c.service} ${c.path} not requested through the load balancer: ${req.why}`);
-      else problems.push(`${c.service}: smoke check ${c.path} cannot be reached: ${req.why}`);
-      continue;
-    }
-    try {
-      const res = await v.fetch(req.url, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
-      if (res.status !== c.status)
-        problems.push(`${c.service}: ${c.what} ${req.url} answered ${res.status}, expected ${c.status}`);
-      else v.log(`${c.service}: ${c.what} ${req.url} ${res.status}`);
-    } catch (e) {
-      problems.push(`${c.service}: ${c.what} ${req.url} failed: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  return { problems, deployments, notes };
+  return problems;
 }
 
 /** Smoke checks the listener would not route to their service: refused before anything changes. */
 export function unreachableSmokeChecks(facts: StackFacts): string[] {
-  const routes = Object.fromEntries(
-    Object.entries(facts.services).flatMap(([n, s]) => (s.routing ? [[n, s.routing] as const] : [])),
-  );
   return Object.entries(facts.smokeChecks).flatMap(([name, list]) =>
     list.flatMap((c) => {
-      const r = requestTo(routes, name, c.path, facts.url);
+      const r = requestFor(facts, name, c.path);
       return r.ok ? [] : [`${name} ${c.path}: ${r.why}`];
     }),
   );
@@ -163,6 +207,11 @@ export function unreachableSmokeChecks(facts: StackFacts): string[] {
 
 export interface WatchInput {
   ecs: ECSClient;
+  /** On Kubernetes: the cluster, its facts, and whether its Prometheus answers (read at the pre-checks). */
+  kube?: KubeApi;
+  kubernetes?: StackFacts["kubernetes"];
+  prometheus?: boolean;
+  rollouts?: RolloutState[];
   cloudwatch: CloudWatchClient;
   sleep: Sleep;
   now: () => Date;
@@ -182,6 +231,16 @@ export async function watch(w: WatchInput): Promise<{ problem?: string; polls: n
     polls++;
     const firing = await alarmsFiring(w.cloudwatch, w.alarmNames);
     if (firing.length > 0) return { problem: `critical alarm in ALARM: ${firing.join(", ")}`, polls };
+    if (w.kube && w.kubernetes) {
+      if (w.prometheus) {
+        const alerts = await criticalAlertsFiring(w.kube, w.kubernetes);
+        if (alerts.length > 0) return { problem: `critical alert firing in Prometheus: ${alerts.join(", ")}`, polls };
+      }
+      for (const r of w.rollouts ?? []) {
+        const trouble = await deploymentTrouble(w.kube, w.kubernetes, r);
+        if (trouble) return { problem: trouble, polls };
+      }
+    }
     for (const d of w.deployments) {
       if (!d.arn) continue;
       const now = await describeDeployment(w.ecs, d.service, d.arn);

@@ -146,7 +146,8 @@ const steps = (): string[] =>
   entries().flatMap((e) => {
     if (e.aws) return [`aws ${e.aws}`];
     if (e.http) return [`http ${e.http}`];
-    if (e.args && ["up", "config"].includes(e.args[0]!))
+    // Reading the stack file's config (`config --json`) changes nothing: only writes are steps.
+    if (e.args && ["up", "config"].includes(e.args[0]!) && !e.args.includes("--json"))
       return [
         `pulumi ${e.args[0]}${e.args.includes("--target") ? " --target" : ""}${e.args[1] === "set-all" ? " set-all" : ""}`,
       ];
@@ -505,6 +506,44 @@ describe("opsbook deploy, more cases", () => {
     expect(listed).toEqual(["opsbook-production-api"]);
   }, 60_000);
 
+  test("--set takes each service's index from the stack file at HEAD, not from the last update's config", async () => {
+    // The last update ran [api, web]; the commit being deployed reordered them and added worker.
+    scenario({
+      config: {
+        "opsbook:services": {
+          value: '[{"name":"worker","tag":"0.9.0"},{"name":"web","tag":"1.3.0"},{"name":"api","tag":"1.4.1"}]',
+          objectValue: [
+            { name: "worker", tag: "0.9.0" },
+            { name: "web", tag: "1.3.0" },
+            { name: "api", tag: "1.4.1" },
+          ],
+          secret: false,
+        },
+      },
+    });
+    const r = await deploy(["--set", "api=1.4.2,worker=0.9.1"]);
+    expect(r.stderr).not.toMatch(/what to do/);
+    expect(r.code).toBe(0);
+    const setAll = entries().find((e) => e.args?.[1] === "set-all")!;
+    expect(setAll.args).toEqual(
+      expect.arrayContaining(["opsbook:services[2].tag=1.4.2", "opsbook:services[0].tag=0.9.1"]),
+    );
+    expect(setAll.args).not.toContain("opsbook:services[0].tag=1.4.2");
+    // Read from the workspace (`pulumi config --json`) before anything changed.
+    const configRead = entries().findIndex((e) => e.args?.[0] === "config" && e.args.includes("--json"));
+    expect(configRead).toBeGreaterThan(-1);
+    expect(configRead).toBeLessThan(entries().findIndex((e) => e.aws === "CreateDBSnapshot"));
+  }, 60_000);
+
+  test("--set of a service the stack file does not name is a usage error before anything changes", async () => {
+    const r = await deploy(["--set", "worker=0.9.1"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /--set worker=0.9.1: the stack file of production names no service "worker" \(it names: api, web\)/,
+    );
+    expect(steps()).toEqual([]);
+  }, 30_000);
+
   test("--force --reason deploys with a critical alarm firing, and says so", async () => {
     firingAt = (poll) => (poll === 0 ? ["opsbook-production-database-cpu-critical"] : []);
     const r = await deploy(["--set", "api=1.4.2", "--force", "--reason", "this release is the fix"]);
@@ -533,6 +572,22 @@ describe("opsbook deploy refuses before anything changes (exit 3)", () => {
     expect(r.stderr).toMatch(/critical alarm in ALARM on production: opsbook-production-database-cpu-critical/);
     expect(r.stderr).toMatch(/what to do: a deploy does not start during an incident/);
     expect(steps()).toEqual(["aws DescribeAlarms"]);
+  }, 30_000);
+
+  test("credentials without cloudwatch:DescribeAlarms: the call, the permission, nothing changed (exit 1)", async () => {
+    cloudwatch.on(DescribeAlarmsCommand).rejects(
+      Object.assign(new Error("User: arn:aws:sts::123456789012:assumed-role/deploy/ci is not authorized"), {
+        name: "AccessDeniedException",
+      }),
+    );
+    const r = await deploy(["--set", "api=1.4.2"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/opsbook deploy: CloudWatch DescribeAlarms failed: AccessDeniedException: User: /);
+    expect(r.stderr).toMatch(
+      /what to do: grant cloudwatch:DescribeAlarms to the credentials .*; nothing has changed yet/,
+    );
+    expect(r.stderr).not.toMatch(/a bug in opsbook/);
+    expect(steps()).toEqual([]);
   }, 30_000);
 
   test("an update already running (Pulumi's ConcurrentUpdateError)", async () => {
