@@ -579,7 +579,8 @@ describe("the stack outputs the command reads", () => {
       name: "api",
       serviceName: "api",
       container: "api",
-      image: `${REPO}/api:1.0.0`,
+      // The stack repository's image (R-security-image-scan).
+      image: `${REPO}/staging-k8s/api:1.0.0`,
       healthCheckPath: "/health",
     });
     expect(requestFor(facts, "api", "/api/status")).toEqual({
