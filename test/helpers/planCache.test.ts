@@ -1,0 +1,95 @@
+/**
+ * The shared plan cache of the whole-stack tests (test/helpers/stack.ts): a plan is read from the
+ * cache only while every file it is made from is unchanged, and what is cached is what the plan
+ * tool prints.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { cachedPlanJson, PLAN_INPUTS, planSourceKey } from "./stack";
+
+function project(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-plan-key-"));
+  const files: Record<string, string> = {
+    "index.ts": "export {};\n",
+    "lib/time.ts": "export const a = 1;\n",
+    "components/network/network.ts": "export const b = 2;\n",
+    "stacks/config.ts": "export const c = 3;\n",
+    "tools/plan/plan.ts": "export const d = 4;\n",
+    "Pulumi.yaml": "name: opsbook\n",
+    "Pulumi.staging.yaml": "config: {}\n",
+    "package-lock.json": "{}\n",
+    "test/stacks/staging.test.ts": "test('x', () => {});\n",
+    "README.md": "# opsbook\n",
+  };
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  }
+  return root;
+}
+
+describe("planSourceKey", () => {
+  test("is the same for the same sources", () => {
+    const root = project();
+    expect(planSourceKey(root)).toBe(planSourceKey(root));
+    expect(planSourceKey(root)).toMatch(/^[0-9a-f]{20}$/);
+  });
+
+  test.each([
+    ["a library file", "lib/time.ts"],
+    ["a component", "components/network/network.ts"],
+    ["the stack rules", "stacks/config.ts"],
+    ["the plan tool", "tools/plan/plan.ts"],
+    ["a stack file", "Pulumi.staging.yaml"],
+    ["the lockfile", "package-lock.json"],
+    ["the program", "index.ts"],
+  ])("changes when %s changes", (_, file) => {
+    const root = project();
+    const before = planSourceKey(root);
+    fs.appendFileSync(path.join(root, file), "\n// changed\n");
+    expect(planSourceKey(root)).not.toBe(before);
+  });
+
+  test("changes when a file is added to the program or a stack file is added", () => {
+    const root = project();
+    const before = planSourceKey(root);
+    fs.writeFileSync(path.join(root, "components/network/extra.ts"), "export {};\n");
+    const withComponent = planSourceKey(root);
+    expect(withComponent).not.toBe(before);
+    fs.writeFileSync(path.join(root, "Pulumi.demo.yaml"), "config: {}\n");
+    expect(planSourceKey(root)).not.toBe(withComponent);
+  });
+
+  test("changes when a file moves, even with the same content", () => {
+    const root = project();
+    const before = planSourceKey(root);
+    fs.renameSync(path.join(root, "lib/time.ts"), path.join(root, "lib/clock.ts"));
+    expect(planSourceKey(root)).not.toBe(before);
+  });
+
+  test("does not change with the tests or the docs: a changed test reads the same plan", () => {
+    const root = project();
+    const before = planSourceKey(root);
+    fs.appendFileSync(path.join(root, "test/stacks/staging.test.ts"), "// changed\n");
+    fs.appendFileSync(path.join(root, "README.md"), "changed\n");
+    expect(planSourceKey(root)).toBe(before);
+  });
+
+  test("covers every folder and file the program and the plan tool load", () => {
+    // The program's own folders (index.ts imports stacks/, which imports components/ and lib/).
+    for (const entry of ["index.ts", "stacks", "components", "lib", "tools/plan", "tools/register.js"]) {
+      expect(PLAN_INPUTS).toContain(entry);
+    }
+  });
+});
+
+describe("cachedPlanJson", () => {
+  test("is the plan tool's JSON output for the stack, byte for byte", async () => {
+    const json = await cachedPlanJson("staging");
+    const plan = JSON.parse(json) as { stack: string; resources: unknown[] };
+    expect(plan.stack).toBe("staging");
+    expect(plan.resources.length).toBeGreaterThan(100);
+    expect(json).toBe(`${JSON.stringify(plan, null, 2)}\n`);
+  });
+});
