@@ -20,45 +20,31 @@ const REPO_ROOT = join(__dirname, "..", "..");
 export const STATEFUL_TYPES: ReadonlySet<string> = new Set(PROTECTED_TYPES);
 
 /**
- * Everything a plan is made from: the program, the plan tool and the require hook that runs it,
- * the project and stack files, and the lockfile (the installed provider versions). Tests are not
- * in it: a changed test reads the same plan.
+ * What a plan is not made from: the tests (a changed test reads the same plan), the docs, the
+ * caches and installed packages (their versions are in `package-lock.json`, which counts).
+ * Everything else in the repository counts, including parts the program does not load today:
+ * an unneeded rebuild costs seconds, a missed input would let tests pass on a stale plan.
  */
-export const PLAN_INPUTS = [
-  "index.ts",
-  "stacks",
-  "components",
-  "lib",
-  "tools/plan",
-  "tools/plan.ts",
-  "tools/exit.ts",
-  "tools/register.js",
-  "tools/transpile.js",
-  "Pulumi.yaml",
-  "package-lock.json",
-];
+const NOT_PLAN_INPUTS = new Set(["node_modules", ".git", ".cache", "test", "tests", "docs", ".github"]);
 
-function inputFiles(root: string, entry: string): string[] {
-  const full = join(root, entry);
-  if (!fs.existsSync(full)) return [];
+function inputFiles(full: string): string[] {
   if (!fs.statSync(full).isDirectory()) return [full];
   return fs
     .readdirSync(full)
+    .filter((name) => !NOT_PLAN_INPUTS.has(name) && !name.endsWith(".md") && !name.endsWith(".test.ts"))
     .sort()
-    .flatMap((name) => inputFiles(root, join(entry, name)));
+    .flatMap((name) => inputFiles(join(full, name)));
 }
 
 /**
- * A digest of every file a plan of a stack in `root` is made from (PLAN_INPUTS and every
- * `Pulumi.<stack>.yaml`), with their paths, and of the node version: a change to any of them is a
- * new key, so a cached plan is never older than the sources.
+ * A digest of every file in `root` a plan may be made from (all but NOT_PLAN_INPUTS: the program,
+ * the plan tool and its require hook, the project and stack files, the lockfile, ...), with their
+ * paths, and of the node version: a change to any of them is a new key, so a cached plan is never
+ * older than the sources.
  */
 export function planSourceKey(root: string = REPO_ROOT): string {
   const hash = createHash("sha256").update(process.version);
-  const stackFiles = fs.readdirSync(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
-  for (const file of [...PLAN_INPUTS, ...stackFiles].flatMap((entry) => inputFiles(root, entry))) {
-    hash.update(`\0${relative(root, file)}\0`).update(fs.readFileSync(file));
-  }
+  for (const file of inputFiles(root)) hash.update(`\0${relative(root, file)}\0`).update(fs.readFileSync(file));
   return hash.digest("hex").slice(0, 20);
 }
 
