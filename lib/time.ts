@@ -47,16 +47,32 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+/**
+ * One formatter per zone: making an `Intl.DateTimeFormat` costs far more than formatting with it,
+ * and the RPO and window checks ask for thousands of offsets (it was the program's largest cost of
+ * its own in a profile of the offline plan).
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function zoneFormatter(zone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
 function offsetMinutesAt(zone: string, utcMillis: number): number {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone: zone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-  }).formatToParts(new Date(utcMillis));
+  const parts = zoneFormatter(zone).formatToParts(new Date(utcMillis));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
   const local = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"));
   return Math.round((local - utcMillis) / 60_000);

@@ -94,7 +94,8 @@ function pairs(
   console.log(
     `${label}: ${spread(seconds)} s, ${spread(peak, 0)} MiB; ` +
       `x floor: wall ${spread(wall)} (target ${targets.wall}x), memory ${spread(memory)}` +
-      (targets.memory ? ` (target ${targets.memory}x)` : ""),
+      (targets.memory ? ` (target ${targets.memory}x)` : "") +
+      `; ${loadNow()}`,
   );
 }
 
@@ -125,9 +126,17 @@ function manyServicesProject(count: number): { dir: string; stack: string } {
   return { dir, stack };
 }
 
+/** The machine is shared: the load beside each figure says how far to trust its absolute times. */
+function loadNow(): string {
+  return `load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`;
+}
+
 function repeat(label: string, runs: number, time: () => number, target?: string): void {
   const times = Array.from({ length: runs }, time);
-  console.log(`${label}: ${spread(times)} s over ${runs} runs${target ? ` (target ${target})` : ""}`);
+  console.log(`${label}: ${spread(times)} s over ${runs} runs${target ? ` (target ${target})` : ""}; ${loadNow()}`);
 }
 
 function main(): void {

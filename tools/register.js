@@ -4,8 +4,45 @@
  * @pulumi/aws load at node's own speed.
  */
 const fs = require("node:fs");
+const path = require("node:path");
+const { createHash } = require("node:crypto");
+const { enableCompileCache } = require("node:module");
 const { transpile } = require("./transpile");
+const { isLazyTarget, rewrite } = require("./lazyPulumi");
+
+// V8's compiled code of every module a tool loads, kept on disk between runs (Node >= 22.1): most
+// of a tool's start is compiling @pulumi/pulumi's and @pulumi/aws's JavaScript, which never changes.
+// Keyed by each file's content, so a changed file compiles afresh. `.cache/` is not committed.
+enableCompileCache?.(path.join(__dirname, "..", ".cache", "node-compile"));
+
+// esbuild's output for each TypeScript file, kept by the digest of its source, path and the
+// transpiler's own code, so a tool run transpiles only the files that changed since the last one.
+const TRANSPILED = path.join(__dirname, "..", ".cache", "transpile");
+const TRANSPILER = fs.readFileSync(path.join(__dirname, "transpile.js"));
+
+function transpileCached(source, filename) {
+  const key = createHash("sha256").update(TRANSPILER).update(filename).update("\0").update(source).digest("hex");
+  const cached = path.join(TRANSPILED, `${key}.js`);
+  try {
+    return fs.readFileSync(cached, "utf8");
+  } catch {
+    const code = transpile(source, filename);
+    // Written whole, then renamed, so a concurrent run never reads half a file.
+    fs.mkdirSync(TRANSPILED, { recursive: true });
+    fs.writeFileSync(`${cached}.${process.pid}`, code);
+    fs.renameSync(`${cached}.${process.pid}`, cached);
+    return code;
+  }
+}
 
 require.extensions[".ts"] = function compileTypeScript(module, filename) {
-  module._compile(transpile(fs.readFileSync(filename, "utf8"), filename), filename);
+  module._compile(transpileCached(fs.readFileSync(filename, "utf8"), filename), filename);
+};
+
+// @pulumi/pulumi's index loads the Automation API and function serialization eagerly; the tools'
+// programs use neither, so those two files load them on first use (tools/lazyPulumi.js).
+const compileJavaScript = require.extensions[".js"];
+require.extensions[".js"] = function lazyPulumi(module, filename) {
+  if (!isLazyTarget(filename)) return compileJavaScript(module, filename);
+  module._compile(rewrite(fs.readFileSync(filename, "utf8"), filename), filename);
 };

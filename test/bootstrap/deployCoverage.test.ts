@@ -4,12 +4,8 @@
  * deploy role may pass roles to. A resource type added to the program without its permissions fails
  * here instead of in the first real deploy.
  */
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import { DEPLOY_PASSED_SERVICES, DEPLOY_SERVICES } from "../../bootstrap/policies";
-import type { Plan } from "../../tools/plan/plan";
-
-const ROOT = path.join(__dirname, "..", "..");
+import { type Plan, planStack } from "../helpers/stack";
 
 /** IAM action prefixes of the Pulumi AWS modules the program uses. */
 const ACTION_PREFIXES: Record<string, string[]> = {
@@ -33,16 +29,10 @@ const ACTION_PREFIXES: Record<string, string[]> = {
 /** Modules the deploy policy grants by their own statements. */
 const OWN_STATEMENTS = new Set(["iam", "kms", "s3"]);
 
-const plans: Plan[] = ["staging", "production", "staging-k8s"].map(
-  (stack) =>
-    JSON.parse(
-      execFileSync(process.execPath, ["-r", "./tools/register.js", "tools/plan.ts", "--stack", stack, "--json"], {
-        cwd: ROOT,
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-      }),
-    ) as Plan,
-);
+let plans: Plan[];
+beforeAll(async () => {
+  plans = await Promise.all(["staging", "production", "staging-k8s"].map(planStack));
+});
 
 test("every AWS module of the shipped plans has its actions in the deploy policy", () => {
   const modules = new Set(

@@ -7,7 +7,7 @@
 import { runInNewContext } from "node:vm";
 import type * as placeholders from "../../tools/plan/placeholders";
 import { ofType, type RecordedResource } from "../helpers/mocks";
-import { buildPlan, type Plan } from "../../tools/plan/plan";
+import { planStack, type Plan } from "../helpers/stack";
 
 const GIB = 1024 ** 3;
 let mockGrown = false;
@@ -63,7 +63,7 @@ function firesAt(alarm: RecordedResource, gib: number, percent: number): void {
 
 describe("the production disk alarms follow the allocation, not the size at creation", () => {
   test("at the initial allocation: warning at 80 % used, critical at 95 %", async () => {
-    const plan = await buildPlan("production");
+    const plan = await planStack("production");
     const { allocatedStorage } = instance(plan);
     expect(allocatedStorage).toBe(100);
     firesAt(diskAlarm(plan, "warning"), allocatedStorage, 80);

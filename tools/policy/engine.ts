@@ -71,7 +71,13 @@ class NotApplicableError extends Error {}
 const NO_TAGS: ReadonlyMap<string, string> = Object.freeze(new Map<string, string>());
 
 function notApplicable(reason?: string): never {
-  throw new NotApplicableError(reason ?? "Policy does not apply");
+  // Policies call this for most resources they see and the engine only counts it, never reads
+  // its stack: capturing a stack trace for each was a large part of a policy run.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const error = new NotApplicableError(reason ?? "Policy does not apply");
+  Error.stackTraceLimit = stackTraceLimit;
+  throw error;
 }
 
 /** `isType` as @pulumi/policy implements it: the class's Pulumi type token, else its `isInstance`. */
@@ -181,6 +187,8 @@ export async function analyzeResources(resources: readonly RecordedResource[], r
   const out: Diagnostic[] = [];
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
   for (const record of resources) {
+    // Serialized once per resource and parsed per validation: the same fresh copy as `copy`, at half the cost.
+    const inputs = JSON.stringify(record.inputs);
     for (const policy of run.policies) {
       const level = levelOf(run, policy);
       if (level === "disabled" || !isResourcePolicy(policy)) continue;
@@ -197,7 +205,7 @@ export async function analyzeResources(resources: readonly RecordedResource[], r
             : [policy.validateResource];
       for (const validation of validations) {
         // A fresh copy per validation, as the engine deserializes one: a policy cannot change what the next one sees.
-        const props = unknownCheckingProxy(copy(record.inputs));
+        const props = unknownCheckingProxy(JSON.parse(inputs) as RecordedResource["inputs"]);
         const args: ResourceValidationArgs = {
           type: record.type,
           props,

@@ -3,7 +3,7 @@
  * declares it passes, and a copy broken in the one way each rule is about fails with that rule.
  */
 import type { Policy } from "@pulumi/policy";
-import { type Plan, buildPlan } from "../../../tools/plan/plan";
+import { type Plan, planStack } from "../../../test/helpers/stack";
 import type { RecordedResource } from "../../../tools/plan/mocks";
 import { placeholderId } from "../../../tools/plan/placeholders";
 import { checkPlan, stackConfigFile } from "../../../tools/policy/cli";
@@ -17,7 +17,7 @@ import { worldPolicies } from "../../rules/world";
 
 let plan: Plan;
 beforeAll(async () => {
-  plan = await buildPlan("production");
+  plan = await planStack("production");
 });
 
 const RULES: Policy[] = [
