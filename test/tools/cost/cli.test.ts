@@ -51,6 +51,6 @@ describe("npm run cost", () => {
     );
     const stack = runCost("--stack", "prod");
     expect(stack.status).toBe(1);
-    expect(stack.stderr).toMatch(/^no stack "prod": .* Stacks here: production, staging, staging-k8s\n$/);
+    expect(stack.stderr).toMatch(/^no stack "prod": .* Stacks here: local, production, staging, staging-k8s\n$/);
   });
 });
