@@ -5,7 +5,7 @@
  * Runbook 002 ships production on Tuesday and Wednesday 10:00-14:00, never on Fridays, weekends,
  * listed holidays or at month-end; hotfixes go any time (the command's `--hotfix`, not this file).
  */
-import { parseHhmm, type Weekday } from "./time";
+import { parseHhmm, zoneFormatter, type Weekday } from "./time";
 
 /** Days of the week on which a window may never open (runbook 002: not Fridays, not weekends). */
 export const CLOSED_WEEKDAYS: readonly Weekday[] = ["fri", "sat", "sun"];
@@ -32,33 +32,12 @@ export interface DeployCalendar {
 
 export type WindowVerdict = { open: true; why: string } | { open: false; why: string; nextOpen: Date | undefined };
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-// Building a formatter costs far more than using one, and nextOpening asks for many instants.
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-GB", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      weekday: "short",
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
 /** The local calendar fields of `at` in `zone`. */
 export function localParts(
   at: Date,
   zone: string,
 ): { date: string; weekday: Weekday; minutes: number; day: number; daysInMonth: number } {
-  const parts = formatter(zone).formatToParts(at);
+  const parts = zoneFormatter(zone, true).formatToParts(at);
   const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? "";
   const year = Number(get("year"));
   const month = Number(get("month"));

@@ -54,8 +54,13 @@ export function isTimeZone(zone: string): boolean {
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function zoneFormatter(zone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(zone);
+/**
+ * The memoised formatter of `zone`'s local date and time (24 h, numeric), with the short weekday
+ * when asked for (the deploy windows read it).
+ */
+export function zoneFormatter(zone: string, withWeekday = false): Intl.DateTimeFormat {
+  const key = `${zone}|${withWeekday}`;
+  let formatter = formatters.get(key);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat("en-GB", {
       timeZone: zone,
@@ -65,8 +70,9 @@ function zoneFormatter(zone: string): Intl.DateTimeFormat {
       day: "2-digit",
       hour: "2-digit",
       minute: "2-digit",
+      ...(withWeekday ? { weekday: "short" as const } : {}),
     });
-    formatters.set(zone, formatter);
+    formatters.set(key, formatter);
   }
   return formatter;
 }
