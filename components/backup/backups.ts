@@ -3,7 +3,13 @@ import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy, webIdentityTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
-import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "../service/taskRoles";
+import {
+  containerSettings,
+  ecsTaskRole,
+  executionRole,
+  jobTaskDefinitionArgs,
+  type PullRepository,
+} from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
 import type { BackupSettings } from "./settings";
 import { EncryptionKey } from "../security/encryptionKey";
@@ -262,36 +268,18 @@ export class Backups extends pulumi.ComponentResource {
     const taskDefinition = (job: "backup" | "restore-drill") =>
       new aws.ecs.TaskDefinition(
         `${name}-${job}`,
-        {
+        jobTaskDefinitionArgs({
           family: `opsbook-${name}-${job}`,
-          cpu: String(JOB_CPU),
-          memory: String(JOB_MEMORY),
-          networkMode: "awsvpc",
-          requiresCompatibilities: ["FARGATE"],
-          runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+          command: job,
+          image,
+          cpu: JOB_CPU,
+          memory: JOB_MEMORY,
           executionRoleArn: execution.arn,
           taskRoleArn: task.arn,
-          volumes: [{ name: "tmp" }],
-          containerDefinitions: pulumi.jsonStringify([
-            {
-              name: job,
-              image,
-              essential: true,
-              command: [job],
-              ...settings[job],
-              readonlyRootFilesystem: true,
-              mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-              logConfiguration: {
-                logDriver: "awslogs",
-                options: {
-                  "awslogs-group": logGroup.name,
-                  "awslogs-region": args.region,
-                  "awslogs-stream-prefix": job,
-                },
-              },
-            },
-          ]),
-        },
+          settings: settings[job],
+          logGroupName: logGroup.name,
+          region: args.region,
+        }),
         { parent: this },
       );
     const backupTask = taskDefinition("backup");

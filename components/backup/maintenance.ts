@@ -4,7 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy, webIdentityTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
 import { BACKUP_ENV, MAINTENANCE_COMMANDS, type MaintenanceTask } from "../../lib/backupContract";
-import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "../service/taskRoles";
+import {
+  containerSettings,
+  ecsTaskRole,
+  executionRole,
+  jobTaskDefinitionArgs,
+  type PullRepository,
+} from "../service/taskRoles";
 import { backupCronJobSpec, cronSchedule, IRSA_ROLE_ANNOTATION } from "../kubernetes/backupJobs";
 import { connectionSecret } from "../kubernetes/secrets";
 import { resources } from "../kubernetes/manifests";
@@ -185,36 +191,18 @@ export class DatabaseMaintenance extends pulumi.ComponentResource {
       const command = MAINTENANCE_COMMANDS[task];
       return new aws.ecs.TaskDefinition(
         `${name}-${command}`,
-        {
+        jobTaskDefinitionArgs({
           family: `opsbook-${name}-${command}`,
-          cpu: String(JOB_CPU),
-          memory: String(JOB_MEMORY),
-          networkMode: "awsvpc",
-          requiresCompatibilities: ["FARGATE"],
-          runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+          command,
+          image: pulumi.interpolate`${args.image.repository}:${args.image.tag}`,
+          cpu: JOB_CPU,
+          memory: JOB_MEMORY,
           executionRoleArn: execution.role.arn,
           taskRoleArn: this.role.arn,
-          volumes: [{ name: "tmp" }],
-          containerDefinitions: pulumi.jsonStringify([
-            {
-              name: command,
-              image: pulumi.interpolate`${args.image.repository}:${args.image.tag}`,
-              essential: true,
-              command: [command],
-              ...settings,
-              readonlyRootFilesystem: true,
-              mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-              logConfiguration: {
-                logDriver: "awslogs",
-                options: {
-                  "awslogs-group": logGroup.name,
-                  "awslogs-region": args.region,
-                  "awslogs-stream-prefix": command,
-                },
-              },
-            },
-          ]),
-        },
+          settings,
+          logGroupName: logGroup.name,
+          region: args.region,
+        }),
         { parent: this, dependsOn: [execution.policy] },
       );
     };

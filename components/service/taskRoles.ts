@@ -114,3 +114,53 @@ export function containerSettings(connections: ServiceConnection[], own: Record<
     ),
   };
 }
+
+/**
+ * The Fargate task definition of a one-shot job of the backup job's image (the backup, the drill,
+ * the role bootstrap, the maintenance tasks): `command` is the image's command and the container's
+ * name, the root filesystem is read-only with a writable `/tmp`, and the logs go to `logGroupName`
+ * under the command's prefix.
+ */
+export function jobTaskDefinitionArgs(a: {
+  family: string;
+  command: string;
+  image: pulumi.Input<string>;
+  cpu: number;
+  memory: number;
+  executionRoleArn: pulumi.Input<string>;
+  taskRoleArn: pulumi.Input<string>;
+  settings: ReturnType<typeof containerSettings>;
+  logGroupName: pulumi.Input<string>;
+  region: string;
+}): aws.ecs.TaskDefinitionArgs {
+  return {
+    family: a.family,
+    cpu: String(a.cpu),
+    memory: String(a.memory),
+    networkMode: "awsvpc",
+    requiresCompatibilities: ["FARGATE"],
+    runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+    executionRoleArn: a.executionRoleArn,
+    taskRoleArn: a.taskRoleArn,
+    volumes: [{ name: "tmp" }],
+    containerDefinitions: pulumi.jsonStringify([
+      {
+        name: a.command,
+        image: a.image,
+        essential: true,
+        command: [a.command],
+        ...a.settings,
+        readonlyRootFilesystem: true,
+        mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+        logConfiguration: {
+          logDriver: "awslogs",
+          options: {
+            "awslogs-group": a.logGroupName,
+            "awslogs-region": a.region,
+            "awslogs-stream-prefix": a.command,
+          },
+        },
+      },
+    ]),
+  };
+}

@@ -17,7 +17,13 @@ import {
   type RoleSlot,
 } from "../../../lib/databaseRoles";
 import { libpqConnection, type ServiceConnection } from "../../../lib/connection";
-import { containerSettings, ecsTaskRole, executionRole, type PullRepository } from "../../service/taskRoles";
+import {
+  containerSettings,
+  ecsTaskRole,
+  executionRole,
+  jobTaskDefinitionArgs,
+  type PullRepository,
+} from "../../service/taskRoles";
 import * as k8s from "@pulumi/kubernetes";
 import { connectionSecret } from "../../kubernetes/secrets";
 import { jobPodSpec, resources } from "../../kubernetes/manifests";
@@ -218,40 +224,20 @@ export class DatabaseRoles extends pulumi.ComponentResource {
     );
     // The bootstrap calls no AWS API: its task role has no policy.
     const task = ecsTaskRole(`${name}-db-roles-task`, args.accountId, this);
-    const { environment, secrets } = containerSettings(connections, {});
     const taskDefinition = new aws.ecs.TaskDefinition(
       `${name}-db-roles`,
-      {
+      jobTaskDefinitionArgs({
         family: `opsbook-${name}-db-roles`,
-        cpu: "256",
-        memory: "512",
-        networkMode: "awsvpc",
-        requiresCompatibilities: ["FARGATE"],
-        runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+        command: BOOTSTRAP_COMMAND,
+        image: pulumi.interpolate`${args.image.repository}:${args.image.tag}`,
+        cpu: 256,
+        memory: 512,
         executionRoleArn: execution.role.arn,
         taskRoleArn: task.arn,
-        volumes: [{ name: "tmp" }],
-        containerDefinitions: pulumi.jsonStringify([
-          {
-            name: BOOTSTRAP_COMMAND,
-            image: pulumi.interpolate`${args.image.repository}:${args.image.tag}`,
-            essential: true,
-            command: [BOOTSTRAP_COMMAND],
-            environment,
-            secrets,
-            readonlyRootFilesystem: true,
-            mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-            logConfiguration: {
-              logDriver: "awslogs",
-              options: {
-                "awslogs-group": logGroup.name,
-                "awslogs-region": args.region,
-                "awslogs-stream-prefix": BOOTSTRAP_COMMAND,
-              },
-            },
-          },
-        ]),
-      },
+        settings: containerSettings(connections, {}),
+        logGroupName: logGroup.name,
+        region: args.region,
+      }),
       { parent: this, dependsOn: [execution.policy] },
     );
     const subnets = pulumi.output(args.subnetIds).apply((s) => s.join(","));
