@@ -2,7 +2,7 @@
  * The data tier's runbook alarms as Prometheus rules, for a data tier on the cluster
  * (R-local-alerts): the CloudWatch catalogue's database and cache families at the same
  * `thresholds` (connections as a share of `max_connections`, memory, disk of the volumes, cache hit
- * ratio), over the exporters' series (postgres_exporter, redis_exporter, scraped through their
+ * ratio, slow queries), over the exporters' series (postgres_exporter, redis_exporter, scraped through their
  * ServiceMonitors), cAdvisor/kube-state-metrics and the kubelet's volume stats. Pure, like
  * alertRules.ts; promtool tests them.
  */
@@ -13,6 +13,8 @@ export interface DataAlertArgs {
   environment: string;
   namespace: string;
   thresholds: Thresholds;
+  /** `postgres.slowQueryMs`: a statement slower than this is a slow one (`log_min_duration_statement`). */
+  slowQueryMs: number;
   runbookUrl: string;
 }
 
@@ -52,6 +54,36 @@ function containerMemory(a: DataAlertArgs, container: string): AlertFamily {
   };
 }
 
+/**
+ * Slow statements per minute (R-alert-slow-queries), at the CloudWatch alarm's
+ * `slowQueriesPerMinute` thresholds. CloudWatch counts each statement the server logs for running
+ * longer than `log_min_duration_statement`; postgres_exporter has no such count, so this counts,
+ * from `pg_stat_statements` (the exporter's `stat_statements` collector), the calls of every
+ * statement whose mean time over the last 5 minutes exceeds `slowQueryMs`. It differs where one
+ * statement's calls vary: a rare slow call of a usually fast statement is not counted, and the
+ * fast calls of a usually slow one are. The exporter reports the 100 statements with the most
+ * total time, so a slow statement outside them is not counted either. The counts of the server's
+ * every database are summed, as the CloudWatch alarm counts the instance's.
+ */
+function slowQueries(a: DataAlertArgs): AlertFamily {
+  const pg = of(a, "service", "postgres");
+  const calls = `rate(pg_stat_statements_calls_total{${pg}}[5m])`;
+  // Calls and time carry the same labels (user, datname, queryid): `and` keeps the calls of the
+  // slow ones. A statement not called in the window is 0 / 0 and compares false.
+  const slow = `rate(pg_stat_statements_seconds_total{${pg}}[5m]) / ${calls} > ${a.slowQueryMs / 1000}`;
+  return {
+    family: "slow-queries",
+    what: `calls per minute of statements whose mean time over 5 min exceeds ${a.slowQueryMs} ms (postgres.slowQueryMs)`,
+    unit: "per minute",
+    thresholds: a.thresholds.slowQueriesPerMinute,
+    forMinutes: FOR_MINUTES,
+    value: `60 * sum(${calls} and (${slow}))`,
+    anchor: "alerts",
+    action:
+      "Find the statements in pg_stat_statements (ORDER BY mean_exec_time DESC) or the server log (log_min_duration_statement); add the missing index or fix the query.",
+  };
+}
+
 /** The families of each store. */
 export function dataAlertFamilies(a: DataAlertArgs): Record<"postgres" | "redis" | "minio", AlertFamily[]> {
   const t = a.thresholds;
@@ -72,6 +104,7 @@ export function dataAlertFamilies(a: DataAlertArgs): Record<"postgres" | "redis"
       },
       containerMemory(a, "postgres"),
       disk(a, "postgres"),
+      slowQueries(a),
     ],
     redis: [
       {

@@ -418,6 +418,7 @@ export class InClusterDataTier extends pulumi.ComponentResource {
         environment: args.environment,
         namespace: args.namespaceName,
         thresholds: args.alerts.thresholds,
+        slowQueryMs: args.postgres.slowQueryMs,
         runbookUrl: args.alerts.runbookUrl,
       }),
       backupAlertGroup({

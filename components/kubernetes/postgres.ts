@@ -27,6 +27,8 @@ export const POSTGRES_UID = 999;
 /** The same port as on AWS. */
 export { POSTGRES_PORT };
 export const EXPORTER_PORT = 9187;
+/** The exporter's collector of `pg_stat_statements` (`pg_stat_statements_calls_total`, `_seconds_total`). */
+export const EXPORTER_STAT_STATEMENTS_FLAG = "--collector.stat_statements";
 
 /** Where the certificate, the data and the configuration are mounted. */
 const TLS_DIR = "/etc/postgresql/tls";
@@ -64,7 +66,10 @@ export interface InClusterPostgresArgs {
 
 /**
  * `postgresql.conf` settings passed as `-c` flags: TLS with the certificate cert-manager writes,
- * only TLS connections in `pg_hba.conf`, slow statements logged, scram-sha-256 passwords.
+ * only TLS connections in `pg_hba.conf`, slow statements logged, scram-sha-256 passwords, and
+ * `pg_stat_statements` preloaded as the RDS parameter group does: the role bootstrap creates the
+ * extension and the exporter's `stat_statements` collector reads it for the slow-query alert
+ * (R-alert-slow-queries).
  */
 export function postgresParameters(a: Pick<InClusterPostgresArgs, "slowQueryMs" | "maxConnections">): string[] {
   const settings: Record<string, string> = {
@@ -75,6 +80,7 @@ export function postgresParameters(a: Pick<InClusterPostgresArgs, "slowQueryMs" 
     hba_file: `${CONFIG_DIR}/pg_hba.conf`,
     password_encryption: "scram-sha-256",
     log_min_duration_statement: String(a.slowQueryMs),
+    shared_preload_libraries: "pg_stat_statements",
     ...(a.maxConnections === undefined ? {} : { max_connections: String(a.maxConnections) }),
   };
   return Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
@@ -164,6 +170,10 @@ export function postgresStatefulSetSpec(
             name: "exporter",
             image: POSTGRES_EXPORTER_IMAGE,
             imagePullPolicy: "IfNotPresent",
+            // Off by default (a series per statement): the slow-query alert needs its per-statement
+            // calls and time (R-alert-slow-queries). The exporter connects as the server's owner,
+            // which reads every role's statements.
+            args: [EXPORTER_STAT_STATEMENTS_FLAG],
             ports: [{ name: "metrics", containerPort: EXPORTER_PORT, protocol: "TCP" }],
             env: [
               { name: "DATA_SOURCE_URI", value: `127.0.0.1:${POSTGRES_PORT}/${a.databaseName}?sslmode=require` },

@@ -239,6 +239,10 @@ describe("local stack, built from Pulumi.local.yaml", () => {
     expect(rules.find((r) => r.labels!.family === "db-connections" && r.labels!.severity === "critical")!.expr).toMatch(
       new RegExp(`namespace="${NS}".* > 95$`),
     );
+    // R-alert-slow-queries: statements over postgres.slowQueryMs (100 ms by default), 60 a minute.
+    expect(rules.find((r) => r.labels!.family === "slow-queries" && r.labels!.severity === "critical")!.expr).toMatch(
+      / > 0\.1\)\) > 60$/,
+    );
     // RPO 24 h from a nightly run, plus maxRunMinutes (120) and an hour: lib/time.ts rpoAlarmHours.
     expect(rules.find((r) => r.alert === "LastGoodBackup")!.expr).toContain(`> ${27 * 3600})`);
     for (const store of ["postgres", "redis"]) {

@@ -15,7 +15,16 @@ import { dataAlertFamilies, dataAlertGroups } from "../../../components/kubernet
 
 const NS = "ns";
 const RUNBOOK = "https://git.example.com/opsbook/docs/runbooks.md";
-const args = { environment: "local", namespace: NS, thresholds: thresholdsSettings.parse({}), runbookUrl: RUNBOOK };
+const SLOW_MS = 1000;
+/** When the slow-query input's statement turns slow, in seconds (a full rate window). */
+const SLOW_FROM = 5 * 60;
+const args = {
+  environment: "local",
+  namespace: NS,
+  thresholds: thresholdsSettings.parse({}),
+  slowQueryMs: SLOW_MS,
+  runbookUrl: RUNBOOK,
+};
 const groups = dataAlertGroups(args);
 const families = dataAlertFamilies(args);
 const SEVERITIES = ["warning", "critical"] as const;
@@ -53,6 +62,26 @@ function input(store: string, f: AlertFamily, v: number): Series[] {
           GiB,
         ),
       ];
+    case "postgres slow-queries": {
+      // `v` calls a minute of one statement whose mean time goes from half of slowQueryMs to twice
+      // it after SLOW_FROM seconds, beside a busier one just under it (in another database) that
+      // counts for nothing. The first 5 minutes fill the rate's window: the count is exact when
+      // the statement turns slow, and so does not depend on `v`.
+      const labels = (datname: string, queryid: string) => `,user="app",datname="${datname}",queryid="${queryid}"`;
+      const slow = labels("app", "101");
+      const calls = (v * STEP) / 60;
+      const [before, after] = [(calls * SLOW_MS) / 2 / 1000, (calls * 2 * SLOW_MS) / 1000];
+      const switchStep = SLOW_FROM / STEP;
+      const start = 100 * before;
+      const seconds = `${start}+${before}x${switchStep} ${start + switchStep * before + after}+${after}x${STEPS - switchStep - 1}`;
+      const fast = labels("jobs", "202");
+      return [
+        counter(svc("pg_stat_statements_calls_total", slow), calls),
+        { series: svc("pg_stat_statements_seconds_total", slow), values: seconds },
+        counter(svc("pg_stat_statements_calls_total", fast), 50),
+        counter(svc("pg_stat_statements_seconds_total", fast), (50 * 0.999 * SLOW_MS) / 1000),
+      ];
+    }
     case "redis cache-hit-rate":
       return [
         counter(svc("redis_keyspace_hits_total"), v * 10),
@@ -76,8 +105,16 @@ const ruleOf = (store: string, f: AlertFamily, s: string): AlertRule | undefined
 /** Beyond the threshold in the family's bad direction: above, or below for the cache hit rate. */
 const breaches = (f: AlertFamily, v: number, threshold: number) => (f.below ? v < threshold : v > threshold);
 
-/** Rates are right from the second sample; gauges at once. */
-const firstValueAt = (f: AlertFamily) => (f.family === "cache-hit-rate" ? STEP : 0);
+/**
+ * When each family's input reaches its value: gauges at once, a ratio of rates from the second
+ * sample (the extrapolation cancels), and the slow-query count when its statement turns slow.
+ */
+function firstValueAt(f: AlertFamily): number {
+  // Over the window the mean moves from half to twice slowQueryMs; it passes slowQueryMs once 7 of
+  // the window's 19 or 20 sample intervals are slow ones.
+  if (f.family === "slow-queries") return SLOW_FROM + 7 * STEP;
+  return f.family === "cache-hit-rate" ? STEP : 0;
+}
 
 function unitTest(store: string, f: AlertFamily, v: number, name: string) {
   const times = [firstValueAt(f) + 4 * 60, firstValueAt(f) + 6 * 60];
@@ -120,6 +157,8 @@ describe("data tier alert rules", () => {
       "postgres memory critical 5m",
       "postgres disk warning 5m",
       "postgres disk critical 5m",
+      "postgres slow-queries warning 5m",
+      "postgres slow-queries critical 5m",
       "redis cache-hit-rate warning 5m",
       "redis cache-hit-rate critical 5m",
       "redis memory warning 5m",
@@ -144,6 +183,17 @@ describe("data tier alert rules", () => {
     const hit = rules.find((r) => r.labels.family === "cache-hit-rate" && r.labels.severity === "critical")!;
     expect(hit.expr).toMatch(/ < 50$/);
     expect(hit.annotations.summary).toBe("redis: cache-hit-rate below 50% (critical)");
+    const slow = rules.find((r) => r.labels.family === "slow-queries" && r.labels.severity === "critical")!;
+    expect(slow.expr).toBe(
+      '60 * sum(rate(pg_stat_statements_calls_total{namespace="ns",service="postgres"}[5m]) and (rate(pg_stat_statements_seconds_total{namespace="ns",service="postgres"}[5m]) / rate(pg_stat_statements_calls_total{namespace="ns",service="postgres"}[5m]) > 1)) > 60',
+    );
+    expect(slow.annotations).toEqual({
+      summary: "postgres: slow-queries above 60 per minute (critical)",
+      description: expect.stringMatching(
+        /^CRITICAL: calls per minute of statements whose mean time over 5 min exceeds 1000 ms \(postgres.slowQueryMs\) above 60 per minute for 5 min\. /,
+      ) as string,
+      runbook_url: `${RUNBOOK}#alerts`,
+    });
     const map = fs.readFileSync(path.join(__dirname, "../../../docs/runbooks.md"), "utf8");
     expect(map).toMatch(/^## alerts$/im);
     for (const r of rules) {
@@ -154,7 +204,7 @@ describe("data tier alert rules", () => {
   });
 
   test("promtool: each family fires just beyond each threshold after 5 minutes, and not short of it", () => {
-    expect(promtool("check", "rules", path.join(dir, "rules.yml")).output).toContain("SUCCESS: 14 rules found");
+    expect(promtool("check", "rules", path.join(dir, "rules.yml")).output).toContain("SUCCESS: 16 rules found");
     const tests = Object.entries(families).flatMap(([store, fs_]) =>
       fs_.flatMap((f) =>
         SEVERITIES.flatMap((s) => {
@@ -167,9 +217,9 @@ describe("data tier alert rules", () => {
         }),
       ),
     );
-    expect(tests).toHaveLength(2 * 14);
-    // 14 tests with the value beyond a threshold: each expects its alert (and the warning beside a critical).
-    expect(tests.filter((t) => t.alert_rule_test.some((c) => c.exp_alerts.length > 0))).toHaveLength(14 + 7);
+    expect(tests).toHaveLength(2 * 16);
+    // 16 tests with the value beyond a threshold: each expects its alert (and the warning beside a critical).
+    expect(tests.filter((t) => t.alert_rule_test.some((c) => c.exp_alerts.length > 0))).toHaveLength(16 + 8);
     fs.writeFileSync(
       path.join(dir, "tests.yml"),
       stringify({ rule_files: ["rules.yml"], evaluation_interval: `${STEP}s`, tests }),

@@ -46,7 +46,8 @@ describe("postgresParameters", () => {
       ...["-c", "ssl=on", "-c", "ssl_cert_file=/etc/postgresql/tls/tls.crt"],
       ...["-c", "ssl_key_file=/etc/postgresql/tls/tls.key", "-c", "ssl_min_protocol_version=TLSv1.2"],
       ...["-c", "hba_file=/etc/postgresql/conf/pg_hba.conf", "-c", "password_encryption=scram-sha-256"],
-      ...["-c", "log_min_duration_statement=500", "-c", "max_connections=80"],
+      ...["-c", "log_min_duration_statement=500", "-c", "shared_preload_libraries=pg_stat_statements"],
+      ...["-c", "max_connections=80"],
     ]);
     expect(postgresParameters({ slowQueryMs: 500 })).not.toContain("max_connections=80");
   });
@@ -155,6 +156,8 @@ describe("InClusterPostgres", () => {
     });
     expect(exporter!.image).toBe("quay.io/prometheuscommunity/postgres-exporter:v0.15.0");
     expect(exporter!.ports).toEqual([{ name: "metrics", containerPort: 9187, protocol: "TCP" }]);
+    // The slow-query alert's series (R-alert-slow-queries): the collector is off by default.
+    expect(exporter!.args).toEqual(["--collector.stat_statements"]);
     expect(exporter!.env).toEqual([
       { name: "DATA_SOURCE_URI", value: "127.0.0.1:5432/app?sslmode=require" },
       { name: "DATA_SOURCE_USER", valueFrom: secretRef("username") },
