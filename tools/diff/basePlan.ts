@@ -80,6 +80,12 @@ export async function planAtRef(root: string, ref: string, stack: string): Promi
     }
     if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) return { stack, project: "", resources: [] };
     fs.symlinkSync(fs.realpathSync(path.join(root, "node_modules")), path.join(dir, "node_modules"), "dir");
+    // And V8's compiled code of those dependencies (tools/register.js): node keys it by each file's
+    // content, so the base reuses what the working tree's runs compiled instead of starting cold.
+    const compiled = path.join(root, ".cache", "node-compile");
+    fs.mkdirSync(compiled, { recursive: true });
+    fs.mkdirSync(path.join(dir, ".cache"), { recursive: true });
+    fs.symlinkSync(fs.realpathSync(compiled), path.join(dir, ".cache", "node-compile"), "dir");
     return await runPlan(dir, stack, label);
   } finally {
     try {
