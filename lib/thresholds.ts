@@ -31,3 +31,15 @@ export const LOWER_IS_WORSE: ReadonlySet<ThresholdMetric> = new Set(["cacheHitRa
  * (and the source keeps the WAL it has not replayed).
  */
 export const REPLICA_LAG_SECONDS = { warning: 600, critical: 1800 } as const;
+
+/**
+ * RDS Proxy (R-db-proxy), outside the runbook table, in percent of the proxy's connection budget
+ * (`max_connections` x `postgres.proxy.maxConnectionsPercent`). A pinned connection serves one
+ * client session until it ends, so pooling gains nothing on it: half the budget pinned is worth a
+ * look (find the SET, temporary tables or prepared statements that pin), most of it leaves clients
+ * waiting for a connection. Client connections are what the proxy multiplexes onto the budget:
+ * five times the budget still pools well while sessions stay short, ten times leaves no headroom
+ * when pinning or long transactions rise (each such client then needs a connection of its own).
+ */
+export const PROXY_PINNED_PERCENT = { warning: 50, critical: 80 } as const;
+export const PROXY_CLIENT_CONNECTIONS_PERCENT = { warning: 500, critical: 1000 } as const;

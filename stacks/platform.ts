@@ -10,6 +10,7 @@ import { TierSecurityGroups } from "../components/network/securityGroups";
 import { EncryptionKey, type KeyServiceGrant } from "../components/security/encryptionKey";
 import { Postgres } from "../components/data/postgres/postgres";
 import { DatabaseRoles } from "../components/data/postgres/roles";
+import { PostgresProxy } from "../components/data/postgres/proxy";
 import { Redis } from "../components/data/redis/redis";
 import { Backups, backupMetrics } from "../components/backup/backups";
 import { DatabaseMaintenance } from "../components/backup/maintenance";
@@ -33,6 +34,7 @@ import {
   certificateAlarms,
   customAlarms,
   databaseAlarms,
+  proxyAlarms,
   loadBalancerAlarms,
   maintenanceAlarms,
   serviceAlarms,
@@ -42,7 +44,7 @@ import { libpqConnection } from "../lib/connection";
 import { KubernetesApps } from "../components/kubernetes/apps";
 import { ClusterDataAccess } from "../components/kubernetes/dataAccess";
 import { rpoAlarmHours } from "../lib/time";
-import { REPLICA_LAG_SECONDS } from "../lib/thresholds";
+import { PROXY_CLIENT_CONNECTIONS_PERCENT, PROXY_PINNED_PERCENT, REPLICA_LAG_SECONDS } from "../lib/thresholds";
 import { buildInClusterPlatform, inClusterOutputs, type InClusterPlatform } from "./inCluster";
 
 export interface Platform {
@@ -203,8 +205,35 @@ export function buildPlatform(config: PlatformConfig): Platform | InClusterPlatf
     region: config.region,
     accountId: identity.accountId,
   });
+  // R-db-proxy: with the proxy, the services' DB_HOST is its endpoint. The migration task (its
+  // "migrate" connection below), the backups and the maintenance task keep the instance's: DDL,
+  // advisory locks and session settings do not belong on a pooled connection, and would pin it.
+  const proxy = config.postgres.proxy.enabled
+    ? new PostgresProxy(config.environment, {
+        ...config.postgres.proxy,
+        identifier: postgres.identifier,
+        instanceIdentifier: postgres.instance.identifier,
+        vpcId: network.vpcId,
+        subnetIds: network.isolatedSubnetIds,
+        databaseSecurityGroupId: postgres.securityGroup.id,
+        clientSecurityGroupId: securityGroups.app.id,
+        externalClientSecurityGroupIds: onKubernetes ? [config.kubernetes.clientSecurityGroupId!] : [],
+        logins: databaseRoles.loginSecrets("app"),
+        kmsKeyArn: postgres.kmsKeyArn,
+        region: config.region,
+        accountId: identity.accountId,
+        partition: partition.partition,
+      })
+    : undefined;
+  const appDatabase = databaseRoles.connection("app");
   // Each service gets what its `uses` names, under its `envNames` (R-db-roles, R-app-variables).
-  const sources = { database: databaseRoles.connection("app"), cache: redis.connection, appSecrets };
+  const sources = {
+    database: proxy
+      ? { ...appDatabase, environment: { ...appDatabase.environment, DB_HOST: proxy.endpoint } }
+      : appDatabase,
+    cache: redis.connection,
+    appSecrets,
+  };
   const connectionsOf = (s: PlatformConfig["services"][number]) => serviceConnections(s, sources);
   const loadBalancer = onKubernetes ? undefined : ecsLoadBalancer();
   function ecsLoadBalancer(): LoadBalancer {
@@ -445,6 +474,15 @@ export function buildPlatform(config: PlatformConfig): Platform | InClusterPlatf
         replicaLagSeconds: REPLICA_LAG_SECONDS,
       }),
     ),
+    ...(proxy
+      ? proxyAlarms({
+          proxyName: proxy.name,
+          maxConnections: postgres.maxConnections,
+          maxConnectionsPercent: config.postgres.proxy.maxConnectionsPercent,
+          pinnedPercent: PROXY_PINNED_PERCENT,
+          clientConnectionsPercent: PROXY_CLIENT_CONNECTIONS_PERCENT,
+        })
+      : []),
     ...cacheAlarms({ nodeIds: redis.nodeIds, thresholds: config.thresholds }),
     ...backupAlarms({
       database: config.postgres.databaseName,

@@ -347,6 +347,67 @@ export function databaseAlarms(args: {
   ];
 }
 
+/**
+ * R-db-proxy: the RDS Proxy's pinned connections and client connections, both in percent of its
+ * connection budget (`max_connections` x `maxConnectionsPercent`). RDS publishes the metrics per
+ * proxy node under `ProxyName`; `Sum` adds the nodes up.
+ */
+export function proxyAlarms(args: {
+  proxyName: pulumi.Input<string>;
+  maxConnections: number;
+  /** `postgres.proxy.maxConnectionsPercent`. */
+  maxConnectionsPercent: number;
+  /** Pinned connections, in % of the budget (lib/thresholds.ts `PROXY_PINNED_PERCENT`). */
+  pinnedPercent: ThresholdPair;
+  /** Client connections, in % of the budget (lib/thresholds.ts `PROXY_CLIENT_CONNECTIONS_PERCENT`). */
+  clientConnectionsPercent: ThresholdPair;
+}): AlarmDefinition[] {
+  const budget = Math.max(1, Math.floor((args.maxConnections * args.maxConnectionsPercent) / 100));
+  const proxy = (metricName: string): MetricRef => ({
+    namespace: "AWS/RDS",
+    metricName,
+    dimensions: { ProxyName: args.proxyName },
+    stat: "Sum",
+  });
+  const common = {
+    subject: "database-proxy",
+    unit: "%",
+    direction: "above" as const,
+    periodSeconds: 60,
+    evaluationPeriods: 5,
+    // The proxy publishes nothing until its first client connects: no data is no trouble.
+    missingData: "notBreaching" as const,
+  };
+  return [
+    {
+      ...common,
+      family: "session-pinned",
+      what: `database connections pinned to one client session, of the proxy's ${budget}`,
+      signal: {
+        expression: `100 * pinned / ${budget}`,
+        label: "proxy connections pinned (%)",
+        metrics: { pinned: proxy("DatabaseConnectionsCurrentlySessionPinned") },
+      },
+      thresholds: args.pinnedPercent,
+      action:
+        "Find what pins sessions (SET, temporary tables, advisory locks, named prepared statements) in the proxy's logs; move it out of the request path or into the migration task.",
+    },
+    {
+      ...common,
+      family: "client-connections",
+      what: `client connections to the proxy, of its ${budget} database connections`,
+      signal: {
+        expression: `100 * clients / ${budget}`,
+        label: "proxy client connections (%)",
+        metrics: { clients: proxy("ClientConnections") },
+      },
+      thresholds: args.clientConnectionsPercent,
+      action:
+        "Check DB_POOL_MAX per task x tasks and for leaked connections; raise postgres.proxy.maxConnectionsPercent or the instance class (max_connections).",
+    },
+  ];
+}
+
 function slowQueryAlarm(
   common: Pick<
     AlarmDefinition,

@@ -45,6 +45,14 @@ function computed(
         ],
       };
     }
+    case "aws:rds/proxy:Proxy": {
+      // RDS names a proxy's endpoint <name>.proxy-<random>.<region>.rds.amazonaws.com.
+      const proxy = text(inputs.name, name);
+      return { name: proxy, endpoint: `${proxy}.proxy-mock.${region}.rds.amazonaws.com` };
+    }
+    case "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+      // A proxy has one target group, which RDS names "default".
+      return { name: "default" };
     case "aws:elasticache/replicationGroup:ReplicationGroup": {
       // ElastiCache names the member clusters <group id>-001, -002, ...
       const groupId = text(inputs.replicationGroupId, name);

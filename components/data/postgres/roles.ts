@@ -171,6 +171,14 @@ export class DatabaseRoles extends pulumi.ComponentResource {
     });
   }
 
+  /** Both login roles of `purpose` and their secrets: what an RDS Proxy signs in with (R-db-proxy). */
+  loginSecrets(purpose: DatabaseRolePurpose): { role: string; secretArn: pulumi.Output<string> }[] {
+    return ROLE_SLOTS.map((slot) => ({
+      role: loginRole(purpose, slot),
+      secretArn: this.logins[purpose][slot].secret.arn,
+    }));
+  }
+
   /** The login role the tasks of `purpose` use at its current generation. */
   private active(purpose: DatabaseRolePurpose): Login {
     return this.logins[purpose][activeSlot(this.args.rotation[purpose])];

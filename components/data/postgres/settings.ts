@@ -8,7 +8,18 @@ import { instanceClassMemoryBytes, unknownClassMessage } from "../../../lib/inst
 import { dailyHourOverlaps } from "../../../lib/time";
 import { partitionOfRegion } from "../../../lib/partition";
 import { DATABASE_ROLE_PURPOSES, type DatabaseRolePurpose } from "../../../lib/databaseRoles";
-import { type Report, bool, hhmm, inList, int, matching, report, weeklyWindow, ON_VALID } from "../../../lib/schema";
+import {
+  type Report,
+  bool,
+  hhmm,
+  inList,
+  int,
+  matching,
+  oneOf,
+  report,
+  weeklyWindow,
+  ON_VALID,
+} from "../../../lib/schema";
 
 /** The application's connection pool per task (R-db-pool). */
 const POOL = { min: 5, max: 20 };
@@ -21,6 +32,12 @@ export function replicaIdentifier(identifier: string, n: number): string {
   return `${identifier}-replica-${n}`;
 }
 const REPLICA_SUFFIX_LENGTH = "-replica-1".length;
+
+/** The proxy's name is the instance's with this suffix (R-db-proxy); RDS allows 60 characters. */
+export function proxyName(identifier: string): string {
+  return `${identifier}-proxy`;
+}
+const PROXY_NAME_MAX = 60;
 
 /** RDS instance identifiers: 1-63 lower-case letters, digits and single hyphens, not ending with one. */
 export const RDS_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
@@ -167,6 +184,35 @@ export const postgresSettings = z
       })
       .prefault({})
       .describe("read replicas for read scaling (runbook 001, horizontal scaling)"),
+    proxy: z
+      .strictObject({
+        enabled: bool()
+          .default(false)
+          .describe(
+            "an RDS Proxy in front of the instance: services that use the database get its endpoint as DB_HOST (R-db-proxy)",
+          ),
+        iamAuth: oneOf(["DISABLED", "REQUIRED"])
+          .default("DISABLED")
+          .describe(
+            "`REQUIRED`: clients must sign in to the proxy with IAM authentication tokens; `DISABLED`: with the login role's password",
+          ),
+        idleClientTimeoutSeconds: int(1, 28800, " s")
+          .default(1800)
+          .describe("seconds the proxy keeps an idle client connection open"),
+        maxConnectionsPercent: int(1, 100, " %")
+          .default(90)
+          .describe(
+            "share of max_connections the proxy may open; the rest stays for the migration, backup and admin sessions",
+          ),
+        maxIdleConnectionsPercent: int(0, 100, " %")
+          .default(50)
+          .describe("share of max_connections the proxy keeps open while idle; at most maxConnectionsPercent"),
+        connectionBorrowTimeoutSeconds: int(0, 3600, " s")
+          .default(120)
+          .describe("seconds a client waits for a pooled connection before the proxy returns an error"),
+      })
+      .prefault({})
+      .describe("connection pooling for many tasks (runbook 003, R-db-pool-budget)"),
     slowQueryMs: int(1, 60000, " ms")
       .default(100)
       .describe("statements slower than this are logged, `log_min_duration_statement` (R-alert-slow-queries)"),
@@ -184,6 +230,15 @@ export const postgresSettings = z
     }
     if (pg.pool.min > pg.pool.max) {
       report(ctx, ["pool", "min"], pg.pool.min, `at most pool.max (${pg.pool.max})`, Math.min(POOL.min, pg.pool.max));
+    }
+    if (pg.proxy.maxIdleConnectionsPercent > pg.proxy.maxConnectionsPercent) {
+      report(
+        ctx,
+        ["proxy", "maxIdleConnectionsPercent"],
+        pg.proxy.maxIdleConnectionsPercent,
+        `at most proxy.maxConnectionsPercent (${pg.proxy.maxConnectionsPercent}): RDS refuses more idle connections than connections`,
+        pg.proxy.maxConnectionsPercent,
+      );
     }
     const replicaClass = pg.readReplicas.instanceClass;
     if (pg.readReplicas.count > 0 && replicaClass !== undefined) {
@@ -227,6 +282,14 @@ export function postgresStackRules(
       ["identifier"],
       stack.identifier,
       `at most ${63 - REPLICA_SUFFIX_LENGTH} characters with read replicas: theirs are "<identifier>-replica-<n>"`,
+    );
+  }
+  // R-db-proxy: "<identifier>-proxy" must stay a proxy name (60 characters).
+  if (pg.proxy.enabled && proxyName(stack.identifier).length > PROXY_NAME_MAX) {
+    add(
+      ["identifier"],
+      stack.identifier,
+      `at most ${PROXY_NAME_MAX - proxyName("").length} characters with the proxy: its name is "<identifier>-proxy", at most ${PROXY_NAME_MAX}`,
     );
   }
   // R-db-read-replicas: each replica in a zone of its own, of the network's zones.

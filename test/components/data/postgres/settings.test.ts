@@ -20,6 +20,14 @@ describe("postgres settings", () => {
       monitoringIntervalSeconds: 60,
       pool: { min: 5, max: 20 },
       readReplicas: { count: 0 },
+      proxy: {
+        enabled: false,
+        iamAuth: "DISABLED",
+        idleClientTimeoutSeconds: 1800,
+        maxConnectionsPercent: 90,
+        maxIdleConnectionsPercent: 50,
+        connectionBorrowTimeoutSeconds: 120,
+      },
       slowQueryMs: 100,
     });
   });

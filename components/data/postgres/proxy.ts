@@ -1,0 +1,205 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { serviceTrustPolicy } from "../../../lib/iam";
+import { POSTGRES_PORT } from "./postgres";
+import { proxyName, type PostgresSettings } from "./settings";
+
+/**
+ * The parsed `opsbook:postgres.proxy` settings (./settings.ts), plus what the stack wires in from the
+ * database and the roles.
+ */
+export interface PostgresProxyArgs extends Omit<PostgresSettings["proxy"], "enabled"> {
+  /** RDS identifier of the instance the proxy fronts; the proxy is named `<identifier>-proxy`. */
+  identifier: string;
+  /** The instance, for its identifier output: the target waits for it. */
+  instanceIdentifier: pulumi.Input<string>;
+  vpcId: pulumi.Input<string>;
+  /** The database's subnets (isolated, no route out of the VPC). */
+  subnetIds: pulumi.Input<string>[];
+  /** The database's security group: the proxy's only egress, and it admits the proxy on 5432. */
+  databaseSecurityGroupId: pulumi.Input<string>;
+  /** The app tier's security group: admitted on 5432, and given an egress rule to the proxy. */
+  clientSecurityGroupId: pulumi.Input<string>;
+  /** On Kubernetes, the cluster nodes' or pods' group, admitted on 5432 (its egress is the cluster's). */
+  externalClientSecurityGroupIds?: pulumi.Input<string>[];
+  /** The login role secrets the proxy signs in with: both slots of the app purpose (R-db-role-rotation). */
+  logins: { role: string; secretArn: pulumi.Input<string> }[];
+  /** Key of those secrets. */
+  kmsKeyArn: pulumi.Input<string>;
+  region: string;
+  accountId: pulumi.Input<string>;
+  partition: pulumi.Input<string>;
+}
+
+/**
+ * R-db-proxy: an RDS Proxy in front of the instance, so many tasks share a bounded pool of database
+ * connections (runbook 003: RDS Proxy for many instances). TLS is required from clients; the proxy
+ * signs in to PostgreSQL with the app purpose's login role secrets, both slots, so a rotation
+ * (R-db-role-rotation) moves the tasks to the other login role without a proxy change. Its role may
+ * read exactly those secrets, and decrypt their key only through Secrets Manager. Its security group
+ * admits the clients on 5432 and reaches only the database.
+ *
+ * Cost: RDS Proxy is billed per vCPU of the instance per hour (about $0.015 in eu-west-1), two
+ * vCPUs at least.
+ */
+export class PostgresProxy extends pulumi.ComponentResource {
+  readonly proxy: aws.rds.Proxy;
+  /** The proxy's name: the `ProxyName` dimension of its metrics. */
+  readonly name: string;
+  /** The proxy's endpoint host: DB_HOST of the services. */
+  readonly endpoint: pulumi.Output<string>;
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  readonly role: aws.iam.Role;
+  readonly targetGroup: aws.rds.ProxyDefaultTargetGroup;
+  readonly target: aws.rds.ProxyTarget;
+
+  constructor(name: string, args: PostgresProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("opsbook:data:PostgresProxy", name, {}, opts);
+    this.name = proxyName(args.identifier);
+    const child = { parent: this };
+
+    this.securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-db-proxy`,
+      {
+        vpcId: args.vpcId,
+        description: "RDS Proxy: 5432 from the app tier, out to the database only",
+        // No inline rules: the provider removes AWS's allow-all egress, the rules below are all there is.
+        tags: { Name: `${name}-db-proxy` },
+      },
+      child,
+    );
+    const rule = { ipProtocol: "tcp", fromPort: POSTGRES_PORT, toPort: POSTGRES_PORT };
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-db-proxy-from-app`,
+      {
+        securityGroupId: this.securityGroup.id,
+        description: "PostgreSQL from the app tasks",
+        ...rule,
+        referencedSecurityGroupId: args.clientSecurityGroupId,
+      },
+      child,
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-app-to-db-proxy`,
+      {
+        securityGroupId: args.clientSecurityGroupId,
+        description: "PostgreSQL to the database proxy",
+        ...rule,
+        referencedSecurityGroupId: this.securityGroup.id,
+      },
+      child,
+    );
+    (args.externalClientSecurityGroupIds ?? []).forEach(
+      (group, i) =>
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-db-proxy-from-cluster${i === 0 ? "" : `-${i + 1}`}`,
+          {
+            securityGroupId: this.securityGroup.id,
+            description: "PostgreSQL from the Kubernetes cluster's client group",
+            ...rule,
+            referencedSecurityGroupId: group,
+          },
+          child,
+        ),
+    );
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-db-proxy-to-db`,
+      {
+        securityGroupId: this.securityGroup.id,
+        description: "PostgreSQL to the database",
+        ...rule,
+        referencedSecurityGroupId: args.databaseSecurityGroupId,
+      },
+      child,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-db-from-proxy`,
+      {
+        securityGroupId: args.databaseSecurityGroupId,
+        description: "PostgreSQL from the database proxy",
+        ...rule,
+        referencedSecurityGroupId: this.securityGroup.id,
+      },
+      child,
+    );
+
+    this.role = new aws.iam.Role(
+      `${name}-db-proxy`,
+      {
+        description: `Lets RDS Proxy ${this.name} read the app login role secrets`,
+        assumeRolePolicy: serviceTrustPolicy(
+          "rds.amazonaws.com",
+          args.accountId,
+          pulumi.interpolate`arn:${args.partition}:rds:${args.region}:${args.accountId}:db-proxy:*`,
+        ),
+      },
+      child,
+    );
+    const policy = new aws.iam.RolePolicy(
+      `${name}-db-proxy`,
+      {
+        role: this.role.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: args.logins.map((l) => l.secretArn) },
+            {
+              Effect: "Allow",
+              Action: "kms:Decrypt",
+              Resource: args.kmsKeyArn,
+              Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${args.region}.amazonaws.com` } },
+            },
+          ],
+        }),
+      },
+      child,
+    );
+
+    this.proxy = new aws.rds.Proxy(
+      `${name}-db-proxy`,
+      {
+        name: this.name,
+        engineFamily: "POSTGRESQL",
+        requireTls: true,
+        idleClientTimeout: args.idleClientTimeoutSeconds,
+        roleArn: this.role.arn,
+        vpcSubnetIds: args.subnetIds,
+        vpcSecurityGroupIds: [this.securityGroup.id],
+        auths: args.logins.map(({ role, secretArn }) => ({
+          authScheme: "SECRETS",
+          secretArn,
+          iamAuth: args.iamAuth,
+          clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
+          description: `PostgreSQL login role ${role}`,
+        })),
+      },
+      // The proxy reads the secrets when a client signs in: the role's policy must exist first.
+      { ...child, dependsOn: [policy] },
+    );
+    this.endpoint = this.proxy.endpoint;
+
+    this.targetGroup = new aws.rds.ProxyDefaultTargetGroup(
+      `${name}-db-proxy`,
+      {
+        dbProxyName: this.proxy.name,
+        connectionPoolConfig: {
+          maxConnectionsPercent: args.maxConnectionsPercent,
+          maxIdleConnectionsPercent: args.maxIdleConnectionsPercent,
+          connectionBorrowTimeout: args.connectionBorrowTimeoutSeconds,
+        },
+      },
+      child,
+    );
+    this.target = new aws.rds.ProxyTarget(
+      `${name}-db-proxy`,
+      {
+        dbProxyName: this.proxy.name,
+        targetGroupName: this.targetGroup.name,
+        dbInstanceIdentifier: args.instanceIdentifier,
+      },
+      child,
+    );
+
+    this.registerOutputs({ name: this.name, endpoint: this.endpoint });
+  }
+}
