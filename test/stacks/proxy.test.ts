@@ -275,17 +275,17 @@ describe("proxy settings", () => {
   test("off by default, with the documented pool defaults", () => {
     expect(parseConfig("test", base).postgres.proxy).toEqual({
       enabled: false,
-      iamAuth: "DISABLED",
       idleClientTimeoutSeconds: 1800,
       maxConnectionsPercent: 90,
       maxIdleConnectionsPercent: 50,
       connectionBorrowTimeoutSeconds: 120,
     });
-    expect(problems({ proxy: { enabled: true, iamAuth: "REQUIRED" } })).toEqual([]);
+    expect(problems({ proxy: { enabled: true } })).toEqual([]);
   });
 
   test.each([
-    [{ iamAuth: "OPTIONAL" }, /^opsbook:postgres\.proxy\.iamAuth: one of "DISABLED", "REQUIRED"/],
+    // Not offered: the task roles get no rds-db:connect, so REQUIRED would lock the apps out.
+    [{ iamAuth: "REQUIRED" }, /^opsbook:postgres\.proxy\.iamAuth: /],
     [
       { idleClientTimeoutSeconds: 0 },
       /^opsbook:postgres\.proxy\.idleClientTimeoutSeconds: a whole number from 1 to 28800/,

@@ -168,7 +168,9 @@ export class PostgresProxy extends pulumi.ComponentResource {
         auths: args.logins.map(({ role, secretArn }) => ({
           authScheme: "SECRETS",
           secretArn,
-          iamAuth: args.iamAuth,
+          // Passwords only: IAM sign-in would need rds-db:connect on every app task role and apps
+          // that fetch a token every 15 minutes; neither exists yet (R-db-proxy).
+          iamAuth: "DISABLED",
           clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
           description: `PostgreSQL login role ${role}`,
         })),

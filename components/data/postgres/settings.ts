@@ -8,18 +8,7 @@ import { instanceClassMemoryBytes, unknownClassMessage } from "../../../lib/inst
 import { dailyHourOverlaps } from "../../../lib/time";
 import { partitionOfRegion } from "../../../lib/partition";
 import { DATABASE_ROLE_PURPOSES, type DatabaseRolePurpose } from "../../../lib/databaseRoles";
-import {
-  type Report,
-  bool,
-  hhmm,
-  inList,
-  int,
-  matching,
-  oneOf,
-  report,
-  weeklyWindow,
-  ON_VALID,
-} from "../../../lib/schema";
+import { type Report, bool, hhmm, inList, int, matching, report, weeklyWindow, ON_VALID } from "../../../lib/schema";
 
 /** The application's connection pool per task (R-db-pool). */
 const POOL = { min: 5, max: 20 };
@@ -190,11 +179,6 @@ export const postgresSettings = z
           .default(false)
           .describe(
             "an RDS Proxy in front of the instance: services that use the database get its endpoint as DB_HOST (R-db-proxy)",
-          ),
-        iamAuth: oneOf(["DISABLED", "REQUIRED"])
-          .default("DISABLED")
-          .describe(
-            "`REQUIRED`: clients must sign in to the proxy with IAM authentication tokens; `DISABLED`: with the login role's password",
           ),
         idleClientTimeoutSeconds: int(1, 28800, " s")
           .default(1800)

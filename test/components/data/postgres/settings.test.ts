@@ -22,7 +22,6 @@ describe("postgres settings", () => {
       readReplicas: { count: 0 },
       proxy: {
         enabled: false,
-        iamAuth: "DISABLED",
         idleClientTimeoutSeconds: 1800,
         maxConnectionsPercent: 90,
         maxIdleConnectionsPercent: 50,
