@@ -40,7 +40,8 @@ import {
   serviceAlarms,
 } from "../components/monitoring/alarmCatalogue";
 import { BACKUP_METRIC } from "../lib/backupContract";
-import { libpqConnection } from "../lib/connection";
+import { libpqConnection, type ServiceConnection } from "../lib/connection";
+import { ROLE_SECRET_KEYS, activeSlot } from "../lib/databaseRoles";
 import { KubernetesApps } from "../components/kubernetes/apps";
 import { ClusterDataAccess } from "../components/kubernetes/dataAccess";
 import { rpoAlarmHours } from "../lib/time";
@@ -219,7 +220,9 @@ export function buildPlatform(config: PlatformConfig): Platform | InClusterPlatf
         clientSecurityGroupId: securityGroups.app.id,
         externalClientSecurityGroupIds: onKubernetes ? [config.kubernetes.clientSecurityGroupId!] : [],
         logins: databaseRoles.loginSecrets("app"),
+        databaseName: config.postgres.databaseName,
         kmsKeyArn: postgres.kmsKeyArn,
+        protect: config.protect,
         region: config.region,
         accountId: identity.accountId,
         partition: partition.partition,
@@ -228,12 +231,21 @@ export function buildPlatform(config: PlatformConfig): Platform | InClusterPlatf
   const appDatabase = databaseRoles.connection("app");
   // Each service gets what its `uses` names, under its `envNames` (R-db-roles, R-app-variables).
   const sources = {
-    database: proxy
-      ? { ...appDatabase, environment: { ...appDatabase.environment, DB_HOST: proxy.endpoint } }
-      : appDatabase,
+    database: proxy ? throughProxy(appDatabase, proxy) : appDatabase,
     cache: redis.connection,
     appSecrets,
   };
+  /** The app connection with DB_HOST and DATABASE_URL on the proxy, for the active login role (R-db-proxy). */
+  function throughProxy(connection: ServiceConnection, p: PostgresProxy): ServiceConnection {
+    const url = p.urlSecrets[activeSlot(config.postgres.roleRotation.app)];
+    return {
+      ...connection,
+      environment: { ...connection.environment, DB_HOST: p.endpoint },
+      secrets: { ...connection.secrets, DATABASE_URL: pulumi.interpolate`${url.secret.arn}:${ROLE_SECRET_KEYS.url}::` },
+      secretArns: [...connection.secretArns, url.secret.arn],
+      secretVersions: [...(connection.secretVersions ?? []), url.version],
+    };
+  }
   const connectionsOf = (s: PlatformConfig["services"][number]) => serviceConnections(s, sources);
   const loadBalancer = onKubernetes ? undefined : ecsLoadBalancer();
   function ecsLoadBalancer(): LoadBalancer {

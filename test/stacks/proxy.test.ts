@@ -167,6 +167,50 @@ describe("the proxy on production", () => {
     expect(env("api").DB_PORT).toBe("5432");
   });
 
+  test("api's DATABASE_URL goes through the proxy too, from a secret of its own; api-migrate's names the instance", () => {
+    const secrets = (task: string) =>
+      Object.fromEntries(
+        containersOf(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", task))[0]!.secrets.map((e) => [
+          e.name,
+          e.valueFrom,
+        ]),
+      );
+    const arn = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}`;
+    // Generation 0: login a is the active one.
+    expect(secrets("api").DATABASE_URL).toBe(`${arn("production-db-proxy-url-a")}:url::`);
+    expect(secrets("api").DB_PASSWORD).toBe(`${SECRET("a")}:password::`);
+    expect(secrets("api-migrate").DATABASE_URL).toBe(`${arn("production-db-role-migrate-a")}:url::`);
+    // The api's execution role may read that secret; the migration's may not.
+    const reads = (role: string) =>
+      (
+        JSON.parse(one(plan.resources, "aws:iam/rolePolicy:RolePolicy", role).inputs.policy as string) as {
+          Statement: Array<{ Action: unknown; Resource: unknown }>;
+        }
+      ).Statement.filter((st) => st.Action === "secretsmanager:GetSecretValue").flatMap((st) => [st.Resource].flat());
+    expect(reads("api-execution")).toContain(arn("production-db-proxy-url-a"));
+    expect(reads("api-migrate-execution")).not.toContain(arn("production-db-proxy-url-a"));
+    // One per login role, with the database's key, protected, its value composed from the proxy's endpoint.
+    const proxyUrn = one(plan.resources, "aws:rds/proxy:Proxy", "production-db-proxy").urn;
+    const databaseKey = one(plan.resources, "aws:rds/instance:Instance", "production-opsbook-production").inputs
+      .kmsKeyId;
+    expect(databaseKey).toMatch(/^arn:aws:kms:/);
+    for (const slot of ["a", "b"]) {
+      const secret = one(plan.resources, "aws:secretsmanager/secret:Secret", `production-db-proxy-url-${slot}`);
+      expect(secret.inputs).toMatchObject({
+        namePrefix: `opsbook/opsbook-production/app-proxy-url-${slot}-`,
+        kmsKeyId: databaseKey,
+        recoveryWindowInDays: 30,
+      });
+      expect(secret.protect).toBe(true);
+      const version = one(
+        plan.resources,
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        `production-db-proxy-url-${slot}`,
+      );
+      expect(version.dependencies).toContain(proxyUrn);
+    }
+  });
+
   test("its alarms: pinned and client connections by ProxyName, in % of its connection budget", () => {
     const alarms = ofType(plan.resources, ALARM).filter(
       (a) => (a.inputs.tags as Record<string, string>).subject === "database-proxy",

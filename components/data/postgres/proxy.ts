@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy } from "../../../lib/iam";
+import { ROLE_SECRET_KEYS, type RoleSlot } from "../../../lib/databaseRoles";
 import { POSTGRES_PORT } from "./postgres";
 import { proxyName, type PostgresSettings } from "./settings";
 
@@ -23,9 +24,13 @@ export interface PostgresProxyArgs extends Omit<PostgresSettings["proxy"], "enab
   /** On Kubernetes, the cluster nodes' or pods' group, admitted on 5432 (its egress is the cluster's). */
   externalClientSecurityGroupIds?: pulumi.Input<string>[];
   /** The login role secrets the proxy signs in with: both slots of the app purpose (R-db-role-rotation). */
-  logins: { role: string; secretArn: pulumi.Input<string> }[];
-  /** Key of those secrets. */
+  logins: { slot: RoleSlot; role: string; secretArn: pulumi.Input<string>; password: pulumi.Input<string> }[];
+  /** The database the apps' DATABASE_URL names. */
+  databaseName: string;
+  /** Key of those secrets, and of the proxy URL secrets. */
   kmsKeyArn: pulumi.Input<string>;
+  /** `protect`: the URL secrets are kept like the login secrets they mirror. */
+  protect: boolean;
   region: string;
   accountId: pulumi.Input<string>;
   partition: pulumi.Input<string>;
@@ -52,6 +57,14 @@ export class PostgresProxy extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
   readonly targetGroup: aws.rds.ProxyDefaultTargetGroup;
   readonly target: aws.rds.ProxyTarget;
+  /**
+   * Per login role, a secret holding its DATABASE_URL through the proxy (key `url`): the login
+   * role's secret names the instance, and is written before the proxy exists.
+   */
+  readonly urlSecrets: Record<
+    RoleSlot,
+    { secret: aws.secretsmanager.Secret; version: aws.secretsmanager.SecretVersion }
+  >;
 
   constructor(name: string, args: PostgresProxyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:data:PostgresProxy", name, {}, opts);
@@ -201,6 +214,35 @@ export class PostgresProxy extends pulumi.ComponentResource {
       },
       child,
     );
+
+    // R-db-proxy: the apps that read DATABASE_URL reach the proxy too, not only those reading DB_HOST.
+    this.urlSecrets = {} as PostgresProxy["urlSecrets"];
+    for (const login of args.logins) {
+      const resourceName = `${name}-db-proxy-url-${login.slot}`;
+      const secret = new aws.secretsmanager.Secret(
+        resourceName,
+        {
+          namePrefix: `opsbook/${args.identifier}/app-proxy-url-${login.slot}-`,
+          description: `DATABASE_URL of PostgreSQL login role ${login.role} through the RDS Proxy ${this.name}`,
+          kmsKeyId: args.kmsKeyArn,
+          recoveryWindowInDays: 30,
+        },
+        { ...child, protect: args.protect },
+      );
+      const version = new aws.secretsmanager.SecretVersion(
+        resourceName,
+        {
+          secretId: secret.id,
+          secretString: pulumi.secret(
+            pulumi.jsonStringify({
+              [ROLE_SECRET_KEYS.url]: pulumi.interpolate`postgresql://${login.role}:${login.password}@${this.endpoint}:${POSTGRES_PORT}/${args.databaseName}?sslmode=require`,
+            }),
+          ),
+        },
+        child,
+      );
+      this.urlSecrets[login.slot] = { secret, version };
+    }
 
     this.registerOutputs({ name: this.name, endpoint: this.endpoint });
   }

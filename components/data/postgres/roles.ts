@@ -172,10 +172,14 @@ export class DatabaseRoles extends pulumi.ComponentResource {
   }
 
   /** Both login roles of `purpose` and their secrets: what an RDS Proxy signs in with (R-db-proxy). */
-  loginSecrets(purpose: DatabaseRolePurpose): { role: string; secretArn: pulumi.Output<string> }[] {
+  loginSecrets(
+    purpose: DatabaseRolePurpose,
+  ): { slot: RoleSlot; role: string; secretArn: pulumi.Output<string>; password: pulumi.Output<string> }[] {
     return ROLE_SLOTS.map((slot) => ({
+      slot,
       role: loginRole(purpose, slot),
       secretArn: this.logins[purpose][slot].secret.arn,
+      password: this.logins[purpose][slot].password.result,
     }));
   }
 

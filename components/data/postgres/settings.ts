@@ -178,7 +178,7 @@ export const postgresSettings = z
         enabled: bool()
           .default(false)
           .describe(
-            "an RDS Proxy in front of the instance: services that use the database get its endpoint as DB_HOST (R-db-proxy)",
+            "an RDS Proxy in front of the instance: services that use the database get its endpoint as DB_HOST and in DATABASE_URL (R-db-proxy)",
           ),
         idleClientTimeoutSeconds: int(1, 28800, " s")
           .default(1800)
