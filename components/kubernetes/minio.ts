@@ -6,7 +6,8 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { type IssuerRef, serverCertificate } from "./certificates";
+import type { IssuerRef } from "./certificates";
+import { generatedCredentials, headlessService, storeCertificate, storeLabels, storeTlsSecret } from "./store";
 import {
   containerSecurityContext,
   dataVolumeClaim,
@@ -183,34 +184,19 @@ export class InClusterObjectStore extends pulumi.ComponentResource {
   constructor(name: string, args: InClusterObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:kubernetes:ObjectStore", name, {}, opts);
     const child = { parent: this };
-    const labels = { ...args.commonLabels, "app.kubernetes.io/name": "minio" };
-    const metadata = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
-
-    this.password = new random.RandomPassword(`${name}-minio`, { length: 40, special: false }, child);
-    this.root = new k8s.core.v1.Secret(
-      `${name}-minio-root`,
-      {
-        metadata: metadata("minio-root"),
-        type: "kubernetes.io/basic-auth",
-        stringData: { username: MINIO_ROOT_USER, password: this.password.result },
-      },
-      { ...child, additionalSecretOutputs: ["data", "stringData"] },
-    );
-    this.certificate = serverCertificate(
-      `${name}-minio-tls`,
-      { secretName: "minio-tls", service: "minio", namespace: args.namespace, labels, issuer: args.issuer },
-      child,
-    );
-    this.service = new k8s.core.v1.Service(
+    const { labels, metadata } = storeLabels("minio", args);
+    ({ password: this.password, secret: this.root } = generatedCredentials(
       `${name}-minio`,
-      {
-        metadata: metadata("minio"),
-        spec: {
-          clusterIP: "None",
-          selector: { "app.kubernetes.io/name": "minio" },
-          ports: [{ name: "s3", port: MINIO_PORT, targetPort: "s3", protocol: "TCP" }],
-        },
-      },
+      { resourceName: `${name}-minio-root`, metadata: metadata("minio-root") },
+      { length: 40, username: MINIO_ROOT_USER },
+      child,
+    ));
+    this.certificate = storeCertificate(name, "minio", args, labels, child);
+    this.service = headlessService(
+      `${name}-minio`,
+      metadata("minio"),
+      "minio",
+      [{ name: "s3", port: MINIO_PORT }],
       child,
     );
     this.statefulSet = new k8s.apps.v1.StatefulSet(
@@ -222,7 +208,7 @@ export class InClusterObjectStore extends pulumi.ComponentResource {
           labels,
           serviceName: this.service.metadata.name,
           rootSecret: this.root.metadata.name,
-          tlsSecret: "minio-tls",
+          tlsSecret: storeTlsSecret("minio"),
         }),
       },
       { ...child, protect: args.protect, dependsOn: [this.certificate] },
@@ -239,7 +225,7 @@ export class InClusterObjectStore extends pulumi.ComponentResource {
           bucket: args.bucket,
           endpoint: this.endpoint,
           rootSecret: this.root.metadata.name,
-          tlsSecret: "minio-tls",
+          tlsSecret: storeTlsSecret("minio"),
         }),
       },
       { ...child, dependsOn: [this.statefulSet] },

@@ -7,7 +7,8 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { type IssuerRef, serverCertificate } from "./certificates";
+import type { IssuerRef } from "./certificates";
+import { generatedCredentials, headlessService, storeCertificate, storeLabels, storeTlsSecret } from "./store";
 import {
   containerSecurityContext,
   dataVolumeClaim,
@@ -222,45 +223,29 @@ export class InClusterPostgres extends pulumi.ComponentResource {
   constructor(name: string, args: InClusterPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:kubernetes:Postgres", name, {}, opts);
     const child = { parent: this };
-    const labels = { ...args.commonLabels, "app.kubernetes.io/name": "postgres" };
-    const metadata = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
-
+    const { labels, metadata } = storeLabels("postgres", args);
     // Letters and digits only: the password also travels in connection strings.
-    this.password = new random.RandomPassword(`${name}-postgres`, { length: 32, special: false }, child);
-    this.credentials = new k8s.core.v1.Secret(
-      `${name}-postgres-credentials`,
-      {
-        metadata: metadata("postgres-credentials"),
-        type: "kubernetes.io/basic-auth",
-        stringData: { username: args.username, password: this.password.result },
-      },
-      { ...child, additionalSecretOutputs: ["data", "stringData"] },
-    );
-    const namespace = pulumi.output(args.namespace);
-    this.certificate = serverCertificate(
-      `${name}-postgres-tls`,
-      { secretName: "postgres-tls", service: "postgres", namespace: args.namespace, labels, issuer: args.issuer },
+    ({ password: this.password, secret: this.credentials } = generatedCredentials(
+      `${name}-postgres`,
+      { resourceName: `${name}-postgres-credentials`, metadata: metadata("postgres-credentials") },
+      { length: 32, username: args.username },
       child,
-    );
+    ));
+    const namespace = pulumi.output(args.namespace);
+    this.certificate = storeCertificate(name, "postgres", args, labels, child);
     this.config = new k8s.core.v1.ConfigMap(
       `${name}-postgres-config`,
       { metadata: metadata("postgres-config"), data: { "pg_hba.conf": PG_HBA } },
       child,
     );
-    this.service = new k8s.core.v1.Service(
+    this.service = headlessService(
       `${name}-postgres`,
-      {
-        metadata: metadata("postgres"),
-        spec: {
-          // Headless: the name resolves to the one pod, and the StatefulSet governs it.
-          clusterIP: "None",
-          selector: { "app.kubernetes.io/name": "postgres" },
-          ports: [
-            { name: "postgres", port: POSTGRES_PORT, targetPort: "postgres", protocol: "TCP" },
-            { name: "metrics", port: EXPORTER_PORT, targetPort: "metrics", protocol: "TCP" },
-          ],
-        },
-      },
+      metadata("postgres"),
+      "postgres",
+      [
+        { name: "postgres", port: POSTGRES_PORT },
+        { name: "metrics", port: EXPORTER_PORT },
+      ],
       child,
     );
     this.statefulSet = new k8s.apps.v1.StatefulSet(
@@ -272,7 +257,7 @@ export class InClusterPostgres extends pulumi.ComponentResource {
           labels,
           serviceName: this.service.metadata.name,
           credentialsSecret: this.credentials.metadata.name,
-          tlsSecret: "postgres-tls",
+          tlsSecret: storeTlsSecret("postgres"),
           configMap: this.config.metadata.name,
         }),
       },

@@ -6,7 +6,8 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as In from "@pulumi/kubernetes/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { type IssuerRef, serverCertificate } from "./certificates";
+import type { IssuerRef } from "./certificates";
+import { generatedCredentials, headlessService, storeCertificate, storeLabels, storeTlsSecret } from "./store";
 import {
   containerSecurityContext,
   dataVolumeClaim,
@@ -178,39 +179,28 @@ export class InClusterRedis extends pulumi.ComponentResource {
   constructor(name: string, args: InClusterRedisArgs, opts?: pulumi.ComponentResourceOptions) {
     super("opsbook:kubernetes:Redis", name, {}, opts);
     const child = { parent: this };
-    const labels = { ...args.commonLabels, "app.kubernetes.io/name": "redis" };
-    const metadata = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
-
+    const { labels, metadata } = storeLabels("redis", args);
     // Letters and digits, as long as the ElastiCache auth token.
-    this.password = new random.RandomPassword(`${name}-redis`, { length: AUTH_TOKEN_LENGTH, special: false }, child);
-    this.auth = new k8s.core.v1.Secret(
-      `${name}-redis-auth`,
-      { metadata: metadata("redis-auth"), type: "Opaque", stringData: { password: this.password.result } },
-      { ...child, additionalSecretOutputs: ["data", "stringData"] },
-    );
-    this.certificate = serverCertificate(
-      `${name}-redis-tls`,
-      { secretName: "redis-tls", service: "redis", namespace: args.namespace, labels, issuer: args.issuer },
+    ({ password: this.password, secret: this.auth } = generatedCredentials(
+      `${name}-redis`,
+      { resourceName: `${name}-redis-auth`, metadata: metadata("redis-auth") },
+      { length: AUTH_TOKEN_LENGTH },
       child,
-    );
+    ));
+    this.certificate = storeCertificate(name, "redis", args, labels, child);
     this.config = new k8s.core.v1.ConfigMap(
       `${name}-redis-config`,
       { metadata: metadata("redis-config"), data: { "redis.conf": redisConfig(args.memory) } },
       child,
     );
-    this.service = new k8s.core.v1.Service(
+    this.service = headlessService(
       `${name}-redis`,
-      {
-        metadata: metadata("redis"),
-        spec: {
-          clusterIP: "None",
-          selector: { "app.kubernetes.io/name": "redis" },
-          ports: [
-            { name: "redis", port: REDIS_PORT, targetPort: "redis", protocol: "TCP" },
-            { name: "metrics", port: REDIS_EXPORTER_PORT, targetPort: "metrics", protocol: "TCP" },
-          ],
-        },
-      },
+      metadata("redis"),
+      "redis",
+      [
+        { name: "redis", port: REDIS_PORT },
+        { name: "metrics", port: REDIS_EXPORTER_PORT },
+      ],
       child,
     );
     this.statefulSet = new k8s.apps.v1.StatefulSet(
@@ -222,7 +212,7 @@ export class InClusterRedis extends pulumi.ComponentResource {
           labels,
           serviceName: this.service.metadata.name,
           authSecret: this.auth.metadata.name,
-          tlsSecret: "redis-tls",
+          tlsSecret: storeTlsSecret("redis"),
           configMap: this.config.metadata.name,
         }),
       },
