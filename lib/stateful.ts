@@ -63,3 +63,6 @@ export function statefulType(type: string): StatefulType | undefined {
 export const PROTECTED_TYPES: readonly StatefulTypeToken[] = (Object.keys(STATEFUL) as StatefulTypeToken[]).filter(
   (type) => STATEFUL[type].protect,
 );
+
+/** Days a deleted Secrets Manager secret can still be restored: the longest AWS allows. */
+export const SECRET_RECOVERY_WINDOW_DAYS = 30;

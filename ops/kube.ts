@@ -266,24 +266,34 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
       "fix the kubeconfig: kubectl config view shows what it holds",
     );
   }
-  const file = (p: string) => readFileSync(path.resolve(p));
+  // A file the kubeconfig names: one that cannot be read is the kubeconfig's problem, named as such.
+  const file = (field: string, p: string): Buffer => {
+    try {
+      return readFileSync(path.resolve(p));
+    } catch (e) {
+      throw new OpsError(
+        `the kubeconfig (${source}) names ${field} ${p}, which cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+        `fix ${field} in the kubeconfig (a path from the directory opsbook runs in), or embed the value with ${field === "tokenFile" ? "token" : `${field}-data`}`,
+      );
+    }
+  };
   const ca = cluster["certificate-authority-data"]
     ? Buffer.from(cluster["certificate-authority-data"], "base64")
     : cluster["certificate-authority"]
-      ? file(cluster["certificate-authority"])
+      ? file("certificate-authority", cluster["certificate-authority"])
       : undefined;
   let fixed: Auth | undefined;
   if (user.token) fixed = { token: user.token };
-  else if (user.tokenFile) fixed = { token: readFileSync(user.tokenFile, "utf8").trim() };
+  else if (user.tokenFile) fixed = { token: file("tokenFile", user.tokenFile).toString("utf8").trim() };
   else if (user["client-certificate-data"] || user["client-certificate"]) {
     fixed = {
       cert: user["client-certificate-data"]
         ? Buffer.from(user["client-certificate-data"], "base64")
-        : file(user["client-certificate"]!),
+        : file("client-certificate", user["client-certificate"]!),
       ...(user["client-key-data"]
         ? { key: Buffer.from(user["client-key-data"], "base64") }
         : user["client-key"]
-          ? { key: file(user["client-key"]) }
+          ? { key: file("client-key", user["client-key"]) }
           : {}),
     };
   } else if (!user.exec) fixed = {};

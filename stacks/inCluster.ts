@@ -7,6 +7,7 @@
 import type { PlatformConfig } from "./config";
 import { serviceConnections } from "../components/service/appVariables";
 import { KubernetesApps } from "../components/kubernetes/apps";
+import { STACK_CA_ISSUER } from "../components/kubernetes/certificates";
 import { InClusterDataTier, storeEgress } from "../components/kubernetes/dataTier";
 import { USES } from "../lib/appVariables";
 import { rpoAlarmHours } from "../lib/time";
@@ -32,7 +33,7 @@ export function buildInClusterPlatform(config: PlatformConfig): InClusterPlatfor
     services: config.services.map((s) => ({ ...s, port: s.port!, image: s.image! })),
     healthCheckPath: config.healthCheck.path,
     // The stack's own CA signs the Ingress's certificate unless `kubernetes.tls` names a source.
-    tlsIssuer: "opsbook-ca",
+    tlsIssuer: STACK_CA_ISSUER,
     connections: (cluster) => {
       const usersOf = (use: string) => config.services.filter((s) => s.uses.includes(use)).map((s) => s.name);
       data = new InClusterDataTier(config.environment, {

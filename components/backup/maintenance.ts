@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { serviceTrustPolicy, webIdentityTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
-import { BACKUP_ENV, MAINTENANCE_COMMANDS, type MaintenanceTask } from "../../lib/backupContract";
+import { BACKUP_ENV, JOB_RETRY, MAINTENANCE_COMMANDS, type MaintenanceTask } from "../../lib/backupContract";
 import {
   containerSettings,
   ecsTaskRole,
@@ -264,7 +264,10 @@ export class DatabaseMaintenance extends pulumi.ComponentResource {
                 assignPublicIp: false,
               },
             },
-            retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 },
+            retryPolicy: {
+              maximumRetryAttempts: JOB_RETRY.attempts,
+              maximumEventAgeInSeconds: JOB_RETRY.maxAgeSeconds,
+            },
           },
         },
         { parent: this },

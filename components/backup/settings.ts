@@ -1,6 +1,6 @@
 /** `opsbook:backup`: the nightly dump job, its schedule, retention and restore drill. */
 import { z } from "zod";
-import { RTO } from "../../lib/backupContract";
+import { DEFAULT_SLOW_STATEMENTS, RTO } from "../../lib/backupContract";
 import { postgresMajor } from "../../lib/engines";
 import { dailyHourOverlaps, parseHhmm, rpoAlarmHours } from "../../lib/time";
 import {
@@ -154,7 +154,7 @@ export const databaseMaintenanceSettings = z
       .default("07:30")
       .describe("time of the monthly VACUUM (ANALYZE), local to `timeZone`; its hour must miss the ANALYZE's too"),
     slowStatements: int(1, 100)
-      .default(10)
+      .default(DEFAULT_SLOW_STATEMENTS)
       .describe("statements with the highest mean time each run logs from pg_stat_statements"),
   })
   .superRefine((m, ctx) => {

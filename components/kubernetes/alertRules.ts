@@ -19,8 +19,6 @@ export interface AlertFamily {
   thresholds: Partial<Record<Severity, number>>;
   /** Minutes the condition must hold before the alert fires, per severity. */
   forMinutes: Partial<Record<Severity, number>>;
-  /** Lower is worse (a cache hit rate): the alert fires below the threshold. */
-  below?: boolean;
   /** The PromQL of the value compared, in `unit`. */
   value: string;
   /** Section of docs/runbooks.md the alert links to. */
@@ -160,7 +158,13 @@ export function familyRules(
     const minutes = f.forMinutes[severity];
     if (threshold === undefined || minutes === undefined) return [];
     const unit = f.unit === "%" ? "%" : f.unit ? ` ${f.unit}` : "";
-    const [op, beyond] = f.below ? ["<", "below"] : [">", "above"];
+    // Lower is worse when the critical threshold lies below the warning one (a cache hit rate, as
+    // in lib/thresholds.ts LOWER_IS_WORSE): the alert fires below the threshold.
+    const below =
+      f.thresholds.critical !== undefined &&
+      f.thresholds.warning !== undefined &&
+      f.thresholds.critical < f.thresholds.warning;
+    const [op, beyond] = below ? ["<", "below"] : [">", "above"];
     return [
       {
         alert: alertName(f.family),

@@ -53,6 +53,9 @@ export function serverCertificate(
   );
 }
 
+/** Name of the stack CA's Issuer and of the Secret holding its certificate and key. */
+export const STACK_CA_ISSUER = "opsbook-ca";
+
 /**
  * A certificate authority of the stack's own, for clusters without a public issuer: a self-signed
  * cert-manager `Issuer` signs one CA certificate (ECDSA P-256, 10 years), and an `Issuer` of that CA
@@ -80,11 +83,11 @@ export function stackCertificateAuthority(
     {
       apiVersion: "cert-manager.io/v1",
       kind: "Certificate",
-      metadata: metadata("opsbook-ca"),
+      metadata: metadata(STACK_CA_ISSUER),
       spec: {
         isCA: true,
         commonName: "opsbook data stores CA",
-        secretName: "opsbook-ca",
+        secretName: STACK_CA_ISSUER,
         duration: "87600h",
         privateKey: { algorithm: "ECDSA", size: 256 },
         issuerRef: { name: "opsbook-selfsigned", kind: "Issuer", group: "cert-manager.io" },
@@ -97,8 +100,8 @@ export function stackCertificateAuthority(
     {
       apiVersion: "cert-manager.io/v1",
       kind: "Issuer",
-      metadata: metadata("opsbook-ca"),
-      spec: { ca: { secretName: "opsbook-ca" } },
+      metadata: metadata(STACK_CA_ISSUER),
+      spec: { ca: { secretName: STACK_CA_ISSUER } },
     },
     { ...opts, dependsOn: [ca] },
   );

@@ -113,7 +113,6 @@ export function dataAlertFamilies(a: DataAlertArgs): Record<"postgres" | "redis"
         unit: "%",
         thresholds: t.cacheHitRatePercent,
         forMinutes: FOR_MINUTES,
-        below: true,
         // No lookups is 0 / 0, which compares false: an idle cache is not a cold one.
         value: `100 * ${rate("redis_keyspace_hits_total")} / (${rate("redis_keyspace_hits_total")} + ${rate("redis_keyspace_misses_total")})`,
         anchor: "alerts",

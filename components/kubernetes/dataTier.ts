@@ -36,10 +36,10 @@ import { InClusterObjectStore, MINIO_PORT, MINIO_ROOT_USER } from "./minio";
 import { EXPORTER_PORT, InClusterPostgres, POSTGRES_PORT } from "./postgres";
 import { InClusterRedis, REDIS_EXPORTER_PORT, REDIS_PORT } from "./redis";
 import { connectionSecret } from "./secrets";
+import { storeTlsSecret } from "./store";
+import { ROLE_PASSWORD_LENGTH } from "../data/postgres/roles";
 import type { DataSettings, KubernetesSettings } from "./settings";
 
-/** Characters of a generated role password, as on AWS (`ROLE_PASSWORD_LENGTH`). */
-const ROLE_PASSWORD_LENGTH = 40;
 /** The region MinIO answers for unless told otherwise; the S3 client signs for it. */
 export const OBJECT_STORE_REGION = "us-east-1";
 /** Where the jobs find the stack CA's certificate (libpq's `PGSSLROOTCERT`, Node's `NODE_EXTRA_CA_CERTS`). */
@@ -165,7 +165,12 @@ export class InClusterDataTier extends pulumi.ComponentResource {
 
     // Every client verifies the stores' certificates with the stack CA's (cert-manager copies it
     // into each certificate's Secret as ca.crt).
-    const caFile: MountedSecretFile = { name: "ca", secretName: "postgres-tls", key: "ca.crt", mountPath: CA_DIR };
+    const caFile: MountedSecretFile = {
+      name: "ca",
+      secretName: storeTlsSecret("postgres"),
+      key: "ca.crt",
+      mountPath: CA_DIR,
+    };
     const pg = this.postgres.connection;
 
     // R-db-roles, R-db-role-rotation: two login roles per purpose, each with a generated password

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ServiceConnection } from "../../lib/connection";
 import type { AppSecretsSettings } from "./settings";
+import { SECRET_RECOVERY_WINDOW_DAYS } from "../../lib/stateful";
 
 /** The parsed `opsbook:appSecrets` settings (./settings.ts: at least 32 characters, distinct names) plus wiring. */
 export interface AppSecretsArgs extends AppSecretsSettings {
@@ -45,7 +46,7 @@ export class AppSecrets extends pulumi.ComponentResource {
           namePrefix: `opsbook/${name}/${slug}-`,
           description: `${envName} for the opsbook app (${name})`,
           kmsKeyId: args.kmsKeyArn,
-          recoveryWindowInDays: 30,
+          recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
         },
         { parent: this, protect: args.protect },
       );

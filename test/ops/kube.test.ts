@@ -14,6 +14,7 @@ import { eksPlugin, eksToken, kubeApi, loadKubeconfig } from "../../ops/kube";
 import { podImageProblems, rolloutOf, type Deployment } from "../../ops/deploy/kubernetes";
 import { ingressRequestTo, ingressRouteOf } from "../../ops/deploy/routing";
 import type { IngressRule } from "../../ops/deploy/facts";
+import { OpsError } from "../../ops/errors";
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
 
@@ -177,6 +178,21 @@ describe("kubeApi", () => {
         credentials: noCredentials,
       }),
     ).rejects.toThrow(/has no context "other"/);
+  });
+
+  test("a file the kubeconfig names that cannot be read is an error naming the field and the path, not a crash", async () => {
+    const missing = join(dir, "no-such-token");
+    const failure = kubeApi({
+      kubeconfig: config(`{tokenFile: '${missing}'}`),
+      env: {},
+      region: "eu-west-1",
+      credentials: noCredentials,
+    });
+    await expect(failure).rejects.toBeInstanceOf(OpsError);
+    await expect(failure).rejects.toThrow(`names tokenFile ${missing}, which cannot be read`);
+    await expect(failure).rejects.toMatchObject({
+      hint: expect.stringMatching(/^fix tokenFile in the kubeconfig/) as unknown,
+    });
   });
 
   test("KUBECONFIG files merge as kubectl merges them: the first to set a value wins", () => {

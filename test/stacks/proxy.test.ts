@@ -63,8 +63,21 @@ describe("the proxy on production", () => {
         description: `PostgreSQL login role opsbook_app_${slot}`,
       })),
     });
-    // The secrets are the app login roles' own, which the services read their credentials from.
-    expect(idOfOne(plan.resources, "aws:secretsmanager/secret:Secret", "production-db-role-app-b")).toBeDefined();
+    // The secrets are the app login roles' own: the ones the role bootstrap sets each login's
+    // password from, and login a's (active at generation 0) the one the services read.
+    const secretsOf = (task: string) =>
+      Object.fromEntries(
+        containersOf(one(plan.resources, "aws:ecs/taskDefinition:TaskDefinition", task))[0]!.secrets.map((e) => [
+          e.name,
+          e.valueFrom.replace(/:password::$/, ""),
+        ]),
+      );
+    const bootstrap = secretsOf("production-db-roles");
+    expect((proxy.inputs.auths as Array<{ secretArn: string }>).map((a) => a.secretArn)).toEqual([
+      bootstrap.OPSBOOK_ROLE_APP_A_PASSWORD,
+      bootstrap.OPSBOOK_ROLE_APP_B_PASSWORD,
+    ]);
+    expect(secretsOf("api").DB_PASSWORD).toBe(SECRET("a"));
   });
 
   test("its role: trusted by RDS of this account, reads exactly those secrets, decrypts only through Secrets Manager", () => {

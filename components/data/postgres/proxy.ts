@@ -4,6 +4,7 @@ import { serviceTrustPolicy } from "../../../lib/iam";
 import { ROLE_SECRET_KEYS, type RoleSlot } from "../../../lib/databaseRoles";
 import { POSTGRES_PORT } from "./postgres";
 import { proxyName, type PostgresSettings } from "./settings";
+import { SECRET_RECOVERY_WINDOW_DAYS } from "../../../lib/stateful";
 
 /**
  * The parsed `opsbook:postgres.proxy` settings (./settings.ts), plus what the stack wires in from the
@@ -225,7 +226,7 @@ export class PostgresProxy extends pulumi.ComponentResource {
           namePrefix: `opsbook/${args.identifier}/app-proxy-url-${login.slot}-`,
           description: `DATABASE_URL of PostgreSQL login role ${login.role} through the RDS Proxy ${this.name}`,
           kmsKeyId: args.kmsKeyArn,
-          recoveryWindowInDays: 30,
+          recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
         },
         { ...child, protect: args.protect },
       );

@@ -27,6 +27,7 @@ import {
 import * as k8s from "@pulumi/kubernetes";
 import { connectionSecret } from "../../kubernetes/secrets";
 import { jobPodSpec, resources } from "../../kubernetes/manifests";
+import { SECRET_RECOVERY_WINDOW_DAYS } from "../../../lib/stateful";
 
 /** Characters of a role password: letters and digits only, so it needs no escaping in a URL. */
 export const ROLE_PASSWORD_LENGTH = 40;
@@ -136,7 +137,7 @@ export class DatabaseRoles extends pulumi.ComponentResource {
                 : `opsbook/${db.identifier}/${purpose}-role-${slot}-`,
             description: `PostgreSQL login role ${role} (of ${DATABASE_ROLES[purpose]}) of ${db.identifier}: username, password and connection URL`,
             kmsKeyId: args.kmsKeyArn,
-            recoveryWindowInDays: 30,
+            recoveryWindowInDays: SECRET_RECOVERY_WINDOW_DAYS,
           },
           { ...child, protect: args.protect },
         );
