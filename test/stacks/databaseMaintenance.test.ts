@@ -12,7 +12,7 @@ import { loadMaintenanceConfig } from "../../jobs/backup/src/config";
 import { maintenanceMetrics } from "../../jobs/backup/src/maintenance";
 import { cloudWatchPublisher } from "../../jobs/backup/src/metrics";
 import { parseConfig, type ConfigError } from "../../stacks/config";
-import { containersOf, ofType, one, policyOf, type RecordedResource } from "../helpers/mocks";
+import { containersOf, idOf, ofType, one, policyOf, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { buildPlan, REPO_ROOT } from "../../tools/plan/plan";
 import { buildPlatform, stackOutputs } from "../../stacks/platform";
@@ -99,7 +99,25 @@ describe("staging (ECS)", () => {
     expect(one(plan.resources, "aws:scheduler/schedule:Schedule", "staging-maintenance-vacuum").inputs).toMatchObject({
       scheduleExpression: "cron(30 7 1 * ? *)",
       scheduleExpressionTimezone: "Europe/London",
+      flexibleTimeWindow: { mode: "OFF" },
+      target: { retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 } },
     });
+    // Each schedule starts its own task, in the private subnets with the app group the database admits.
+    const app = one(plan.resources, "aws:ec2/securityGroup:SecurityGroup", "staging-app");
+    const privateSubnets = ofType(plan.resources, "aws:ec2/subnet:Subnet")
+      .filter((s) => s.name.startsWith("staging-private-"))
+      .map((s) => idOf(s));
+    for (const task of ["analyze", "vacuum"]) {
+      const target = one(plan.resources, "aws:scheduler/schedule:Schedule", `staging-maintenance-${task}`).inputs
+        .target as { ecsParameters: Record<string, unknown>; roleArn: string };
+      expect(target.ecsParameters).toEqual({
+        launchType: "FARGATE",
+        platformVersion: "LATEST",
+        taskDefinitionArn: `arn:aws:ecs:eu-west-1:123456789012:taskdefinition/staging-maintenance-${task}`,
+        networkConfiguration: { assignPublicIp: false, securityGroups: [idOf(app)], subnets: privateSubnets },
+      });
+      expect(target.roleArn).toBe("arn:aws:iam::123456789012:role/staging-db-maintenance-scheduler");
+    }
   });
 
   test("its log group is KMS-encrypted and kept as long as the backup job's", () => {
