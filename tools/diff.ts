@@ -79,11 +79,18 @@ async function report(args: DiffArgs): Promise<DiffReport> {
     return fromPlans(readPlanFile(args.basePlan), head);
   }
   const stack = args.stack!;
-  const [base, head] = await Promise.all([
-    planAtRef(ROOT, args.base!, stack),
-    runPlan(ROOT, stack, "the working tree"),
-  ]);
-  return fromPlans(base, head);
+  // The working tree's plan starts first: it runs while git checks out the base. When either
+  // fails, the other's process is stopped rather than left running.
+  const stop = new AbortController();
+  const stopOnFailure = <T>(p: Promise<T>) =>
+    p.catch((e: unknown) => {
+      stop.abort();
+      throw e;
+    });
+  const head = stopOnFailure(runPlan(ROOT, stack, "the working tree", stop.signal));
+  const base = stopOnFailure(planAtRef(ROOT, args.base!, stack, stop.signal));
+  const [basePlan, headPlan] = await Promise.all([base, head]);
+  return fromPlans(basePlan, headPlan);
 }
 
 async function main(): Promise<number> {

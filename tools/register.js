@@ -15,18 +15,23 @@ const { isLazyTarget, rewrite } = require("./lazyPulumi");
 // Keyed by each file's content, so a changed file compiles afresh. `.cache/` is not committed.
 enableCompileCache?.(path.join(__dirname, "..", ".cache", "node-compile"));
 
-// esbuild's output for each TypeScript file, kept by the digest of its source, path and the
-// transpiler's own code, so a tool run transpiles only the files that changed since the last one.
-const TRANSPILED = path.join(__dirname, "..", ".cache", "transpile");
+// esbuild's output for each TypeScript file, kept by the digest of its source, its path inside the
+// checkout and the transpiler's own code, so a tool run transpiles only the files that changed
+// since the last one. The path is relative so that another checkout of the same files (the diff's
+// base worktree, which links this folder) reuses the output; the source map names only the file's
+// base name, which resolves next to the file, in whichever checkout runs it.
+const CHECKOUT = path.join(__dirname, "..");
+const TRANSPILED = path.join(CHECKOUT, ".cache", "transpile");
 const TRANSPILER = fs.readFileSync(path.join(__dirname, "transpile.js"));
 
 function transpileCached(source, filename) {
-  const key = createHash("sha256").update(TRANSPILER).update(filename).update("\0").update(source).digest("hex");
+  const relative = path.relative(CHECKOUT, filename);
+  const key = createHash("sha256").update(TRANSPILER).update(relative).update("\0").update(source).digest("hex");
   const cached = path.join(TRANSPILED, `${key}.js`);
   try {
     return fs.readFileSync(cached, "utf8");
   } catch {
-    const code = transpile(source, filename);
+    const code = transpile(source, filename, path.basename(filename));
     // Written whole, then renamed, so a concurrent run never reads half a file.
     fs.mkdirSync(TRANSPILED, { recursive: true });
     fs.writeFileSync(`${cached}.${process.pid}`, code);

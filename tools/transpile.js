@@ -4,13 +4,17 @@
  */
 const { transformSync } = require("esbuild");
 
-/** @param {string} source @param {string} filename */
-function transpile(source, filename) {
+/**
+ * @param {string} source
+ * @param {string} filename
+ * @param {string} [sourcefile] the name the inline source map gives the source (default: filename)
+ */
+function transpile(source, filename, sourcefile = filename) {
   return transformSync(source, {
     loader: "ts",
     format: "cjs",
     target: "node20",
-    sourcefile: filename,
+    sourcefile,
     sourcemap: "inline",
   }).code;
 }

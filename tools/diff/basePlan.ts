@@ -10,8 +10,11 @@ import * as path from "node:path";
 import type { PlanLike } from "./compare";
 import { parseJson, toPlan } from "./planFile";
 
-/** Runs `tools/plan.ts --json` of the checkout at `root` for `stack`. `label` names the checkout in errors. */
-export function runPlan(root: string, stack: string, label: string): Promise<PlanLike> {
+/**
+ * Runs `tools/plan.ts --json` of the checkout at `root` for `stack`. `label` names the checkout in
+ * errors; `signal` stops the plan (its process is killed) when the caller no longer needs it.
+ */
+export function runPlan(root: string, stack: string, label: string, signal?: AbortSignal): Promise<PlanLike> {
   const args = [
     "-r",
     path.join(root, "tools", "register.js"),
@@ -21,7 +24,11 @@ export function runPlan(root: string, stack: string, label: string): Promise<Pla
     "--json",
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(signal ? { signal } : {}),
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
@@ -67,7 +74,7 @@ export function resolveCommit(root: string, ref: string): string {
  * node_modules, so the base runs with today's dependencies. A stack that did not exist at `ref`
  * has an empty plan: everything in it is new.
  */
-export async function planAtRef(root: string, ref: string, stack: string): Promise<PlanLike> {
+export async function planAtRef(root: string, ref: string, stack: string, signal?: AbortSignal): Promise<PlanLike> {
   const sha = resolveCommit(root, ref);
   const label = `${ref} (${sha.slice(0, 12)})`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-diff-base-"));
@@ -80,13 +87,17 @@ export async function planAtRef(root: string, ref: string, stack: string): Promi
     }
     if (!fs.existsSync(path.join(dir, `Pulumi.${stack}.yaml`))) return { stack, project: "", resources: [] };
     fs.symlinkSync(fs.realpathSync(path.join(root, "node_modules")), path.join(dir, "node_modules"), "dir");
-    // And V8's compiled code of those dependencies (tools/register.js): node keys it by each file's
-    // content, so the base reuses what the working tree's runs compiled instead of starting cold.
-    const compiled = path.join(root, ".cache", "node-compile");
-    fs.mkdirSync(compiled, { recursive: true });
+    // And the caches of tools/register.js: V8's compiled code of those dependencies (node keys it by
+    // each file's path and content) and esbuild's output (keyed by the path inside the checkout and
+    // the content), so the base reuses what the working tree's runs made for the files the change
+    // left alone instead of starting cold.
     fs.mkdirSync(path.join(dir, ".cache"), { recursive: true });
-    fs.symlinkSync(fs.realpathSync(compiled), path.join(dir, ".cache", "node-compile"), "dir");
-    return await runPlan(dir, stack, label);
+    for (const cache of ["node-compile", "transpile"]) {
+      const shared = path.join(root, ".cache", cache);
+      fs.mkdirSync(shared, { recursive: true });
+      fs.symlinkSync(fs.realpathSync(shared), path.join(dir, ".cache", cache), "dir");
+    }
+    return await runPlan(dir, stack, label, signal);
   } finally {
     try {
       git(root, ["worktree", "remove", "--force", dir]);

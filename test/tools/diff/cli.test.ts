@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseDiffArgs } from "../../../tools/diff/args";
-import { planAtRef, resolveCommit } from "../../../tools/diff/basePlan";
+import { planAtRef, resolveCommit, runPlan } from "../../../tools/diff/basePlan";
 import { database, plan, RDS, resource } from "./builders";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -137,6 +137,14 @@ describe("the plan at a git ref", () => {
       `--base HEAD (${sha.slice(0, 12)}) predates the offline plan (it has no tools/plan.ts)`,
     );
     expect(worktrees(repo)).toBe(before);
+  });
+
+  test("a plan whose caller stops it (the other side of the diff failed) is killed, not left running", async () => {
+    const stop = new AbortController();
+    const running = runPlan(REPO_ROOT, "staging", "the working tree", stop.signal);
+    stop.abort();
+    // Node kills the child on abort and rejects with AbortError rather than the plan's own exit.
+    await expect(running).rejects.toMatchObject({ name: "AbortError" });
   });
 
   test("an unknown ref names the fix", () => {
