@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * `npm run typecheck`: strict tsc over the program, tools and tests (tsconfig.check.json) and the
+ * backup job (jobs/backup/tsconfig.check.json), in build mode with build info under `.cache/tsc/`.
+ *
+ * Build mode skips a project whose source files are all older than its build info, and checks
+ * again only what a changed file affects; a project that had errors keeps them in its build info,
+ * so a rerun fails the same way until they are fixed. What build mode does not look at is the files
+ * outside the project's own sources: the installed packages' declarations and the JSON files the
+ * sources import. So the digest of those (package-lock.json stands for node_modules, plus the
+ * TypeScript version) is kept beside the build info, and when it changed the projects are checked
+ * again in full (`--force`). A fresh clone has no build info and checks everything.
+ */
+const { spawnSync } = require("node:child_process");
+const { createHash } = require("node:crypto");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const ROOT = path.resolve(__dirname, "..");
+const CACHE = path.join(ROOT, ".cache", "tsc");
+const STAMP = path.join(CACHE, "inputs.sha256");
+const PROJECTS = ["tsconfig.check.json", "jobs/backup/tsconfig.check.json"];
+const BUILD_INFO = [path.join(CACHE, "root.tsbuildinfo"), path.join(CACHE, "backup-job.tsbuildinfo")];
+const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+
+/** The files a build info lists that are neither the project's TypeScript nor installed packages. */
+function importedData(buildInfo) {
+  let info;
+  try {
+    info = JSON.parse(fs.readFileSync(buildInfo, "utf8"));
+  } catch {
+    return []; // no build info yet (or a partial one): the check runs in full anyway
+  }
+  const dir = path.dirname(buildInfo);
+  return (info.fileNames ?? [])
+    .filter((f) => !/\.[cm]?tsx?$/.test(f) && !f.split("/").includes("node_modules"))
+    .map((f) => path.resolve(dir, f));
+}
+
+/** Digest of what build mode does not watch, as the build info files list it now. */
+function inputsDigest() {
+  const hash = createHash("sha256");
+  hash.update(require(path.join(ROOT, "node_modules", "typescript", "package.json")).version);
+  const files = [path.join(ROOT, "package-lock.json"), ...BUILD_INFO.flatMap(importedData)].sort();
+  for (const file of files) {
+    hash.update(`\0${path.relative(ROOT, file)}\0`);
+    try {
+      hash.update(fs.readFileSync(file));
+    } catch {
+      hash.update("(missing)");
+    }
+  }
+  return hash.digest("hex");
+}
+
+function main() {
+  const before = inputsDigest();
+  let saved;
+  try {
+    saved = fs.readFileSync(STAMP, "utf8").trim();
+  } catch {
+    saved = undefined;
+  }
+  const force = saved !== before || BUILD_INFO.some((f) => !fs.existsSync(f));
+  const args = [TSC, "--build", ...(force ? ["--force"] : []), ...PROJECTS];
+  const run = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
+  if (run.error) throw run.error;
+  if (run.signal) {
+    process.kill(process.pid, run.signal);
+    return;
+  }
+  // The build info now reflects these inputs (errors included): record them, even after a failure.
+  fs.mkdirSync(CACHE, { recursive: true });
+  fs.writeFileSync(STAMP, `${inputsDigest()}\n`);
+  process.exitCode = run.status ?? 1;
+}
+
+main();
