@@ -4,17 +4,55 @@
  */
 import type { RecordedResource } from "../../tools/plan/mocks";
 import { installRecordingMocks } from "../../tools/plan/mocks";
-import { resolve, settle } from "../../tools/plan/plan";
+import { resolve, settle as allRegistered } from "../../tools/plan/plan";
 import { placeholderId } from "../../tools/plan/placeholders";
 
-export { resolve, settle };
+export { resolve };
 export type { RecordedResource };
 
-/** Installs recording mocks for this test file and returns the live list of recorded resources. */
+/*
+ * While a test declares resources, no stack traces: @pulumi/pulumi captures one for every promise
+ * it creates (debuggablePromise), and under jest each is 100 frames, every one mapped through the
+ * source maps, which was about 40% of a component test file's time. The traces are only read when
+ * a promise leaks, and the resources' source positions set their own limit, so what is recorded
+ * is the same. The limit comes back at `settle()`, and at the latest when the test ends: an error
+ * thrown between `recordResources()` and `settle()` has its message but no frames.
+ */
+let savedStackTraceLimit: number | undefined;
+
+function stacklessDeclarations(): void {
+  if (savedStackTraceLimit !== undefined) return;
+  savedStackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+}
+
+function restoreStackTraces(): void {
+  if (savedStackTraceLimit === undefined) return;
+  Error.stackTraceLimit = savedStackTraceLimit;
+  savedStackTraceLimit = undefined;
+}
+
+afterEach(restoreStackTraces);
+afterAll(restoreStackTraces);
+
+/**
+ * Installs recording mocks for this test file and returns the live list of recorded resources.
+ * Declare the resources under test next, then `settle()`.
+ */
 export async function recordResources(stack = "test", region = "eu-west-1"): Promise<RecordedResource[]> {
   const resources: RecordedResource[] = [];
   await installRecordingMocks("opsbook", stack, region, resources);
+  stacklessDeclarations();
   return resources;
+}
+
+/** Waits until every declared resource has been registered (and recorded); stack traces are back after it. */
+export async function settle(): Promise<void> {
+  try {
+    await allRegistered();
+  } finally {
+    restoreStackTraces();
+  }
 }
 
 /** Resources of one type token, in name order. */
