@@ -4,12 +4,12 @@
  * worktree and its recorded config applied there, then `up` runs. The time to initiate and to
  * complete is measured against runbook 004 (R-rollback-sla: 5 and 10 minutes).
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { bool, str, type CommandSpec } from "../args";
 import { ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
+import { addWorktree, removeWorktree } from "../../lib/worktree";
 import type { Context } from "../context";
 import { EXIT, OpsError, Refusal, UsageError } from "../errors";
 import { GIT_HEAD, printableConfig, rollbackMessage, selectRollback, updateConfig, type Update } from "../history";
@@ -74,10 +74,6 @@ export async function planRollback(ctx: Context, stack: string, to: number | und
   return { plan, target: chosen.to, handle };
 }
 
-function git(cwd: string, args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-}
-
 /** Output values of an update result (`UpResult.outputs` holds `{ value, secret }`). */
 export function outputValues(outputs: Record<string, { value: unknown }> | undefined): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs ?? {}).map(([k, v]) => [k, v.value]));
@@ -107,7 +103,7 @@ export async function applyRollback(
   try {
     await ctx.progress.step(`check out ${plan.commit.slice(0, 12)} in a temporary worktree`, () => {
       try {
-        git(REPO_ROOT, ["worktree", "add", "--detach", "--quiet", dir, plan.commit]);
+        addWorktree(REPO_ROOT, dir, plan.commit);
       } catch (e) {
         throw new OpsError(
           `commit ${plan.commit} of v${plan.to} is not in this clone: ${e instanceof Error ? e.message.split("\n")[0] : ""}`,
@@ -147,11 +143,7 @@ export async function applyRollback(
       outputs: outputValues(result.outputs),
     };
   } finally {
-    try {
-      git(REPO_ROOT, ["worktree", "remove", "--force", dir]);
-    } catch {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    removeWorktree(REPO_ROOT, dir);
   }
 }
 

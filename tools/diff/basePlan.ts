@@ -7,6 +7,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { addWorktree, removeWorktree } from "../../lib/worktree";
 import type { PlanLike } from "./compare";
 import { parseJson, toPlan } from "./planFile";
 
@@ -78,12 +79,8 @@ export async function planAtRef(root: string, ref: string, stack: string, signal
   const sha = resolveCommit(root, ref);
   const label = `${ref} (${sha.slice(0, 12)})`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-diff-base-"));
-  // Registered without a checkout, then filled from the commit's tree: the same files as a plain
-  // `worktree add`, in a third of its time (it refreshes the whole index after checking out).
-  git(root, ["worktree", "add", "--no-checkout", "--detach", "--quiet", dir, sha]);
+  addWorktree(root, dir, sha);
   try {
-    git(dir, ["read-tree", sha]);
-    git(dir, ["checkout-index", "--all"]);
     if (!fs.existsSync(path.join(dir, "tools", "plan.ts"))) {
       throw new Error(
         `--base ${label} predates the offline plan (it has no tools/plan.ts), so there is no plan to compare with. Pass a newer --base, or compare plan files with --base-plan and --head-plan`,
@@ -103,10 +100,6 @@ export async function planAtRef(root: string, ref: string, stack: string, signal
     }
     return await runPlan(dir, stack, label, signal);
   } finally {
-    try {
-      git(root, ["worktree", "remove", "--force", dir]);
-    } catch {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    removeWorktree(root, dir);
   }
 }
