@@ -209,8 +209,7 @@ describe("staging (ECS)", () => {
 describe("staging-k8s (CronJobs)", () => {
   let plan: Plan;
   beforeAll(async () => {
-    // What index.ts does, as a function: the module itself runs only once per test file.
-    plan = await buildPlan("staging-k8s", { load: () => stackOutputs(buildPlatform(loadConfig())) });
+    plan = await planStack("staging-k8s");
   }, 120_000);
 
   const cronJob = (name: string) =>

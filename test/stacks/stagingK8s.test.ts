@@ -25,9 +25,6 @@ import { backupContract } from "../helpers/backupContract";
 import { idOfOne, one, ofType, policyOf, sharedIds, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { checkPlan, stackConfigFile } from "../../tools/policy/cli";
-import { buildPlan } from "../../tools/plan/plan";
-import { loadConfig } from "../../stacks/config";
-import { buildPlatform, stackOutputs } from "../../stacks/platform";
 
 let plan: Plan;
 beforeAll(async () => {
@@ -647,8 +644,7 @@ describe("staging-k8s backup job on the cluster (R-backup-job-k8s)", () => {
   });
 
   test("the role has the ECS task role's least-privilege policy, and is the only backup role", async () => {
-    // What index.ts does, as a function: the module itself runs only once per test file.
-    const ecs = await buildPlan("staging", { load: () => stackOutputs(buildPlatform(loadConfig())) });
+    const ecs = await planStack("staging");
     // The same policy but for the stack's name and its bucket's (whose mock id differs per stack).
     const statements = (p: Plan, stack: string) =>
       JSON.stringify(policyOf(one(p.resources, "aws:iam/rolePolicy:RolePolicy", `${stack}-task`)).Statement)
