@@ -7,6 +7,7 @@ import {
   CommandError,
   ConcurrentUpdateError,
   LocalWorkspace,
+  PulumiCommand,
   type ConfigMap,
   type Stack,
   type UpResult,
@@ -66,6 +67,24 @@ export function pulumiError(e: unknown, what: string, stack: string, signal?: Ab
   return new OpsError(`${what} failed: ${e instanceof Error ? e.message : String(e)}`, "see the error above");
 }
 
+let cli: Promise<PulumiCommand> | undefined;
+
+/**
+ * The `pulumi` on PATH, with its version checked once per process: a workspace made without one
+ * runs `pulumi version` itself, and a deploy opens two (a rollback three). A failed lookup is not
+ * kept, so the next workspace asks again.
+ */
+function pulumiCli(): Promise<PulumiCommand> {
+  if (cli === undefined) {
+    const lookup = PulumiCommand.get();
+    cli = lookup;
+    lookup.catch(() => {
+      if (cli === lookup) cli = undefined;
+    });
+  }
+  return cli;
+}
+
 /** Selects `stack` in a LocalWorkspace over `workDir` (the repository, or a worktree). */
 export async function openStack(
   stack: string,
@@ -74,7 +93,10 @@ export async function openStack(
 ): Promise<StackHandle> {
   let selected: Stack;
   try {
-    selected = await LocalWorkspace.selectStack({ stackName: stack, workDir }, { envVars: env });
+    selected = await LocalWorkspace.selectStack(
+      { stackName: stack, workDir },
+      { envVars: env, pulumiCommand: await pulumiCli() },
+    );
   } catch (e) {
     throw new OpsError(
       `cannot select stack "${stack}": ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`,

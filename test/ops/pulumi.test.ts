@@ -1,0 +1,43 @@
+/**
+ * ops/pulumi.ts over the fake `pulumi` (test/ops/fake-pulumi): the workspaces a command opens share
+ * one `pulumi version`, and a missing CLI is asked for again rather than remembered.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { openStack } from "../../ops/pulumi";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-pulumi-"));
+const logFile = path.join(dir, "calls.jsonl");
+const savedEnv = { ...process.env };
+beforeAll(() => {
+  fs.writeFileSync(path.join(dir, "scenario.json"), JSON.stringify({ stacks: ["staging"], history: [], outputs: {} }));
+  process.env.FAKE_PULUMI_SCENARIO = path.join(dir, "scenario.json");
+  process.env.FAKE_PULUMI_LOG = logFile;
+});
+afterAll(() => {
+  process.env = savedEnv;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const calls = (): string[][] =>
+  fs.existsSync(logFile)
+    ? fs
+        .readFileSync(logFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { args: string[] }).args)
+    : [];
+
+test("without pulumi on PATH the error says how to fix it, and a later lookup finds the CLI once it is there", async () => {
+  process.env.PATH = "/nonexistent";
+  await expect(openStack("staging", dir)).rejects.toThrow(/cannot select stack "staging"/);
+  expect(calls()).toEqual([]);
+
+  process.env.PATH = `${path.join(__dirname, "fake-pulumi")}:${savedEnv.PATH}`;
+  await openStack("staging", dir);
+  await openStack("staging", path.join(dir, ".."), { PULUMI_CI_SYSTEM: "test" });
+  await openStack("staging", dir);
+  const names = calls().map((args) => args.slice(0, 2).join(" "));
+  expect(names).toEqual(["version", "stack select", "stack select", "stack select"]);
+});
