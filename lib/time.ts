@@ -40,7 +40,7 @@ export function formatHhmm(minutes: number): string {
 /** True when `zone` is an IANA time zone this Node.js knows (e.g. "Europe/Berlin", "UTC"). */
 export function isTimeZone(zone: string): boolean {
   try {
-    new Intl.DateTimeFormat("en-GB", { timeZone: zone });
+    zoneFormatter(zone); // throws a RangeError for an unknown zone; a known one's formatter is kept
     return true;
   } catch {
     return false;
@@ -173,6 +173,20 @@ export function localDailyRunUtc(zone: string, year: number, month: number, day:
  * offset, 25 h across an autumn clock change of one hour (R-backup-rpo).
  */
 export function longestDailyGapMinutes(hhmm: string, zone: string, year = 2026): number {
+  // A year of days is about 1,500 offsets: the answer is kept per schedule (the backup, the drill
+  // and the maintenance jobs ask for the same few, and every alarm's settings ask again).
+  const key = `${hhmm}|${zone}|${year}`;
+  let longest = longestGaps.get(key);
+  if (longest === undefined) {
+    longest = computeLongestDailyGap(hhmm, zone, year);
+    longestGaps.set(key, longest);
+  }
+  return longest;
+}
+
+const longestGaps = new Map<string, number>();
+
+function computeLongestDailyGap(hhmm: string, zone: string, year: number): number {
   const minutes = parseHhmm(hhmm);
   let longest = 0;
   let previous = localDailyRunUtc(zone, year, 1, 1, minutes);
