@@ -197,11 +197,16 @@ function runExec(exec: ExecConfig, env: Record<string, string | undefined>): Aut
     },
   });
   const status = (
-    JSON.parse(out) as { status?: { token?: string; clientCertificateData?: string; clientKeyData?: string } }
+    JSON.parse(out) as {
+      status?: { token?: string; clientCertificateData?: string; clientKeyData?: string; expirationTimestamp?: string };
+    }
   ).status;
-  if (status?.token) return { token: status.token };
+  // ExecCredential's expirationTimestamp (RFC 3339), when the plugin gives one: not reused past it.
+  const expiresAt = status?.expirationTimestamp ? Date.parse(status.expirationTimestamp) : NaN;
+  const expiry = Number.isNaN(expiresAt) ? {} : { expires: expiresAt };
+  if (status?.token) return { token: status.token, ...expiry };
   if (status?.clientCertificateData && status.clientKeyData)
-    return { cert: Buffer.from(status.clientCertificateData), key: Buffer.from(status.clientKeyData) };
+    return { cert: Buffer.from(status.clientCertificateData), key: Buffer.from(status.clientKeyData), ...expiry };
   throw new Error(`${exec.command} printed no status.token and no client certificate`);
 }
 

@@ -142,6 +142,33 @@ describe("kubeApi", () => {
     expect(seen).toEqual(["Bearer from-plugin-x"]);
   });
 
+  test.each([
+    ["past", "2020-01-01T00:00:00Z", ["Bearer t2", "Bearer t3"]],
+    ["far ahead", "2999-01-01T00:00:00Z", ["Bearer t1", "Bearer t1"]],
+  ])("a plugin credential whose expirationTimestamp is %s: run again per request / reused", async (_, expiry, want) => {
+    // Each run prints the next token: t1, t2, ...
+    const plugin = join(dir, "plugin");
+    writeFileSync(
+      plugin,
+      [
+        "#!/bin/sh",
+        `n=$(cat "${dir}/runs" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "${dir}/runs"`,
+        `echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t'"$n"'","expirationTimestamp":"${expiry}"}}'`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(plugin, 0o755);
+    const kube = await kubeApi({
+      kubeconfig: config(`{exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ${plugin}}}`),
+      env: { PATH: process.env.PATH },
+      region: "eu-west-1",
+      credentials: noCredentials,
+    });
+    await kube.get("/version");
+    await kube.get("/version");
+    expect(seen).toEqual(want);
+  });
+
   test("`aws eks get-token` where no aws CLI is installed: the same token made from the SDK's credentials", async () => {
     const kube = await kubeApi({
       kubeconfig: config(
