@@ -333,6 +333,9 @@ describe("Ingress routing (networking.k8s.io/v1 path matching)", () => {
       ok: false,
       why: "the Ingress sends app.example.com/health to Service web, not to api",
     });
-    expect(ingressRequestTo(rules, "tenant", "/")).toMatchObject({ ok: false });
+    expect(ingressRequestTo(rules, "tenant", "/")).toEqual({
+      ok: false,
+      why: "no Ingress rule with a literal host routes to Service tenant",
+    });
   });
 });
