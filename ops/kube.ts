@@ -68,6 +68,30 @@ export interface KubeConfig {
 }
 
 /**
+ * The file paths a kubeconfig file names, resolved as kubectl resolves them: a relative path is
+ * relative to the directory of the file that names it (each file of a merged KUBECONFIG its own),
+ * and so is an exec plugin's command when it is a path (`./bin/auth`); a bare command is looked up
+ * on PATH.
+ */
+function withPathsFrom(dir: string, config: KubeConfig): KubeConfig {
+  const at = (p: string | undefined): string | undefined => (p === undefined || p === "" ? p : path.resolve(dir, p));
+  const set = <T extends object, K extends keyof T>(o: T, key: K, value: T[K] | undefined): void => {
+    if (value !== undefined) o[key] = value;
+  };
+  for (const { cluster } of config.clusters ?? []) {
+    if (cluster) set(cluster, "certificate-authority", at(cluster["certificate-authority"]));
+  }
+  for (const { user } of config.users ?? []) {
+    if (!user) continue;
+    set(user, "tokenFile", at(user.tokenFile));
+    set(user, "client-certificate", at(user["client-certificate"]));
+    set(user, "client-key", at(user["client-key"]));
+    if (user.exec?.command?.includes("/")) user.exec.command = at(user.exec.command)!;
+  }
+  return config;
+}
+
+/**
  * The kubeconfig: the stack's secret text, else the files of `KUBECONFIG` merged (the first file
  * that sets a value wins, as kubectl merges them), else `~/.kube/config`.
  */
@@ -100,7 +124,7 @@ export function loadKubeconfig(
   }
   const merged: KubeConfig = { clusters: [], users: [], contexts: [] };
   for (const f of files) {
-    const c = parseText(readFileSync(f, "utf8"), f);
+    const c = withPathsFrom(path.dirname(path.resolve(f)), parseText(readFileSync(f, "utf8"), f));
     merged["current-context"] ??= c["current-context"];
     for (const key of ["clusters", "users", "contexts"] as const) {
       const into = merged[key] as Array<{ name: string }>;
@@ -278,7 +302,7 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
     } catch (e) {
       throw new OpsError(
         `the kubeconfig (${source}) names ${field} ${p}, which cannot be read: ${e instanceof Error ? e.message : String(e)}`,
-        `fix ${field} in the kubeconfig (a path from the directory opsbook runs in), or embed the value with ${field === "tokenFile" ? "token" : `${field}-data`}`,
+        `fix ${field} in the kubeconfig (a relative path is read from the kubeconfig file's directory, or from the directory opsbook runs in for opsbook:kubernetes.kubeconfig), or embed the value with ${field === "tokenFile" ? "token" : `${field}-data`}`,
       );
     }
   };

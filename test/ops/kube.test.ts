@@ -5,7 +5,7 @@
  * documented algorithm), and the rollout and Ingress rules the checks apply.
  */
 import { createHash, createHmac } from "crypto";
-import { chmodSync, mkdtempSync, writeFileSync } from "fs";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "fs";
 import { createServer, type Server } from "http";
 import type { AddressInfo } from "net";
 import { tmpdir } from "os";
@@ -220,6 +220,23 @@ describe("kubeApi", () => {
     await expect(failure).rejects.toMatchObject({
       hint: expect.stringMatching(/^fix tokenFile in the kubeconfig/) as unknown,
     });
+  });
+
+  test("relative paths in a kubeconfig file are read from that file's directory, as kubectl reads them", async () => {
+    const home = join(dir, "home", ".kube");
+    mkdirSync(join(home, "creds"), { recursive: true });
+    writeFileSync(join(home, "creds", "token"), "from-the-file\n");
+    writeFileSync(join(home, "config"), config("{tokenFile: creds/token}"));
+    // The tests run in the repository, which has no creds/token: read from the cwd, it would fail.
+    const kube = await kubeApi({
+      env: { KUBECONFIG: join(home, "config") },
+      region: "eu-west-1",
+      credentials: noCredentials,
+    });
+    await kube.get("/version");
+    expect(seen).toEqual(["Bearer from-the-file"]);
+    const { config: loaded } = loadKubeconfig(undefined, { KUBECONFIG: join(home, "config") });
+    expect(loaded.users?.[0]?.user.tokenFile).toBe(join(home, "creds", "token"));
   });
 
   test("KUBECONFIG files merge as kubectl merges them: the first to set a value wins", () => {
