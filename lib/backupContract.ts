@@ -108,7 +108,8 @@ export const BACKUP_METRIC = {
   vacuumSuccess: "DatabaseVacuumSuccess",
   /**
    * Epoch seconds of the last successful run of either (VACUUM (ANALYZE) analyzes too), published
-   * only on success (Seconds). Alarm: no sample in any of the last 7 daily periods (R-db-maintenance).
+   * only on success (Seconds). Alarm: no sample in any of the last 168 hourly periods, a week
+   * (R-db-maintenance).
    */
   lastSuccessfulAnalyzeTimestamp: "LastSuccessfulAnalyzeTimestamp",
 } as const;

@@ -21,6 +21,16 @@ export const THRESHOLDS = {
 
 export type ThresholdMetric = keyof typeof THRESHOLDS;
 
+/**
+ * How long a threshold of the table above must be crossed before its alarm fires, so that one
+ * spike does not page: five one-minute periods in the CloudWatch catalogue, `for: 5m` in the
+ * Prometheus rules of the in-cluster stacks.
+ */
+export const SUSTAINED_WINDOW = { periodSeconds: 60, evaluationPeriods: 5 } as const;
+
+/** {@link SUSTAINED_WINDOW} in minutes, as a Prometheus rule's `for`. */
+export const SUSTAINED_MINUTES = (SUSTAINED_WINDOW.periodSeconds * SUSTAINED_WINDOW.evaluationPeriods) / 60;
+
 /** Metrics where a lower value is worse: their critical threshold lies below the warning one. */
 export const LOWER_IS_WORSE: ReadonlySet<ThresholdMetric> = new Set(["cacheHitRatePercent", "certificateDaysToExpiry"]);
 
@@ -31,6 +41,18 @@ export const LOWER_IS_WORSE: ReadonlySet<ThresholdMetric> = new Set(["cacheHitRa
  * (and the source keeps the WAL it has not replayed).
  */
 export const REPLICA_LAG_SECONDS = { warning: 600, critical: 1800 } as const;
+
+/**
+ * Minutes the replica lag must stay above a threshold before its alarm fires: 15, three times the
+ * sustained window, so that a burst of writes on the source does not page.
+ */
+export const REPLICA_LAG_FOR_MINUTES = 15;
+
+/**
+ * Hours without a successful ANALYZE (R-db-maintenance) after which it is overdue: a week, the
+ * interval of the weekly ANALYZE job; the monthly VACUUM (ANALYZE) counts as one too.
+ */
+export const ANALYZE_OVERDUE_HOURS = 7 * 24;
 
 /**
  * RDS Proxy (R-db-proxy), outside the runbook table, in percent of the proxy's connection budget

@@ -4,6 +4,7 @@
  * override changes both platforms. Pure: the component wraps the groups in a PrometheusRule, and
  * the tests run them through promtool.
  */
+import { SUSTAINED_MINUTES } from "../../lib/thresholds";
 import type { Severity } from "../monitoring/alertTopics";
 import type { Thresholds } from "../monitoring/alarmCatalogue";
 import type { RollbackSettings } from "../service/settings";
@@ -75,7 +76,7 @@ export function serviceAlertFamilies(a: ServiceAlertArgs): AlertFamily[] {
       what: `5xx responses of ${s} as a share of its requests`,
       unit: "%",
       thresholds: t.httpErrorRatePercent,
-      forMinutes: { warning: 5, critical: 5 },
+      forMinutes: { warning: SUSTAINED_MINUTES, critical: SUSTAINED_MINUTES },
       value: errorRate(a, "2m"),
       anchor: "alerts",
       action:
@@ -86,7 +87,7 @@ export function serviceAlertFamilies(a: ServiceAlertArgs): AlertFamily[] {
       what: `p95 response time of ${s}`,
       unit: "ms",
       thresholds: t.responseTimeP95Ms,
-      forMinutes: { warning: 5, critical: 5 },
+      forMinutes: { warning: SUSTAINED_MINUTES, critical: SUSTAINED_MINUTES },
       value: `1000 * histogram_quantile(0.95, sum by (le) (rate(${a.metrics.durationHistogram}_bucket{${matchers(a, "service")}}[2m])))`,
       anchor: "alerts",
       action: "Look for slow queries and saturated CPU or connections; scale out or roll back a slow release.",
@@ -96,7 +97,7 @@ export function serviceAlertFamilies(a: ServiceAlertArgs): AlertFamily[] {
       what: `CPU of ${s}'s containers, as a share of their limits`,
       unit: "%",
       thresholds: t.cpuPercent,
-      forMinutes: { warning: 5, critical: 5 },
+      forMinutes: { warning: SUSTAINED_MINUTES, critical: SUSTAINED_MINUTES },
       // cAdvisor's usage over kube-state-metrics' limits.
       value: `100 * sum(rate(container_cpu_usage_seconds_total{${container}}[2m])) / sum(kube_pod_container_resource_limits{${container},resource="cpu"})`,
       anchor: "alerts",
@@ -107,7 +108,7 @@ export function serviceAlertFamilies(a: ServiceAlertArgs): AlertFamily[] {
       what: `memory of ${s}'s containers, as a share of their limits`,
       unit: "%",
       thresholds: t.memoryPercent,
-      forMinutes: { warning: 5, critical: 5 },
+      forMinutes: { warning: SUSTAINED_MINUTES, critical: SUSTAINED_MINUTES },
       value: `100 * sum(container_memory_working_set_bytes{${container}}) / sum(kube_pod_container_resource_limits{${container},resource="memory"})`,
       anchor: "alerts",
       action: "Look for a leak in the latest release; raise the service's memory or roll back.",

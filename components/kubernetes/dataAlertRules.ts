@@ -6,6 +6,7 @@
  * ServiceMonitors), cAdvisor/kube-state-metrics and the kubelet's volume stats. Pure, like
  * alertRules.ts; promtool tests them.
  */
+import { SUSTAINED_MINUTES } from "../../lib/thresholds";
 import type { Thresholds } from "../monitoring/alarmCatalogue";
 import { type AlertFamily, type AlertGroup, familyRules } from "./alertRules";
 
@@ -18,8 +19,8 @@ export interface DataAlertArgs {
   runbookUrl: string;
 }
 
-/** Minutes every data-tier condition holds before it fires, as the catalogue's 5 one-minute periods. */
-const FOR_MINUTES = { warning: 5, critical: 5 };
+/** Minutes every data-tier condition holds before it fires: the catalogue's sustained window. */
+const FOR_MINUTES = { warning: SUSTAINED_MINUTES, critical: SUSTAINED_MINUTES };
 
 /** `namespace` and one label of a store's series. */
 const of = (a: DataAlertArgs, label: string, value: string) => `namespace="${a.namespace}",${label}="${value}"`;

@@ -5,6 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { output } from "@pulumi/pulumi";
+import { ANALYZE_OVERDUE_HOURS, REPLICA_LAG_FOR_MINUTES, SUSTAINED_WINDOW } from "../../lib/thresholds";
 import type { Severity } from "./alertTopics";
 
 /** One CloudWatch metric. `stat` is a statistic ("Average") or a percentile ("p95"). */
@@ -115,8 +116,7 @@ export function serviceAlarms(args: {
     signal: { metric: { namespace: "AWS/ECS", metricName, dimensions: ecs, stat: "Average" } },
     direction: "above",
     thresholds,
-    periodSeconds: 60,
-    evaluationPeriods: 5,
+    ...SUSTAINED_WINDOW,
     missingData: "missing", // no data means no tasks: the no-healthy-targets alarm covers that
     action,
   });
@@ -135,8 +135,7 @@ export function serviceAlarms(args: {
       },
       direction: "above",
       thresholds: t.httpErrorRatePercent,
-      periodSeconds: 60,
-      evaluationPeriods: 5,
+      ...SUSTAINED_WINDOW,
       missingData: "notBreaching", // no traffic is not an outage
       action:
         "Check the service's logs and recent deploys; roll back (runbook: Rollback Procedures) if a deploy caused it.",
@@ -150,8 +149,7 @@ export function serviceAlarms(args: {
       direction: "above",
       thresholds: t.responseTimeP95Ms,
       scale: 0.001, // TargetResponseTime is in seconds
-      periodSeconds: 60,
-      evaluationPeriods: 5,
+      ...SUSTAINED_WINDOW,
       missingData: "notBreaching", // no traffic, no latency
       action: "Look for slow queries and saturated CPU or connections; scale out or roll back a slow release.",
     },
@@ -220,8 +218,7 @@ export function loadBalancerAlarms(args: {
       },
       direction: "above",
       thresholds: args.thresholds.httpErrorRatePercent,
-      periodSeconds: 60,
-      evaluationPeriods: 5,
+      ...SUSTAINED_WINDOW,
       missingData: "notBreaching",
       action: "No healthy target answered: check the services' no-healthy-targets alarms and ECS events.",
     },
@@ -266,8 +263,7 @@ export function databaseAlarms(args: {
     subject,
     unit: "%",
     direction: "above" as const,
-    periodSeconds: 60,
-    evaluationPeriods: 5,
+    ...SUSTAINED_WINDOW,
     missingData: "missing" as const,
   };
   return [
@@ -337,8 +333,8 @@ export function databaseAlarms(args: {
             signal: { metric: rds("ReplicaLag", "Maximum") },
             thresholds: args.replicaLagSeconds,
             // RDS reports up to 5 min of lag on a replica whose source commits nothing; the
-            // thresholds lie above that, and 15 min keep a burst of writes from paging.
-            evaluationPeriods: 15,
+            // thresholds lie above that, and the longer window keeps a burst of writes from paging.
+            evaluationPeriods: REPLICA_LAG_FOR_MINUTES,
             action:
               "Reads from the replica are stale: check its CPU and I/O and the source's write rate; scale the replica class up, or send reads to the primary meanwhile (DB_HOST).",
           },
@@ -373,8 +369,7 @@ export function proxyAlarms(args: {
     subject: "database-proxy",
     unit: "%",
     direction: "above" as const,
-    periodSeconds: 60,
-    evaluationPeriods: 5,
+    ...SUSTAINED_WINDOW,
     // The proxy publishes nothing until its first client connects: no data is no trouble.
     missingData: "notBreaching" as const,
   };
@@ -497,8 +492,7 @@ function perNodeCacheAlarms(nodeIds: pulumi.Input<string>[], t: Thresholds): Ala
         signal: { metric: node("EngineCPUUtilization") },
         direction: "above" as const,
         thresholds: t.cpuPercent,
-        periodSeconds: 60,
-        evaluationPeriods: 5,
+        ...SUSTAINED_WINDOW,
         missingData: "missing" as const,
         action: "Look for expensive commands (KEYS, large sorted sets) in the slow log; scale the node type up.",
       },
@@ -510,8 +504,7 @@ function perNodeCacheAlarms(nodeIds: pulumi.Input<string>[], t: Thresholds): Ala
         signal: { metric: node("DatabaseMemoryUsagePercentage") },
         direction: "above" as const,
         thresholds: t.memoryPercent,
-        periodSeconds: 60,
-        evaluationPeriods: 5,
+        ...SUSTAINED_WINDOW,
         missingData: "missing" as const,
         action: "Keys are evicted past 100 %: check TTLs, or scale the node type up.",
       },
@@ -696,7 +689,7 @@ export function maintenanceAlarms(args: {
       direction: "below",
       thresholds: { warning: 1 },
       periodSeconds: 3600,
-      evaluationPeriods: 168,
+      evaluationPeriods: ANALYZE_OVERDUE_HOURS,
       missingData: "breaching",
       action:
         "No successful ANALYZE for a week: check the maintenance schedule and the task's log group, then run maintenance-analyze by hand.",
