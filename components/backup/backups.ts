@@ -12,6 +12,7 @@ import {
 } from "../service/taskRoles";
 import { SecureBucket } from "../storage/secureBucket";
 import type { BackupSettings } from "./settings";
+import { fargateSchedule, schedulerRole } from "./schedules";
 import { EncryptionKey } from "../security/encryptionKey";
 import {
   BACKUP_SERVICE_ACCOUNT,
@@ -27,7 +28,6 @@ import {
   DATABASE_DIMENSION,
   DRILL_TAG,
   DUMP_PREFIX,
-  JOB_RETRY,
   metricsNamespace,
 } from "../../lib/backupContract";
 import { POSTGRES_PORT } from "../data/postgres/postgres";
@@ -285,39 +285,15 @@ export class Backups extends pulumi.ComponentResource {
     const backupTask = taskDefinition("backup");
     const drillTask = taskDefinition("restore-drill");
 
-    const schedulerRole = new aws.iam.Role(
+    const role = schedulerRole(
       `${name}-scheduler`,
       {
         description: "Lets EventBridge Scheduler start the backup job and the restore drill",
-        assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com", args.accountId),
-      },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-scheduler`,
-      {
-        role: schedulerRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "RunJobs",
-              Effect: "Allow",
-              Action: "ecs:RunTask",
-              Resource: [backupTask.arnWithoutRevision, drillTask.arnWithoutRevision].map(
-                (arn) => pulumi.interpolate`${arn}:*`,
-              ),
-              Condition: { ArnEquals: { "ecs:cluster": args.cluster.arn } },
-            },
-            {
-              Sid: "PassJobRoles",
-              Effect: "Allow",
-              Action: "iam:PassRole",
-              Resource: [execution.arn, task.arn],
-              Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
-            },
-          ],
-        }),
+        accountId: args.accountId,
+        clusterArn: args.cluster.arn,
+        taskFamilies: [backupTask.arnWithoutRevision, drillTask.arnWithoutRevision],
+        passRoles: [execution.arn, task.arn],
+        sids: { run: "RunJobs", pass: "PassJobRoles" },
       },
       { parent: this },
     );
@@ -328,31 +304,17 @@ export class Backups extends pulumi.ComponentResource {
       description: string,
       securityGroupId: pulumi.Input<string>,
     ) =>
-      new aws.scheduler.Schedule(
+      fargateSchedule(
         `${name}-${job}`,
         {
           description,
-          scheduleExpression: expression,
-          scheduleExpressionTimezone: args.timeZone,
-          flexibleTimeWindow: { mode: "OFF" },
-          target: {
-            arn: args.cluster.arn,
-            roleArn: schedulerRole.arn,
-            ecsParameters: {
-              taskDefinitionArn,
-              launchType: "FARGATE",
-              platformVersion: "LATEST",
-              networkConfiguration: {
-                subnets: args.subnetIds,
-                securityGroups: [securityGroupId],
-                assignPublicIp: false,
-              },
-            },
-            retryPolicy: {
-              maximumRetryAttempts: JOB_RETRY.attempts,
-              maximumEventAgeInSeconds: JOB_RETRY.maxAgeSeconds,
-            },
-          },
+          expression,
+          timeZone: args.timeZone,
+          clusterArn: args.cluster.arn,
+          roleArn: role.arn,
+          taskDefinitionArn,
+          subnetIds: args.subnetIds,
+          securityGroupId,
         },
         { parent: this },
       );

@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { serviceTrustPolicy, webIdentityTrustPolicy } from "../../lib/iam";
+import { webIdentityTrustPolicy } from "../../lib/iam";
 import type { ServiceConnection } from "../../lib/connection";
-import { BACKUP_ENV, JOB_RETRY, MAINTENANCE_COMMANDS, type MaintenanceTask } from "../../lib/backupContract";
+import { BACKUP_ENV, MAINTENANCE_COMMANDS, type MaintenanceTask } from "../../lib/backupContract";
 import {
   containerSettings,
   ecsTaskRole,
@@ -15,6 +15,7 @@ import { backupCronJobSpec, cronSchedule, IRSA_ROLE_ANNOTATION } from "../kubern
 import { connectionSecret } from "../kubernetes/secrets";
 import { resources } from "../kubernetes/manifests";
 import { scheduleExpression } from "./backups";
+import { fargateSchedule, schedulerRole } from "./schedules";
 import type { DatabaseMaintenanceSettings } from "./settings";
 
 /** Name of the maintenance jobs' service account on Kubernetes, which its IAM role trusts. */
@@ -208,67 +209,31 @@ export class DatabaseMaintenance extends pulumi.ComponentResource {
     };
     const taskDefinitions = { analyze: taskDefinition("analyze"), vacuum: taskDefinition("vacuum") };
 
-    const schedulerRole = new aws.iam.Role(
+    const role = schedulerRole(
       `${name}-db-maintenance-scheduler`,
       {
         description: "Lets EventBridge Scheduler start the database maintenance tasks",
-        assumeRolePolicy: serviceTrustPolicy("scheduler.amazonaws.com", args.accountId),
-      },
-      { parent: this },
-    );
-    new aws.iam.RolePolicy(
-      `${name}-db-maintenance-scheduler`,
-      {
-        role: schedulerRole.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "RunMaintenance",
-              Effect: "Allow",
-              Action: "ecs:RunTask",
-              Resource: Object.values(taskDefinitions).map((td) => pulumi.interpolate`${td.arnWithoutRevision}:*`),
-              Condition: { ArnEquals: { "ecs:cluster": ecs.clusterArn } },
-            },
-            {
-              Sid: "PassMaintenanceRoles",
-              Effect: "Allow",
-              Action: "iam:PassRole",
-              Resource: [execution.role.arn, this.role.arn],
-              Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
-            },
-          ],
-        }),
+        accountId: args.accountId,
+        clusterArn: ecs.clusterArn,
+        taskFamilies: Object.values(taskDefinitions).map((td) => td.arnWithoutRevision),
+        passRoles: [execution.role.arn, this.role.arn],
+        sids: { run: "RunMaintenance", pass: "PassMaintenanceRoles" },
       },
       { parent: this },
     );
     const when = this.schedules_(args);
     const schedule = (task: MaintenanceTask) =>
-      new aws.scheduler.Schedule(
+      fargateSchedule(
         `${name}-${MAINTENANCE_COMMANDS[task]}`,
         {
           description: when[task].description,
-          scheduleExpression: when[task].ecs,
-          scheduleExpressionTimezone: args.timeZone,
-          flexibleTimeWindow: { mode: "OFF" },
-          target: {
-            arn: ecs.clusterArn,
-            roleArn: schedulerRole.arn,
-            ecsParameters: {
-              taskDefinitionArn: taskDefinitions[task].arn,
-              launchType: "FARGATE",
-              platformVersion: "LATEST",
-              networkConfiguration: {
-                subnets: ecs.subnetIds,
-                securityGroups: [ecs.securityGroupId],
-                assignPublicIp: false,
-              },
-            },
-            retryPolicy: {
-              maximumRetryAttempts: JOB_RETRY.attempts,
-              maximumEventAgeInSeconds: JOB_RETRY.maxAgeSeconds,
-            },
-          },
+          expression: when[task].ecs,
+          timeZone: args.timeZone,
+          clusterArn: ecs.clusterArn,
+          roleArn: role.arn,
+          taskDefinitionArn: taskDefinitions[task].arn,
+          subnetIds: ecs.subnetIds,
+          securityGroupId: ecs.securityGroupId,
         },
         { parent: this },
       );
