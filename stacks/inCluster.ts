@@ -92,6 +92,8 @@ export function inClusterOutputs(platform: InClusterPlatform) {
     redisPort: platform.data.redis.connection.port,
     backupBucketName: platform.data.bucket,
     objectStoreEndpoint: platform.data.objectStore.endpoint,
+    /** The data tier runs on the cluster: `opsbook deploy` and `rollback` refuse such a stack by this. */
+    dataPlatform: "kubernetes" as const,
     /** No CloudWatch alarms: the alert rules are the PrometheusRules. */
     criticalAlarmNames: [] as string[],
     deploy: platform.deploy,

@@ -15,7 +15,7 @@ import { EXIT, OpsError, Refusal, UsageError } from "../errors";
 import { deployMessage, migrationsMessage, stackUpdates, type Update } from "../history";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { pulumiError, REPO_ROOT, type StackHandle } from "../pulumi";
-import { stackFacts } from "../deploy/facts";
+import { refuseInClusterData, stackFacts } from "../deploy/facts";
 import {
   alarmsFiring,
   latestTaskDefinition,
@@ -267,6 +267,7 @@ export async function deploy(ctx: Context): Promise<number> {
 
   const handle = await ctx.progress.step(`select stack ${stack}`, () => ctx.openStack(stack));
   const outputs = await ctx.progress.step("read the stack outputs", () => handle.outputs());
+  refuseInClusterData(outputs.dataPlatform, stack, "deploy");
   const calendar = calendarFrom(outputs, stack);
   const now = ctx.now();
   const verdict = await ctx.progress.step(

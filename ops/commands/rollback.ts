@@ -15,7 +15,7 @@ import { EXIT, OpsError, Refusal, UsageError } from "../errors";
 import { GIT_HEAD, printableConfig, rollbackMessage, selectRollback, updateConfig, type Update } from "../history";
 import { fmt } from "../progress";
 import { pulumiError, REPO_ROOT } from "../pulumi";
-import { stackFacts, type StackFacts } from "../deploy/facts";
+import { refuseInClusterData, stackFacts, type StackFacts } from "../deploy/facts";
 import { verify } from "../deploy/verify";
 import { kubeApi, type KubeApi } from "../kube";
 import type { StackHandle } from "../pulumi";
@@ -159,6 +159,8 @@ export async function rollback(ctx: Context): Promise<number> {
     throw new UsageError(`--to ${toText}: not a version number`, "rollback");
   const started = ctx.progress.elapsed();
   const { plan, target, handle } = await planRollback(ctx, stack, toText === undefined ? undefined : Number(toText));
+  const data = configObject(target.config ?? {}, "opsbook:data") as { platform?: unknown } | undefined;
+  refuseInClusterData(data?.platform, stack, "rollback");
 
   if (bool(ctx.flags, "dry-run")) {
     ctx.progress.skip("apply the earlier version", "dry run");

@@ -2,7 +2,7 @@
  * What a deploy needs to know about a stack, read from its outputs (`stackOutputs` in
  * stacks/platform.ts) and checked once, so each step can trust the shapes it reads.
  */
-import { OpsError } from "../errors";
+import { OpsError, Refusal } from "../errors";
 import { regionOf } from "../aws";
 
 export interface ServiceRouting {
@@ -79,6 +79,21 @@ export interface StackFacts {
 }
 
 const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
+
+/**
+ * `opsbook deploy` and `rollback` drive a stack whose data tier is on AWS: the RDS snapshot before
+ * an update, the migration task and the services' checks, the SNS notices. A stack with its data on
+ * the cluster (`opsbook:data.platform: kubernetes`, the local stack) has none of them, so it is
+ * refused before anything changes. `dataPlatform` is the stack output of that name (deploy) or the
+ * config value the update to return to recorded (rollback).
+ */
+export function refuseInClusterData(dataPlatform: unknown, stack: string, command: string): void {
+  if (dataPlatform !== "kubernetes") return;
+  throw new Refusal(
+    `stack ${stack} keeps its data on the cluster (opsbook:data.platform: kubernetes): opsbook ${command} needs the AWS data tier, for the database snapshot before an update, the migration task and the SNS notices`,
+    `update the stack with \`pulumi up --stack ${stack}\`; to go back, check out the earlier commit and run \`pulumi up --stack ${stack}\` again`,
+  );
+}
 
 /** The outputs `opsbook deploy` reads; a missing one names itself and says how to get it. */
 export function stackFacts(outputs: Record<string, unknown>, stack: string): StackFacts {

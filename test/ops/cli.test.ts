@@ -11,6 +11,7 @@ import { run, toolHelp } from "../../ops/cli";
 import { deploySpec } from "../../ops/commands/deploy";
 import { historySpec } from "../../ops/commands/history";
 import { rollbackSpec } from "../../ops/commands/rollback";
+import { planStack } from "../helpers/stack";
 
 const root = join(__dirname, "../..");
 const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
@@ -230,5 +231,40 @@ describe("the bin", () => {
     const r = spawnSync(process.execPath, [join(root, "ops/opsbook.js"), "rollback", "--help"], { encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(renderHelp(rollbackSpec));
+  });
+});
+
+describe("a stack with its data on the cluster (opsbook:data.platform: kubernetes, the local stack)", () => {
+  const REFUSED =
+    /stack local keeps its data on the cluster \(opsbook:data\.platform: kubernetes\): opsbook (deploy|rollback) needs the AWS data tier/;
+  const HINT = /what to do: update the stack with `pulumi up --stack local`; to go back, check out the earlier commit/;
+
+  test("deploy is refused (exit 3) on the stack outputs the program declares, before anything changes", async () => {
+    const { outputs } = await planStack("local");
+    expect(outputs.dataPlatform).toBe("kubernetes");
+    scenario({ stacks: ["local"], outputs });
+    const { code, stderr } = await opsbook(["deploy", "--stack", "local"]);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(REFUSED);
+    expect(stderr).toMatch(HINT);
+    // Only reads: the stack, its outputs (masked, then with secrets); `pulumi version` once per process.
+    const commands = calls().map((c) => c.args!.slice(0, 2).join(" "));
+    expect(commands.filter((c) => c !== "version")).toEqual(["stack select", "stack output", "stack output"]);
+  });
+
+  test("rollback is refused (exit 3) by the config the update to return to recorded, before anything changes", async () => {
+    const onCluster = { value: '{"platform":"kubernetes"}', objectValue: { platform: "kubernetes" }, secret: false };
+    const history = (recordedHistory() as Array<{ config: Record<string, unknown> }>).map((u) => ({
+      ...u,
+      config: { ...u.config, "opsbook:data": onCluster },
+    }));
+    scenario({ stacks: ["local"], history });
+    for (const argv of [[], ["--dry-run"]]) {
+      const { code, stderr } = await opsbook(["rollback", "--stack", "local", ...argv]);
+      expect(code).toBe(3);
+      expect(stderr).toMatch(REFUSED);
+      expect(stderr).toMatch(HINT);
+    }
+    expect(calls().some((c) => /^(up|config)$/.test(c.args![0]!))).toBe(false);
   });
 });
