@@ -63,24 +63,36 @@ export function deployedTags(u: Pick<Update, "message">): Record<string, string>
  * The image tags an update ran: from its recorded `opsbook:services` config (what actually ran),
  * else from a deploy message.
  */
-function tagsOf(u: Pick<Update, "message" | "config">): Record<string, string> {
-  const services = u.config?.["opsbook:services"]?.value;
-  if (services) {
-    try {
-      const list = JSON.parse(services) as unknown;
-      if (Array.isArray(list)) {
-        const tags = list
-          .filter(
-            (x): x is { name: string; tag: string } => typeof x === "object" && x !== null && "name" in x && "tag" in x,
-          )
-          .map((x) => [String(x.name), String(x.tag)] as const);
-        if (tags.length > 0) return Object.fromEntries(tags);
-      }
-    } catch {
-      // Not JSON: fall back to the message.
-    }
+/**
+ * A structured config value, as `pulumi config --json` and `stack history --json` give it
+ * (`objectValue`, else the JSON text of `value`); undefined when absent or not JSON.
+ */
+export function configObject(config: Record<string, { value?: string; objectValue?: unknown }>, key: string): unknown {
+  const v = config[key];
+  if (v?.objectValue !== undefined) return v.objectValue;
+  try {
+    return v?.value ? (JSON.parse(v.value) as unknown) : undefined;
+  } catch {
+    return undefined;
   }
-  return deployedTags(u);
+}
+
+/** `{ service: tag }` of an `opsbook:services` list; entries without a name and a tag are skipped. */
+export function serviceTags(list: unknown): Record<string, string> {
+  if (!Array.isArray(list)) return {};
+  return Object.fromEntries(
+    list
+      .filter(
+        (x): x is { name: unknown; tag: unknown } => typeof x === "object" && x !== null && "name" in x && "tag" in x,
+      )
+      .map((x) => [String(x.name), String(x.tag)]),
+  );
+}
+
+/** The tags an update ran with: its recorded `opsbook:services`, else what its message names. */
+function tagsOf(u: Pick<Update, "message" | "config">): Record<string, string> {
+  const tags = serviceTags(configObject(u.config ?? {}, "opsbook:services"));
+  return Object.keys(tags).length > 0 ? tags : deployedTags(u);
 }
 
 /** Updates that changed the stack (not previews or refreshes), newest first. */

@@ -12,7 +12,7 @@ import { POST_DEPLOY_WATCH_MINUTES } from "../../lib/rollbackTiming";
 import { bool, list, str, type CommandSpec } from "../args";
 import type { Context } from "../context";
 import { EXIT, OpsError, Refusal, UsageError } from "../errors";
-import { deployMessage, migrationsMessage, stackUpdates, type Update } from "../history";
+import { configObject, deployMessage, migrationsMessage, serviceTags, stackUpdates, type Update } from "../history";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { pulumiError, REPO_ROOT, type StackHandle } from "../pulumi";
 import { refuseInClusterData, stackFacts } from "../deploy/facts";
@@ -26,16 +26,7 @@ import {
 } from "../deploy/steps";
 import { unreachableSmokeChecks, verify, watch } from "../deploy/verify";
 import { criticalAlertsFiring } from "../deploy/kubernetes";
-import {
-  applyRollback,
-  clusterApi,
-  configObject,
-  outputValues,
-  planRollback,
-  servicesText,
-  slaText,
-  verifyAfter,
-} from "./rollback";
+import { applyRollback, clusterApi, outputValues, planRollback, servicesText, slaText, verifyAfter } from "./rollback";
 
 export const deploySpec: CommandSpec = {
   name: "deploy",
@@ -216,23 +207,7 @@ export function ciEnvironment(
 
 /** The image tags the stack file names, from `pulumi config --json` (`opsbook:services`). */
 export function fileTags(config: Record<string, { value?: string; objectValue?: unknown }>): Record<string, string> {
-  const services = config["opsbook:services"];
-  let list: unknown = services?.objectValue;
-  if (list === undefined && services?.value) {
-    try {
-      list = JSON.parse(services.value);
-    } catch {
-      list = [];
-    }
-  }
-  if (!Array.isArray(list)) return {};
-  return Object.fromEntries(
-    list
-      .filter(
-        (x): x is { name: unknown; tag: unknown } => typeof x === "object" && x !== null && "name" in x && "tag" in x,
-      )
-      .map((x) => [String(x.name), String(x.tag)]),
-  );
+  return serviceTags(configObject(config, "opsbook:services"));
 }
 
 async function up(

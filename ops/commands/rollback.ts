@@ -12,7 +12,15 @@ import { ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
 import { addWorktree, removeWorktree } from "../../lib/worktree";
 import type { Context } from "../context";
 import { EXIT, OpsError, Refusal, UsageError } from "../errors";
-import { GIT_HEAD, printableConfig, rollbackMessage, selectRollback, updateConfig, type Update } from "../history";
+import {
+  configObject,
+  GIT_HEAD,
+  printableConfig,
+  rollbackMessage,
+  selectRollback,
+  updateConfig,
+  type Update,
+} from "../history";
 import { fmt } from "../progress";
 import { pulumiError, REPO_ROOT } from "../pulumi";
 import { refuseInClusterData, stackFacts, type StackFacts } from "../deploy/facts";
@@ -195,17 +203,6 @@ export async function rollback(ctx: Context): Promise<number> {
 /** What to check by hand when a verify fails, per platform. */
 export const servicesText = (outputs: Record<string, unknown>): string =>
   outputs.kubernetes ? "Deployments (kubectl rollout status) and the Ingress" : "ECS services and the load balancer";
-
-/** A structured config value of `pulumi config --json` (`objectValue`, else the JSON text). */
-export function configObject(config: Record<string, { value?: string; objectValue?: unknown }>, key: string): unknown {
-  const v = config[key];
-  if (v?.objectValue !== undefined) return v.objectValue;
-  try {
-    return v?.value ? (JSON.parse(v.value) as unknown) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The cluster's API on `compute.platform: kubernetes` (R-k8s-verify): the kubeconfig and context of
