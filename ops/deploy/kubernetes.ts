@@ -7,7 +7,7 @@
  */
 import type { KubeApi } from "../kube";
 import type { DeploymentFacts, KubernetesFacts } from "./facts";
-import type { Sleep } from "./steps";
+import { SETTLE_MINUTES, type Sleep } from "./steps";
 
 /** The fields of an apps/v1 Deployment the checks read. */
 export interface Deployment {
@@ -100,7 +100,7 @@ export interface RolloutState {
 }
 
 /**
- * Each Deployment's rollout until complete or failed (at most `settleMinutes`), then its pods'
+ * Each Deployment's rollout until complete or failed (at most `settleMinutes`, {@link SETTLE_MINUTES}), then its pods'
  * image. `pulumi up` waits for the rollout already; this catches a rollout that `up` did not wait
  * for (skipAwait, a timeout) and pods of an older ReplicaSet still serving.
  */
@@ -115,7 +115,8 @@ export async function verifyRollouts(v: {
   const problems: string[] = [];
   const rollouts: RolloutState[] = [];
   const poll = (v.pollSeconds ?? 10) * 1000;
-  const polls = ((v.settleMinutes ?? 10) * 60_000) / poll;
+  const settleMinutes = v.settleMinutes ?? SETTLE_MINUTES;
+  const polls = (settleMinutes * 60_000) / poll;
   for (const [service, d] of Object.entries(v.facts.deployments)) {
     let dep = (await v.kube.get(deploymentPath(v.facts.namespace, d.name))) as Deployment;
     let r = rolloutOf(dep);
@@ -138,7 +139,7 @@ export async function verifyRollouts(v: {
     }
     if (r.state === "progressing") {
       problems.push(
-        `${service}: the rollout of Deployment ${v.facts.namespace}/${d.name} did not complete in ${v.settleMinutes ?? 10} min: ${r.why}`,
+        `${service}: the rollout of Deployment ${v.facts.namespace}/${d.name} did not complete in ${settleMinutes} min: ${r.why}`,
       );
       continue;
     }

@@ -18,6 +18,12 @@ import type { MigrationFacts } from "./facts";
 
 export type Sleep = (ms: number) => Promise<void>;
 
+/**
+ * How long a rollout may take to end after `pulumi up` returned (an ECS deployment still
+ * IN_PROGRESS, a Deployment still progressing) before the verify calls it stuck.
+ */
+export const SETTLE_MINUTES = 10;
+
 /** The tag ECS records on the migration task, so `aws ecs list-tasks --started-by opsbook-deploy` finds it. */
 const STARTED_BY = "opsbook-deploy";
 

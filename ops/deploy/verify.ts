@@ -16,7 +16,7 @@ import type { KubeApi } from "../kube";
 import type { ServiceFacts, StackFacts } from "./facts";
 import { criticalAlertsFiring, deploymentTrouble, verifyRollouts, type RolloutState } from "./kubernetes";
 import { ingressRequestTo, requestTo, type Request } from "./routing";
-import { alarmsFiring, type Sleep } from "./steps";
+import { alarmsFiring, SETTLE_MINUTES, type Sleep } from "./steps";
 
 export type Fetch = (url: string, init: { redirect: "manual"; signal: AbortSignal }) => Promise<{ status: number }>;
 
@@ -163,7 +163,8 @@ async function verifyEcs(v: VerifyInput, deployments: DeploymentState[]): Promis
     let state = await deploymentSince(v.ecs, cluster, name, s, v.since);
     for (
       let i = 0;
-      i < ((v.settleMinutes ?? 10) * 60_000) / poll && (state.status === "IN_PROGRESS" || state.status === "PENDING");
+      i < ((v.settleMinutes ?? SETTLE_MINUTES) * 60_000) / poll &&
+      (state.status === "IN_PROGRESS" || state.status === "PENDING");
       i++
     ) {
       v.log(`${name}: ECS deployment ${state.status}`);
