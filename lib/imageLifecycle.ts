@@ -38,6 +38,11 @@ export interface LifecycleSettings {
 /** The rules, in priority order: deployed tags, untagged images, then the count of tagged ones. */
 export function lifecycleRules(s: LifecycleSettings): LifecycleRule[] {
   const deployed = [...new Set(s.deployedTags)].sort();
+  if (deployed.length + 2 > MAX_LIFECYCLE_RULES) {
+    throw new Error(
+      `${deployed.length} deployed tags need ${deployed.length + 2} lifecycle rules, and ECR allows ${MAX_LIFECYCLE_RULES} per repository: give the services that share this repository fewer distinct tags, or repositories of their own`,
+    );
+  }
   const rules: LifecycleRule[] = deployed.map((tag, i) => ({
     rulePriority: i + 1,
     description: `keep the deployed image ${tag}`,

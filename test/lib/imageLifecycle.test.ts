@@ -45,6 +45,14 @@ describe("the image repositories' lifecycle (R-security-image-lifecycle)", () =>
     ]);
   });
 
+  test("ECR's 50 rules per policy: 48 deployed tags fit, 49 are refused with the count and the fix", () => {
+    const tags = (n: number) => Array.from({ length: n }, (_, i) => `1.0.${i}`);
+    expect(lifecycleRules({ keepImages: 5, untaggedExpireDays: 1, deployedTags: tags(48) })).toHaveLength(50);
+    expect(() => lifecycleRules({ keepImages: 5, untaggedExpireDays: 1, deployedTags: tags(49) })).toThrow(
+      "49 deployed tags need 51 lifecycle rules, and ECR allows 50 per repository",
+    );
+  });
+
   test("the policy document is ECR's JSON: { rules: [...] }", () => {
     expect(JSON.parse(lifecyclePolicy({ keepImages: 30, untaggedExpireDays: 7, deployedTags: ["1.4.2"] }))).toEqual({
       rules,
