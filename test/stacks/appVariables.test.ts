@@ -56,10 +56,19 @@ let ecs: Plan;
 let k8s: Plan;
 let base: Plan;
 let rotated: Plan;
+/** What the program warned while planning the renamed production stack (Pulumi's log.warn goes to the console). */
+const ecsWarnings: string[] = [];
 
 beforeAll(async () => {
   // One at a time: the runtime's mocks are global.
-  ecs = await variant("production", "renamed", renamedApi);
+  const warn = jest.spyOn(console, "warn").mockImplementation((...args: unknown[]) => {
+    ecsWarnings.push(args.map(String).join(" "));
+  });
+  try {
+    ecs = await variant("production", "renamed", renamedApi);
+  } finally {
+    warn.mockRestore();
+  }
   k8s = await variant("staging-k8s", "renamed-k8s", renamedApi);
   base = await variant("production", "base", () => undefined);
   rotated = await variant("production", "rotated", (config) => {
@@ -114,6 +123,10 @@ describe("the apps' variable names (R-app-variables)", () => {
     const listener = one(ecs.resources, "aws:lb/listener:Listener", "production-https").inputs;
     expect(Object.keys(listener).filter((k) => k.startsWith("routingHttpResponseAccessControl"))).toEqual([]);
     expect(listener.routingHttpResponseXFrameOptionsHeaderValue).toBe("DENY");
+    // And `pulumi up` says so, once, naming the key and what the app must do.
+    expect(ecsWarnings).toEqual([
+      "warning: [runtime] loadBalancer.securityHeaders.cors: the services accept 2 origins (https://admin.example.com, https://app.example.com), and a load balancer sends one fixed Access-Control-Allow-Origin: the app must answer each caller with its own origin (CORS_ORIGINS) and the CORS headers itself",
+    ]);
   });
 
   test("the migration task reads the migration role's URL under the app's name", () => {
