@@ -60,6 +60,7 @@ export function buildInClusterPlatform(config: PlatformConfig): InClusterPlatfor
       const sources = { database: data.database("app"), cache: data.cache, appSecrets: data.appSecrets };
       return Object.fromEntries(config.services.map((s) => [s.name, serviceConnections(s, sources)]));
     },
+    databaseRoles: () => data!.bootstrapJob,
     thresholds: config.thresholds,
     rollback: config.rollback,
     egress: storeEgress(),

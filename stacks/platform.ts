@@ -330,14 +330,6 @@ export function buildPlatform(config: PlatformConfig): Platform | InClusterPlatf
   // The pods' only destinations besides DNS and HTTPS: the data tier in the VPC, on its ports.
   const vpc = [{ ipBlock: { cidr: config.network.cidr } }];
   const kubernetes = onKubernetes ? kubernetesApps() : undefined;
-  // On Kubernetes the role bootstrap is a Job `pulumi up` runs (R-db-roles); on ECS an operator starts its task.
-  if (kubernetes)
-    databaseRoles.bootstrapOnKubernetes({
-      provider: kubernetes.provider,
-      namespace: kubernetes.namespace.metadata.name,
-      commonLabels: kubernetes.commonLabels,
-      requestPercentOfLimits: config.kubernetes.requestPercentOfLimits,
-    });
   function kubernetesApps(): KubernetesApps {
     const k = config.kubernetes;
     new ClusterDataAccess(config.environment, {
@@ -359,6 +351,13 @@ export function buildPlatform(config: PlatformConfig): Platform | InClusterPlatf
       })),
       healthCheckPath: config.healthCheck.path,
       connections: Object.fromEntries(config.services.map((s) => [s.name, connectionsOf(s)])),
+      // On Kubernetes the role bootstrap is a Job `pulumi up` runs, before the services that use
+      // the database roll (R-db-roles); on ECS an operator starts its task.
+      databaseRoles: (cluster) =>
+        databaseRoles.bootstrapOnKubernetes({
+          ...cluster,
+          requestPercentOfLimits: config.kubernetes.requestPercentOfLimits,
+        }),
       thresholds: config.thresholds,
       rollback: config.rollback,
       egress: [{ to: vpc, ports: [postgres.port, redis.port] }],

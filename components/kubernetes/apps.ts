@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { USES } from "../../lib/appVariables";
 import type { ServiceConnection } from "../../lib/connection";
 import type { Thresholds } from "../monitoring/alarmCatalogue";
 import type { RollbackSettings, ServiceSettings } from "../service/settings";
@@ -33,6 +34,12 @@ export interface KubernetesAppsArgs extends Omit<KubernetesSettings, "host" | "r
    * that namespace itself (R-local-postgres).
    */
   connections: Record<string, ServiceConnection[]> | ((cluster: ClusterScope) => Record<string, ServiceConnection[]>);
+  /**
+   * The database roles' bootstrap Job, declared once the provider and the namespace exist (after
+   * `connections`): the Deployments of the services that use the database wait for it, so a new
+   * or rotated login is in PostgreSQL before their pods start with it (R-db-role-rotation).
+   */
+  databaseRoles?: (cluster: ClusterScope) => pulumi.Resource;
   /** A namespaced cert-manager Issuer that signs the Ingress's certificate when `tls` names none. */
   tlsIssuer?: string;
   thresholds: Thresholds;
@@ -116,10 +123,9 @@ export class KubernetesApps extends pulumi.ComponentResource {
       child,
     );
 
-    const connections =
-      typeof args.connections === "function"
-        ? args.connections({ provider: this.provider, namespace, commonLabels })
-        : args.connections;
+    const scope: ClusterScope = { provider: this.provider, namespace, commonLabels };
+    const connections = typeof args.connections === "function" ? args.connections(scope) : args.connections;
+    const rolesReady = args.databaseRoles?.(scope);
     this.services = {};
     for (const s of args.services) {
       this.services[s.name] = new KubernetesService(
@@ -134,6 +140,7 @@ export class KubernetesApps extends pulumi.ComponentResource {
           namespace,
           unhealthyForMinutes: args.rollback.unhealthyForMinutes,
           egress: args.egress,
+          ...(rolesReady && s.uses.includes(USES.database) ? { waitFor: [rolesReady] } : {}),
         },
         child,
       );

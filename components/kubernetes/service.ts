@@ -27,6 +27,12 @@ export interface KubernetesServiceArgs extends Omit<ServiceManifestArgs, "enviro
   connections: ServiceConnection[];
   /** The namespace object (its name), so everything is created inside it. */
   namespace: pulumi.Input<string>;
+  /**
+   * What must have finished before the Deployment is created or changed: for a service that uses
+   * the database, the roles' bootstrap Job, so that a new or rotated login exists in PostgreSQL
+   * before pods start with it (R-db-role-rotation).
+   */
+  waitFor?: pulumi.Resource[];
 }
 
 /**
@@ -74,7 +80,7 @@ export class KubernetesService extends pulumi.ComponentResource {
         }),
       },
       // The HPA owns the replica count after the first rollout (as ECS autoscaling owns desiredCount).
-      { ...child, ignoreChanges: ["spec.replicas"] },
+      { ...child, ignoreChanges: ["spec.replicas"], ...(args.waitFor?.length ? { dependsOn: args.waitFor } : {}) },
     );
     this.service = new k8s.core.v1.Service(name, { metadata: metadata(), spec: serviceSpec(s.name) }, child);
     this.hpa = new k8s.autoscaling.v2.HorizontalPodAutoscaler(

@@ -26,7 +26,7 @@ import {
   ServiceMonitor,
   type IServiceMonitor,
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
-import { one, sharedIds, type RecordedResource } from "../helpers/mocks";
+import { ofType, one, sharedIds, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
 import { checkPlan } from "../../tools/policy/cli";
 import { providedVariables } from "../../lib/appVariables";
@@ -273,4 +273,13 @@ describe("local stack, built from Pulumi.local.yaml", () => {
       backupBucketName: "opsbook-local-backups",
     });
   });
+});
+
+test("the Deployments of the services that use the database wait for the roles' bootstrap Job (R-db-role-rotation)", () => {
+  // A new or rotated login must exist in PostgreSQL before pods start with it; web uses no database.
+  const [job] = ofType(plan.resources, "kubernetes:batch/v1:Job").filter((r) => r.name.endsWith("-db-roles"));
+  expect(job?.name).toBe("local-db-roles");
+  const waits = (name: string) =>
+    one(plan.resources, "kubernetes:apps/v1:Deployment", name).dependencies.includes(job!.urn);
+  expect([waits("api"), waits("web")]).toEqual([true, false]);
 });

@@ -667,3 +667,12 @@ describe("staging-k8s backup job on the cluster (R-backup-job-k8s)", () => {
     ).toEqual([["k8s-no-host-namespaces", api.name]]);
   });
 });
+
+test("the Deployments of the services that use the database wait for the roles' bootstrap Job (R-db-role-rotation)", () => {
+  // A new or rotated login must exist in PostgreSQL before pods start with it; web uses no database.
+  const [job] = ofType(plan.resources, "kubernetes:batch/v1:Job").filter((r) => r.name.endsWith("-db-roles"));
+  expect(job?.name).toBe("opsbook-staging-k8s-db-roles");
+  const waits = (name: string) =>
+    one(plan.resources, "kubernetes:apps/v1:Deployment", name).dependencies.includes(job!.urn);
+  expect([waits("api"), waits("web")]).toEqual([true, false]);
+});
