@@ -31,7 +31,7 @@ import { backupAlertGroup } from "./backupAlertRules";
 import { dataAlertGroups } from "./dataAlertRules";
 import { BACKUP_JOBS, backupCronJobSpec, BACKUP_SERVICE_ACCOUNT, cronSchedule, type BackupJob } from "./backupJobs";
 import { stackCertificateAuthority } from "./certificates";
-import { allowEgressSpec, jobPodSpec, type MountedSecretFile, resources } from "./manifests";
+import { allowEgressSpec, type MountedSecretFile, resources, rolesBootstrapJobSpec } from "./manifests";
 import { InClusterObjectStore, MINIO_PORT, MINIO_ROOT_USER } from "./minio";
 import { EXPORTER_PORT, InClusterPostgres, POSTGRES_PORT } from "./postgres";
 import { InClusterRedis, REDIS_EXPORTER_PORT, REDIS_PORT } from "./redis";
@@ -292,24 +292,19 @@ export class InClusterDataTier extends pulumi.ComponentResource {
       `${name}-db-roles`,
       {
         metadata: metadata("opsbook-db-roles", bootstrapLabels),
-        spec: {
+        spec: rolesBootstrapJobSpec({
+          labels: bootstrapLabels,
+          rotation: rotationLabel(args.postgres.roleRotation),
           backoffLimit: 6, // the server may still be starting
-          activeDeadlineSeconds: 900,
-          template: {
-            metadata: {
-              labels: bootstrapLabels,
-              annotations: { "opsbook/role-rotation": rotationLabel(args.postgres.roleRotation) },
-            },
-            spec: jobPodSpec({
-              command: BOOTSTRAP_COMMAND,
-              image,
-              environment: master.environment,
-              secrets: [{ name: bootstrapSecret.secret.metadata.name, keys: bootstrapSecret.keys }],
-              resources: resources(256, 512, args.requestPercentOfLimits),
-              files: [caFile],
-            }),
+          pod: {
+            command: BOOTSTRAP_COMMAND,
+            image,
+            environment: master.environment,
+            secrets: [{ name: bootstrapSecret.secret.metadata.name, keys: bootstrapSecret.keys }],
+            resources: resources(256, 512, args.requestPercentOfLimits),
+            files: [caFile],
           },
-        },
+        }),
       },
       { ...child, deleteBeforeReplace: true, dependsOn: [this.postgres.statefulSet] },
     );

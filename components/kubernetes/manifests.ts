@@ -133,6 +133,29 @@ export function jobPodSpec(a: JobPodArgs): In.core.v1.PodSpec {
   };
 }
 
+/**
+ * The database roles' bootstrap Job (R-db-roles): its pod runs the job image's bootstrap command
+ * once per rotation, since the roles' generations are in the pod template (a changed template
+ * replaces the Job, and `pulumi up` waits for it to complete), within 15 minutes.
+ */
+export function rolesBootstrapJobSpec(a: {
+  pod: JobPodArgs;
+  labels: Record<string, string>;
+  /** `rotationLabel` of the stack's `postgres.roleRotation`. */
+  rotation: string;
+  /** Retries of a failed pod: more where the database may still be starting beside the Job. */
+  backoffLimit: number;
+}): In.batch.v1.JobSpec {
+  return {
+    backoffLimit: a.backoffLimit,
+    activeDeadlineSeconds: 900,
+    template: {
+      metadata: { labels: a.labels, annotations: { "opsbook/role-rotation": a.rotation } },
+      spec: jobPodSpec(a.pod),
+    },
+  };
+}
+
 /** What one service's objects are built from. */
 export interface ServiceManifestArgs {
   service: Pick<

@@ -26,7 +26,7 @@ import {
 } from "../../service/taskRoles";
 import * as k8s from "@pulumi/kubernetes";
 import { connectionSecret } from "../../kubernetes/secrets";
-import { jobPodSpec, resources } from "../../kubernetes/manifests";
+import { resources, rolesBootstrapJobSpec } from "../../kubernetes/manifests";
 import { SECRET_RECOVERY_WINDOW_DAYS } from "../../../lib/stateful";
 
 /** Characters of a role password: letters and digits only, so it needs no escaping in a URL. */
@@ -308,23 +308,21 @@ export class DatabaseRoles extends pulumi.ComponentResource {
       `${name}-db-roles`,
       {
         metadata: metadata("opsbook-db-roles"),
-        spec: {
-          backoffLimit: 2,
-          activeDeadlineSeconds: 900,
-          template: {
-            metadata: { labels, annotations: { "opsbook/role-rotation": rotationLabel(this.args.rotation) } },
-            spec: jobPodSpec({
-              command: BOOTSTRAP_COMMAND,
-              image: pulumi.interpolate`${this.args.image.repository}:${this.args.image.tag}`,
-              environment: master.environment,
-              secrets: [
-                { name: masterSecret.metadata.name, keys: masterKeys },
-                { name: passwords.metadata.name, keys: passwordKeys },
-              ],
-              resources: resources(256, 512, k.requestPercentOfLimits),
-            }),
+        spec: rolesBootstrapJobSpec({
+          labels,
+          rotation: rotationLabel(this.args.rotation),
+          backoffLimit: 2, // RDS is up before the Job starts
+          pod: {
+            command: BOOTSTRAP_COMMAND,
+            image: pulumi.interpolate`${this.args.image.repository}:${this.args.image.tag}`,
+            environment: master.environment,
+            secrets: [
+              { name: masterSecret.metadata.name, keys: masterKeys },
+              { name: passwords.metadata.name, keys: passwordKeys },
+            ],
+            resources: resources(256, 512, k.requestPercentOfLimits),
           },
-        },
+        }),
       },
       { ...child, deleteBeforeReplace: true },
     );
