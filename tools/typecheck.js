@@ -6,14 +6,16 @@
  * Build mode skips a project whose source files are all older than its build info, and checks
  * again only what a changed file affects; a project that had errors keeps them in its build info,
  * so a rerun fails the same way until they are fixed. What build mode does not look at is the files
- * outside the project's own sources: the installed packages' declarations and the JSON files the
- * sources import. So the digest of those (package-lock.json stands for node_modules, plus the
- * TypeScript version) is kept beside the build info, and when it changed the projects are checked
- * again in full (`--force`). A fresh clone has no build info and checks everything.
+ * outside the project's own sources: the installed packages' declarations, the JSON files the
+ * sources import, and another project's sources they import. So the digest of those
+ * (package-lock.json stands for node_modules, plus the TypeScript version) is kept beside the build
+ * info, and when it changed the projects are checked again in full (`--force`). A fresh clone has
+ * no build info and checks everything.
  */
 const { spawnSync } = require("node:child_process");
 const { createHash } = require("node:crypto");
 const fs = require("node:fs");
+const os = require("node:os");
 const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
@@ -23,17 +25,26 @@ const PROJECTS = ["tsconfig.check.json", "jobs/backup/tsconfig.check.json"];
 const BUILD_INFO = [path.join(CACHE, "root.tsbuildinfo"), path.join(CACHE, "backup-job.tsbuildinfo")];
 const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
 
-/** The files a build info lists that are neither the project's TypeScript nor installed packages. */
-function importedData(buildInfo) {
+/**
+ * The files a build info lists that are neither the project's own sources (its `root`, 1-based
+ * file ids, single or as inclusive ranges) nor installed packages: the JSON the sources import,
+ * and sources of another project they import (the root project's tests import the backup job's).
+ */
+function outsideSources(buildInfo) {
   let info;
   try {
     info = JSON.parse(fs.readFileSync(buildInfo, "utf8"));
   } catch {
     return []; // no build info yet (or a partial one): the check runs in full anyway
   }
+  const roots = new Set();
+  for (const r of info.root ?? []) {
+    if (Array.isArray(r)) for (let id = r[0]; id <= r[1]; id++) roots.add(id);
+    else roots.add(r);
+  }
   const dir = path.dirname(buildInfo);
   return (info.fileNames ?? [])
-    .filter((f) => !/\.[cm]?tsx?$/.test(f) && !f.split("/").includes("node_modules"))
+    .filter((f, i) => !roots.has(i + 1) && !f.split("/").includes("node_modules"))
     .map((f) => path.resolve(dir, f));
 }
 
@@ -41,7 +52,7 @@ function importedData(buildInfo) {
 function inputsDigest() {
   const hash = createHash("sha256");
   hash.update(require(path.join(ROOT, "node_modules", "typescript", "package.json")).version);
-  const files = [path.join(ROOT, "package-lock.json"), ...BUILD_INFO.flatMap(importedData)].sort();
+  const files = [path.join(ROOT, "package-lock.json"), ...BUILD_INFO.flatMap(outsideSources)].sort();
   for (const file of files) {
     hash.update(`\0${path.relative(ROOT, file)}\0`);
     try {
@@ -66,6 +77,8 @@ function main() {
   const run = spawnSync(process.execPath, args, { cwd: ROOT, stdio: "inherit" });
   if (run.error) throw run.error;
   if (run.signal) {
+    // Ended as tsc was (Ctrl-C), and never as a success should the signal not end this process.
+    process.exitCode = 128 + (os.constants.signals[run.signal] ?? 0);
     process.kill(process.pid, run.signal);
     return;
   }
