@@ -67,22 +67,29 @@ export function pulumiError(e: unknown, what: string, stack: string, signal?: Ab
   return new OpsError(`${what} failed: ${e instanceof Error ? e.message : String(e)}`, "see the error above");
 }
 
-let cli: Promise<PulumiCommand> | undefined;
+/** The Automation API's variable that skips its minimum-version check of the CLI. */
+const SKIP_VERSION_CHECK = "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK";
+
+const cli = new Map<boolean, Promise<PulumiCommand>>();
 
 /**
  * The `pulumi` on PATH, with its version checked once per process: a workspace made without one
- * runs `pulumi version` itself, and a deploy opens two (a rollback three). A failed lookup is not
- * kept, so the next workspace asks again.
+ * runs `pulumi version` itself, and a deploy opens two (a rollback three). The version check is
+ * skipped as the workspace would skip it (the variable in its environment or in this process's);
+ * a failed lookup is not kept, so the next workspace asks again.
  */
-function pulumiCli(): Promise<PulumiCommand> {
-  if (cli === undefined) {
-    const lookup = PulumiCommand.get();
-    cli = lookup;
-    lookup.catch(() => {
-      if (cli === lookup) cli = undefined;
+function pulumiCli(env: Record<string, string>): Promise<PulumiCommand> {
+  const skipVersionCheck = !!env[SKIP_VERSION_CHECK] || !!process.env[SKIP_VERSION_CHECK];
+  let lookup = cli.get(skipVersionCheck);
+  if (lookup === undefined) {
+    const made = PulumiCommand.get({ skipVersionCheck });
+    lookup = made;
+    cli.set(skipVersionCheck, made);
+    made.catch(() => {
+      if (cli.get(skipVersionCheck) === made) cli.delete(skipVersionCheck);
     });
   }
-  return cli;
+  return lookup;
 }
 
 /** Selects `stack` in a LocalWorkspace over `workDir` (the repository, or a worktree). */
@@ -95,7 +102,7 @@ export async function openStack(
   try {
     selected = await LocalWorkspace.selectStack(
       { stackName: stack, workDir },
-      { envVars: env, pulumiCommand: await pulumiCli() },
+      { envVars: env, pulumiCommand: await pulumiCli(env) },
     );
   } catch (e) {
     throw new OpsError(

@@ -31,7 +31,11 @@ const calls = (): string[][] =>
 
 test("without pulumi on PATH the error says how to fix it, and a later lookup finds the CLI once it is there", async () => {
   process.env.PATH = "/nonexistent";
-  await expect(openStack("staging", dir)).rejects.toThrow(/cannot select stack "staging"/);
+  const missing = openStack("staging", dir);
+  await expect(missing).rejects.toThrow(/cannot select stack "staging"/);
+  await expect(missing).rejects.toMatchObject({
+    hint: "check `pulumi login` (the state backend) and the stack name: pulumi stack ls",
+  });
   expect(calls()).toEqual([]);
 
   process.env.PATH = `${path.join(__dirname, "fake-pulumi")}:${savedEnv.PATH}`;
@@ -40,4 +44,23 @@ test("without pulumi on PATH the error says how to fix it, and a later lookup fi
   await openStack("staging", dir);
   const names = calls().map((args) => args.slice(0, 2).join(" "));
   expect(names).toEqual(["version", "stack select", "stack select", "stack select"]);
+});
+
+test("a CLI older than the Automation API's minimum is refused, unless the workspace's environment skips the check", async () => {
+  fs.writeFileSync(
+    path.join(dir, "scenario.json"),
+    JSON.stringify({ stacks: ["staging"], history: [], outputs: {}, version: "v3.0.0" }),
+  );
+  process.env.PATH = `${path.join(__dirname, "fake-pulumi")}:${savedEnv.PATH}`;
+  delete process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK;
+  // A module registry of its own: no CLI looked up yet.
+  let isolated: typeof import("../../ops/pulumi") | undefined;
+  jest.isolateModules(() => {
+    isolated = jest.requireActual<typeof import("../../ops/pulumi")>("../../ops/pulumi");
+  });
+  await expect(isolated!.openStack("staging", dir)).rejects.toThrow(
+    /cannot select stack "staging": .*[Mm]inimum version/,
+  );
+  const skipped = await isolated!.openStack("staging", dir, { PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true" });
+  expect(skipped.name).toBe("staging");
 });
