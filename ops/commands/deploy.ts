@@ -15,7 +15,7 @@ import { EXIT, OpsError, Refusal, UsageError } from "../errors";
 import { configObject, deployMessage, migrationsMessage, serviceTags, stackUpdates, type Update } from "../history";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { pulumiError, REPO_ROOT, type StackHandle } from "../pulumi";
-import { refuseInClusterData, stackFacts } from "../deploy/facts";
+import { dataPlatformOf, refuseInClusterData, stackFacts } from "../deploy/facts";
 import {
   alarmsFiring,
   latestTaskDefinition,
@@ -242,7 +242,7 @@ export async function deploy(ctx: Context): Promise<number> {
 
   const handle = await ctx.progress.step(`select stack ${stack}`, () => ctx.openStack(stack));
   const outputs = await ctx.progress.step("read the stack outputs", () => handle.outputs());
-  refuseInClusterData(outputs.dataPlatform, stack, "deploy");
+  refuseInClusterData(dataPlatformOf(outputs), stack, "deploy");
   const calendar = calendarFrom(outputs, stack);
   const now = ctx.now();
   const verdict = await ctx.progress.step(

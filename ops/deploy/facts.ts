@@ -81,6 +81,14 @@ export interface StackFacts {
 const isString = (v: unknown): v is string => typeof v === "string" && v !== "";
 
 /**
+ * Where a stack's data tier runs, by its outputs: the `dataPlatform` output, or, for an in-cluster
+ * stack last updated before that output existed, its `objectStoreEndpoint` (only those have one).
+ */
+export function dataPlatformOf(outputs: Record<string, unknown>): unknown {
+  return outputs.dataPlatform ?? (isString(outputs.objectStoreEndpoint) ? "kubernetes" : undefined);
+}
+
+/**
  * `opsbook deploy` and `rollback` drive a stack whose data tier is on AWS: the RDS snapshot before
  * an update, the migration task and the services' checks, the SNS notices. A stack with its data on
  * the cluster (`opsbook:data.platform: kubernetes`, the local stack) has none of them, so it is

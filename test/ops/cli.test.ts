@@ -252,6 +252,16 @@ describe("a stack with its data on the cluster (opsbook:data.platform: kubernete
     expect(commands.filter((c) => c !== "version")).toEqual(["stack select", "stack output", "stack output"]);
   });
 
+  test("deploy is refused as well on a local stack last updated before the dataPlatform output existed", async () => {
+    const { outputs } = await planStack("local");
+    const { dataPlatform: _, ...older } = outputs;
+    expect(older.objectStoreEndpoint).toEqual(expect.any(String));
+    scenario({ stacks: ["local"], outputs: older });
+    const { code, stderr } = await opsbook(["deploy", "--stack", "local"]);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(REFUSED);
+  });
+
   test("rollback is refused (exit 3) by the config the update to return to recorded, before anything changes", async () => {
     const onCluster = { value: '{"platform":"kubernetes"}', objectValue: { platform: "kubernetes" }, secret: false };
     const history = (recordedHistory() as Array<{ config: Record<string, unknown> }>).map((u) => ({
