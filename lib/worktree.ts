@@ -11,14 +11,14 @@ function git(cwd: string, args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 }
 
-/** Checks `commit` of the repository at `root` out into the new, empty folder `dir`, detached. */
+/** Checks `commit` of the repository at `root` out into the new, empty folder `dir`, detached; on failure nothing is left. */
 export function addWorktree(root: string, dir: string, commit: string): void {
-  git(root, ["worktree", "add", "--no-checkout", "--detach", "--quiet", dir, commit]);
   try {
+    git(root, ["worktree", "add", "--no-checkout", "--detach", "--quiet", dir, commit]);
     git(dir, ["read-tree", commit]);
     git(dir, ["checkout-index", "--all"]);
   } catch (e) {
-    removeWorktree(root, dir);
+    removeWorktree(root, dir); // and the folder itself, which the caller made for it
     throw e;
   }
 }

@@ -43,11 +43,12 @@ test("the commit's files, clean and detached, and nothing left after removal", (
   expect(registered()).not.toContain(dir);
 });
 
-test("a commit the repository does not have fails and registers nothing", () => {
-  const dir = path.join(work, "missing");
+test("a commit the repository does not have fails, registers nothing and leaves no folder", () => {
+  const dir = fs.mkdtempSync(path.join(work, "missing-")); // as the callers make it
   const before = registered();
   expect(() => addWorktree(repo, dir, "0123456789abcdef0123456789abcdef01234567")).toThrow();
   expect(registered()).toBe(before);
+  expect(fs.existsSync(dir)).toBe(false);
 });
 
 test("removal of a worktree whose registration is gone still deletes the folder", () => {
