@@ -5,7 +5,7 @@
  * documented algorithm), and the rollout and Ingress rules the checks apply.
  */
 import { createHash, createHmac } from "crypto";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { createServer, type Server } from "http";
 import type { AddressInfo } from "net";
 import { tmpdir } from "os";
@@ -109,6 +109,7 @@ describe("kubeApi", () => {
     seen = [];
     dir = mkdtempSync(join(tmpdir(), "opsbook-kube-"));
   });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const config = (user: string, context = "c") =>
     [
       "apiVersion: v1",
@@ -167,6 +168,51 @@ describe("kubeApi", () => {
     await kube.get("/version");
     await kube.get("/version");
     expect(seen).toEqual(want);
+  });
+
+  test("a plugin credential that expires inside the 5-minute reuse is made again once it has expired", async () => {
+    const plugin = join(dir, "plugin");
+    const start = Date.UTC(2026, 11, 1, 9, 0);
+    writeFileSync(
+      plugin,
+      [
+        "#!/bin/sh",
+        `n=$(cat "${dir}/runs" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "${dir}/runs"`,
+        `echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t'"$n"'","expirationTimestamp":"${new Date(start + 60_000).toISOString()}"}}'`,
+        "",
+      ].join("\n"),
+    );
+    chmodSync(plugin, 0o755);
+    // Only the clock is fake: the stand-in server and the plugin run on real timers.
+    jest.useFakeTimers({
+      doNotFake: [
+        "hrtime",
+        "nextTick",
+        "performance",
+        "queueMicrotask",
+        "setImmediate",
+        "clearImmediate",
+        "setInterval",
+        "clearInterval",
+        "setTimeout",
+        "clearTimeout",
+      ],
+      now: start,
+    });
+    try {
+      const kube = await kubeApi({
+        kubeconfig: config(`{exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ${plugin}}}`),
+        env: { PATH: process.env.PATH },
+        region: "eu-west-1",
+        credentials: noCredentials,
+      });
+      await kube.get("/version"); // 09:00: t1, made when the client was
+      jest.setSystemTime(start + 2 * 60_000); // past its expiry, inside the 5-minute reuse
+      await kube.get("/version");
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(seen).toEqual(["Bearer t1", "Bearer t2"]);
   });
 
   test("`aws eks get-token` where no aws CLI is installed: the same token made from the SDK's credentials", async () => {
@@ -237,6 +283,30 @@ describe("kubeApi", () => {
     expect(seen).toEqual(["Bearer from-the-file"]);
     const { config: loaded } = loadKubeconfig(undefined, { KUBECONFIG: join(home, "config") });
     expect(loaded.users?.[0]?.user.tokenFile).toBe(join(home, "creds", "token"));
+
+    // Merged files each resolve from their own directory; a bare command stays a PATH lookup.
+    const team = join(dir, "team");
+    mkdirSync(team);
+    writeFileSync(
+      join(team, "config"),
+      [
+        "users:",
+        "- {name: plugin, user: {exec: {command: ./bin/auth}, client-key: keys/k.pem}}",
+        "- {name: onpath, user: {exec: {command: aws}}}",
+        "clusters: [{name: other, cluster: {server: 'https://x', certificate-authority: ca.crt}}]",
+      ].join("\n"),
+    );
+    const { config: merged } = loadKubeconfig(undefined, {
+      KUBECONFIG: `${join(home, "config")}:${join(team, "config")}`,
+    });
+    const user = (name: string) => merged.users?.find((u) => u.name === name)?.user;
+    expect(user("plugin")?.exec?.command).toBe(join(team, "bin", "auth"));
+    expect(user("plugin")?.["client-key"]).toBe(join(team, "keys", "k.pem"));
+    expect(user("onpath")?.exec?.command).toBe("aws");
+    expect(merged.clusters?.find((c) => c.name === "other")?.cluster["certificate-authority"]).toBe(
+      join(team, "ca.crt"),
+    );
+    expect(user("u")?.tokenFile).toBe(join(home, "creds", "token"));
   });
 
   test("KUBECONFIG files merge as kubectl merges them: the first to set a value wins", () => {
