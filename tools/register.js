@@ -16,13 +16,17 @@ const { isLazyTarget, rewrite } = require("./lazyPulumi");
 enableCompileCache?.(path.join(__dirname, "..", ".cache", "node-compile"));
 
 // esbuild's output for each TypeScript file, kept by the digest of its source, its path inside the
-// checkout and the transpiler's own code, so a tool run transpiles only the files that changed
+// checkout and the transpiler (its code and esbuild's version), so a tool run transpiles only the files that changed
 // since the last one. The path is relative so that another checkout of the same files (the diff's
 // base worktree, which links this folder) reuses the output; the source map names only the file's
 // base name, which resolves next to the file, in whichever checkout runs it.
 const CHECKOUT = path.join(__dirname, "..");
 const TRANSPILED = path.join(CHECKOUT, ".cache", "transpile");
-const TRANSPILER = fs.readFileSync(path.join(__dirname, "transpile.js"));
+// The transpiler's code and esbuild's version: either changing makes other output.
+const TRANSPILER = Buffer.concat([
+  fs.readFileSync(path.join(__dirname, "transpile.js")),
+  Buffer.from(`\0esbuild ${require("esbuild/package.json").version}`),
+]);
 
 function transpileCached(source, filename) {
   const relative = path.relative(CHECKOUT, filename);
