@@ -143,11 +143,8 @@ describe("kubeApi", () => {
     expect(seen).toEqual(["Bearer from-plugin-x"]);
   });
 
-  test.each([
-    ["past", "2020-01-01T00:00:00Z", ["Bearer t2", "Bearer t3"]],
-    ["far ahead", "2999-01-01T00:00:00Z", ["Bearer t1", "Bearer t1"]],
-  ])("a plugin credential whose expirationTimestamp is %s: run again per request / reused", async (_, expiry, want) => {
-    // Each run prints the next token: t1, t2, ...
+  /** Client options for an exec plugin whose every run prints the next token (t1, t2, ...) with `expiry`. */
+  const countingPlugin = (expiry: string) => {
     const plugin = join(dir, "plugin");
     writeFileSync(
       plugin,
@@ -159,30 +156,26 @@ describe("kubeApi", () => {
       ].join("\n"),
     );
     chmodSync(plugin, 0o755);
-    const kube = await kubeApi({
+    return {
       kubeconfig: config(`{exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ${plugin}}}`),
       env: { PATH: process.env.PATH },
       region: "eu-west-1",
       credentials: noCredentials,
-    });
+    };
+  };
+
+  test.each([
+    ["past", "2020-01-01T00:00:00Z", ["Bearer t2", "Bearer t3"]],
+    ["far ahead", "2999-01-01T00:00:00Z", ["Bearer t1", "Bearer t1"]],
+  ])("a plugin credential whose expirationTimestamp is %s: run again per request / reused", async (_, expiry, want) => {
+    const kube = await kubeApi(countingPlugin(expiry));
     await kube.get("/version");
     await kube.get("/version");
     expect(seen).toEqual(want);
   });
 
   test("a plugin credential that expires inside the 5-minute reuse is made again once it has expired", async () => {
-    const plugin = join(dir, "plugin");
     const start = Date.UTC(2026, 11, 1, 9, 0);
-    writeFileSync(
-      plugin,
-      [
-        "#!/bin/sh",
-        `n=$(cat "${dir}/runs" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "${dir}/runs"`,
-        `echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"t'"$n"'","expirationTimestamp":"${new Date(start + 60_000).toISOString()}"}}'`,
-        "",
-      ].join("\n"),
-    );
-    chmodSync(plugin, 0o755);
     // Only the clock is fake: the stand-in server and the plugin run on real timers.
     jest.useFakeTimers({
       doNotFake: [
@@ -200,12 +193,7 @@ describe("kubeApi", () => {
       now: start,
     });
     try {
-      const kube = await kubeApi({
-        kubeconfig: config(`{exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ${plugin}}}`),
-        env: { PATH: process.env.PATH },
-        region: "eu-west-1",
-        credentials: noCredentials,
-      });
+      const kube = await kubeApi(countingPlugin(new Date(start + 60_000).toISOString()));
       await kube.get("/version"); // 09:00: t1, made when the client was
       jest.setSystemTime(start + 2 * 60_000); // past its expiry, inside the 5-minute reuse
       await kube.get("/version");
