@@ -1,4 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_ENV } from "./backupContract";
 
 /**
@@ -77,4 +77,27 @@ export function renameVariables(c: ServiceConnection, names: Readonly<Record<str
     secrets: rename(c.secrets),
     ...(c.secretValues ? { secretValues: rename(c.secretValues) } : {}),
   };
+}
+
+/**
+ * The apps' DATABASE_URL (R-app-variables): TLS required. The login passwords are generated
+ * without special characters, so none needs escaping in the URL.
+ */
+export function postgresUrl(a: {
+  user: pulumi.Input<string>;
+  password: pulumi.Input<string>;
+  host: pulumi.Input<string>;
+  port: pulumi.Input<number>;
+  database: pulumi.Input<string>;
+}): pulumi.Output<string> {
+  return pulumi.interpolate`postgresql://${a.user}:${a.password}@${a.host}:${a.port}/${a.database}?sslmode=require`;
+}
+
+/** The apps' REDIS_URL (R-app-variables): TLS (`rediss://`) with the AUTH token, which is letters and digits only. */
+export function redisUrl(a: {
+  token: pulumi.Input<string>;
+  host: pulumi.Input<string>;
+  port: pulumi.Input<number>;
+}): pulumi.Output<string> {
+  return pulumi.interpolate`rediss://:${a.token}@${a.host}:${a.port}`;
 }

@@ -9,7 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { BACKUP_ENV, DUMP_PREFIX } from "../../lib/backupContract";
-import { libpqConnection, type ServiceConnection } from "../../lib/connection";
+import { libpqConnection, postgresUrl, redisUrl, type ServiceConnection } from "../../lib/connection";
 import {
   BOOTSTRAP_COMMAND,
   DATABASE_ROLE_PURPOSES,
@@ -216,7 +216,13 @@ export class InClusterDataTier extends pulumi.ComponentResource {
         secretValues: {
           DB_USER: role,
           DB_PASSWORD: password,
-          DATABASE_URL: pulumi.interpolate`postgresql://${role}:${password}@${pg.host}:${POSTGRES_PORT}/${args.postgres.databaseName}?sslmode=require`,
+          DATABASE_URL: postgresUrl({
+            user: role,
+            password,
+            host: pg.host,
+            port: POSTGRES_PORT,
+            database: args.postgres.databaseName,
+          }),
         },
       };
     };
@@ -228,7 +234,7 @@ export class InClusterDataTier extends pulumi.ComponentResource {
       kmsKeyArns: [],
       secretValues: {
         REDIS_AUTH_TOKEN: token,
-        REDIS_URL: pulumi.interpolate`rediss://:${token}@${this.redis.connection.host}:${REDIS_PORT}`,
+        REDIS_URL: redisUrl({ token, host: this.redis.connection.host, port: REDIS_PORT }),
       },
     };
     const generated: Record<string, pulumi.Output<string>> = {};

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { postgresUrl } from "../../../lib/connection";
 import { serviceTrustPolicy } from "../../../lib/iam";
 import { ROLE_SECRET_KEYS, type RoleSlot } from "../../../lib/databaseRoles";
 import { POSTGRES_PORT } from "./postgres";
@@ -236,7 +237,13 @@ export class PostgresProxy extends pulumi.ComponentResource {
           secretId: secret.id,
           secretString: pulumi.secret(
             pulumi.jsonStringify({
-              [ROLE_SECRET_KEYS.url]: pulumi.interpolate`postgresql://${login.role}:${login.password}@${this.endpoint}:${POSTGRES_PORT}/${args.databaseName}?sslmode=require`,
+              [ROLE_SECRET_KEYS.url]: postgresUrl({
+                user: login.role,
+                password: login.password,
+                host: this.endpoint,
+                port: POSTGRES_PORT,
+                database: args.databaseName,
+              }),
             }),
           ),
         },

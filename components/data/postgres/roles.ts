@@ -16,7 +16,7 @@ import {
   type DatabaseRolePurpose,
   type RoleSlot,
 } from "../../../lib/databaseRoles";
-import { libpqConnection, type ServiceConnection } from "../../../lib/connection";
+import { libpqConnection, postgresUrl, type ServiceConnection } from "../../../lib/connection";
 import {
   containerSettings,
   ecsTaskRole,
@@ -150,7 +150,13 @@ export class DatabaseRoles extends pulumi.ComponentResource {
               pulumi.jsonStringify({
                 [ROLE_SECRET_KEYS.username]: role,
                 [ROLE_SECRET_KEYS.password]: password.result,
-                [ROLE_SECRET_KEYS.url]: pulumi.interpolate`postgresql://${role}:${password.result}@${db.address}:${db.port}/${db.name}?sslmode=require`,
+                [ROLE_SECRET_KEYS.url]: postgresUrl({
+                  user: role,
+                  password: password.result,
+                  host: db.address,
+                  port: db.port,
+                  database: db.name,
+                }),
               }),
             ),
           },

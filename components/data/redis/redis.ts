@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { clientOnlySecurityGroup } from "../../network/securityGroups";
 import { dailyHourUtc } from "../../../lib/time";
 import { EncryptionKey } from "../../security/encryptionKey";
-import type { ServiceConnection } from "../../../lib/connection";
+import { redisUrl, type ServiceConnection } from "../../../lib/connection";
 import { type RedisSettings } from "./settings";
 
 /** Redis's port; the security group rules and the connection use it. */
@@ -218,7 +218,7 @@ export class Redis extends pulumi.ComponentResource {
       {
         secretId: this.urlSecret.id,
         // TLS is required (transitEncryptionMode), hence rediss://; the token is letters and digits only.
-        secretString: pulumi.secret(pulumi.interpolate`rediss://:${token}@${this.primaryEndpoint}:${REDIS_PORT}`),
+        secretString: pulumi.secret(redisUrl({ token, host: this.primaryEndpoint, port: REDIS_PORT })),
       },
       { parent: this },
     );
