@@ -4,31 +4,17 @@
  * for the migration task), the proxy's alarms, and the policy pack with no mandatory violation.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { parse, stringify } from "yaml";
-import { loadConfig, parseConfig, type ConfigError } from "../../stacks/config";
-import { buildPlatform, stackOutputs } from "../../stacks/platform";
-import { buildPlan, REPO_ROOT, type Plan } from "../../tools/plan/plan";
+import { parse } from "yaml";
+import { parseConfig, type ConfigError } from "../../stacks/config";
+import { REPO_ROOT, type Plan } from "../../tools/plan/plan";
+import { planVariant, withPostgres } from "../helpers/variant";
 import { checkPlan, stackConfigFile } from "../../tools/policy/cli";
 import { containersOf, idOf, idOfOne, ofType, one, policyOf } from "../helpers/mocks";
 
 /** A stack file (production by default) with `postgres` merged into its `opsbook:postgres`, planned as stack `proxy`. */
-async function planWith(postgres: Record<string, unknown>, stack = "production"): Promise<Plan> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-proxy-"));
-  try {
-    fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    const file = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
-      config: Record<string, Record<string, unknown>>;
-    };
-    file.config["opsbook:postgres"] = { ...file.config["opsbook:postgres"], ...postgres };
-    fs.writeFileSync(path.join(dir, "Pulumi.proxy.yaml"), stringify(file));
-    // What index.ts does, as a function: a required module would run only once.
-    return await buildPlan("proxy", { root: dir, load: () => stackOutputs(buildPlatform(loadConfig())) });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const planWith = (postgres: Record<string, unknown>, stack = "production"): Promise<Plan> =>
+  planVariant(stack, "proxy", withPostgres(postgres));
 
 let plan: Plan;
 beforeAll(async () => {

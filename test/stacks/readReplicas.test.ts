@@ -3,13 +3,9 @@
  * DB_READ_HOST in the services, each replica's alarms, and the policy pack with no mandatory
  * violation.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { parse, stringify } from "yaml";
-import { loadConfig, parseConfig, type ConfigError } from "../../stacks/config";
-import { buildPlatform, stackOutputs } from "../../stacks/platform";
-import { buildPlan, REPO_ROOT, type Plan } from "../../tools/plan/plan";
+import { parseConfig, type ConfigError } from "../../stacks/config";
+import type { Plan } from "../../tools/plan/plan";
+import { planVariant, withPostgres } from "../helpers/variant";
 import { checkPlan, stackConfigFile } from "../../tools/policy/cli";
 import { containersOf, ofType, one, policyOf } from "../helpers/mocks";
 
@@ -17,21 +13,8 @@ const INSTANCE = "aws:rds/instance:Instance";
 const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 
 /** The production stack file with `postgres` merged into its `opsbook:postgres`, planned as stack `replicas`. */
-async function planWith(postgres: Record<string, unknown>): Promise<Plan> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-replicas-"));
-  try {
-    fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    const file = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.production.yaml"), "utf8")) as {
-      config: Record<string, Record<string, unknown>>;
-    };
-    file.config["opsbook:postgres"] = { ...file.config["opsbook:postgres"], ...postgres };
-    fs.writeFileSync(path.join(dir, "Pulumi.replicas.yaml"), stringify(file));
-    // What index.ts does, as a function: a required module would run only once.
-    return await buildPlan("replicas", { root: dir, load: () => stackOutputs(buildPlatform(loadConfig())) });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const planWith = (postgres: Record<string, unknown>): Promise<Plan> =>
+  planVariant("production", "replicas", withPostgres(postgres));
 
 let plan: Plan;
 beforeAll(async () => {
