@@ -32,7 +32,13 @@ export interface Estimate {
   /** Resources with no charge of their own. */
   free: number;
   /** Rates used whose figure is for another region, and rates with no stored source. */
-  rates: { used: number; standIns: string[]; unverified: string[] };
+  rates: {
+    used: number;
+    standIns: string[];
+    /** The regions the stand-in figures are for, sorted. */
+    standInRegions: string[];
+    unverified: string[];
+  };
 }
 
 /** Prices every resource of `plan` in `region` (the stack's `aws:region`). */
@@ -64,6 +70,7 @@ export function estimatePlan(plan: PlanLike, region: string, table: PriceTable =
     rates: {
       used: rates.length,
       standIns: rates.filter(([, r]) => r.standIn).map(([k]) => k),
+      standInRegions: [...new Set(rates.filter(([, r]) => r.standIn).map(([, r]) => r.figureRegion))].sort(),
       unverified: rates.filter(([, r]) => r.unverified).map(([k]) => k),
     },
   };

@@ -34,7 +34,7 @@ function sumItems(costs: readonly ResourceCost[]): CostItem[] {
 }
 
 function mark(item: CostItem): string {
-  return item.rate.unverified ? " (no stored source)" : item.rate.standIn ? " (us-east-1 figure)" : "";
+  return item.rate.unverified ? " (no stored source)" : item.rate.standIn ? ` (${item.rate.figureRegion} figure)` : "";
 }
 
 /** The usage-based charges, one line per type and charge. */
@@ -79,10 +79,10 @@ export function renderEstimateText(estimate: Estimate): string {
   }
   if (estimate.usage.length > 0)
     lines.push("", "Usage-based charges left out (they depend on traffic and data):", ...usageLines(estimate));
-  const { used, standIns, unverified } = estimate.rates;
+  const { used, standIns, standInRegions, unverified } = estimate.rates;
   lines.push(
     "",
-    `Rates: ${used} used from tools/cost/prices.json; ${standIns.length} are figures for another region (mostly us-east-1) standing in for ${estimate.region}, so the total is low by the regional premium; ${unverified.length} have no stored source${unverified.length > 0 ? ` (${unverified.map((k) => k.split("@")[0]).join(", ")})` : ""}. Account free tiers are not deducted.`,
+    `Rates: ${used} used from tools/cost/prices.json; ${standIns.length} are figures for another region${standInRegions.length > 0 ? ` (${standInRegions.join(", ")})` : ""} standing in for ${estimate.region}, so the total is low by the regional premium; ${unverified.length} have no stored source${unverified.length > 0 ? ` (${unverified.map((k) => k.split("@")[0]).join(", ")})` : ""}. Account free tiers are not deducted.`,
   );
   return lines.join("\n");
 }

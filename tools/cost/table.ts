@@ -68,6 +68,8 @@ export interface AppliedRate {
   source: string;
   /** True when the figure is for another region (a stand-in, usually us-east-1). */
   standIn: boolean;
+  /** The region the figure is for ("all": the same everywhere). */
+  figureRegion: string;
   /** True when no stored source backs the figure. */
   unverified: boolean;
 }
@@ -84,6 +86,7 @@ export function rateIn(table: PriceTable, key: RateKey, region: string): Applied
     per: rate.per,
     source,
     standIn: !local && rate.figureRegion !== "all" && rate.figureRegion !== region,
+    figureRegion: local ? region : rate.figureRegion,
     unverified: source === "none",
   };
 }

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { installRecordingMocks, type RecordedResource } from "./mocks";
-import { readStackFile } from "./stackFile";
+import { readStackFile, regionOfStackFile } from "./stackFile";
 
 export interface Plan {
   stack: string;
@@ -39,7 +39,7 @@ export async function buildPlan(stack: string, options: { root?: string; load?: 
   const root = path.resolve(options.root ?? REPO_ROOT);
   const file = readStackFile(root, stack);
   const resources: RecordedResource[] = [];
-  await installRecordingMocks(file.project, stack, file.config["aws:region"] ?? "us-east-1", resources);
+  await installRecordingMocks(file.project, stack, regionOfStackFile(file), resources);
   pulumi.runtime.setAllConfig(file.config, file.secretKeys);
 
   // @pulumi/pulumi captures a stack trace for every promise it creates (debuggablePromise), which

@@ -16,6 +16,14 @@ export interface StackFile {
   secretKeys: string[];
 }
 
+/** The region the AWS provider takes when a stack file sets no `aws:region` (the local stack). */
+export const DEFAULT_REGION = "us-east-1";
+
+/** The region a stack's plan is made in: its `aws:region`, else the provider's default. */
+export function regionOfStackFile(file: StackFile): string {
+  return file.config["aws:region"] ?? DEFAULT_REGION;
+}
+
 /** Stack names that have a `Pulumi.<stack>.yaml` in `root`. */
 export function listStacks(root: string): string[] {
   return fs

@@ -9,7 +9,7 @@ import type { Policy } from "@pulumi/policy";
 import { PACK_NAME, policies } from "../../policy/pack";
 import type { RecordedResource } from "../plan/mocks";
 import type { Plan } from "../plan/plan";
-import { readStackFile } from "../plan/stackFile";
+import { DEFAULT_REGION, readStackFile } from "../plan/stackFile";
 import { type ReconciledConfig, readPackConfig, reconcileConfig } from "./config";
 import { type Diagnostic, analyzePlan } from "./engine";
 import { countByLevel, renderDiagnostics } from "./render";
@@ -79,7 +79,8 @@ export function regionOf(plan: Plan): string {
     if (region) return region;
   }
   return (
-    /"arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(?:-gov)?-[a-z]+-\d):/.exec(JSON.stringify(plan.resources))?.[1] ?? "us-east-1"
+    /"arn:aws[a-z-]*:[a-z0-9-]+:([a-z]{2}(?:-gov)?-[a-z]+-\d):/.exec(JSON.stringify(plan.resources))?.[1] ??
+    DEFAULT_REGION
   );
 }
 

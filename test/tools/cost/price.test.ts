@@ -48,9 +48,20 @@ describe("the price table", () => {
   });
 
   test("a regional figure replaces the default one; elsewhere the default stands in and says so", () => {
-    expect(rateIn(PRICES, "elb.application", "eu-west-1")).toMatchObject({ usd: 0.0252, standIn: false });
-    expect(rateIn(PRICES, "elb.application", "eu-central-1")).toMatchObject({ usd: 0.0225, standIn: true });
-    expect(rateIn(PRICES, "kms.key", "eu-central-1")).toMatchObject({ standIn: false });
+    expect(rateIn(PRICES, "elb.application", "eu-west-1")).toMatchObject({
+      usd: 0.0252,
+      standIn: false,
+      figureRegion: "eu-west-1",
+    });
+    expect(rateIn(PRICES, "elb.application", "eu-central-1")).toMatchObject({
+      usd: 0.0225,
+      standIn: true,
+      figureRegion: "us-east-1",
+    });
+    // A stand-in names the region its figure is for, which is not always us-east-1.
+    expect(PRICES.rates["ec2.natGateway"]?.figureRegion).toBe("us-east-2");
+    expect(rateIn(PRICES, "ec2.natGateway", "eu-west-1")).toMatchObject({ standIn: true, figureRegion: "us-east-2" });
+    expect(rateIn(PRICES, "kms.key", "eu-central-1")).toMatchObject({ standIn: false, figureRegion: "all" });
     expect(rateIn(PRICES, "rds.postgres.db.r6g.large", REGION)).toMatchObject({ unverified: true });
   });
 });
