@@ -46,7 +46,7 @@ export const REPLICA_LAG_SECONDS = { warning: 600, critical: 1800 } as const;
  * Minutes the replica lag must stay above a threshold before its alarm fires: 15, three times the
  * sustained window, so that a burst of writes on the source does not page.
  */
-export const REPLICA_LAG_FOR_MINUTES = 15;
+export const REPLICA_LAG_FOR_MINUTES = 3 * SUSTAINED_MINUTES;
 
 /**
  * Hours without a successful ANALYZE (R-db-maintenance) after which it is overdue: a week, the

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { isCidr } from "../../lib/cidr";
 import { describeFargateMemory, FARGATE_CPU_UNITS, fargateMemoryChoices, isFargateSize } from "../../lib/fargate";
+import { FRAME_OPTIONS, HSTS_ONE_YEAR_SECONDS } from "../../lib/securityHeaders";
 import { credentialLike, isCredentialName, MASKED } from "../../lib/credentials";
 import {
   allowRules,
@@ -413,8 +414,6 @@ export type HealthCheckSettings = z.output<typeof healthCheckSettings>;
 
 /** The ELB API's limit on a listener attribute's value: what a header value may hold. */
 export const MAX_HEADER_VALUE = 1024;
-/** One year: the HSTS max-age browsers' preload lists require. */
-export const HSTS_PRELOAD_MIN_AGE = 31536000;
 /**
  * Access-Control-Allow-Methods values: those the load balancer's attribute documents (GET, HEAD,
  * POST, DELETE, CONNECT, OPTIONS, TRACE, PATCH) without CONNECT and TRACE, which no app offers a browser.
@@ -436,7 +435,7 @@ export const securityHeadersSettings = z
     hsts: z
       .strictObject({
         maxAgeSeconds: int(0, 63072000, " s")
-          .default(31536000)
+          .default(HSTS_ONE_YEAR_SECONDS)
           .describe("seconds a browser keeps to HTTPS only after a visit (one year)"),
         includeSubDomains: bool().default(true).describe("HTTPS only for every subdomain too"),
         preload: bool()
@@ -454,18 +453,18 @@ export const securityHeadersSettings = z
             "true with preload: the preload lists require includeSubDomains",
             true,
           );
-        if (h.preload && h.maxAgeSeconds < HSTS_PRELOAD_MIN_AGE)
+        if (h.preload && h.maxAgeSeconds < HSTS_ONE_YEAR_SECONDS)
           report(
             ctx,
             ["maxAgeSeconds"],
             h.maxAgeSeconds,
-            `at least ${HSTS_PRELOAD_MIN_AGE} (one year) with preload: the preload lists require it`,
-            HSTS_PRELOAD_MIN_AGE,
+            `at least ${HSTS_ONE_YEAR_SECONDS} (one year) with preload: the preload lists require it`,
+            HSTS_ONE_YEAR_SECONDS,
           );
       }, ON_VALID)
       .prefault({})
       .describe("Strict-Transport-Security (R-tls-hsts)"),
-    frameOptions: oneOf(["DENY", "SAMEORIGIN"])
+    frameOptions: oneOf(FRAME_OPTIONS)
       .default("DENY")
       .describe("X-Frame-Options: no framing at all, or only by the site itself"),
     contentSecurityPolicy: headerValue("a Content-Security-Policy, directives separated by '; '")

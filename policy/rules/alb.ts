@@ -4,6 +4,7 @@
  */
 import type * as aws from "@pulumi/aws";
 import type { Unwrap } from "@pulumi/pulumi";
+import { FRAME_OPTIONS, HSTS_ONE_YEAR_SECONDS } from "../../lib/securityHeaders";
 import { type OpsbookPolicy, type Outputs, idSet, message, ofTypes, resourceRule, show, stackRule } from "./common";
 
 export const LOAD_BALANCERS = ["aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"] as const;
@@ -244,9 +245,9 @@ const SECURITY_HEADERS: Array<{
   {
     header: "Strict-Transport-Security",
     property: "routingHttpResponseStrictTransportSecurityHeaderValue",
-    ok: (v) => Number(/(?:^|;)\s*max-age=(\d+)/i.exec(v)?.[1] ?? 0) >= 31536000,
-    required: "max-age of at least 31536000 (one year)",
-    fix: 'set routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=31536000; includeSubDomains"',
+    ok: (v) => Number(/(?:^|;)\s*max-age=(\d+)/i.exec(v)?.[1] ?? 0) >= HSTS_ONE_YEAR_SECONDS,
+    required: `max-age of at least ${HSTS_ONE_YEAR_SECONDS} (one year)`,
+    fix: `set routingHttpResponseStrictTransportSecurityHeaderValue: "max-age=${HSTS_ONE_YEAR_SECONDS}; includeSubDomains"`,
   },
   {
     header: "X-Content-Type-Options",
@@ -258,8 +259,8 @@ const SECURITY_HEADERS: Array<{
   {
     header: "X-Frame-Options",
     property: "routingHttpResponseXFrameOptionsHeaderValue",
-    ok: (v) => v === "DENY" || v === "SAMEORIGIN",
-    required: '"DENY" or "SAMEORIGIN"',
+    ok: (v) => (FRAME_OPTIONS as readonly string[]).includes(v),
+    required: FRAME_OPTIONS.map((o) => `"${o}"`).join(" or "),
     fix: 'set routingHttpResponseXFrameOptionsHeaderValue: "DENY"',
   },
   {
