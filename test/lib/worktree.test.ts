@@ -46,7 +46,7 @@ test("the commit's files, clean and detached, and nothing left after removal", (
 test("a commit the repository does not have fails, registers nothing and leaves no folder", () => {
   const dir = fs.mkdtempSync(path.join(work, "missing-")); // as the callers make it
   const before = registered();
-  expect(() => addWorktree(repo, dir, "0123456789abcdef0123456789abcdef01234567")).toThrow();
+  expect(() => addWorktree(repo, dir, "0123456789abcdef0123456789abcdef01234567")).toThrow(/git worktree add/);
   expect(registered()).toBe(before);
   expect(fs.existsSync(dir)).toBe(false);
 });

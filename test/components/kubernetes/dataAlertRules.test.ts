@@ -151,6 +151,24 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("data tier alert rules", () => {
+  test("each family fires at the runbook table's thresholds (the promtool tests below take them from the families)", () => {
+    const table = (f: AlertFamily) => [f.family, f.thresholds];
+    expect(Object.fromEntries(Object.entries(families).map(([store, fs_]) => [store, fs_.map(table)]))).toEqual({
+      postgres: [
+        ["db-connections", { warning: 80, critical: 95 }],
+        ["memory", { warning: 80, critical: 95 }],
+        ["disk", { warning: 80, critical: 95 }],
+        ["slow-queries", { warning: 10, critical: 60 }],
+      ],
+      redis: [
+        ["cache-hit-rate", { warning: 80, critical: 50 }],
+        ["memory", { warning: 80, critical: 95 }],
+        ["disk", { warning: 80, critical: 95 }],
+      ],
+      minio: [["disk", { warning: 80, critical: 95 }]],
+    });
+  });
+
   test("every family of each store at both severities, labelled, described and linked to the runbook map", () => {
     expect(rules.map((r) => `${r.labels.service} ${r.labels.family} ${r.labels.severity} ${r.for}`)).toEqual([
       "postgres db-connections warning 5m",
