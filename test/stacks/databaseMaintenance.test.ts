@@ -13,7 +13,7 @@ import { maintenanceMetrics } from "../../jobs/backup/src/maintenance";
 import { cloudWatchPublisher } from "../../jobs/backup/src/metrics";
 import { parseConfig, type ConfigError } from "../../stacks/config";
 import { containersOf, idOf, ofType, one, policyOf, type RecordedResource } from "../helpers/mocks";
-import { type Plan, planStack } from "../helpers/stack";
+import { type Plan, planStack, stackFileConfig } from "../helpers/stack";
 import { buildPlan, REPO_ROOT } from "../../tools/plan/plan";
 import { buildPlatform, stackOutputs } from "../../stacks/platform";
 import { loadConfig } from "../../stacks/config";
@@ -120,13 +120,14 @@ describe("staging (ECS)", () => {
     }
   });
 
-  test("its log group is KMS-encrypted and kept as long as the backup job's", () => {
-    const backup = one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-jobs").inputs;
-    expect(one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", "staging-db-maintenance").inputs).toEqual({
-      name: "/opsbook/staging/db-maintenance",
-      retentionInDays: backup.retentionInDays,
-      kmsKeyId: backup.kmsKeyId,
-    });
+  test("its log group is KMS-encrypted with the logs key and kept as long as the backup job's, the stack's retention", () => {
+    const logs = (name: string) => one(plan.resources, "aws:cloudwatch/logGroup:LogGroup", name).inputs;
+    const expected = {
+      retentionInDays: stackFileConfig("staging").logRetentionDays,
+      kmsKeyId: "arn:aws:kms:eu-west-1:123456789012:key/logs-key",
+    };
+    expect(logs("staging-db-maintenance")).toEqual({ name: "/opsbook/staging/db-maintenance", ...expected });
+    expect(logs("staging-jobs")).toEqual({ name: "/opsbook/staging/backup-jobs", ...expected });
   });
 
   test("its roles: the task may only publish in the backup namespace; the execution role reads only the maintenance secret", () => {

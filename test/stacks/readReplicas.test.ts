@@ -109,9 +109,15 @@ describe("two read replicas on production", () => {
       );
       const threshold = (family: string, severity: string) =>
         one(plan.resources, ALARM, `production-database-replica-${n}-${family}-${severity}`).inputs.threshold;
-      expect(threshold("cpu", "warning")).toBe(
-        one(plan.resources, ALARM, "production-database-cpu-warning").inputs.threshold,
-      );
+      // Every family the primary has, at both severities, at the primary's (runbook) thresholds.
+      for (const family of primary) {
+        const [name, severity] = [family.replace(/-(warning|critical)$/, ""), family.split("-").pop()!];
+        expect([family, threshold(name, severity)]).toEqual([
+          family,
+          one(plan.resources, ALARM, `production-database-${family}`).inputs.threshold,
+        ]);
+      }
+      expect([threshold("cpu", "warning"), threshold("cpu", "critical")]).toEqual([70, 90]);
       expect(one(plan.resources, ALARM, `production-database-replica-${n}-replica-lag-critical`).inputs).toMatchObject({
         namespace: "AWS/RDS",
         metricName: "ReplicaLag",
