@@ -22,7 +22,21 @@ const ROOT = path.resolve(__dirname, "..");
 const CACHE = path.join(ROOT, ".cache", "tsc");
 const STAMP = path.join(CACHE, "inputs.sha256");
 const PROJECTS = ["tsconfig.check.json", "jobs/backup/tsconfig.check.json"];
-const BUILD_INFO = [path.join(CACHE, "root.tsbuildinfo"), path.join(CACHE, "backup-job.tsbuildinfo")];
+
+/** A project's build info file, as its tsconfig.check.json names it (the file has line comments only). */
+function buildInfoOf(project) {
+  const file = path.join(ROOT, project);
+  const text = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => !line.trim().startsWith("//"))
+    .join("\n");
+  const name = JSON.parse(text).compilerOptions?.tsBuildInfoFile;
+  if (typeof name !== "string")
+    throw new Error(`${project} sets no compilerOptions.tsBuildInfoFile: set one under .cache/tsc/`);
+  return path.resolve(path.dirname(file), name);
+}
+const BUILD_INFO = PROJECTS.map(buildInfoOf);
 const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
 
 /**
