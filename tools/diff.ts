@@ -32,13 +32,10 @@ function samePlanStack(base: PlanLike, head: PlanLike): void {
 
 /** Adds the monthly cost change, priced in the region of the stack's file here (R-cost-review). */
 function withCost(report: DiffReport, cost: (region: string) => CostChange): DiffReport {
-  const region = stackRegion(ROOT, report.stack);
-  if (region === undefined)
-    return {
-      ...report,
-      costSkipped: `no aws:region for stack "${report.stack}" (Pulumi.${report.stack}.yaml is missing here or sets none)`,
-    };
-  return { ...report, cost: cost(region) };
+  const found = stackRegion(ROOT, report.stack);
+  if ("skipped" in found)
+    return { ...report, costSkipped: `no aws:region for stack "${report.stack}": ${found.skipped}` };
+  return { ...report, cost: cost(found.region) };
 }
 
 function fromPlans(base: PlanLike, head: PlanLike): DiffReport {

@@ -4,6 +4,7 @@
  * data, exposure, alarms and capacity, and a cost increase is a decision for the reviewer, so it
  * neither adds a risk nor changes the exit code.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { estimatePlan } from "../cost/estimate";
 import { priceResource, type ResourceCost } from "../cost/price";
@@ -40,13 +41,20 @@ export interface CostChange {
   resources: ResourceCostChange[];
 }
 
-/** The stack's `aws:region` from its stack file in `root`; undefined when there is none to read. */
-export function stackRegion(root: string, stack: string): string | undefined {
+/**
+ * The stack's `aws:region` from its stack file in `root`, or why there is none to price in: the
+ * file is not here, sets no region, or cannot be read (its own error, so the cause shows).
+ */
+export function stackRegion(root: string, stack: string): { region: string } | { skipped: string } {
+  const file = `Pulumi.${stack}.yaml`;
+  if (!fs.existsSync(path.join(path.resolve(root), file))) return { skipped: `${file} is not here` };
+  let region: string | undefined;
   try {
-    return readStackFile(path.resolve(root), stack).config["aws:region"];
-  } catch {
-    return undefined;
+    region = readStackFile(path.resolve(root), stack).config["aws:region"];
+  } catch (e) {
+    return { skipped: `${file} cannot be read: ${e instanceof Error ? e.message : String(e)}` };
   }
+  return region ? { region } : { skipped: `${file} sets no aws:region` };
 }
 
 function change(c: Change, before: ResourceCost | undefined, after: ResourceCost | undefined): ResourceCostChange {

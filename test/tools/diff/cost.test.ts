@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { PRICES } from "../../../tools/cost/table";
 import { costOfChanges, costOfPlans, stackRegion } from "../../../tools/diff/cost";
@@ -83,8 +85,15 @@ describe("the monthly cost change of a diff", () => {
   });
 
   test("the region comes from the stack file here; without one the cost is skipped, not guessed", () => {
-    expect(stackRegion(REPO_ROOT_FOR_TESTS, "production")).toBe("eu-west-1");
-    expect(stackRegion(REPO_ROOT_FOR_TESTS, "nowhere")).toBeUndefined();
+    expect(stackRegion(REPO_ROOT_FOR_TESTS, "production")).toEqual({ region: "eu-west-1" });
+    expect(stackRegion(REPO_ROOT_FOR_TESTS, "nowhere")).toEqual({ skipped: "Pulumi.nowhere.yaml is not here" });
+    expect(stackRegion(REPO_ROOT_FOR_TESTS, "local")).toEqual({ skipped: "Pulumi.local.yaml sets no aws:region" });
+    // A file that cannot be read says why, instead of passing for a missing one.
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), "opsbook-region-"));
+    fs.writeFileSync(path.join(broken, "Pulumi.bad.yaml"), "config: [unclosed\n");
+    const bad = stackRegion(broken, "bad");
+    fs.rmSync(broken, { recursive: true, force: true });
+    expect(bad).toEqual({ skipped: expect.stringMatching(/^Pulumi\.bad\.yaml cannot be read: /) as unknown });
     const report: DiffReport = { ...diff([], []), costSkipped: 'no aws:region for stack "x"' };
     expect(render(report, "text")).toContain('\nMonthly cost: not estimated: no aws:region for stack "x"');
   });
