@@ -62,7 +62,7 @@ export interface Platform {
   alerts: AlertTopics;
   appSecrets: AppSecrets;
   /** The stack's ECR repositories: one per service, and the backup job's (R-security-image-scan). */
-  repositories?: { services: Record<string, ImageRepository>; backupJob: ImageRepository };
+  repositories: { services: Record<string, ImageRepository>; backupJob: ImageRepository };
   /** The ECS cluster of the services and the backup job; none on Kubernetes. */
   cluster?: Cluster;
   /** The ECS platform's load balancer; none on Kubernetes (the cluster's ingress controller serves). */
@@ -170,7 +170,7 @@ export function buildPlatform(config: PlatformConfig): Platform | InClusterPlatf
   // The images' repositories: the one place that declares them, so a stack without AWS images can
   // leave them out; a configured `image` still wins over its repository (R-security-image-scan).
   const repositories = imageRepositories();
-  function imageRepositories(): NonNullable<Platform["repositories"]> {
+  function imageRepositories(): Platform["repositories"] {
     const imagesKey = key("images", "container images");
     const repository = (image: string, tag: string) =>
       new ImageRepository(image, {
@@ -578,12 +578,10 @@ export function stackOutputs(platform: Platform | InClusterPlatform) {
     redisAuthTokenSecretArn: platform.redis.authTokenSecretArn,
     backupBucketName: platform.backups.bucket.name,
     /** Where to push the images (README "Build and push the images"): per service, and the backup job's. */
-    repositoryUrls: platform.repositories
-      ? {
-          ...Object.fromEntries(Object.entries(platform.repositories.services).map(([name, r]) => [name, r.url])),
-          [BACKUP_JOB_IMAGE]: platform.repositories.backupJob.url,
-        }
-      : undefined,
+    repositoryUrls: {
+      ...Object.fromEntries(Object.entries(platform.repositories.services).map(([name, r]) => [name, r.url])),
+      [BACKUP_JOB_IMAGE]: platform.repositories.backupJob.url,
+    },
     /** The dumps' copy in `backup.drRegion`, when there is one (README "Disaster recovery"). */
     backupReplicaBucketName: platform.backups.replica?.name,
     url: platform.loadBalancer?.url ?? platform.kubernetes?.url,

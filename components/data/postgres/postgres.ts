@@ -352,13 +352,14 @@ export class Postgres extends pulumi.ComponentResource {
         },
         { parent: this, protect: args.protect, dependsOn: [...logs, this.monitoringAttachment] },
       );
+      const memoryBytes = instanceClassMemoryBytes(instanceClass);
       return {
         identifier: id,
         instance,
         address: instance.address,
         instanceClass,
-        memoryBytes: instanceClassMemoryBytes(instanceClass),
-        maxConnections: args.maxConnections ?? defaultMaxConnectionsForMemory(instanceClassMemoryBytes(instanceClass)!),
+        memoryBytes,
+        maxConnections: args.maxConnections ?? defaultMaxConnectionsForMemory(memoryBytes!),
       };
     });
   }
