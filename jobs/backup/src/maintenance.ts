@@ -15,7 +15,7 @@ import type { MaintenanceConfig } from "./config";
 import { publishAfterFailure, secondsSince, type JobDeps } from "./deps";
 import { errorMessage, JobError } from "./errors";
 import type { Metric } from "./metrics";
-import { connectionTarget, runSql } from "./postgres";
+import { connectionTarget, ident, literal, runSql } from "./postgres";
 
 /** The role that lets VACUUM and ANALYZE touch every table: PostgreSQL 17's, else the tables' owner. */
 export const MAINTAINER_ROLES = ["pg_maintain", DATABASE_ROLES.migrate] as const;
@@ -28,9 +28,6 @@ export const MAINTENANCE_STATEMENT: Record<MaintenanceTask, string> = {
 
 /** Characters of a statement's text in the report: enough to recognise it, bounded for the log line. */
 export const STATEMENT_TEXT_LIMIT = 2000;
-
-const ident = (value: string) => `"${value.replace(/"/g, '""')}"`;
-const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
  * Which maintainer role the maintenance role may switch to (`pg_maintain` first), and whether
