@@ -92,7 +92,19 @@ export function parseSlowStatements(output: string): SlowStatement[] {
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => {
-      const row = JSON.parse(line) as Record<string, unknown>;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = undefined;
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        // ANALYZE or VACUUM has run by now: the message must not read as if it had failed.
+        throw new JobError(
+          `the slow-statement report printed a line that is not a JSON object (expected one per statement, as the report's SELECT builds): ${line.slice(0, 200)}`,
+        );
+      }
+      const row = parsed as Record<string, unknown>;
       const number = (key: string) => {
         const value = Number(row[key]);
         if (!Number.isFinite(value)) throw new JobError(`the slow-statement report's ${key} is not a number: ${line}`);

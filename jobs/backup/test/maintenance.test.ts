@@ -15,6 +15,7 @@ import {
   rolePasswordEnv,
 } from "../../../lib/databaseRoles";
 import { loadMaintenanceConfig, ConfigError } from "../src/config";
+import { JobError } from "../src/errors";
 import { EXIT, main } from "../src/main";
 import { maintenanceScript, parseSlowStatements, STATEMENT_TEXT_LIMIT } from "../src/maintenance";
 import { startTestPostgres, type TestPostgres } from "./support/postgres";
@@ -242,6 +243,11 @@ describe("the script and its parts", () => {
 
   test("the report parser refuses a line that is not a statement", () => {
     expect(() => parseSlowStatements('{"rank":1,"calls":"x"}')).toThrow(/calls is not a number/);
+    expect(() => parseSlowStatements("WARNING:  something else\n")).toThrow(JobError);
+    expect(() => parseSlowStatements("WARNING:  something else\n")).toThrow(
+      "the slow-statement report printed a line that is not a JSON object (expected one per statement, as the report's SELECT builds): WARNING:  something else",
+    );
+    expect(() => parseSlowStatements("null")).toThrow(/printed a line that is not a JSON object .*: null$/);
     expect(parseSlowStatements("")).toEqual([]);
   });
 
