@@ -18,10 +18,10 @@ import type { Metric } from "./metrics";
 import { connectionTarget, ident, literal, runSql } from "./postgres";
 
 /** The role that lets VACUUM and ANALYZE touch every table: PostgreSQL 17's, else the tables' owner. */
-export const MAINTAINER_ROLES = ["pg_maintain", DATABASE_ROLES.migrate] as const;
+const MAINTAINER_ROLES = ["pg_maintain", DATABASE_ROLES.migrate] as const;
 
 /** The statement each task runs; with no table list both cover every table the maintainer may maintain. */
-export const MAINTENANCE_STATEMENT: Record<MaintenanceTask, string> = {
+const MAINTENANCE_STATEMENT: Record<MaintenanceTask, string> = {
   analyze: "ANALYZE",
   vacuum: "VACUUM (ANALYZE)",
 };
@@ -33,7 +33,7 @@ export const STATEMENT_TEXT_LIMIT = 2000;
  * Which maintainer role the maintenance role may switch to (`pg_maintain` first), and whether
  * `pg_stat_statements` is installed, as one row `<role or empty>|<t|f>`.
  */
-export const PREFLIGHT_SQL = `SELECT coalesce((SELECT r.rolname FROM pg_roles r
+const PREFLIGHT_SQL = `SELECT coalesce((SELECT r.rolname FROM pg_roles r
   WHERE r.rolname IN (${MAINTAINER_ROLES.map(literal).join(", ")}) AND pg_has_role(session_user, r.oid, 'MEMBER')
   ORDER BY r.rolname = 'pg_maintain' DESC LIMIT 1), ''),
   EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_stat_statements')`;
@@ -43,7 +43,7 @@ export const PREFLIGHT_SQL = `SELECT coalesce((SELECT r.rolname FROM pg_roles r
  * one JSON object per line. pg_stat_statements stores statements with their constants replaced
  * by $1, $2, ...: the report shows no values the apps sent.
  */
-export function slowStatementsSql(limit: number): string {
+function slowStatementsSql(limit: number): string {
   return `SELECT json_build_object(
   'rank', row_number() OVER (ORDER BY s.mean_exec_time DESC),
   'queryId', s.queryid::text,
