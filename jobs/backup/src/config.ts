@@ -321,38 +321,52 @@ const RULES = {
  */
 export function loadConfig(env: Env): JobConfig {
   const read = new EnvReader(env);
-  const host = read.required(BACKUP_ENV.host, RULES.host);
-  const port = read.optional(BACKUP_ENV.port, RULES.port, DEFAULTS.port);
-  const database = read.required(BACKUP_ENV.database, RULES.database);
-  const user = read.required(BACKUP_ENV.user, RULES.user);
-  read.optional(BACKUP_ENV.password, RULES.password, undefined, true);
-  const sslMode = read.optional(BACKUP_ENV.sslMode, RULES.sslMode, undefined);
+  const postgres = readPostgres(read);
   const bucket = read.required(BACKUP_ENV.bucket, RULES.bucket);
   const prefix = read.optional(BACKUP_ENV.prefix, RULES.prefix, DEFAULTS.prefix);
   const region = read.required(BACKUP_ENV.region, RULES.region);
   const s3Endpoint = read.optional(BACKUP_ENV.s3Endpoint, RULES.s3Endpoint, undefined);
   const forcePathStyle = read.optional(BACKUP_ENV.forcePathStyle, RULES.forcePathStyle, s3Endpoint !== undefined);
   const partSizeMiB = read.optional(BACKUP_ENV.partSizeMiB, RULES.partSize, DEFAULTS.partSizeMiB);
-  const metricsEnabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
-  const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
-  const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
+  const metrics = readMetrics(read);
   const drill = readDrill(read);
   const inServerDrill = readInServerDrill(read, drill !== undefined);
-  const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
 
-  const missing =
-    host === undefined || database === undefined || user === undefined || bucket === undefined || region === undefined;
-  if (missing || read.problems.length > 0) {
+  if (postgres === undefined || bucket === undefined || region === undefined || read.problems.length > 0) {
     throw new ConfigError(read.problems);
   }
   return {
-    postgres: { host, port, database, user, sslMode },
+    postgres,
     storage: { bucket, prefix, region, endpoint: s3Endpoint, forcePathStyle, partSizeBytes: partSizeMiB * MIB },
-    metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint, pushgatewayUrl },
+    metrics,
     drill,
     inServerDrill,
-    childEnv: childEnvironment(env, port),
+    childEnv: childEnvironment(env, postgres.port),
   };
+}
+
+/**
+ * The connection variables every command reads; undefined if a required one is missing. The
+ * password is only checked: it reaches libpq through the child environment.
+ */
+function readPostgres(read: EnvReader): PostgresConfig | undefined {
+  const host = read.required(BACKUP_ENV.host, RULES.host);
+  const port = read.optional(BACKUP_ENV.port, RULES.port, DEFAULTS.port);
+  const database = read.required(BACKUP_ENV.database, RULES.database);
+  const user = read.required(BACKUP_ENV.user, RULES.user);
+  read.optional(BACKUP_ENV.password, RULES.password, undefined, true);
+  const sslMode = read.optional(BACKUP_ENV.sslMode, RULES.sslMode, undefined);
+  if (host === undefined || database === undefined || user === undefined) return undefined;
+  return { host, port, database, user, sslMode };
+}
+
+/** Where the metrics go: CloudWatch (or a stand-in for it), or a Pushgateway. */
+function readMetrics(read: EnvReader): MetricsConfig {
+  const enabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
+  const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
+  const endpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
+  const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
+  return { enabled, namespace, endpoint, pushgatewayUrl };
 }
 
 /** The drill's variables: none, or the source and everything the drill's instance needs. */
@@ -432,36 +446,16 @@ const SLOW_STATEMENTS_RULE: Rule<number> = {
  */
 export function loadMaintenanceConfig(env: Env): MaintenanceConfig {
   const read = new EnvReader(env);
-  const host = read.required(BACKUP_ENV.host, RULES.host);
-  const port = read.optional(BACKUP_ENV.port, RULES.port, DEFAULTS.port);
-  const database = read.required(BACKUP_ENV.database, RULES.database);
-  const user = read.required(BACKUP_ENV.user, RULES.user);
-  read.optional(BACKUP_ENV.password, RULES.password, undefined, true);
-  const sslMode = read.optional(BACKUP_ENV.sslMode, RULES.sslMode, undefined);
+  const postgres = readPostgres(read);
   const region = read.required(BACKUP_ENV.region, RULES.region);
-  const metricsEnabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
-  const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
-  const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
-  const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
+  const metrics = readMetrics(read);
   const slowStatements = read.optional(
     BACKUP_ENV.maintenanceSlowStatements,
     SLOW_STATEMENTS_RULE,
     DEFAULT_SLOW_STATEMENTS,
   );
-  if (
-    host === undefined ||
-    database === undefined ||
-    user === undefined ||
-    region === undefined ||
-    read.problems.length > 0
-  ) {
+  if (postgres === undefined || region === undefined || read.problems.length > 0) {
     throw new ConfigError(read.problems);
   }
-  return {
-    postgres: { host, port, database, user, sslMode },
-    region,
-    metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint, pushgatewayUrl },
-    slowStatements,
-    childEnv: childEnvironment(env, port),
-  };
+  return { postgres, region, metrics, slowStatements, childEnv: childEnvironment(env, postgres.port) };
 }
