@@ -66,7 +66,8 @@ export interface DrillConfig {
 
 /**
  * The restore drill into a throwaway database on the job's own server (DRILL_IN_SERVER): for an
- * in-cluster PostgreSQL with no API to create an instance. The drill role creates and drops it.
+ * in-cluster PostgreSQL with no API to create an instance. The job's own role creates and drops it,
+ * which takes CREATEDB: the in-cluster drill connects as the server's owner.
  */
 export interface InServerDrillConfig {
   rtoSeconds: number;
@@ -329,8 +330,11 @@ export function loadConfig(env: Env): JobConfig {
   const forcePathStyle = read.optional(BACKUP_ENV.forcePathStyle, RULES.forcePathStyle, s3Endpoint !== undefined);
   const partSizeMiB = read.optional(BACKUP_ENV.partSizeMiB, RULES.partSize, DEFAULTS.partSizeMiB);
   const metrics = readMetrics(read);
-  const drill = readDrill(read);
-  const inServerDrill = readInServerDrill(read, drill !== undefined);
+  const drillSource = read.optional(BACKUP_ENV.drillSourceInstance, RULES.drillSource, undefined);
+  const drill = drillSource === undefined ? undefined : readDrill(read, drillSource);
+  // Whether the source is set, not whether the drill's instance is complete: an incomplete one
+  // beside DRILL_IN_SERVER is still both at once.
+  const inServerDrill = readInServerDrill(read, drillSource !== undefined);
 
   if (postgres === undefined || bucket === undefined || region === undefined || read.problems.length > 0) {
     throw new ConfigError(read.problems);
@@ -369,14 +373,12 @@ function readMetrics(read: EnvReader): MetricsConfig {
   return { enabled, namespace, endpoint, pushgatewayUrl };
 }
 
-/** The drill's variables: none, or the source and everything the drill's instance needs. */
-function readDrill(read: EnvReader): DrillConfig | undefined {
-  const sourceInstance = read.optional(BACKUP_ENV.drillSourceInstance, RULES.drillSource, undefined);
-  if (sourceInstance === undefined) return undefined;
+/** With the drill's source set: everything the drill's instance needs. */
+function readDrill(read: EnvReader, sourceInstance: string): DrillConfig | undefined {
   const instancePrefix = read.required(BACKUP_ENV.drillInstancePrefix, RULES.drillPrefix);
   const instanceClass = read.required(BACKUP_ENV.drillInstanceClass, RULES.drillClass);
   const securityGroupId = read.required(BACKUP_ENV.drillSecurityGroup, RULES.drillSecurityGroup);
-  const rtoSeconds = read.optional(BACKUP_ENV.drillRtoSeconds, RULES.drillRto, DEFAULTS.rtoSeconds);
+  const rtoSeconds = readRto(read);
   if (instancePrefix === undefined || instanceClass === undefined || securityGroupId === undefined) return undefined;
   return {
     sourceInstance,
@@ -388,16 +390,21 @@ function readDrill(read: EnvReader): DrillConfig | undefined {
   };
 }
 
-/** DRILL_IN_SERVER: the drill's database on the job's own server; refused beside a drill instance. */
-function readInServerDrill(read: EnvReader, hasInstance: boolean): InServerDrillConfig | undefined {
+/** DRILL_IN_SERVER: the drill's database on the job's own server; refused beside the drill's source. */
+function readInServerDrill(read: EnvReader, sourceSet: boolean): InServerDrillConfig | undefined {
   if (!read.optional(BACKUP_ENV.drillInServer, RULES.drillInServer, false)) return undefined;
-  if (hasInstance) {
+  if (sourceSet) {
     read.problems.push(
       `${BACKUP_ENV.drillInServer}=true and ${BACKUP_ENV.drillSourceInstance} are both set (${RULES.drillInServer.purpose}). Allowed: one of them.`,
     );
     return undefined;
   }
-  return { rtoSeconds: read.optional(BACKUP_ENV.drillRtoSeconds, RULES.drillRto, DEFAULTS.rtoSeconds) };
+  return { rtoSeconds: readRto(read) };
+}
+
+/** The RTO either drill is held to; read by one of them at most, so a bad value is reported once. */
+function readRto(read: EnvReader): number {
+  return read.optional(BACKUP_ENV.drillRtoSeconds, RULES.drillRto, DEFAULTS.rtoSeconds);
 }
 
 /**
