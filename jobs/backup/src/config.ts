@@ -66,7 +66,8 @@ export interface DrillConfig {
 
 /**
  * The restore drill into a throwaway database on the job's own server (DRILL_IN_SERVER): for an
- * in-cluster PostgreSQL with no API to create an instance. The drill role creates and drops it.
+ * in-cluster PostgreSQL with no API to create an instance. The job's own role creates and drops it,
+ * which takes CREATEDB: the in-cluster drill connects as the server's owner.
  */
 export interface InServerDrillConfig {
   rtoSeconds: number;
@@ -321,48 +322,63 @@ const RULES = {
  */
 export function loadConfig(env: Env): JobConfig {
   const read = new EnvReader(env);
-  const host = read.required(BACKUP_ENV.host, RULES.host);
-  const port = read.optional(BACKUP_ENV.port, RULES.port, DEFAULTS.port);
-  const database = read.required(BACKUP_ENV.database, RULES.database);
-  const user = read.required(BACKUP_ENV.user, RULES.user);
-  read.optional(BACKUP_ENV.password, RULES.password, undefined, true);
-  const sslMode = read.optional(BACKUP_ENV.sslMode, RULES.sslMode, undefined);
+  const postgres = readPostgres(read);
   const bucket = read.required(BACKUP_ENV.bucket, RULES.bucket);
   const prefix = read.optional(BACKUP_ENV.prefix, RULES.prefix, DEFAULTS.prefix);
   const region = read.required(BACKUP_ENV.region, RULES.region);
   const s3Endpoint = read.optional(BACKUP_ENV.s3Endpoint, RULES.s3Endpoint, undefined);
   const forcePathStyle = read.optional(BACKUP_ENV.forcePathStyle, RULES.forcePathStyle, s3Endpoint !== undefined);
   const partSizeMiB = read.optional(BACKUP_ENV.partSizeMiB, RULES.partSize, DEFAULTS.partSizeMiB);
-  const metricsEnabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
-  const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
-  const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
-  const drill = readDrill(read);
-  const inServerDrill = readInServerDrill(read, drill !== undefined);
-  const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
+  const metrics = readMetrics(read);
+  const drillSource = read.optional(BACKUP_ENV.drillSourceInstance, RULES.drillSource, undefined);
+  const drill = drillSource === undefined ? undefined : readDrill(read, drillSource);
+  // Whether the source is set, not whether the drill's instance is complete: an incomplete one
+  // beside DRILL_IN_SERVER is still both at once.
+  const inServerDrill = readInServerDrill(read, drillSource !== undefined);
 
-  const missing =
-    host === undefined || database === undefined || user === undefined || bucket === undefined || region === undefined;
-  if (missing || read.problems.length > 0) {
+  if (postgres === undefined || bucket === undefined || region === undefined || read.problems.length > 0) {
     throw new ConfigError(read.problems);
   }
   return {
-    postgres: { host, port, database, user, sslMode },
+    postgres,
     storage: { bucket, prefix, region, endpoint: s3Endpoint, forcePathStyle, partSizeBytes: partSizeMiB * MIB },
-    metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint, pushgatewayUrl },
+    metrics,
     drill,
     inServerDrill,
-    childEnv: childEnvironment(env, port),
+    childEnv: childEnvironment(env, postgres.port),
   };
 }
 
-/** The drill's variables: none, or the source and everything the drill's instance needs. */
-function readDrill(read: EnvReader): DrillConfig | undefined {
-  const sourceInstance = read.optional(BACKUP_ENV.drillSourceInstance, RULES.drillSource, undefined);
-  if (sourceInstance === undefined) return undefined;
+/**
+ * The connection variables every command reads; undefined if a required one is missing. The
+ * password is only checked: it reaches libpq through the child environment.
+ */
+function readPostgres(read: EnvReader): PostgresConfig | undefined {
+  const host = read.required(BACKUP_ENV.host, RULES.host);
+  const port = read.optional(BACKUP_ENV.port, RULES.port, DEFAULTS.port);
+  const database = read.required(BACKUP_ENV.database, RULES.database);
+  const user = read.required(BACKUP_ENV.user, RULES.user);
+  read.optional(BACKUP_ENV.password, RULES.password, undefined, true);
+  const sslMode = read.optional(BACKUP_ENV.sslMode, RULES.sslMode, undefined);
+  if (host === undefined || database === undefined || user === undefined) return undefined;
+  return { host, port, database, user, sslMode };
+}
+
+/** Where the metrics go: CloudWatch (or a stand-in for it), or a Pushgateway. */
+function readMetrics(read: EnvReader): MetricsConfig {
+  const enabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
+  const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
+  const endpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
+  const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
+  return { enabled, namespace, endpoint, pushgatewayUrl };
+}
+
+/** With the drill's source set: everything the drill's instance needs. */
+function readDrill(read: EnvReader, sourceInstance: string): DrillConfig | undefined {
   const instancePrefix = read.required(BACKUP_ENV.drillInstancePrefix, RULES.drillPrefix);
   const instanceClass = read.required(BACKUP_ENV.drillInstanceClass, RULES.drillClass);
   const securityGroupId = read.required(BACKUP_ENV.drillSecurityGroup, RULES.drillSecurityGroup);
-  const rtoSeconds = read.optional(BACKUP_ENV.drillRtoSeconds, RULES.drillRto, DEFAULTS.rtoSeconds);
+  const rtoSeconds = readRto(read);
   if (instancePrefix === undefined || instanceClass === undefined || securityGroupId === undefined) return undefined;
   return {
     sourceInstance,
@@ -374,16 +390,21 @@ function readDrill(read: EnvReader): DrillConfig | undefined {
   };
 }
 
-/** DRILL_IN_SERVER: the drill's database on the job's own server; refused beside a drill instance. */
-function readInServerDrill(read: EnvReader, hasInstance: boolean): InServerDrillConfig | undefined {
+/** DRILL_IN_SERVER: the drill's database on the job's own server; refused beside the drill's source. */
+function readInServerDrill(read: EnvReader, sourceSet: boolean): InServerDrillConfig | undefined {
   if (!read.optional(BACKUP_ENV.drillInServer, RULES.drillInServer, false)) return undefined;
-  if (hasInstance) {
+  if (sourceSet) {
     read.problems.push(
       `${BACKUP_ENV.drillInServer}=true and ${BACKUP_ENV.drillSourceInstance} are both set (${RULES.drillInServer.purpose}). Allowed: one of them.`,
     );
     return undefined;
   }
-  return { rtoSeconds: read.optional(BACKUP_ENV.drillRtoSeconds, RULES.drillRto, DEFAULTS.rtoSeconds) };
+  return { rtoSeconds: readRto(read) };
+}
+
+/** The RTO either drill is held to; read by one of them at most, so a bad value is reported once. */
+function readRto(read: EnvReader): number {
+  return read.optional(BACKUP_ENV.drillRtoSeconds, RULES.drillRto, DEFAULTS.rtoSeconds);
 }
 
 /**
@@ -432,36 +453,16 @@ const SLOW_STATEMENTS_RULE: Rule<number> = {
  */
 export function loadMaintenanceConfig(env: Env): MaintenanceConfig {
   const read = new EnvReader(env);
-  const host = read.required(BACKUP_ENV.host, RULES.host);
-  const port = read.optional(BACKUP_ENV.port, RULES.port, DEFAULTS.port);
-  const database = read.required(BACKUP_ENV.database, RULES.database);
-  const user = read.required(BACKUP_ENV.user, RULES.user);
-  read.optional(BACKUP_ENV.password, RULES.password, undefined, true);
-  const sslMode = read.optional(BACKUP_ENV.sslMode, RULES.sslMode, undefined);
+  const postgres = readPostgres(read);
   const region = read.required(BACKUP_ENV.region, RULES.region);
-  const metricsEnabled = read.optional(BACKUP_ENV.metricsEnabled, RULES.metricsEnabled, true);
-  const namespace = read.optional(BACKUP_ENV.metricsNamespace, RULES.namespace, DEFAULTS.metricsNamespace);
-  const cloudWatchEndpoint = read.optional(BACKUP_ENV.cloudWatchEndpoint, RULES.cloudWatchEndpoint, undefined);
-  const pushgatewayUrl = read.optional(BACKUP_ENV.pushgatewayUrl, RULES.pushgatewayUrl, undefined);
+  const metrics = readMetrics(read);
   const slowStatements = read.optional(
     BACKUP_ENV.maintenanceSlowStatements,
     SLOW_STATEMENTS_RULE,
     DEFAULT_SLOW_STATEMENTS,
   );
-  if (
-    host === undefined ||
-    database === undefined ||
-    user === undefined ||
-    region === undefined ||
-    read.problems.length > 0
-  ) {
+  if (postgres === undefined || region === undefined || read.problems.length > 0) {
     throw new ConfigError(read.problems);
   }
-  return {
-    postgres: { host, port, database, user, sslMode },
-    region,
-    metrics: { enabled: metricsEnabled, namespace, endpoint: cloudWatchEndpoint, pushgatewayUrl },
-    slowStatements,
-    childEnv: childEnvironment(env, port),
-  };
+  return { postgres, region, metrics, slowStatements, childEnv: childEnvironment(env, postgres.port) };
 }

@@ -171,8 +171,9 @@ function targetOf(config: JobConfig, instance: DrillInstance): Target {
 }
 
 /**
- * The job's own server, as its own role (the drill role, CREATEDB): the throwaway database is
- * created beside the one it backs up and dropped after, whatever happened (DRILL_IN_SERVER).
+ * The job's own server, as the job's own role, which needs CREATEDB (the in-cluster drill runs as
+ * the server's owner): the throwaway database is created beside the one it backs up and dropped
+ * after, whatever happened (DRILL_IN_SERVER).
  */
 function ownServer(config: JobConfig): Target {
   return { pg: config.postgres, env: config.childEnv };

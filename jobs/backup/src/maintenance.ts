@@ -15,13 +15,13 @@ import type { MaintenanceConfig } from "./config";
 import { publishAfterFailure, secondsSince, type JobDeps } from "./deps";
 import { errorMessage, JobError } from "./errors";
 import type { Metric } from "./metrics";
-import { connectionTarget, runSql } from "./postgres";
+import { connectionTarget, ident, literal, runSql } from "./postgres";
 
 /** The role that lets VACUUM and ANALYZE touch every table: PostgreSQL 17's, else the tables' owner. */
-export const MAINTAINER_ROLES = ["pg_maintain", DATABASE_ROLES.migrate] as const;
+const MAINTAINER_ROLES = ["pg_maintain", DATABASE_ROLES.migrate] as const;
 
 /** The statement each task runs; with no table list both cover every table the maintainer may maintain. */
-export const MAINTENANCE_STATEMENT: Record<MaintenanceTask, string> = {
+const MAINTENANCE_STATEMENT: Record<MaintenanceTask, string> = {
   analyze: "ANALYZE",
   vacuum: "VACUUM (ANALYZE)",
 };
@@ -29,14 +29,11 @@ export const MAINTENANCE_STATEMENT: Record<MaintenanceTask, string> = {
 /** Characters of a statement's text in the report: enough to recognise it, bounded for the log line. */
 export const STATEMENT_TEXT_LIMIT = 2000;
 
-const ident = (value: string) => `"${value.replace(/"/g, '""')}"`;
-const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
 /**
  * Which maintainer role the maintenance role may switch to (`pg_maintain` first), and whether
  * `pg_stat_statements` is installed, as one row `<role or empty>|<t|f>`.
  */
-export const PREFLIGHT_SQL = `SELECT coalesce((SELECT r.rolname FROM pg_roles r
+const PREFLIGHT_SQL = `SELECT coalesce((SELECT r.rolname FROM pg_roles r
   WHERE r.rolname IN (${MAINTAINER_ROLES.map(literal).join(", ")}) AND pg_has_role(session_user, r.oid, 'MEMBER')
   ORDER BY r.rolname = 'pg_maintain' DESC LIMIT 1), ''),
   EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_stat_statements')`;
@@ -46,7 +43,7 @@ export const PREFLIGHT_SQL = `SELECT coalesce((SELECT r.rolname FROM pg_roles r
  * one JSON object per line. pg_stat_statements stores statements with their constants replaced
  * by $1, $2, ...: the report shows no values the apps sent.
  */
-export function slowStatementsSql(limit: number): string {
+function slowStatementsSql(limit: number): string {
   return `SELECT json_build_object(
   'rank', row_number() OVER (ORDER BY s.mean_exec_time DESC),
   'queryId', s.queryid::text,
@@ -95,7 +92,19 @@ export function parseSlowStatements(output: string): SlowStatement[] {
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => {
-      const row = JSON.parse(line) as Record<string, unknown>;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        parsed = undefined;
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        // ANALYZE or VACUUM has run by now: the message must not read as if it had failed.
+        throw new JobError(
+          `the slow-statement report printed a line that is not a JSON object (expected one per statement, as the report's SELECT builds): ${line.slice(0, 200)}`,
+        );
+      }
+      const row = parsed as Record<string, unknown>;
       const number = (key: string) => {
         const value = Number(row[key]);
         if (!Number.isFinite(value)) throw new JobError(`the slow-statement report's ${key} is not a number: ${line}`);

@@ -47,6 +47,12 @@ WHERE c.relkind = 'r' AND c.relpersistence <> 't'
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e');`;
 
+/** An SQL identifier, quoted so that any name, even one with quotes or capitals, stays one identifier. */
+export const ident = (value: string): string => `"${value.replace(/"/g, '""')}"`;
+
+/** An SQL string literal; the server's standard_conforming_strings (on since 9.1) leaves backslashes alone. */
+export const literal = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+
 /**
  * `host:port/database`, for messages. The role is left out: in ECS it arrives as a secret.
  */
@@ -244,14 +250,12 @@ export function startRestore(env: ChildEnv, database: string, signal?: AbortSign
   return startChild("pg_restore", args, { env, ...(signal && { signal }) });
 }
 
-const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
 /** Creates an empty database from template0, so nothing from template1 collides with the dump. */
 export async function createDatabase(pg: PostgresConfig, env: ChildEnv, name: string): Promise<void> {
-  await runSql(pg, env, `CREATE DATABASE ${quoteIdentifier(name)} TEMPLATE template0;`, `creating database ${name}`);
+  await runSql(pg, env, `CREATE DATABASE ${ident(name)} TEMPLATE template0;`, `creating database ${name}`);
 }
 
 /** Drops a database even if a connection lingers (PostgreSQL 13+). */
 export async function dropDatabase(pg: PostgresConfig, env: ChildEnv, name: string): Promise<void> {
-  await runSql(pg, env, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE);`, `dropping database ${name}`);
+  await runSql(pg, env, `DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE);`, `dropping database ${name}`);
 }

@@ -25,6 +25,7 @@ import { BACKUP_ENV } from "../../../lib/backupContract";
 import { describeExit, startChild, succeeded } from "./child";
 import { ConfigError, childEnvironment, DEFAULTS, showValue, type Env } from "./config";
 import { JobError } from "./errors";
+import { ident, literal } from "./postgres";
 import type { Logger } from "./log";
 
 /** PostgreSQL's default iteration count for SCRAM-SHA-256 (`scram_iterations`). */
@@ -91,9 +92,6 @@ export function scramVerifier(password: string, salt = randomBytes(16), iteratio
   const serverKey = createHmac("sha256", salted).update("Server Key").digest();
   return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }
-
-const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
-const ident = (value: string) => `"${value.replace(/"/g, '""')}"`;
 
 /**
  * The bootstrap script, run in one transaction: either every role and grant is in place

@@ -269,4 +269,24 @@ describe("the drill's variables", () => {
       'DRILL_RTO_SECONDS="10" is invalid (the RTO in seconds the restore drill\'s time to recover is held to). Allowed: an integer from 60 to 604800.',
     ]);
   });
+
+  test("DRILL_IN_SERVER beside an incomplete drill instance is refused, and a bad RTO is reported once", () => {
+    expect(
+      problemsOf({
+        ...VALID,
+        DRILL_SOURCE_INSTANCE: "opsbook-production",
+        DRILL_IN_SERVER: "true",
+        DRILL_RTO_SECONDS: "10",
+      }),
+    ).toEqual([
+      "DRILL_INSTANCE_PREFIX is not set (identifier prefix of the restore drill's temporary instances). Allowed: 1-42 lower-case letters, digits and single hyphens, starting with a letter (21 characters are added).",
+      "DRILL_INSTANCE_CLASS is not set (instance class of the restore drill's temporary instance). Allowed: an RDS instance class, e.g. db.t4g.medium.",
+      "DRILL_SECURITY_GROUP_ID is not set (security group of the restore drill's temporary instance). Allowed: a security group id, e.g. sg-0123456789abcdef0.",
+      'DRILL_RTO_SECONDS="10" is invalid (the RTO in seconds the restore drill\'s time to recover is held to). Allowed: an integer from 60 to 604800.',
+      "DRILL_IN_SERVER=true and DRILL_SOURCE_INSTANCE are both set (restore drill into a throwaway database on the job's own server instead of an instance of its own). Allowed: one of them.",
+    ]);
+    expect(loadConfig({ ...VALID, DRILL_IN_SERVER: "true", DRILL_RTO_SECONDS: "7200" }).inServerDrill).toEqual({
+      rtoSeconds: 7200,
+    });
+  });
 });
