@@ -4,7 +4,7 @@
  * without a word and, for `aws:defaultTags`, drop every tag. The keys are the provider's config
  * schema (`@pulumi/aws/config/vars`).
  */
-import { closest, quote, type ConfigProblem } from "./configErrors";
+import { closest, quote, rmFix, type ConfigProblem } from "./configErrors";
 import { REGION } from "./schema";
 
 /** Every config key of the AWS provider (`@pulumi/aws` 7, `config/vars.d.ts`). */
@@ -69,15 +69,15 @@ export function awsConfigProblems(stack: string, raw: Record<string, string>, se
         value: secretKeys.has(fullKey) ? "[secret]" : parseJson(raw[fullKey]!),
         allowed: `a key of the AWS provider${suggestion ? `; did you mean "aws:${suggestion}"?` : ""} (the provider ignores any other key)`,
         fix: suggestion
-          ? `pulumi config rm ${quote(fullKey)} --stack ${stack} && pulumi config set ${quote(`aws:${suggestion}`)} <value> --stack ${stack}`
-          : `pulumi config rm ${quote(fullKey)} --stack ${stack}`,
+          ? `${rmFix(stack, fullKey, false)} && pulumi config set ${quote(`aws:${suggestion}`)} <value> --stack ${stack}`
+          : rmFix(stack, fullKey, false),
       });
     } else if (CREDENTIAL_KEYS.has(key) && !secretKeys.has(fullKey)) {
       problems.push({
         key: fullKey,
         value: "[masked]",
         allowed: "no AWS credentials in the stack file; use a role (OIDC in CI) or, if you must, a secret",
-        fix: `pulumi config rm ${quote(fullKey)} --stack ${stack}`,
+        fix: rmFix(stack, fullKey, false),
       });
     }
   }

@@ -65,6 +65,11 @@ function formatProblems(stack: string, problems: ConfigProblem[]): string {
   return lines.join("\n");
 }
 
+/** The command that removes `fullKey` (a path inside a key when `nested`) from the stack's config. */
+export function rmFix(stack: string, fullKey: string, nested: boolean): string {
+  return `pulumi config rm ${nested ? "--path " : ""}${quote(fullKey)} --stack ${stack}`;
+}
+
 /** Turns the issues of one parse into problems, with keys and fixes for `namespace` in `stack`. */
 export class ProblemWriter {
   constructor(
@@ -83,7 +88,7 @@ export class ProblemWriter {
   }
 
   rmFix(fullKey: string, nested: boolean): string {
-    return `pulumi config rm ${nested ? "--path " : ""}${quote(fullKey)} --stack ${this.stack}`;
+    return rmFix(this.stack, fullKey, nested);
   }
 
   /** The problems one zod issue stands for; `input` is the raw config the issue's path points into. */

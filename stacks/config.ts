@@ -45,7 +45,7 @@ import {
 import { awsConfigProblems } from "../lib/awsConfig";
 import { secretConfigKeys } from "../lib/pulumiConfig";
 import { bool, inList, matching, reporter, timeZone, ON_VALID } from "../lib/schema";
-import { closest, ConfigError, ProblemWriter, quote, SECRET, type ConfigProblem } from "../lib/configErrors";
+import { closest, ConfigError, ProblemWriter, quote, rmFix, SECRET, type ConfigProblem } from "../lib/configErrors";
 
 export { ConfigError, type ConfigProblem } from "../lib/configErrors";
 
@@ -209,10 +209,11 @@ export function parseConfig(
     ? Object.keys(raw)
         .filter((k) => k.startsWith("aws:"))
         .map((k) => ({
+          // ConfigError masks the value of a secret key.
           key: k,
-          value: secretKeys.has(k) ? SECRET : parseValue(raw[k]!),
+          value: parseValue(raw[k]!),
           allowed: "no aws: key when opsbook:data.platform is kubernetes: the stack has no AWS provider",
-          fix: `pulumi config rm ${quote(k)} --stack ${stack}`,
+          fix: rmFix(stack, k, false),
         }))
     : [...awsConfigProblems(stack, raw, secretKeys)];
 
@@ -227,7 +228,7 @@ export function parseConfig(
         key: fullKey,
         value: parseValue(text),
         allowed: `keys in the namespaces ${[PROJECT, ...OTHER_NAMESPACES].join(", ")}${suggestion ? `; did you mean "${suggestion}:${key}"?` : ""}`,
-        fix: `pulumi config rm ${quote(fullKey)} --stack ${stack}`,
+        fix: rmFix(stack, fullKey, false),
       });
     }
   }
