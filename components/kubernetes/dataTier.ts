@@ -38,7 +38,7 @@ import { InClusterRedis, REDIS_EXPORTER_PORT, REDIS_PORT } from "./redis";
 import { connectionSecret } from "./secrets";
 import { storeTlsSecret } from "./store";
 import { ROLE_PASSWORD_LENGTH } from "../data/postgres/roles";
-import type { DataSettings, KubernetesSettings } from "./settings";
+import { urlPort, type DataSettings, type KubernetesSettings } from "./settings";
 
 /** The region MinIO answers for unless told otherwise; the S3 client signs for it. */
 export const OBJECT_STORE_REGION = "us-east-1";
@@ -474,7 +474,7 @@ export class InClusterDataTier extends pulumi.ComponentResource {
     ingress("postgres", POSTGRES_PORT, [...args.clients.database, BACKUP_POD], EXPORTER_PORT);
     ingress("redis", REDIS_PORT, args.clients.cache, REDIS_EXPORTER_PORT);
     ingress("minio", MINIO_PORT, [BACKUP_POD, BUCKET_POD], MINIO_PORT);
-    const pushgatewayPort = Number(new URL(args.data.pushgatewayUrl).port || 80);
+    const pushgatewayPort = urlPort(args.data.pushgatewayUrl);
     policy(
       `${BACKUP_POD}-allow-egress`,
       allowEgressSpec({ "app.kubernetes.io/name": BACKUP_POD }, args.dns, [

@@ -1,4 +1,4 @@
-import { computeSettings, dataSettings, kubernetesSettings } from "../../../components/kubernetes/settings";
+import { computeSettings, dataSettings, kubernetesSettings, urlPort } from "../../../components/kubernetes/settings";
 import { parseConfig } from "../../../stacks/config";
 import { settingsProblems } from "../../helpers/settings";
 
@@ -171,8 +171,44 @@ describe("data settings (opsbook:data)", () => {
     expect(settingsProblems(dataSettings, { platform: "rds" })).toEqual(['platform: one of "aws", "kubernetes"']);
     expect(settingsProblems(dataSettings, { pushgatewayUrl: "pushgateway:9091", redis: { memory: 64 } })).toEqual([
       "redis.memory: a whole number from 128 to 65536 MiB",
-      "pushgatewayUrl: an http(s):// URL of a Prometheus Pushgateway",
+      `pushgatewayUrl: ${pushgatewayAllowed}`,
     ]);
+  });
+
+  const pushgatewayAllowed =
+    "an http(s):// URL of a Prometheus Pushgateway with a port from 1 to 65535 if any, e.g. http://prometheus-pushgateway.monitoring.svc:9091";
+
+  test("a Pushgateway URL the URL parser refuses, or with port 0, is refused by key and value, not at the NetworkPolicy", () => {
+    for (const url of ["http://a:99999", "http://[::1", "http://a:0"]) {
+      let error: unknown;
+      try {
+        parseConfig("demo", local({ "opsbook:data": { platform: "kubernetes", pushgatewayUrl: url } }));
+      } catch (e) {
+        error = e;
+      }
+      expect((error as { problems: unknown[] }).problems).toEqual([
+        {
+          key: "opsbook:data.pushgatewayUrl",
+          value: url,
+          allowed: pushgatewayAllowed,
+          fix: "pulumi config set --path 'opsbook:data.pushgatewayUrl' 'http://prometheus-pushgateway.monitoring.svc:9091' --stack demo",
+        },
+      ]);
+    }
+    expect(
+      problems(local({ "opsbook:data": { platform: "kubernetes", pushgatewayUrl: "http://[::1]:9091" } })),
+    ).toEqual([]);
+  });
+
+  test("a Pushgateway URL's port is its own, else its scheme's", () => {
+    expect(
+      [
+        "https://push.example.com/x",
+        "http://push.example.com",
+        "https://push.example.com:8443",
+        "http://[::1]:9091",
+      ].map(urlPort),
+    ).toEqual([443, 80, 8443, 9091]);
   });
 
   test("an in-cluster stack needs no aws: key, security group or OIDC provider, and no TLS source", () => {
