@@ -354,7 +354,9 @@ export type DataSettings = z.output<typeof dataSettings>;
 
 /**
  * Keys that only mean something with an AWS data tier: on `data.platform: kubernetes` each is
- * refused by name, so a stack file never carries a value the program silently drops.
+ * refused by name, so a stack file never carries a value the program silently drops. Only keys the
+ * stack file sets are refused: the defaults of `databaseMaintenance` and `registry` stand for
+ * nothing on the cluster.
  */
 export const AWS_ONLY_KEYS = [
   ["kubernetes", "clientSecurityGroupId"],
@@ -364,7 +366,11 @@ export const AWS_ONLY_KEYS = [
   ["alerts"],
   ["customAlarms"],
   ["postgres", "restore"],
+  ["postgres", "proxy"],
+  ["postgres", "readReplicas"],
   ["backup", "drRegion"],
+  ["databaseMaintenance"],
+  ["registry"],
 ] as const;
 
 /**

@@ -243,6 +243,9 @@ describe("data settings (opsbook:data)", () => {
         tag: "1.0.0",
         drRegion: "eu-central-1",
       }),
+      "opsbook:postgres": JSON.stringify({ proxy: { enabled: true }, readReplicas: { count: 1 } }),
+      "opsbook:databaseMaintenance": JSON.stringify({ analyzeDay: "SAT" }),
+      "opsbook:registry": JSON.stringify({ keepImages: 10 }),
     };
     const refused =
       "no value when `data.platform` is `kubernetes`: it configures the AWS data tier, which this stack does not have";
@@ -254,6 +257,10 @@ describe("data settings (opsbook:data)", () => {
         `opsbook:domain: ${refused}`,
         `opsbook:alerts: ${refused}`,
         `opsbook:backup.drRegion: ${refused}`,
+        `opsbook:postgres.proxy: ${refused}`,
+        `opsbook:postgres.readReplicas: ${refused}`,
+        `opsbook:databaseMaintenance: ${refused}`,
+        `opsbook:registry: ${refused}`,
       ].sort(),
     );
     expect(fixes(input)).toEqual(
@@ -261,8 +268,22 @@ describe("data settings (opsbook:data)", () => {
         "aws:region: pulumi config rm 'aws:region' --stack demo",
         "opsbook:kubernetes.clientSecurityGroupId: pulumi config rm --path 'opsbook:kubernetes.clientSecurityGroupId' --stack demo",
         "opsbook:backup.drRegion: pulumi config rm --path 'opsbook:backup.drRegion' --stack demo",
+        "opsbook:postgres.proxy: pulumi config rm --path 'opsbook:postgres.proxy' --stack demo",
+        "opsbook:postgres.readReplicas: pulumi config rm --path 'opsbook:postgres.readReplicas' --stack demo",
+        "opsbook:databaseMaintenance: pulumi config rm 'opsbook:databaseMaintenance' --stack demo",
+        "opsbook:registry: pulumi config rm 'opsbook:registry' --stack demo",
       ]),
     );
+  });
+
+  test("the database maintenance tasks' defaults are no rule of an in-cluster stack, which schedules none", () => {
+    // On AWS a dump from 06:00 for up to two hours meets the default ANALYZE at 06:30 and VACUUM at 07:30.
+    const backup = { image: "registry.example.com/backup", tag: "1.0.0", dailyAt: "06:00" };
+    expect(problems(local({ "opsbook:backup": backup }))).toEqual([]);
+    expect(problems({ ...raw(complete), "opsbook:backup": JSON.stringify(backup) })).toEqual([
+      expect.stringMatching(/^opsbook:databaseMaintenance\.analyzeAt: a time whose hour .* misses the nightly dump/),
+      expect.stringMatching(/^opsbook:databaseMaintenance\.vacuumAt: a time whose hour .* misses the nightly dump/),
+    ]);
   });
 
   test("at most one TLS source on an in-cluster stack", () => {
