@@ -24,6 +24,7 @@ import {
   type RoleSlot,
 } from "../../lib/databaseRoles";
 import { APP_SECRETS_ROTATION_VARIABLE } from "../../lib/appVariables";
+import type { Weekday } from "../backup/settings";
 import type { Thresholds } from "../monitoring/alarmCatalogue";
 import type { AlertGroup } from "./alertRules";
 import type { ClusterScope } from "./apps";
@@ -73,7 +74,7 @@ export interface InClusterDataTierArgs {
     tag: string;
     dailyAt: string;
     restoreDrillAt: string;
-    restoreDrillDay: "MON" | "TUE" | "WED" | "THU" | "FRI" | "SAT" | "SUN";
+    restoreDrillDay: Weekday;
     maxRunMinutes: number;
     rtoHours: number;
   };
