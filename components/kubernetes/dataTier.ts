@@ -24,6 +24,7 @@ import {
   type RoleSlot,
 } from "../../lib/databaseRoles";
 import { APP_SECRETS_ROTATION_VARIABLE } from "../../lib/appVariables";
+import { drillRtoSeconds, JOB_CPU, JOB_MEMORY } from "../backup/backups";
 import type { Weekday } from "../backup/settings";
 import type { Thresholds } from "../monitoring/alarmCatalogue";
 import type { AlertGroup } from "./alertRules";
@@ -352,7 +353,7 @@ export class InClusterDataTier extends pulumi.ComponentResource {
       backup: {},
       "restore-drill": {
         [BACKUP_ENV.drillInServer]: "true",
-        [BACKUP_ENV.drillRtoSeconds]: String(args.backup.rtoHours * 3600),
+        [BACKUP_ENV.drillRtoSeconds]: drillRtoSeconds(args.backup.rtoHours),
       },
     };
     const schedules: Record<BackupJob, string> = {
@@ -386,7 +387,7 @@ export class InClusterDataTier extends pulumi.ComponentResource {
             secrets: [{ name: env.secret.metadata.name, keys: env.keys }],
             files: [caFile],
             maxRunMinutes: args.backup.maxRunMinutes,
-            resources: resources(512, 1024, args.requestPercentOfLimits),
+            resources: resources(JOB_CPU, JOB_MEMORY, args.requestPercentOfLimits),
           }),
         },
         child,
