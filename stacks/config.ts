@@ -124,9 +124,17 @@ function stackRules(region: string, values: Record<string, unknown>) {
     const inCluster = c.data.platform === "kubernetes";
     // An in-cluster data tier has no VPC: `network` is refused by dataStackRules instead.
     if (!inCluster) networkStackRules(c.network, { region }, reporter(ctx, ["network"]));
+    // In the cluster there are no zones, read replicas or proxy: `postgres.readReplicas` and
+    // `postgres.proxy` are AWS-only keys, refused by name (dataStackRules), not sized against AWS.
+    const postgres = inCluster
+      ? {
+          ...c.postgres,
+          readReplicas: { ...c.postgres.readReplicas, count: 0 },
+          proxy: { ...c.postgres.proxy, enabled: false },
+        }
+      : c.postgres;
     postgresStackRules(
-      c.postgres,
-      // In the cluster there are no zones: a read replica is an AWS-only key (dataStackRules).
+      postgres,
       { timeZone: c.timeZone, identifier, region, zones: inCluster ? 0 : availabilityZones(c.network, region).length },
       reporter(ctx, ["postgres"]),
     );
@@ -149,16 +157,20 @@ function stackRules(region: string, values: Record<string, unknown>) {
       },
       reporter(ctx, ["backup"]),
     );
-    databaseMaintenanceStackRules(
-      c.databaseMaintenance,
-      {
-        timeZone: c.timeZone,
-        maintenanceWindow: c.postgres.maintenanceWindow,
-        rdsBackupWindowStart: c.postgres.backupWindowStart,
-        backup: c.backup,
-      },
-      reporter(ctx, ["databaseMaintenance"]),
-    );
+    // The in-cluster data tier schedules no maintenance tasks: `databaseMaintenance` is an
+    // AWS-only key there (dataStackRules), and its defaults must not clash with anything.
+    if (!inCluster) {
+      databaseMaintenanceStackRules(
+        c.databaseMaintenance,
+        {
+          timeZone: c.timeZone,
+          maintenanceWindow: c.postgres.maintenanceWindow,
+          rdsBackupWindowStart: c.postgres.backupWindowStart,
+          backup: c.backup,
+        },
+        reporter(ctx, ["databaseMaintenance"]),
+      );
+    }
     deployStackRules(c.deploy, c.services, reporter(ctx, ["deploy"]));
     maintenanceStackRules(
       c.maintenance,

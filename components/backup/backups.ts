@@ -137,9 +137,14 @@ function drillInstancePrefix(name: string): string {
   return `opsbook-${name}-drill`;
 }
 
-/** CPU units and MiB of one job run, on Fargate and (as limits) on Kubernetes. */
-const JOB_CPU = 512;
-const JOB_MEMORY = 1024;
+/** CPU units and MiB of one job run, on Fargate and (as limits) on Kubernetes, the in-cluster data tier's too. */
+export const JOB_CPU = 512;
+export const JOB_MEMORY = 1024;
+
+/** `DRILL_RTO_SECONDS` of the restore drill: `backup.rtoHours` in the seconds the job reads. */
+export function drillRtoSeconds(rtoHours: number): string {
+  return String(rtoHours * 3600);
+}
 
 /** "02:30" on `day` -> an EventBridge Scheduler cron expression. */
 export function scheduleExpression(at: string, day?: string): string {
@@ -219,7 +224,7 @@ export class Backups extends pulumi.ComponentResource {
       [BACKUP_ENV.drillInstancePrefix]: drillInstancePrefix(name),
       [BACKUP_ENV.drillInstanceClass]: args.drillInstanceClass,
       [BACKUP_ENV.drillSecurityGroup]: this.drillSecurityGroups.instance.id,
-      [BACKUP_ENV.drillRtoSeconds]: String(args.rtoHours * 3600),
+      [BACKUP_ENV.drillRtoSeconds]: drillRtoSeconds(args.rtoHours),
     };
     if (args.kubernetes) this.cronJobs = this.onKubernetes(name, args, own);
     else

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { webIdentityTrustPolicy } from "../../lib/iam";
+import { parseHhmm } from "../../lib/time";
 import type { ServiceConnection } from "../../lib/connection";
 import { BACKUP_ENV, MAINTENANCE_COMMANDS, type MaintenanceTask } from "../../lib/backupContract";
 import {
@@ -19,7 +20,7 @@ import { fargateSchedule, schedulerRole } from "./schedules";
 import type { DatabaseMaintenanceSettings } from "./settings";
 
 /** Name of the maintenance jobs' service account on Kubernetes, which its IAM role trusts. */
-export const MAINTENANCE_SERVICE_ACCOUNT = "opsbook-db-maintenance";
+const MAINTENANCE_SERVICE_ACCOUNT = "opsbook-db-maintenance";
 
 /** CPU units and MiB of one run: psql waits on the server, which does the work. */
 const JOB_CPU = 256;
@@ -60,15 +61,15 @@ export interface DatabaseMaintenanceArgs extends Omit<DatabaseMaintenanceSetting
 }
 
 /** "06:30" on the `day`th of every month -> an EventBridge Scheduler cron expression. */
-export function monthlyScheduleExpression(at: string, day: number): string {
-  const [h, m] = at.split(":").map(Number);
-  return `cron(${m} ${h} ${day} * ? *)`;
+function monthlyScheduleExpression(at: string, day: number): string {
+  const minutes = parseHhmm(at);
+  return `cron(${minutes % 60} ${Math.floor(minutes / 60)} ${day} * ? *)`;
 }
 
 /** "06:30" on the `day`th of every month -> a CronJob schedule, "30 6 1 * *". */
-export function monthlyCronSchedule(at: string, day: number): string {
-  const [h, m] = at.split(":").map(Number);
-  return `${m} ${h} ${day} * *`;
+function monthlyCronSchedule(at: string, day: number): string {
+  const minutes = parseHhmm(at);
+  return `${minutes % 60} ${Math.floor(minutes / 60)} ${day} * *`;
 }
 
 /**

@@ -17,6 +17,10 @@ import {
   type Report,
 } from "../../lib/schema";
 
+/** The days a weekly task may run on, as EventBridge Scheduler's cron expressions name them. */
+export const WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
 export const backupSettings = z
   .strictObject(
     {
@@ -43,7 +47,7 @@ export const backupSettings = z
       maxRunMinutes: int(5, 1440, " min")
         .default(120)
         .describe("longest a nightly dump may take; the RPO alarm allows for it before calling a backup late"),
-      restoreDrillDay: oneOf(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])
+      restoreDrillDay: oneOf(WEEKDAYS)
         .default("SUN")
         .describe("day of the weekly restore drill (R-backup-restore-test)"),
       restoreDrillAt: hhmm
@@ -131,8 +135,6 @@ export function backupStackRules(
     add(["drRegion"], backup.drRegion, `a region other than the stack's own (${stack.region})`);
   }
 }
-
-const WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] as const;
 
 /**
  * `opsbook:databaseMaintenance`: the maintenance job of the backup job's image (R-db-maintenance):

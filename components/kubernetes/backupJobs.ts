@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { JOB_RETRY } from "../../lib/backupContract";
 import type { ServiceConnection } from "../../lib/connection";
 import { parseHhmm } from "../../lib/time";
+import type { Weekday } from "../backup/settings";
 import { allowEgressSpec, type EgressDestination, jobPodSpec, type MountedSecretFile } from "./manifests";
 import type { KubernetesSettings } from "./settings";
 import { connectionSecret } from "./secrets";
@@ -22,10 +23,10 @@ export const BACKUP_SERVICE_ACCOUNT = "opsbook-backup";
 /** The annotation EKS reads to hand a service account's pods the role's credentials (IRSA). */
 export const IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn";
 
-const DAYS = { SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6 } as const;
+const DAYS: Record<Weekday, number> = { SUN: 0, MON: 1, TUE: 2, WED: 3, THU: 4, FRI: 5, SAT: 6 };
 
 /** "02:30" (daily) or "06:00" on "SUN" -> a CronJob schedule, "30 2 * * *" or "0 6 * * 0". */
-export function cronSchedule(at: string, day?: keyof typeof DAYS): string {
+export function cronSchedule(at: string, day?: Weekday): string {
   const minutes = parseHhmm(at);
   return `${minutes % 60} ${Math.floor(minutes / 60)} * * ${day === undefined ? "*" : DAYS[day]}`;
 }

@@ -24,6 +24,8 @@ import {
   type RoleSlot,
 } from "../../lib/databaseRoles";
 import { APP_SECRETS_ROTATION_VARIABLE } from "../../lib/appVariables";
+import { drillRtoSeconds, JOB_CPU, JOB_MEMORY } from "../backup/backups";
+import type { Weekday } from "../backup/settings";
 import type { Thresholds } from "../monitoring/alarmCatalogue";
 import type { AlertGroup } from "./alertRules";
 import type { ClusterScope } from "./apps";
@@ -38,7 +40,7 @@ import { InClusterRedis, REDIS_EXPORTER_PORT, REDIS_PORT } from "./redis";
 import { connectionSecret } from "./secrets";
 import { storeTlsSecret } from "./store";
 import { ROLE_PASSWORD_LENGTH } from "../data/postgres/roles";
-import type { DataSettings, KubernetesSettings } from "./settings";
+import { urlPort, type DataSettings, type KubernetesSettings } from "./settings";
 
 /** The region MinIO answers for unless told otherwise; the S3 client signs for it. */
 export const OBJECT_STORE_REGION = "us-east-1";
@@ -73,7 +75,7 @@ export interface InClusterDataTierArgs {
     tag: string;
     dailyAt: string;
     restoreDrillAt: string;
-    restoreDrillDay: "MON" | "TUE" | "WED" | "THU" | "FRI" | "SAT" | "SUN";
+    restoreDrillDay: Weekday;
     maxRunMinutes: number;
     rtoHours: number;
   };
@@ -351,7 +353,7 @@ export class InClusterDataTier extends pulumi.ComponentResource {
       backup: {},
       "restore-drill": {
         [BACKUP_ENV.drillInServer]: "true",
-        [BACKUP_ENV.drillRtoSeconds]: String(args.backup.rtoHours * 3600),
+        [BACKUP_ENV.drillRtoSeconds]: drillRtoSeconds(args.backup.rtoHours),
       },
     };
     const schedules: Record<BackupJob, string> = {
@@ -385,7 +387,7 @@ export class InClusterDataTier extends pulumi.ComponentResource {
             secrets: [{ name: env.secret.metadata.name, keys: env.keys }],
             files: [caFile],
             maxRunMinutes: args.backup.maxRunMinutes,
-            resources: resources(512, 1024, args.requestPercentOfLimits),
+            resources: resources(JOB_CPU, JOB_MEMORY, args.requestPercentOfLimits),
           }),
         },
         child,
@@ -474,7 +476,7 @@ export class InClusterDataTier extends pulumi.ComponentResource {
     ingress("postgres", POSTGRES_PORT, [...args.clients.database, BACKUP_POD], EXPORTER_PORT);
     ingress("redis", REDIS_PORT, args.clients.cache, REDIS_EXPORTER_PORT);
     ingress("minio", MINIO_PORT, [BACKUP_POD, BUCKET_POD], MINIO_PORT);
-    const pushgatewayPort = Number(new URL(args.data.pushgatewayUrl).port || 80);
+    const pushgatewayPort = urlPort(args.data.pushgatewayUrl);
     policy(
       `${BACKUP_POD}-allow-egress`,
       allowEgressSpec({ "app.kubernetes.io/name": BACKUP_POD }, args.dns, [

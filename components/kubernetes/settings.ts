@@ -291,6 +291,30 @@ const store = (what: string, defaults: { cpu: number; memory: number; storageGb:
     })
     .prefault({});
 
+const PUSHGATEWAY_URL_ALLOWED =
+  "an http(s):// URL of a Prometheus Pushgateway with a port from 1 to 65535 if any, e.g. http://prometheus-pushgateway.monitoring.svc:9091";
+
+/**
+ * Whether `text` is an http or https URL the WHATWG parser takes too: the backup pod's egress
+ * policy reads its port from it ({@link urlPort}), so a port out of range or an unclosed `[` host
+ * would otherwise fail only while the NetworkPolicy is declared.
+ */
+function isPushgatewayUrl(text: string): boolean {
+  if (!/^https?:\/\/[^\s/]+(\/\S*)?$/.test(text)) return false;
+  try {
+    // The parser takes port 0, which no NetworkPolicy admits.
+    return new URL(text).port !== "0";
+  } catch {
+    return false;
+  }
+}
+
+/** The TCP port an http(s) URL reaches: its own, else its scheme's (443 for https, 80 for http). */
+export function urlPort(url: string): number {
+  const u = new URL(url);
+  return u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
+}
+
 /**
  * `opsbook:data`: where the data tier runs (R-local-postgres, R-local-redis, R-local-object-store).
  * `aws` is RDS, ElastiCache and S3; `kubernetes` is PostgreSQL, Redis and MinIO as StatefulSets on
@@ -315,7 +339,9 @@ export const dataSettings = z
     objectStore: store("MinIO", { cpu: 256, memory: 512, storageGb: 10 }).describe(
       "MinIO on `kubernetes`: the versioned backup bucket",
     ),
-    pushgatewayUrl: matching(/^https?:\/\/[^\s/]+(\/\S*)?$/, "an http(s):// URL of a Prometheus Pushgateway")
+    pushgatewayUrl: z
+      .string({ error: PUSHGATEWAY_URL_ALLOWED })
+      .refine(isPushgatewayUrl, { error: PUSHGATEWAY_URL_ALLOWED })
       .default("http://prometheus-pushgateway.monitoring.svc:9091")
       .describe(
         "Prometheus Pushgateway the backup job and the restore drill push their metrics to on `kubernetes` (R-local-backup-metrics)",
@@ -328,7 +354,9 @@ export type DataSettings = z.output<typeof dataSettings>;
 
 /**
  * Keys that only mean something with an AWS data tier: on `data.platform: kubernetes` each is
- * refused by name, so a stack file never carries a value the program silently drops.
+ * refused by name, so a stack file never carries a value the program silently drops. Only keys the
+ * stack file sets are refused: the defaults of `databaseMaintenance` and `registry` stand for
+ * nothing on the cluster.
  */
 export const AWS_ONLY_KEYS = [
   ["kubernetes", "clientSecurityGroupId"],
@@ -338,7 +366,11 @@ export const AWS_ONLY_KEYS = [
   ["alerts"],
   ["customAlarms"],
   ["postgres", "restore"],
+  ["postgres", "proxy"],
+  ["postgres", "readReplicas"],
   ["backup", "drRegion"],
+  ["databaseMaintenance"],
+  ["registry"],
 ] as const;
 
 /**

@@ -28,6 +28,7 @@ import {
 } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import { ofType, one, sharedIds, type RecordedResource } from "../helpers/mocks";
 import { type Plan, planStack } from "../helpers/stack";
+import { planVariant } from "../helpers/variant";
 import { checkPlan } from "../../tools/policy/cli";
 import { providedVariables } from "../../lib/appVariables";
 import { BACKUP_ENV } from "../../lib/backupContract";
@@ -225,6 +226,14 @@ describe("local stack, built from Pulumi.local.yaml", () => {
     ]);
   });
 
+  test("the backup pod reaches DNS, PostgreSQL, MinIO and the Pushgateway on its URL's port, and HTTPS", () => {
+    const egress = manifest<INetworkPolicy>(
+      "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "local-opsbook-backup-allow-egress",
+    ).spec!.egress!;
+    expect(egress.map((e) => e.ports!.map((p) => p.port))).toEqual([[53, 53], [5432], [9000], [9091], [443]]);
+  });
+
   test("the data tier's alert rules at the stack's thresholds, for Prometheus to select, and the exporters' monitors", () => {
     const rule = manifest<IPrometheusRule>("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "local-data-alerts");
     expect(rule.metadata!.labels).toMatchObject({ release: "kube-prometheus-stack" });
@@ -282,4 +291,15 @@ test("the Deployments of the services that use the database wait for the roles' 
   const waits = (name: string) =>
     one(plan.resources, "kubernetes:apps/v1:Deployment", name).dependencies.includes(job!.urn);
   expect([waits("api"), waits("web")]).toEqual([true, false]);
+});
+
+test("an https Pushgateway URL without a port opens 443 to the backup pod, not 80", async () => {
+  const https = await planVariant("local", "local-https", (config) => {
+    config["opsbook:data"] = { ...(config["opsbook:data"] as object), pushgatewayUrl: "https://push.example.com" };
+  });
+  const egress = (
+    one(https.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "local-opsbook-backup-allow-egress")
+      .inputs as unknown as INetworkPolicy
+  ).spec!.egress!;
+  expect(egress.map((e) => e.ports!.map((p) => p.port))).toEqual([[53, 53], [5432], [9000], [443], [443]]);
 });

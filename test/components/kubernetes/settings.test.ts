@@ -1,4 +1,4 @@
-import { computeSettings, dataSettings, kubernetesSettings } from "../../../components/kubernetes/settings";
+import { computeSettings, dataSettings, kubernetesSettings, urlPort } from "../../../components/kubernetes/settings";
 import { parseConfig } from "../../../stacks/config";
 import { settingsProblems } from "../../helpers/settings";
 
@@ -171,8 +171,44 @@ describe("data settings (opsbook:data)", () => {
     expect(settingsProblems(dataSettings, { platform: "rds" })).toEqual(['platform: one of "aws", "kubernetes"']);
     expect(settingsProblems(dataSettings, { pushgatewayUrl: "pushgateway:9091", redis: { memory: 64 } })).toEqual([
       "redis.memory: a whole number from 128 to 65536 MiB",
-      "pushgatewayUrl: an http(s):// URL of a Prometheus Pushgateway",
+      `pushgatewayUrl: ${pushgatewayAllowed}`,
     ]);
+  });
+
+  const pushgatewayAllowed =
+    "an http(s):// URL of a Prometheus Pushgateway with a port from 1 to 65535 if any, e.g. http://prometheus-pushgateway.monitoring.svc:9091";
+
+  test("a Pushgateway URL the URL parser refuses, or with port 0, is refused by key and value, not at the NetworkPolicy", () => {
+    for (const url of ["http://a:99999", "http://[::1", "http://a:0"]) {
+      let error: unknown;
+      try {
+        parseConfig("demo", local({ "opsbook:data": { platform: "kubernetes", pushgatewayUrl: url } }));
+      } catch (e) {
+        error = e;
+      }
+      expect((error as { problems: unknown[] }).problems).toEqual([
+        {
+          key: "opsbook:data.pushgatewayUrl",
+          value: url,
+          allowed: pushgatewayAllowed,
+          fix: "pulumi config set --path 'opsbook:data.pushgatewayUrl' 'http://prometheus-pushgateway.monitoring.svc:9091' --stack demo",
+        },
+      ]);
+    }
+    expect(
+      problems(local({ "opsbook:data": { platform: "kubernetes", pushgatewayUrl: "http://[::1]:9091" } })),
+    ).toEqual([]);
+  });
+
+  test("a Pushgateway URL's port is its own, else its scheme's", () => {
+    expect(
+      [
+        "https://push.example.com/x",
+        "http://push.example.com",
+        "https://push.example.com:8443",
+        "http://[::1]:9091",
+      ].map(urlPort),
+    ).toEqual([443, 80, 8443, 9091]);
   });
 
   test("an in-cluster stack needs no aws: key, security group or OIDC provider, and no TLS source", () => {
@@ -207,6 +243,9 @@ describe("data settings (opsbook:data)", () => {
         tag: "1.0.0",
         drRegion: "eu-central-1",
       }),
+      "opsbook:postgres": JSON.stringify({ proxy: { enabled: true }, readReplicas: { count: 1 } }),
+      "opsbook:databaseMaintenance": JSON.stringify({ analyzeDay: "SAT" }),
+      "opsbook:registry": JSON.stringify({ keepImages: 10 }),
     };
     const refused =
       "no value when `data.platform` is `kubernetes`: it configures the AWS data tier, which this stack does not have";
@@ -218,6 +257,10 @@ describe("data settings (opsbook:data)", () => {
         `opsbook:domain: ${refused}`,
         `opsbook:alerts: ${refused}`,
         `opsbook:backup.drRegion: ${refused}`,
+        `opsbook:postgres.proxy: ${refused}`,
+        `opsbook:postgres.readReplicas: ${refused}`,
+        `opsbook:databaseMaintenance: ${refused}`,
+        `opsbook:registry: ${refused}`,
       ].sort(),
     );
     expect(fixes(input)).toEqual(
@@ -225,8 +268,22 @@ describe("data settings (opsbook:data)", () => {
         "aws:region: pulumi config rm 'aws:region' --stack demo",
         "opsbook:kubernetes.clientSecurityGroupId: pulumi config rm --path 'opsbook:kubernetes.clientSecurityGroupId' --stack demo",
         "opsbook:backup.drRegion: pulumi config rm --path 'opsbook:backup.drRegion' --stack demo",
+        "opsbook:postgres.proxy: pulumi config rm --path 'opsbook:postgres.proxy' --stack demo",
+        "opsbook:postgres.readReplicas: pulumi config rm --path 'opsbook:postgres.readReplicas' --stack demo",
+        "opsbook:databaseMaintenance: pulumi config rm 'opsbook:databaseMaintenance' --stack demo",
+        "opsbook:registry: pulumi config rm 'opsbook:registry' --stack demo",
       ]),
     );
+  });
+
+  test("the database maintenance tasks' defaults are no rule of an in-cluster stack, which schedules none", () => {
+    // On AWS a dump from 06:00 for up to two hours meets the default ANALYZE at 06:30 and VACUUM at 07:30.
+    const backup = { image: "registry.example.com/backup", tag: "1.0.0", dailyAt: "06:00" };
+    expect(problems(local({ "opsbook:backup": backup }))).toEqual([]);
+    expect(problems({ ...raw(complete), "opsbook:backup": JSON.stringify(backup) })).toEqual([
+      expect.stringMatching(/^opsbook:databaseMaintenance\.analyzeAt: a time whose hour .* misses the nightly dump/),
+      expect.stringMatching(/^opsbook:databaseMaintenance\.vacuumAt: a time whose hour .* misses the nightly dump/),
+    ]);
   });
 
   test("at most one TLS source on an in-cluster stack", () => {
