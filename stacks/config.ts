@@ -144,7 +144,7 @@ function stackRules(region: string, values: Record<string, unknown>) {
     usesStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
     registryStackRules(c.environment, c.services, reporter(ctx, ["services"]));
     environmentStackRules(c.services, c.appSecrets.names, reporter(ctx, ["services"]));
-    readReplicaStackRules(c.services, c.postgres.readReplicas.count, reporter(ctx, ["services"]));
+    readReplicaStackRules(c.services, c.postgres.readReplicas.count, reporter(ctx, ["services"]), inCluster);
     backupStackRules(
       c.backup,
       {

@@ -707,14 +707,22 @@ export function maintenanceStackRules(
  * R-db-read-replicas: DB_READ_HOST exists only with `postgres.readReplicas.count` > 0, so a rename
  * of it needs replicas. Paths are relative to `opsbook:services`.
  */
-export function readReplicaStackRules(services: ServiceSettings[], replicas: number, add: Report): void {
+export function readReplicaStackRules(
+  services: ServiceSettings[],
+  replicas: number,
+  add: Report,
+  dataOnCluster = false,
+): void {
   if (replicas > 0) return;
+  const why = dataOnCluster
+    ? "a stack with its data on the cluster (data.platform kubernetes) has no read replicas"
+    : "services get it only with postgres.readReplicas.count of 1 or more (pulumi config set --path 'opsbook:postgres.readReplicas.count' 1)";
   services.forEach((s, i) => {
     if (READ_HOST_VARIABLE in s.envNames)
       add(
         [i, "envNames", READ_HOST_VARIABLE],
         s.envNames[READ_HOST_VARIABLE],
-        `no rename of ${READ_HOST_VARIABLE}: services get it only with postgres.readReplicas.count of 1 or more (pulumi config set --path 'opsbook:postgres.readReplicas.count' 1)`,
+        `no rename of ${READ_HOST_VARIABLE}: ${why}`,
         REMOVE,
       );
   });

@@ -286,6 +286,14 @@ describe("data settings (opsbook:data)", () => {
     ]);
   });
 
+  test("a rename of DB_READ_HOST on an in-cluster stack is refused for what it is, not sent to the refused replicas key", () => {
+    const renamed = service("api", { uses: ["database"], envNames: { DB_READ_HOST: "READ_DB" } });
+    const input: Record<string, string> = { ...local(), "opsbook:services": JSON.stringify([renamed]) };
+    expect(problems(input)).toEqual([
+      "opsbook:services[0].envNames.DB_READ_HOST: no rename of DB_READ_HOST: a stack with its data on the cluster (data.platform kubernetes) has no read replicas",
+    ]);
+  });
+
   test("at most one TLS source on an in-cluster stack", () => {
     expect(problems(local({}, { tls: { secretName: "a", clusterIssuer: "b" } }))).toEqual([
       "opsbook:kubernetes.tls: at most one of { secretName } and { clusterIssuer }; neither: the stack's own CA issues the certificate",
