@@ -276,6 +276,16 @@ export interface KubeOptions {
   credentials: () => Promise<AwsCredentialIdentity>;
 }
 
+/** An API server's URL, when it is one: http or https. */
+function serverUrl(server: string): URL | undefined {
+  try {
+    const url = new URL(server);
+    return url.protocol === "https:" || url.protocol === "http:" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A client for the kubeconfig's context; throws an OpsError that names what is missing. */
 export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
   const { config, source } = loadKubeconfig(o.kubeconfig, o.env);
@@ -293,6 +303,15 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
     throw new OpsError(
       `the kubeconfig (${source}) has no cluster "${context.cluster}" with a server`,
       "fix the kubeconfig: kubectl config view shows what it holds",
+    );
+  }
+  // Checked before any plugin runs: a server without its scheme (`host:6443`) either fails to parse
+  // or parses with the host as the scheme, and neither reaches the cluster.
+  const base = serverUrl(cluster.server);
+  if (!base) {
+    throw new OpsError(
+      `the kubeconfig (${source}) has clusters[].cluster.server ${JSON.stringify(cluster.server)} for cluster "${context.cluster}": not an https:// (or http://) URL`,
+      "set it to the API server's URL with its scheme, https://host:port (kubectl config set-cluster <name> --server https://host:port)",
     );
   }
   // A file the kubeconfig names: one that cannot be read is the kubeconfig's problem, named as such.
@@ -337,7 +356,6 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
     return made;
   };
   await authFor();
-  const base = new URL(cluster.server);
   const client = base.protocol === "https:" ? https : http;
   return {
     server: cluster.server,

@@ -241,6 +241,25 @@ describe("kubeApi", () => {
     ).rejects.toThrow(/has no context "other"/);
   });
 
+  test.each(["127.0.0.1:6443", "localhost:6443"])(
+    "a server without its scheme (%s) is an error naming clusters[].cluster.server and the fix",
+    async (server) => {
+      const failure = kubeApi({
+        kubeconfig: config("{token: t}").replace(`'http://127.0.0.1:${port}'`, `'${server}'`),
+        env: {},
+        region: "eu-west-1",
+        credentials: noCredentials,
+      });
+      await expect(failure).rejects.toBeInstanceOf(OpsError);
+      await expect(failure).rejects.toThrow(
+        `the kubeconfig (the stack config) has clusters[].cluster.server "${server}" for cluster "k": not an https:// (or http://) URL`,
+      );
+      await expect(failure).rejects.toMatchObject({
+        hint: "set it to the API server's URL with its scheme, https://host:port (kubectl config set-cluster <name> --server https://host:port)",
+      });
+    },
+  );
+
   test("a file the kubeconfig names that cannot be read is an error naming the field and the path, not a crash", async () => {
     const missing = join(dir, "no-such-token");
     const failure = kubeApi({
