@@ -388,13 +388,15 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
                 } catch {
                   // not a Status object: the body's start is the message
                 }
-                reject(new KubeError(status, `GET ${apiPath}: ${status} ${why}`));
+                reject(new KubeError(status, `GET ${apiPath}: ${status} ${why}`, refusedHint(status, apiPath, source)));
                 return;
               }
               try {
                 resolve(JSON.parse(body) as unknown);
               } catch {
-                reject(new KubeError(status, `GET ${apiPath}: the answer is not JSON`));
+                reject(
+                  new KubeError(status, `GET ${apiPath}: the answer is not JSON`, refusedHint(status, apiPath, source)),
+                );
               }
             });
           },
@@ -407,13 +409,26 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
   };
 }
 
-/** A Kubernetes API answer other than 2xx (its Status message). */
-class KubeError extends Error {
+/**
+ * What to do about an answer of the API server: a 401 is the credentials (expired or for another
+ * cluster), a 403 the identity's RBAC, which must allow what the verify and watch steps read.
+ */
+function refusedHint(status: number, apiPath: string, source: string): string {
+  if (status === 401)
+    return `the kubeconfig's credentials (${source}) are not accepted: refresh them (on EKS: aws sso login, or the CI's role, then aws eks update-kubeconfig --name <cluster>) and run again`;
+  if (status === 403)
+    return `the kubeconfig's identity (${source}) was refused GET ${apiPath}: it needs get on deployments, list on pods and get on services/proxy in the namespace (a Role bound to it; on EKS an access entry with that access)`;
+  return `kubectl get --raw '${apiPath}' makes the same request; check the cluster and the kubeconfig (${source})`;
+}
+
+/** A Kubernetes API answer other than 2xx (its Status message), with what to do about it. */
+export class KubeError extends OpsError {
   constructor(
     readonly status: number,
     message: string,
+    hint: string,
   ) {
-    super(message);
+    super(message, hint);
     this.name = "KubeError";
   }
 }

@@ -93,11 +93,18 @@ describe("the EKS token (aws-iam-authenticator's format)", () => {
 describe("kubeApi", () => {
   let server: Server;
   let seen: string[] = [];
+  /** When set, the API server answers every request with this Status, as it refuses one. */
+  let refuse: { status: number; message: string } | undefined;
   let dir: string;
   let port: number;
   beforeAll(async () => {
     server = createServer((req, res) => {
       seen.push(req.headers.authorization ?? "");
+      if (refuse) {
+        res.writeHead(refuse.status, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ kind: "Status", status: "Failure", message: refuse.message, code: refuse.status }));
+        return;
+      }
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ kind: "Deployment", path: req.url }));
     });
@@ -107,6 +114,7 @@ describe("kubeApi", () => {
   afterAll(() => new Promise((resolve) => server.close(resolve)));
   beforeEach(() => {
     seen = [];
+    refuse = undefined;
     dir = mkdtempSync(join(tmpdir(), "opsbook-kube-"));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -228,6 +236,33 @@ describe("kubeApi", () => {
         credentials: noCredentials,
       }),
     ).rejects.toThrow(/the kubeconfig's exec plugin false failed/);
+  });
+
+  test.each([
+    [
+      401,
+      "Unauthorized",
+      "the kubeconfig's credentials (the stack config) are not accepted: refresh them (on EKS: aws sso login, or the CI's role, then aws eks update-kubeconfig --name <cluster>) and run again",
+    ],
+    [
+      403,
+      'deployments.apps "api" is forbidden: User "deployer" cannot get resource "deployments" in API group "apps" in the namespace "n"',
+      "the kubeconfig's identity (the stack config) was refused GET /apis/apps/v1/namespaces/n/deployments/api: it needs get on deployments, list on pods and get on services/proxy in the namespace (a Role bound to it; on EKS an access entry with that access)",
+    ],
+  ])("a %i from the API server is an error saying what to do about it", async (status, message, hint) => {
+    const kube = await kubeApi({
+      kubeconfig: config("{token: t}"),
+      env: {},
+      region: "eu-west-1",
+      credentials: noCredentials,
+    });
+    refuse = { status, message };
+    const failure = kube.get("/apis/apps/v1/namespaces/n/deployments/api");
+    await expect(failure).rejects.toBeInstanceOf(OpsError);
+    await expect(failure).rejects.toMatchObject({
+      message: `GET /apis/apps/v1/namespaces/n/deployments/api: ${status} ${message}`,
+      hint,
+    });
   });
 
   test("a context the kubeconfig lacks names the key to set", async () => {
