@@ -134,6 +134,20 @@ describe("each AWS call before the update names itself, its permission, what cha
     expect(e.hint).toMatch(/aws ecs describe-tasks --cluster opsbook-production --tasks 0a1b --region eu-west-1/);
   });
 
+  test.each([
+    ["ExpiredToken", "The security token included in the request is expired"],
+    ["ExpiredTokenException", "The security token included in the request is expired"],
+    ["InvalidClientTokenId", "The security token included in the request is invalid."],
+    ["UnrecognizedClientException", "The security token included in the request is invalid."],
+  ])("%s: refresh the credentials, not a permission to grant", async (name, message) => {
+    cloudwatch.on(DescribeAlarmsCommand).rejects(awsError(name, message));
+    const e = await failure(alarmsFiring(new CloudWatchClient({ region: "eu-west-1" }), ["a-critical"]));
+    expect(e.message).toBe(`CloudWatch DescribeAlarms failed: ${name}: ${message}`);
+    expect(e.hint).toBe(
+      "the AWS credentials are expired or not valid: refresh them (aws sso login, or the CI's role) or set AWS_PROFILE to a profile whose credentials are, and run the command again; nothing has changed yet (a deploy's watch that cannot read the alarms rolls back)",
+    );
+  });
+
   test("any other AWS error names the call and its permission too", () => {
     const e = awsCallError(awsError("InvalidParameterException", "bad"), {
       call: "ECS RunTask",
