@@ -690,7 +690,7 @@ describe("a failed deploy is rolled back to the version before it (exit 4)", () 
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/rolled back from v9 to v6: initiated in .* \(runbook 004: under 5 min\)/);
     expect(r.stderr).toMatch(
-      /the rollback did not verify: the services could not be verified: .*not authorized to perform: ecs:DescribeServices/,
+      /the rollback did not verify: the services could not be verified: ECS DescribeServices of opsbook-production-api, opsbook-production-web failed: AccessDeniedException: User: .* is not authorized to perform: ecs:DescribeServices/,
     );
     expect(r.stderr).toMatch(/what to do: the rollback did not verify either: check the ECS services/);
     const notices = published();
@@ -788,7 +788,7 @@ describe("opsbook rollback verifies the revert (R-rollback-manual)", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^rolled back production from v6 to v5: initiated in .* \(runbook 004: under 5 min\)/);
     expect(r.stderr).toMatch(
-      /the rollback to v5 did not verify:\n {2}- the services could not be verified: .*not authorized to perform: ecs:DescribeServices/,
+      /the rollback to v5 did not verify:\n {2}- the services could not be verified: ECS DescribeServices of opsbook-production-api, opsbook-production-web failed: AccessDeniedException: User: .* is not authorized to perform: ecs:DescribeServices/,
     );
   }, 60_000);
 
