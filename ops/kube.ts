@@ -417,7 +417,7 @@ function refusedHint(status: number, apiPath: string, source: string): string {
   if (status === 401)
     return `the kubeconfig's credentials (${source}) are not accepted: refresh them (on EKS: aws sso login, or the CI's role, then aws eks update-kubeconfig --name <cluster>) and run again`;
   if (status === 403)
-    return `the kubeconfig's identity (${source}) was refused GET ${apiPath}: it needs get on deployments, list on pods and get on services/proxy in the namespace (a Role bound to it; on EKS an access entry with that access)`;
+    return `the kubeconfig's identity (${source}) was refused GET ${apiPath}: it needs get on deployments and list on pods in the stack's namespace, and get on services/proxy in the Prometheus namespace (README "Permissions the commands need"; a Role bound to it, on EKS an access entry)`;
   return `kubectl get --raw '${apiPath}' makes the same request; check the cluster and the kubeconfig (${source})`;
 }
 

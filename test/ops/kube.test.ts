@@ -247,7 +247,7 @@ describe("kubeApi", () => {
     [
       403,
       'deployments.apps "api" is forbidden: User "deployer" cannot get resource "deployments" in API group "apps" in the namespace "n"',
-      "the kubeconfig's identity (the stack config) was refused GET /apis/apps/v1/namespaces/n/deployments/api: it needs get on deployments, list on pods and get on services/proxy in the namespace (a Role bound to it; on EKS an access entry with that access)",
+      "the kubeconfig's identity (the stack config) was refused GET /apis/apps/v1/namespaces/n/deployments/api: it needs get on deployments and list on pods in the stack's namespace, and get on services/proxy in the Prometheus namespace (README \"Permissions the commands need\"; a Role bound to it, on EKS an access entry)",
     ],
   ])("a %i from the API server is an error saying what to do about it", async (status, message, hint) => {
     const kube = await kubeApi({
