@@ -113,8 +113,7 @@ export function requestFor(facts: StackFacts, service: string, path: string): Re
 
 /** Each service's health path: the target group's on ECS, the readiness probe's on Kubernetes. */
 function healthPaths(facts: StackFacts): Array<[string, string]> {
-  if (facts.kubernetes)
-    return Object.entries(facts.kubernetes.deployments).map(([n, d]) => [n, d.healthCheckPath ?? "/health"]);
+  if (facts.kubernetes) return Object.entries(facts.kubernetes.deployments).map(([n, d]) => [n, d.healthCheckPath]);
   return Object.entries(facts.services).flatMap(([n, s]) => (s.routing ? [[n, s.routing.healthCheckPath]] : []));
 }
 

@@ -404,7 +404,7 @@ describe("rollout status (kubectl rollout status's rules)", () => {
   });
 
   test("pods: every running one on the stack's image, as many as the replicas; terminating pods do not count", () => {
-    const d = { name: "api", serviceName: "api", container: "api", image: "r/api:2" };
+    const d = { name: "api", serviceName: "api", container: "api", image: "r/api:2", healthCheckPath: "/health" };
     const pod = (image: string, extra: object = {}) => ({
       metadata: { name: `p-${image}`, ...extra },
       spec: { containers: [{ name: "api", image }] },
