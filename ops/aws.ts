@@ -57,8 +57,11 @@ export function awsCallError(
   },
 ): OpsError {
   const text = awsMessage(e);
-  const fix =
-    /AccessDenied|UnauthorizedOperation|not authorized|ExpiredToken|InvalidClientTokenId|UnrecognizedClient/i.test(text)
+  // Expired or unknown credentials are refused before any permission is looked at: granting one
+  // would not help.
+  const fix = /ExpiredToken|InvalidClientTokenId|UnrecognizedClient/i.test(text)
+    ? "the AWS credentials are expired or not valid: refresh them (aws sso login, or the CI's role) or set AWS_PROFILE to a profile whose credentials are, and run the command again"
+    : /AccessDenied|UnauthorizedOperation|not authorized/i.test(text)
       ? `grant ${o.permission} to the credentials the command runs with (README "Permissions the commands need"), or run it with credentials that have it`
       : /Throttl|Rate exceeded|TooManyRequests|RequestLimitExceeded/i.test(text)
         ? "AWS throttled the call: wait a minute and run the command again"

@@ -43,3 +43,6 @@ export class Refusal extends OpsError {
     this.name = "Refusal";
   }
 }
+
+/** An error as the one line a notice or a problem list shows: its message's first line. */
+export const failure = (e: unknown): string => (e instanceof Error ? e.message.split("\n")[0]! : String(e));

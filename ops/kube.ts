@@ -276,6 +276,16 @@ export interface KubeOptions {
   credentials: () => Promise<AwsCredentialIdentity>;
 }
 
+/** An API server's URL, when it is one: http or https. */
+function serverUrl(server: string): URL | undefined {
+  try {
+    const url = new URL(server);
+    return url.protocol === "https:" || url.protocol === "http:" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A client for the kubeconfig's context; throws an OpsError that names what is missing. */
 export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
   const { config, source } = loadKubeconfig(o.kubeconfig, o.env);
@@ -293,6 +303,15 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
     throw new OpsError(
       `the kubeconfig (${source}) has no cluster "${context.cluster}" with a server`,
       "fix the kubeconfig: kubectl config view shows what it holds",
+    );
+  }
+  // Checked before any plugin runs: a server without its scheme (`host:6443`) either fails to parse
+  // or parses with the host as the scheme, and neither reaches the cluster.
+  const base = serverUrl(cluster.server);
+  if (!base) {
+    throw new OpsError(
+      `the kubeconfig (${source}) has clusters[].cluster.server ${JSON.stringify(cluster.server)} for cluster "${context.cluster}": not an https:// (or http://) URL`,
+      "set it to the API server's URL with its scheme, https://host:port (kubectl config set-cluster <name> --server https://host:port)",
     );
   }
   // A file the kubeconfig names: one that cannot be read is the kubeconfig's problem, named as such.
@@ -337,7 +356,6 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
     return made;
   };
   await authFor();
-  const base = new URL(cluster.server);
   const client = base.protocol === "https:" ? https : http;
   return {
     server: cluster.server,
@@ -370,13 +388,15 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
                 } catch {
                   // not a Status object: the body's start is the message
                 }
-                reject(new KubeError(status, `GET ${apiPath}: ${status} ${why}`));
+                reject(new KubeError(status, `GET ${apiPath}: ${status} ${why}`, refusedHint(status, apiPath, source)));
                 return;
               }
               try {
                 resolve(JSON.parse(body) as unknown);
               } catch {
-                reject(new KubeError(status, `GET ${apiPath}: the answer is not JSON`));
+                reject(
+                  new KubeError(status, `GET ${apiPath}: the answer is not JSON`, refusedHint(status, apiPath, source)),
+                );
               }
             });
           },
@@ -389,13 +409,26 @@ export async function kubeApi(o: KubeOptions): Promise<KubeApi> {
   };
 }
 
-/** A Kubernetes API answer other than 2xx (its Status message). */
-class KubeError extends Error {
+/**
+ * What to do about an answer of the API server: a 401 is the credentials (expired or for another
+ * cluster), a 403 the identity's RBAC, which must allow what the verify and watch steps read.
+ */
+function refusedHint(status: number, apiPath: string, source: string): string {
+  if (status === 401)
+    return `the kubeconfig's credentials (${source}) are not accepted: refresh them (on EKS: aws sso login, or the CI's role, then aws eks update-kubeconfig --name <cluster>) and run again`;
+  if (status === 403)
+    return `the kubeconfig's identity (${source}) was refused GET ${apiPath}: it needs get on deployments and list on pods in the stack's namespace, and get on services/proxy in the Prometheus namespace (README "Permissions the commands need"; a Role bound to it, on EKS an access entry)`;
+  return `kubectl get --raw '${apiPath}' makes the same request; check the cluster and the kubeconfig (${source})`;
+}
+
+/** A Kubernetes API answer other than 2xx (its Status message), with what to do about it. */
+export class KubeError extends OpsError {
   constructor(
     readonly status: number,
     message: string,
+    hint: string,
   ) {
-    super(message);
+    super(message, hint);
     this.name = "KubeError";
   }
 }

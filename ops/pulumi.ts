@@ -98,12 +98,26 @@ export async function openStack(
   workDir: string = REPO_ROOT,
   env: Record<string, string> = {},
 ): Promise<StackHandle> {
+  let pulumiCommand: PulumiCommand;
+  try {
+    pulumiCommand = await pulumiCli(env);
+  } catch (e) {
+    // The lookup runs `pulumi version`; the Automation API reports a missing binary only as the
+    // spawn's ENOENT in its message (the error's result is private).
+    if (e instanceof Error && /\bENOENT\b/.test(e.message)) {
+      throw new OpsError(
+        `cannot select stack "${stack}": the Pulumi CLI (pulumi) is not on PATH`,
+        "install it (https://www.pulumi.com/docs/install/) and put its directory on PATH, then run again",
+      );
+    }
+    throw new OpsError(
+      `cannot select stack "${stack}": ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`,
+      `install a Pulumi CLI the Automation API supports (https://www.pulumi.com/docs/install/), or set ${SKIP_VERSION_CHECK}=true to skip its version check`,
+    );
+  }
   let selected: Stack;
   try {
-    selected = await LocalWorkspace.selectStack(
-      { stackName: stack, workDir },
-      { envVars: env, pulumiCommand: await pulumiCli(env) },
-    );
+    selected = await LocalWorkspace.selectStack({ stackName: stack, workDir }, { envVars: env, pulumiCommand });
   } catch (e) {
     throw new OpsError(
       `cannot select stack "${stack}": ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`,

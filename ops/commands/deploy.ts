@@ -11,7 +11,7 @@ import { deployVerdict, type DeployCalendar } from "../../lib/deployWindows";
 import { POST_DEPLOY_WATCH_MINUTES } from "../../lib/rollbackTiming";
 import { bool, list, str, type CommandSpec } from "../args";
 import type { Context } from "../context";
-import { EXIT, OpsError, Refusal, UsageError } from "../errors";
+import { EXIT, failure, OpsError, Refusal, UsageError } from "../errors";
 import { configObject, deployMessage, migrationsMessage, serviceTags, stackUpdates, type Update } from "../history";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { pulumiError, REPO_ROOT, type StackHandle } from "../pulumi";
@@ -581,5 +581,3 @@ export async function deploy(ctx: Context): Promise<number> {
     EXIT.rolledBack,
   );
 }
-
-const failure = (e: unknown): string => (e instanceof Error ? e.message.split("\n")[0]! : String(e));

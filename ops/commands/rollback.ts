@@ -11,7 +11,7 @@ import { bool, str, type CommandSpec } from "../args";
 import { ROLLBACK_LIMITS } from "../../lib/rollbackTiming";
 import { addWorktree, removeWorktree } from "../../lib/worktree";
 import type { Context } from "../context";
-import { EXIT, OpsError, Refusal, UsageError } from "../errors";
+import { EXIT, failure, OpsError, Refusal, UsageError } from "../errors";
 import {
   configObject,
   GIT_HEAD,
@@ -24,7 +24,7 @@ import {
 import { fmt } from "../progress";
 import { pulumiError, REPO_ROOT } from "../pulumi";
 import { refuseInClusterData, stackFacts, type StackFacts } from "../deploy/facts";
-import { verify } from "../deploy/verify";
+import { verify, type VerifyResult } from "../deploy/verify";
 import { kubeApi, type KubeApi } from "../kube";
 import type { StackHandle } from "../pulumi";
 
@@ -249,24 +249,32 @@ export async function verifyAfter(
     (n) => previous[n]?.taskDefinitionArn !== facts.services[n]!.taskDefinitionArn,
   );
   const clients = ctx.aws(facts.region);
-  const result = await ctx.progress.step(
-    "verify the services",
-    async () =>
-      verify({
-        ecs: clients.ecs,
-        ...(facts.kubernetes ? { kube: await clusterApi(ctx, handle, facts) } : {}),
-        fetch: ctx.fetch,
-        sleep: ctx.sleep,
-        log: (s) => ctx.progress.log(s),
-        facts,
-        changed,
-        since,
-      }),
-    (r) =>
-      r.problems.length === 0
-        ? `verified ${Object.keys(facts.kubernetes?.deployments ?? facts.services).join(", ") || "no services"}`
-        : undefined,
-  );
+  let result: VerifyResult;
+  try {
+    result = await ctx.progress.step(
+      "verify the services",
+      async () =>
+        verify({
+          ecs: clients.ecs,
+          ...(facts.kubernetes ? { kube: await clusterApi(ctx, handle, facts) } : {}),
+          fetch: ctx.fetch,
+          sleep: ctx.sleep,
+          log: (s) => ctx.progress.log(s),
+          facts,
+          changed,
+          since,
+        }),
+      (r) =>
+        r.problems.length === 0
+          ? `verified ${Object.keys(facts.kubernetes?.deployments ?? facts.services).join(", ") || "no services"}`
+          : undefined,
+    );
+  } catch (e) {
+    // The revert is already applied: a check that cannot run is one more problem to report, so the
+    // caller still prints the timing and sends its notice instead of ending on this error.
+    if (e instanceof OpsError && e.exitCode === EXIT.interrupted) throw e;
+    return { problems: [`the services could not be verified: ${failure(e)}`], notes: [] };
+  }
   for (const n of result.notes) ctx.progress.log(`note: ${n}`);
   return { problems: result.problems, notes: result.notes };
 }

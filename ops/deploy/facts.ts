@@ -44,7 +44,8 @@ export interface DeploymentFacts {
   container: string;
   /** The image its pods must run, `repository:tag`. */
   image: string;
-  healthCheckPath?: string;
+  /** The readiness probe's path: the service's health check, requested through the Ingress. */
+  healthCheckPath: string;
 }
 
 /** An Ingress rule as the program declares it (networking.k8s.io/v1 `spec.rules[]`). */
@@ -122,7 +123,12 @@ export function stackFacts(outputs: Record<string, unknown>, stack: string): Sta
       typeof kubernetes.deployments !== "object" ||
       kubernetes.deployments === null ||
       !Object.values(kubernetes.deployments).every(
-        (d) => isString(d.name) && isString(d.image) && isString(d.container),
+        (d) =>
+          isString(d.name) &&
+          isString(d.serviceName) &&
+          isString(d.image) &&
+          isString(d.container) &&
+          isString(d.healthCheckPath),
       ))
   )
     throw missing("kubernetes");

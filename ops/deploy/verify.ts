@@ -12,6 +12,7 @@ import {
   type ECSClient,
 } from "@aws-sdk/client-ecs";
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { awsCall } from "../aws";
 import type { KubeApi } from "../kube";
 import type { ServiceFacts, StackFacts } from "./facts";
 import { criticalAlertsFiring, deploymentTrouble, verifyRollouts, type RolloutState } from "./kubernetes";
@@ -36,6 +37,9 @@ export interface DeploymentState {
   reason?: string;
 }
 
+/** What has changed when a check cannot call ECS: these run after the update (or the revert) is applied. */
+const APPLIED = "the update is applied and its checks did not finish";
+
 /** The newest ECS service deployment of `service` created at or after `since`. */
 async function deploymentSince(
   ecs: ECSClient,
@@ -44,8 +48,13 @@ async function deploymentSince(
   s: ServiceFacts,
   since: Date,
 ): Promise<DeploymentState> {
-  const list = await ecs.send(
-    new ListServiceDeploymentsCommand({ cluster, service: s.serviceName, createdAt: { after: since } }),
+  const list = await awsCall(
+    () => ecs.send(new ListServiceDeploymentsCommand({ cluster, service: s.serviceName, createdAt: { after: since } })),
+    {
+      call: `ECS ListServiceDeployments of ${s.serviceName}`,
+      permission: "ecs:ListServiceDeployments",
+      changed: APPLIED,
+    },
   );
   const newest = [...(list.serviceDeployments ?? [])].sort(
     (a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0),
@@ -55,7 +64,11 @@ async function deploymentSince(
 }
 
 async function describeDeployment(ecs: ECSClient, name: string, arn: string): Promise<DeploymentState> {
-  const out = await ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] }));
+  const out = await awsCall(() => ecs.send(new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [arn] })), {
+    call: `ECS DescribeServiceDeployments of ${arn}`,
+    permission: "ecs:DescribeServiceDeployments",
+    changed: APPLIED,
+  });
   const d = out.serviceDeployments?.[0];
   return { service: name, arn, status: d?.status ?? "UNKNOWN", ...(d?.statusReason ? { reason: d.statusReason } : {}) };
 }
@@ -100,8 +113,7 @@ export function requestFor(facts: StackFacts, service: string, path: string): Re
 
 /** Each service's health path: the target group's on ECS, the readiness probe's on Kubernetes. */
 function healthPaths(facts: StackFacts): Array<[string, string]> {
-  if (facts.kubernetes)
-    return Object.entries(facts.kubernetes.deployments).map(([n, d]) => [n, d.healthCheckPath ?? "/health"]);
+  if (facts.kubernetes) return Object.entries(facts.kubernetes.deployments).map(([n, d]) => [n, d.healthCheckPath]);
   return Object.entries(facts.services).flatMap(([n, s]) => (s.routing ? [[n, s.routing.healthCheckPath]] : []));
 }
 
@@ -180,11 +192,14 @@ async function verifyEcs(v: VerifyInput, deployments: DeploymentState[]): Promis
   }
   const names = Object.keys(v.facts.services);
   if (names.length > 0) {
-    const out = await v.ecs.send(
-      new DescribeServicesCommand({
-        cluster: cluster,
-        services: names.map((n) => v.facts.services[n]!.serviceName),
-      }),
+    const serviceNames = names.map((n) => v.facts.services[n]!.serviceName);
+    const out = await awsCall(
+      () => v.ecs.send(new DescribeServicesCommand({ cluster: cluster, services: serviceNames })),
+      {
+        call: `ECS DescribeServices of ${serviceNames.join(", ")}`,
+        permission: "ecs:DescribeServices",
+        changed: APPLIED,
+      },
     );
     for (const name of names) {
       const s = v.facts.services[name]!;

@@ -5,12 +5,19 @@
  * real v3 clients with aws-sdk-client-mock rejecting each call as AWS does.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
-import { DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RunTaskCommand } from "@aws-sdk/client-ecs";
+import {
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListServiceDeploymentsCommand,
+  RunTaskCommand,
+} from "@aws-sdk/client-ecs";
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from "@aws-sdk/client-rds";
 import { mockClient } from "aws-sdk-client-mock";
 import { awsCallError } from "../../ops/aws";
 import { alarmsFiring, latestTaskDefinition, runMigration, takeSnapshot } from "../../ops/deploy/steps";
-import type { MigrationFacts } from "../../ops/deploy/facts";
+import type { MigrationFacts, StackFacts } from "../../ops/deploy/facts";
+import { verify } from "../../ops/deploy/verify";
 import { OpsError } from "../../ops/errors";
 
 /** An error as the SDK throws it: `name` is the service's error code. */
@@ -132,6 +139,55 @@ describe("each AWS call before the update names itself, its permission, what cha
       /the migration task 0a1b was started and may still be running; the services still run the old version/,
     );
     expect(e.hint).toMatch(/aws ecs describe-tasks --cluster opsbook-production --tasks 0a1b --region eu-west-1/);
+  });
+
+  test.each([
+    ["ExpiredToken", "The security token included in the request is expired"],
+    ["ExpiredTokenException", "The security token included in the request is expired"],
+    ["InvalidClientTokenId", "The security token included in the request is invalid."],
+    ["UnrecognizedClientException", "The security token included in the request is invalid."],
+  ])("%s: refresh the credentials, not a permission to grant", async (name, message) => {
+    cloudwatch.on(DescribeAlarmsCommand).rejects(awsError(name, message));
+    const e = await failure(alarmsFiring(new CloudWatchClient({ region: "eu-west-1" }), ["a-critical"]));
+    expect(e.message).toBe(`CloudWatch DescribeAlarms failed: ${name}: ${message}`);
+    expect(e.hint).toBe(
+      "the AWS credentials are expired or not valid: refresh them (aws sso login, or the CI's role) or set AWS_PROFILE to a profile whose credentials are, and run the command again; nothing has changed yet (a deploy's watch that cannot read the alarms rolls back)",
+    );
+  });
+
+  test("ECS ListServiceDeployments denied in the verify: names the call and its permission", async () => {
+    ecs.on(ListServiceDeploymentsCommand).rejects(denied("ecs:ListServiceDeployments"));
+    const facts: StackFacts = {
+      region: "eu-west-1",
+      clusterName: "opsbook-production",
+      services: {
+        api: {
+          serviceName: "opsbook-production-api",
+          taskDefinitionArn: migration.taskDefinitionArn,
+          taskDefinitionFamily: "opsbook-production-api",
+        },
+      },
+      criticalAlarmNames: [],
+      databaseIdentifier: "db",
+      notifyTopicArn: "arn:aws:sns:eu-west-1:123456789012:t",
+      smokeChecks: {},
+    };
+    const e = await failure(
+      verify({
+        ecs: new ECSClient({ region: "eu-west-1" }),
+        fetch: () => Promise.resolve({ status: 200 }),
+        ...quiet,
+        facts,
+        changed: ["api"],
+        since: new Date("2026-11-10T11:00:00Z"),
+      }),
+    );
+    expect(e.message).toMatch(
+      /^ECS ListServiceDeployments of opsbook-production-api failed: AccessDeniedException: User: .* not authorized/,
+    );
+    expect(e.hint).toBe(
+      'grant ecs:ListServiceDeployments to the credentials the command runs with (README "Permissions the commands need"), or run it with credentials that have it; the update is applied and its checks did not finish',
+    );
   });
 
   test("any other AWS error names the call and its permission too", () => {

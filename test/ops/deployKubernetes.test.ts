@@ -568,6 +568,19 @@ describe("opsbook rollback on Kubernetes verifies the Deployments", () => {
 });
 
 describe("the stack outputs the command reads", () => {
+  test.each(["serviceName", "healthCheckPath"])(
+    "a Deployment without its %s is an output to publish again, not a guessed default",
+    (key) => {
+      const o = outputs("1.4.2");
+      delete (o.kubernetes.deployments.api as Partial<(typeof o.kubernetes.deployments)["api"]>)[
+        key as "serviceName" | "healthCheckPath"
+      ];
+      expect(() => stackFacts(o, "staging-k8s")).toThrow(
+        'stack staging-k8s has no "kubernetes" output (or not in the shape this opsbook reads)',
+      );
+    },
+  );
+
   test("staging-k8s as the program declares it: namespace, Deployments, images, probes' path, Ingress rules", async () => {
     const plan = await planStack("staging-k8s");
     const facts = stackFacts(plan.outputs, "staging-k8s");

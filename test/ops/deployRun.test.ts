@@ -281,6 +281,24 @@ function mockAws(): void {
   });
 }
 
+/** From the `ups`-th update on, ECS refuses DescribeServices as IAM does. */
+function denyDescribeServicesAfter(upsSoFar: number): void {
+  ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => {
+    logged("DescribeServices", input);
+    if (ups().length >= upsSoFar)
+      throw Object.assign(
+        new Error(
+          `User: arn:aws:sts::${ACCOUNT}:assumed-role/deployer/dana is not authorized to perform: ecs:DescribeServices`,
+        ),
+        { name: "AccessDeniedException" },
+      );
+    const revision = runningRevision(ups().length);
+    return {
+      services: input.services.map((name) => ({ serviceName: name, taskDefinition: td(name, revision) })),
+    };
+  });
+}
+
 const TUESDAY_11_LONDON = new Date("2026-11-10T11:00:00Z");
 const savedEnv = { ...process.env };
 beforeEach(() => {
@@ -525,10 +543,11 @@ describe("opsbook deploy, more cases", () => {
     expect(r.stderr).not.toMatch(/what to do/);
     expect(r.code).toBe(0);
     const setAll = entries().find((e) => e.args?.[1] === "set-all")!;
-    expect(setAll.args).toEqual(
-      expect.arrayContaining(["opsbook:services[2].tag=1.4.2", "opsbook:services[0].tag=0.9.1"]),
-    );
-    expect(setAll.args).not.toContain("opsbook:services[0].tag=1.4.2");
+    // Exactly the two tags asked for: no other service's tag, and no tag at another index.
+    expect(setAll.args!.filter((a) => a.startsWith("opsbook:services"))).toEqual([
+      "opsbook:services[2].tag=1.4.2",
+      "opsbook:services[0].tag=0.9.1",
+    ]);
     // Read from the workspace (`pulumi config --json`) before anything changed.
     const configRead = entries().findIndex((e) => e.args?.[0] === "config" && e.args.includes("--json"));
     expect(configRead).toBeGreaterThan(-1);
@@ -664,6 +683,26 @@ describe("a failed deploy is rolled back to the version before it (exit 4)", () 
     ]);
   }, 60_000);
 
+  test("a verify of the revert that cannot call ECS is reported, and the rolled-back notice still goes out", async () => {
+    deploymentStatus = (service, n) =>
+      service === "opsbook-production-api" && n === 2 ? "ROLLBACK_SUCCESSFUL" : "SUCCESSFUL";
+    denyDescribeServicesAfter(3);
+    const r = await deploy(["--set", "api=1.4.2"]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/rolled back from v9 to v6: initiated in .* \(runbook 004: under 5 min\)/);
+    expect(r.stderr).toMatch(
+      /the rollback did not verify: the services could not be verified: ECS DescribeServices of opsbook-production-api, opsbook-production-web failed: AccessDeniedException: User: .* is not authorized to perform: ecs:DescribeServices/,
+    );
+    expect(r.stderr).toMatch(/what to do: the rollback did not verify either: check the ECS services/);
+    const notices = published();
+    expect(notices.map((n) => n.Subject)).toEqual([
+      "opsbook deploy of production started",
+      "opsbook deploy of production failed, rolling back",
+      "opsbook deploy of production rolled back",
+    ]);
+    expect(notices[2]!.Message).toMatch(/the rollback did not verify: the services could not be verified/);
+  }, 60_000);
+
   test("a critical alarm during the watch", async () => {
     firingAt = (poll) => (poll >= 4 ? ["opsbook-production-api-http-error-rate-critical"] : []);
     const r = await deploy(["--set", "api=1.4.2"]);
@@ -740,6 +779,18 @@ describe("opsbook rollback verifies the revert (R-rollback-manual)", () => {
       ]),
     );
     expect(JSON.parse(r.stdout)).toMatchObject({ from: 6, to: 5, verify: { problems: [] } });
+  }, 60_000);
+
+  test("a verify that cannot call ECS still prints the timing, then fails with exit 1", async () => {
+    scenario({ outputs: outputs(7), ups: [ROLLBACK_UP] });
+    runningRevision = () => 8;
+    denyDescribeServicesAfter(1);
+    const r = await rollback([]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^rolled back production from v6 to v5: initiated in .* \(runbook 004: under 5 min\)/);
+    expect(r.stderr).toMatch(
+      /the rollback to v5 did not verify:\n {2}- the services could not be verified: ECS DescribeServices of opsbook-production-api, opsbook-production-web failed: AccessDeniedException: User: .* is not authorized to perform: ecs:DescribeServices/,
+    );
   }, 60_000);
 
   test("a revert ECS did not take fails with exit 1 and says to check the services now", async () => {

@@ -93,11 +93,18 @@ describe("the EKS token (aws-iam-authenticator's format)", () => {
 describe("kubeApi", () => {
   let server: Server;
   let seen: string[] = [];
+  /** When set, the API server answers every request with this Status, as it refuses one. */
+  let refuse: { status: number; message: string } | undefined;
   let dir: string;
   let port: number;
   beforeAll(async () => {
     server = createServer((req, res) => {
       seen.push(req.headers.authorization ?? "");
+      if (refuse) {
+        res.writeHead(refuse.status, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ kind: "Status", status: "Failure", message: refuse.message, code: refuse.status }));
+        return;
+      }
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ kind: "Deployment", path: req.url }));
     });
@@ -107,6 +114,7 @@ describe("kubeApi", () => {
   afterAll(() => new Promise((resolve) => server.close(resolve)));
   beforeEach(() => {
     seen = [];
+    refuse = undefined;
     dir = mkdtempSync(join(tmpdir(), "opsbook-kube-"));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -230,6 +238,33 @@ describe("kubeApi", () => {
     ).rejects.toThrow(/the kubeconfig's exec plugin false failed/);
   });
 
+  test.each([
+    [
+      401,
+      "Unauthorized",
+      "the kubeconfig's credentials (the stack config) are not accepted: refresh them (on EKS: aws sso login, or the CI's role, then aws eks update-kubeconfig --name <cluster>) and run again",
+    ],
+    [
+      403,
+      'deployments.apps "api" is forbidden: User "deployer" cannot get resource "deployments" in API group "apps" in the namespace "n"',
+      "the kubeconfig's identity (the stack config) was refused GET /apis/apps/v1/namespaces/n/deployments/api: it needs get on deployments and list on pods in the stack's namespace, and get on services/proxy in the Prometheus namespace (README \"Permissions the commands need\"; a Role bound to it, on EKS an access entry)",
+    ],
+  ])("a %i from the API server is an error saying what to do about it", async (status, message, hint) => {
+    const kube = await kubeApi({
+      kubeconfig: config("{token: t}"),
+      env: {},
+      region: "eu-west-1",
+      credentials: noCredentials,
+    });
+    refuse = { status, message };
+    const failure = kube.get("/apis/apps/v1/namespaces/n/deployments/api");
+    await expect(failure).rejects.toBeInstanceOf(OpsError);
+    await expect(failure).rejects.toMatchObject({
+      message: `GET /apis/apps/v1/namespaces/n/deployments/api: ${status} ${message}`,
+      hint,
+    });
+  });
+
   test("a context the kubeconfig lacks names the key to set", async () => {
     await expect(
       kubeApi({
@@ -240,6 +275,25 @@ describe("kubeApi", () => {
       }),
     ).rejects.toThrow(/has no context "other"/);
   });
+
+  test.each(["127.0.0.1:6443", "localhost:6443"])(
+    "a server without its scheme (%s) is an error naming clusters[].cluster.server and the fix",
+    async (server) => {
+      const failure = kubeApi({
+        kubeconfig: config("{token: t}").replace(`'http://127.0.0.1:${port}'`, `'${server}'`),
+        env: {},
+        region: "eu-west-1",
+        credentials: noCredentials,
+      });
+      await expect(failure).rejects.toBeInstanceOf(OpsError);
+      await expect(failure).rejects.toThrow(
+        `the kubeconfig (the stack config) has clusters[].cluster.server "${server}" for cluster "k": not an https:// (or http://) URL`,
+      );
+      await expect(failure).rejects.toMatchObject({
+        hint: "set it to the API server's URL with its scheme, https://host:port (kubectl config set-cluster <name> --server https://host:port)",
+      });
+    },
+  );
 
   test("a file the kubeconfig names that cannot be read is an error naming the field and the path, not a crash", async () => {
     const missing = join(dir, "no-such-token");
@@ -350,7 +404,7 @@ describe("rollout status (kubectl rollout status's rules)", () => {
   });
 
   test("pods: every running one on the stack's image, as many as the replicas; terminating pods do not count", () => {
-    const d = { name: "api", serviceName: "api", container: "api", image: "r/api:2" };
+    const d = { name: "api", serviceName: "api", container: "api", image: "r/api:2", healthCheckPath: "/health" };
     const pod = (image: string, extra: object = {}) => ({
       metadata: { name: `p-${image}`, ...extra },
       spec: { containers: [{ name: "api", image }] },

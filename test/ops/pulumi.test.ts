@@ -32,9 +32,9 @@ const calls = (): string[][] =>
 test("without pulumi on PATH the error says how to fix it, and a later lookup finds the CLI once it is there", async () => {
   process.env.PATH = "/nonexistent";
   const missing = openStack("staging", dir);
-  await expect(missing).rejects.toThrow(/cannot select stack "staging"/);
   await expect(missing).rejects.toMatchObject({
-    hint: "check `pulumi login` (the state backend) and the stack name: pulumi stack ls",
+    message: 'cannot select stack "staging": the Pulumi CLI (pulumi) is not on PATH',
+    hint: "install it (https://www.pulumi.com/docs/install/) and put its directory on PATH, then run again",
   });
   expect(calls()).toEqual([]);
 
@@ -58,9 +58,21 @@ test("a CLI older than the Automation API's minimum is refused, unless the works
   jest.isolateModules(() => {
     isolated = jest.requireActual<typeof import("../../ops/pulumi")>("../../ops/pulumi");
   });
-  await expect(isolated!.openStack("staging", dir)).rejects.toThrow(
-    /cannot select stack "staging": .*[Mm]inimum version/,
-  );
+  const old = isolated!.openStack("staging", dir);
+  await expect(old).rejects.toThrow(/cannot select stack "staging": .*[Mm]inimum version/);
+  await expect(old).rejects.toMatchObject({
+    hint: "install a Pulumi CLI the Automation API supports (https://www.pulumi.com/docs/install/), or set PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true to skip its version check",
+  });
   const skipped = await isolated!.openStack("staging", dir, { PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true" });
   expect(skipped.name).toBe("staging");
+});
+
+test("a stack the backend does not hold keeps the hint about the backend and the stack name", async () => {
+  fs.writeFileSync(path.join(dir, "scenario.json"), JSON.stringify({ stacks: ["staging"], history: [], outputs: {} }));
+  process.env.PATH = `${path.join(__dirname, "fake-pulumi")}:${savedEnv.PATH}`;
+  const unknown = openStack("produciton", dir);
+  await expect(unknown).rejects.toThrow(/^cannot select stack "produciton": /);
+  await expect(unknown).rejects.toMatchObject({
+    hint: "check `pulumi login` (the state backend) and the stack name: pulumi stack ls",
+  });
 });
