@@ -3,7 +3,6 @@
  * generated file, and `promtool test rules` with synthetic series that put each family's value just
  * above and just below each threshold. Every expression is also parsed by the PromQL grammar.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,6 +17,7 @@ import {
 import { kubernetesSettings } from "../../../components/kubernetes/settings";
 import { thresholdsSettings } from "../../../components/monitoring/settings";
 import { rollbackSettings } from "../../../components/service/settings";
+import { promtool } from "../../helpers/promtool";
 
 const NS = "ns";
 const args = {
@@ -144,13 +144,6 @@ function unitTest(f: AlertFamily, v: number, name: string) {
       })),
     })),
   };
-}
-
-function promtool(...argv: string[]): { status: number | null; output: string } {
-  const r = spawnSync("promtool", argv, { encoding: "utf8" });
-  if (r.error)
-    throw new Error(`promtool is needed (Debian package "prometheus"; .ci/run installs it): ${r.error.message}`);
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
 let dir: string;

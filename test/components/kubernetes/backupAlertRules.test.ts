@@ -3,13 +3,13 @@
  * job pushes: the critical alert fires once the newest backup is older than the window (and when
  * none was ever pushed), not a minute before; the drill alert holds while the last drill failed.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parser } from "@prometheus-io/lezer-promql";
 import { stringify } from "yaml";
 import { backupAlertGroup } from "../../../components/kubernetes/backupAlertRules";
+import { promtool } from "../../helpers/promtool";
 
 const RUNBOOK = "https://git.example.com/opsbook/docs/runbooks.md";
 const group = backupAlertGroup({
@@ -20,13 +20,6 @@ const group = backupAlertGroup({
   runbookUrl: RUNBOOK,
 });
 const [lastGood, drill] = group.rules;
-
-function promtool(...argv: string[]): { status: number | null; output: string } {
-  const r = spawnSync("promtool", argv, { encoding: "utf8" });
-  if (r.error)
-    throw new Error(`promtool is needed (Debian package "prometheus"; .ci/run installs it): ${r.error.message}`);
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
 
 let dir: string;
 beforeAll(() => {

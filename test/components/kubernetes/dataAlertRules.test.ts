@@ -3,7 +3,6 @@
  * synthetic exporter, cAdvisor, kube-state-metrics and kubelet series that put each family's value
  * just beyond and just short of each threshold (R-local-alerts).
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -12,6 +11,7 @@ import { stringify } from "yaml";
 import { thresholdsSettings } from "../../../components/monitoring/settings";
 import type { AlertFamily, AlertRule } from "../../../components/kubernetes/alertRules";
 import { dataAlertFamilies, dataAlertGroups } from "../../../components/kubernetes/dataAlertRules";
+import { promtool } from "../../helpers/promtool";
 
 const NS = "ns";
 const RUNBOOK = "https://git.example.com/opsbook/docs/runbooks.md";
@@ -134,13 +134,6 @@ function unitTest(store: string, f: AlertFamily, v: number, name: string) {
         .map((r) => ({ exp_labels: { alertname: r.alert, ...r.labels }, exp_annotations: r.annotations })),
     })),
   };
-}
-
-function promtool(...argv: string[]): { status: number | null; output: string } {
-  const r = spawnSync("promtool", argv, { encoding: "utf8" });
-  if (r.error)
-    throw new Error(`promtool is needed (Debian package "prometheus"; .ci/run installs it): ${r.error.message}`);
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
 let dir: string;
